@@ -1,0 +1,41 @@
+# Two commands on a fresh machine:  make lab   (set up, then open JupyterLab)
+#                                   make test  (set up, then run every test)
+PYTHON ?= python3
+VENV   ?= .venv
+# The CPU build of torch; override for another platform, e.g. make lab TORCH=torch
+TORCH  ?= torch==2.13.0
+PY     := $(VENV)/bin/python
+PYTEST := $(PY) -m pytest
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: setup lab test unit nbval notebooks bench clean-cache
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks 00_index.ipynb
+
+test: setup
+	$(PYTEST) tests notebooks $(NBVAL)
+
+unit: setup
+	$(PYTEST) tests
+
+nbval: setup
+	$(PYTEST) notebooks $(NBVAL)
+
+notebooks: setup
+	$(PY) tools/execute_notebooks.py $(NB)
+
+bench: setup
+	$(PY) benchmarks/train_speed.py
+
+clean-cache:
+	rm -rf "$${VAE_EXPLAINER_CACHE:-$$HOME/.cache/vae-explainer}"

@@ -1,0 +1,12 @@
+"""An interactive explainer of Variational Autoencoders.
+
+Modules, one concept each:
+
+- ``data``: real MNIST (offline), sklearn's 8x8 digits, a procedural moon renderer.
+- ``models``: the AE / noisy AE / VAE / linear AE family.
+- ``losses``: reconstruction terms, the Gaussian KL, the ELBO's terms.
+- ``train``: one fast, deterministic ``fit`` for the whole family.
+- ``cache``: trained models kept on disk so a lecture never waits twice.
+"""
+
+__version__ = "0.1.0"

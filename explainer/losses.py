@@ -1,0 +1,114 @@
+"""The terms of the VAE's objective, in nats per image.
+
+For an image x with D pixels, an encoder q(z|x) = N(m, diag(exp(s))) (s the
+log-variance) and a decoder p(x|z):
+
+    -ELBO(x) = E_q[-log p(x|z)]  +  KL(q(z|x) || N(0, I))
+             =  reconstruction   +  kl
+
+The tutorial calls the first term Minimize1 and twice the second Minimize2. Training
+minimises ``reconstruction + beta * kl``: beta = 1 is the VAE, beta = 0 drops the KL.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x|z) per image for a Bernoulli decoder with the given logits: shape (n,).
+
+    Targets may be grey levels in [0, 1]: the cross-entropy is then not zero even for a
+    perfect decoder (its floor is the images' own entropy).
+    """
+    # -sum_d [x_d log sigmoid(l_d) + (1 - x_d) log(1 - sigmoid(l_d))], computed from logits
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
+
+
+def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, *, log_sigma: float = 0.0) -> torch.Tensor:
+    """-log N(x; mean, sigma^2 I) per image: shape (n,)."""
+    d = x.shape[1]
+    # sum_d (x_d - mean_d)^2 / (2 sigma^2)  +  D (log sigma + log(2 pi) / 2)
+    return 0.5 * (x - mean).pow(2).sum(dim=1) * math.exp(-2.0 * log_sigma) + d * (
+        log_sigma + 0.5 * math.log(2.0 * math.pi)
+    )
+
+
+def squared_error(mean: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """sum_d (x_d - mean_d)^2 per image: shape (n,). PCA minimises its average."""
+    return (x - mean).pow(2).sum(dim=1)
+
+
+def kl_standard_normal(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL( N(mean, diag(exp(logvar))) || N(0, I) ) per image: shape (n,).
+
+    Kingma & Welling (2014), Appendix B. Twice this is the tutorial's Minimize2 when its
+    s_i is read as the log-variance.
+    """
+    # 1/2 sum_j ( exp(s_j) - (1 + s_j) + m_j^2 )
+    return 0.5 * (logvar.exp() - 1.0 - logvar + mean.pow(2)).sum(dim=1)
+
+
+def kl_per_dimension(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL per code dimension, averaged over images: shape (latent_dim,)."""
+    # 1/2 ( exp(s_j) - (1 + s_j) + m_j^2 ), mean over the batch
+    return (0.5 * (logvar.exp() - 1.0 - logvar + mean.pow(2))).mean(dim=0)
+
+
+def reconstruction_nll(likelihood: str, decoded: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x|z) per image; ``decoded`` holds logits (bernoulli) or means (gaussian)."""
+    if likelihood == "bernoulli":
+        return bernoulli_nll(decoded, x)
+    if likelihood == "gaussian":
+        return gaussian_nll(decoded, x)
+    raise ValueError(f"likelihood must be one of {LIKELIHOODS}; got {likelihood!r}")
+
+
+@dataclass(frozen=True)
+class ELBOTerms:
+    """Per-image terms (each of shape (n,)), in nats.
+
+    ``reconstruction``: E_q[-log p(x|z)], one sample of z.
+    ``kl``: KL(q(z|x) || N(0, I)); zero for the deterministic AE, which has no q.
+    ``total``: reconstruction + kl, the negative ELBO.
+    ``objective``: reconstruction + beta * kl, what training minimises.
+    """
+
+    reconstruction: torch.Tensor
+    kl: torch.Tensor
+    total: torch.Tensor
+    objective: torch.Tensor
+
+    def mean(self) -> dict[str, float]:
+        """Averages over the images, as plain floats."""
+        return {
+            "reconstruction": float(self.reconstruction.mean()),
+            "kl": float(self.kl.mean()),
+            "total": float(self.total.mean()),
+            "objective": float(self.objective.mean()),
+        }
+
+
+def elbo_terms(
+    x: torch.Tensor,
+    decoded: torch.Tensor,
+    mean: torch.Tensor,
+    logvar: torch.Tensor | None,
+    *,
+    likelihood: str = "bernoulli",
+    beta: float = 1.0,
+) -> ELBOTerms:
+    """The ELBO's terms for a batch, separately: see :class:`ELBOTerms`."""
+    reconstruction = reconstruction_nll(likelihood, decoded, x)
+    if logvar is None:
+        kl = torch.zeros_like(reconstruction)
+    else:
+        kl = kl_standard_normal(mean, logvar)
+    # -ELBO = reconstruction + KL;  objective = reconstruction + beta * KL
+    return ELBOTerms(reconstruction, kl, reconstruction + kl, reconstruction + beta * kl)

@@ -1,0 +1,271 @@
+"""One fast, deterministic ``fit`` for the whole model family, and a cached ``train_model``.
+
+Fast: the data stay one tensor, batches are index selections from a permutation drawn
+by a seeded ``torch.Generator`` (no ``DataLoader``), Adam is the fused kernel, the
+Bernoulli term is computed from logits, and evaluation runs under ``inference_mode``.
+Deterministic: the same seed gives the same history and weights on the same machine.
+Training never plots: ``callback(epoch, model, history)`` lets a widget animate it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import torch
+
+from explainer import cache
+from explainer.data import ImageDataset
+from explainer.models import Autoencoder, ModelConfig
+from explainer.validation import check_images, check_int, check_real
+
+TERMS = ("reconstruction", "kl", "total")
+
+
+@dataclass
+class History:
+    """Per-epoch averages in nats per image; ``test_*`` lists stay empty without test data.
+
+    ``train_*`` are the running averages over each epoch's batches (as the weights move);
+    ``test_*`` are full passes after each epoch with the noise drawn from a fixed seed.
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    train_reconstruction: list[float] = field(default_factory=list)
+    train_kl: list[float] = field(default_factory=list)
+    train_total: list[float] = field(default_factory=list)
+    test_reconstruction: list[float] = field(default_factory=list)
+    test_kl: list[float] = field(default_factory=list)
+    test_total: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, list]:
+        return {k: list(v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, list]) -> History:
+        return cls(**{k: list(v) for k, v in d.items()})
+
+    def last(self, split: str = "test") -> dict[str, float]:
+        """The final epoch's terms for ``split`` ("train" or "test")."""
+        return {t: getattr(self, f"{split}_{t}")[-1] for t in TERMS}
+
+
+@dataclass
+class FitResult:
+    model: Autoencoder
+    history: History
+    optimizer: torch.optim.Optimizer
+
+
+def make_optimizer(model: Autoencoder, *, lr: float) -> torch.optim.Adam:
+    """Adam with the fused CPU kernel (one pass over all parameters per step)."""
+    return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+
+
+@contextlib.contextmanager
+def torch_threads(num_threads: int | None) -> Iterator[None]:
+    """Run the block with ``num_threads`` intra-op threads (None: leave as is)."""
+    if num_threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def fit(
+    model: Autoencoder,
+    x_train: torch.Tensor,
+    *,
+    x_test: torch.Tensor | None = None,
+    epochs: int = 10,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    optimizer: torch.optim.Optimizer | None = None,
+    callback: Callable[[int, Autoencoder, History], bool | None] | None = None,
+    progress: bool = False,
+    num_threads: int | None = None,
+    history: History | None = None,
+) -> FitResult:
+    """Train ``model`` in place on ``x_train`` (n, input_dim) for ``epochs`` epochs.
+
+    Pass ``optimizer`` (and ``history``) from an earlier result to warm-start: training
+    continues with Adam's moments, and the epochs count on. ``callback`` runs after each
+    epoch; returning ``False`` stops training there. Raises ``FloatingPointError``
+    naming the epoch and the term if a loss stops being finite.
+    """
+    if not isinstance(model, Autoencoder):
+        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+    n_pixels = model.config.input_dim
+    x_train = check_images("x_train", x_train, n_pixels=n_pixels)
+    if x_test is not None:
+        x_test = check_images("x_test", x_test, n_pixels=n_pixels)
+    epochs = check_int("epochs", epochs, low=0)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    seed = check_int("seed", seed, low=0)
+    if num_threads is not None:
+        num_threads = check_int("num_threads", num_threads, low=1)
+    if optimizer is None:
+        optimizer = make_optimizer(model, lr=lr)
+    history = history if history is not None else History()
+    first_epoch = history.epoch[-1] + 1 if history.epoch else 1
+
+    generator = torch.Generator().manual_seed(seed)
+    n = x_train.shape[0]
+    cfg = model.config
+    bar = _progress_bar(epochs, progress)
+    start = time.perf_counter() - (history.seconds[-1] if history.seconds else 0.0)
+    with torch_threads(num_threads):
+        for epoch in range(first_epoch, first_epoch + epochs):
+            model.train()
+            sums = torch.zeros(3)
+            order = torch.randperm(n, generator=generator)
+            for i in range(0, n, batch_size):
+                xb = x_train.index_select(0, order[i : i + batch_size])
+                terms = model.loss_terms(xb, generator=generator if cfg.stochastic else None)
+                # minimise the batch mean of  reconstruction + beta * KL
+                loss = terms.objective.mean()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                with torch.no_grad():
+                    sums += torch.stack(
+                        (terms.reconstruction.sum(), terms.kl.sum(), terms.total.sum())
+                    )
+            train_terms = (sums / n).tolist()
+            _check_finite(epoch, "training", train_terms)
+            history.epoch.append(epoch)
+            history.train_reconstruction.append(train_terms[0])
+            history.train_kl.append(train_terms[1])
+            history.train_total.append(train_terms[2])
+            if x_test is not None:
+                test_terms = evaluate(model, x_test, seed=seed)
+                _check_finite(epoch, "test", [test_terms[t] for t in TERMS])
+                for t in TERMS:
+                    getattr(history, f"test_{t}").append(test_terms[t])
+            history.seconds.append(time.perf_counter() - start)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(neg_elbo=f"{history.train_total[-1]:.1f}")
+            if callback is not None and callback(epoch, model, history) is False:
+                break
+    if bar is not None:
+        bar.close()
+    model.eval()
+    return FitResult(model, history, optimizer)
+
+
+@torch.inference_mode()
+def evaluate(
+    model: Autoencoder, x: torch.Tensor, *, seed: int = 0, batch_size: int = 2048
+) -> dict[str, float]:
+    """Mean reconstruction, KL, -ELBO and objective over ``x``, one code sample per image.
+
+    The noise is drawn from ``seed``, so the same model and data give the same numbers.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    was_training = model.training
+    model.eval()
+    sums = {"reconstruction": 0.0, "kl": 0.0, "total": 0.0, "objective": 0.0}
+    for i in range(0, x.shape[0], batch_size):
+        terms = model.loss_terms(x[i : i + batch_size], generator=generator)
+        sums["reconstruction"] += float(terms.reconstruction.sum())
+        sums["kl"] += float(terms.kl.sum())
+        sums["total"] += float(terms.total.sum())
+        sums["objective"] += float(terms.objective.sum())
+    model.train(was_training)
+    return {k: v / x.shape[0] for k, v in sums.items()}
+
+
+@dataclass
+class TrainedModel:
+    """A trained model with its history and where it came from."""
+
+    model: Autoencoder
+    history: History
+    from_cache: bool
+    key: str
+
+
+def train_model(
+    config: ModelConfig,
+    data: ImageDataset,
+    *,
+    epochs: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    progress: bool = False,
+    num_threads: int | None = None,
+    use_cache: bool = True,
+) -> TrainedModel:
+    """A model of ``config`` trained on ``data``: from the cache if it was trained before.
+
+    The cache key holds every hyperparameter, the data's fingerprint and the library's
+    version. Nothing is cached if training fails.
+    """
+    if not isinstance(data, ImageDataset):
+        raise TypeError(f"data must be an explainer.data.ImageDataset, got {type(data).__name__}")
+    if data.n_pixels != config.input_dim:
+        raise ValueError(
+            f"config.input_dim must equal the data's pixels per image ({data.n_pixels}), "
+            f"got {config.input_dim}"
+        )
+    key = cache.cache_key(
+        config=config.to_dict(),
+        data=data.fingerprint(),
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+    )
+    path = cache.model_path(key)
+    record = cache.load_record(path) if use_cache else None
+    if record is not None:
+        model = Autoencoder(config, seed=seed)
+        model.load_state_dict(record["state_dict"])
+        model.eval()
+        return TrainedModel(model, History.from_dict(record["history"]), True, key)
+    model = Autoencoder(config, seed=seed)
+    result = fit(
+        model,
+        data.x_train,
+        x_test=data.x_test,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        progress=progress,
+        num_threads=num_threads,
+    )
+    if use_cache:
+        cache.save_record(
+            path, {"state_dict": model.state_dict(), "history": result.history.to_dict()}
+        )
+    return TrainedModel(model, result.history, False, key)
+
+
+def _check_finite(epoch: int, split: str, values: list[float]) -> None:
+    for term, value in zip(TERMS, values):
+        if not math.isfinite(value):
+            raise FloatingPointError(
+                f"training diverged at epoch {epoch}: the {split} {term} term is {value}. "
+                "Lower the learning rate (lr) or check the data; nothing was cached."
+            )
+
+
+def _progress_bar(epochs: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=epochs, unit="epoch", leave=False)

@@ -1,0 +1,101 @@
+"""Argument checks shared by the library: each error names the parameter and its range.
+
+Nothing here clamps or repairs a value: a bad value is refused with a message a
+learner can act on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+
+
+def check_real(
+    name: str,
+    value: object,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a float if it is a finite real number in the range, else raise."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    left = "(" if low_open else "["
+    right = ")" if high_open else "]"
+    accepted = f"{left}{_fmt(low)}, {_fmt(high)}{right}"
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number in {accepted}, got {value!r}")
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if too_low or too_high:
+        raise ValueError(f"{name} must be in {accepted}, got {value!r}")
+    return value
+
+
+def check_int(name: str, value: object, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int if it is an integer in [low, high], else raise."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    value = int(value)
+    accepted = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be an integer in {accepted}, got {value}")
+    return value
+
+
+def check_choice(name: str, value: object, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise naming them all."""
+    choices = tuple(choices)
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def check_images(name: str, x: object, *, n_pixels: int) -> torch.Tensor:
+    """Return ``x`` as a float32 tensor of shape (n, n_pixels) with finite values, else raise.
+
+    Accepts a numpy array or a tensor of shape (n, n_pixels), or (n, side, side) with
+    side * side == n_pixels (flattened here).
+    """
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(x)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(x).__name__}")
+    if x.ndim == 3 and x.shape[1] * x.shape[2] == n_pixels:
+        x = x.reshape(x.shape[0], n_pixels)
+    if x.ndim != 2 or x.shape[1] != n_pixels:
+        raise ValueError(
+            f"{name} must have shape (n_samples, {n_pixels}) (images flattened to "
+            f"{n_pixels} pixels), got {tuple(x.shape)}"
+        )
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one image, got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        x = x.to(torch.float32)
+    if not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(f"{name} must be finite: {bad} values are NaN or infinite")
+    return x.to(torch.float32)
+
+
+def check_unit_interval(name: str, x: torch.Tensor) -> torch.Tensor:
+    """Raise unless every value of ``x`` is in [0, 1] (pixel intensities)."""
+    lo, hi = float(x.min()), float(x.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(f"{name} must hold pixel values in [0, 1], got values in [{lo:g}, {hi:g}]")
+    return x
+
+
+def _fmt(bound: float) -> str:
+    if bound == math.inf:
+        return "inf"
+    if bound == -math.inf:
+        return "-inf"
+    return f"{bound:g}"
