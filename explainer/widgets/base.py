@@ -56,7 +56,14 @@ class Explainer:
         self.errors.outputs = ()
         self.errors.append_stderr(text)
 
+    def summary(self) -> str:
+        """The plain-text stand-in shown where no widget can render (and compared by nbval)."""
+        return f"{type(self).__name__}: interactive figure (needs a running kernel)"
+
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.ui)
+        # the widget view, with a short stable text in place of the float-laden repr
+        bundle = dict(self.ui._repr_mimebundle_())
+        bundle["text/plain"] = self.summary()
+        display(bundle, raw=True)
