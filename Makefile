@@ -36,6 +36,7 @@ notebooks: setup
 
 bench: setup
 	$(PY) benchmarks/train_speed.py
+	$(PY) benchmarks/vae_2d_budget.py
 
 clean-cache:
 	rm -rf "$${VAE_EXPLAINER_CACHE:-$$HOME/.cache/vae-explainer}"

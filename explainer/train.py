@@ -254,6 +254,20 @@ def train_model(
     return TrainedModel(model, result.history, False, key)
 
 
+# The 2-D VAE on the 5k MNIST digits that a live slider can afford: about 4-5 s of
+# training on a laptop core reaches a test -ELBO under 170 nats (benchmarks/vae_2d_budget.py).
+MNIST_2D_VAE = ModelConfig(kind="vae", input_dim=784, latent_dim=2, hidden_dims=(256,))
+MNIST_2D_TRAINING = {"epochs": 12, "batch_size": 128, "lr": 5e-3}
+
+
+def train_mnist_2d_vae(
+    data: ImageDataset, *, beta: float = 1.0, seed: int = 0, progress: bool = False
+) -> TrainedModel:
+    """The series' 2-D VAE on ``data`` (MNIST), trained with ``MNIST_2D_TRAINING`` and cached."""
+    return train_model(MNIST_2D_VAE.replace(beta=beta), data, seed=seed, progress=progress,
+                       **MNIST_2D_TRAINING)
+
+
 def _check_finite(epoch: int, split: str, values: list[float]) -> None:
     for term, value in zip(TERMS, values):
         if not math.isfinite(value):
