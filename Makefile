@@ -6,6 +6,8 @@ VENV   ?= .venv
 TORCH  ?= torch==2.13.0
 PY     := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
+# JupyterLab refuses to run as root unless told; extra flags via LAB_ARGS
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: setup lab test unit nbval notebooks bench clean-cache
@@ -20,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks 00_index.ipynb
+	cd notebooks && $(abspath $(VENV))/bin/jupyter lab $(LAB_ARGS) 00_index.ipynb
 
 test: setup
 	$(PYTEST) tests notebooks $(NBVAL)
