@@ -31,8 +31,11 @@ class _CodeAxisExplainer(Explainer):
 
     kind: str
 
-    def __init__(self, *, training_set: str, seed: int, frame_delay: float) -> None:
+    def __init__(self, *, training_set: str, seed: int, frame_delay: float, steps: int,
+                 hidden_dim: int) -> None:
         super().__init__()
+        self.steps = check_int("steps", steps, low=1, high=10_000)
+        self.hidden_dim = check_int("hidden_dim", hidden_dim, low=1, high=4096)
         check_choice("training_set", training_set, code_space.TRAINING_SETS)
         self.seed = check_int("seed", seed, low=0)
         self.frame_delay = check_real("frame_delay", frame_delay, low=0.0, high=5.0)
@@ -53,6 +56,7 @@ class _CodeAxisExplainer(Explainer):
 
     def _train(self):
         return code_space.explore_code_space(self.training_set.value, seed=self.seed,
+                                             steps=self.steps, hidden_dim=self.hidden_dim,
                                              **self.settings())
 
     def retrain(self) -> None:
@@ -75,6 +79,7 @@ class _CodeAxisExplainer(Explainer):
     def play_training(self) -> None:
         """Replay training with the current settings, one frame every 10 steps."""
         frames = code_space.training_replay(self.training_set.value, seed=self.seed,
+                                            steps=self.steps, hidden_dim=self.hidden_dim,
                                             every=10, **self.settings())
         self.frames = frames
         for step, space in frames:
@@ -102,14 +107,17 @@ class NoisyCodeExplainer(_CodeAxisExplainer):
     kind = "noisy_ae"
 
     def __init__(self, *, training_set: str = "two_moons", noise_scale: float = 0.0,
-                 beta: float = 0.0, seed: int = 0, frame_delay: float = 0.05) -> None:
+                 beta: float = 0.0, seed: int = 0, frame_delay: float = 0.05,
+                 steps: int = code_space.DEFAULT_STEPS,
+                 hidden_dim: int = code_space.DEFAULT_HIDDEN) -> None:
         self.noise_scale = widgets.FloatSlider(
             value=noise_scale, min=0.0, max=3.0, step=0.1, description="noise scale",
             continuous_update=False, readout_format=".1f")
         self.beta = widgets.FloatSlider(
             value=beta, min=0.0, max=2.0, step=0.1, description="KL pull beta",
             continuous_update=False, readout_format=".1f", disabled=noise_scale == 0)
-        super().__init__(training_set=training_set, seed=seed, frame_delay=frame_delay)
+        super().__init__(training_set=training_set, seed=seed, frame_delay=frame_delay,
+                         steps=steps, hidden_dim=hidden_dim)
         self.on_change(self.noise_scale, self._noise_changed)
         self.on_change(self.beta, lambda _v: self.retrain())
         self.ui = widgets.VBox([
@@ -136,11 +144,13 @@ class VAECodeExplainer(_CodeAxisExplainer):
     kind = "vae"
 
     def __init__(self, *, training_set: str = "two_moons", beta: float = 1.0, seed: int = 0,
-                 frame_delay: float = 0.05) -> None:
+                 frame_delay: float = 0.05, steps: int = code_space.DEFAULT_STEPS,
+                 hidden_dim: int = code_space.DEFAULT_HIDDEN) -> None:
         self.beta = widgets.FloatSlider(
             value=beta, min=0.0, max=2.0, step=0.05, description="KL weight beta",
             continuous_update=False, readout_format=".2f")
-        super().__init__(training_set=training_set, seed=seed, frame_delay=frame_delay)
+        super().__init__(training_set=training_set, seed=seed, frame_delay=frame_delay,
+                         steps=steps, hidden_dim=hidden_dim)
         self.on_change(self.beta, lambda _v: self.retrain())
         self.ui = widgets.VBox([
             self.training_set,
