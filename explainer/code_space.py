@@ -392,3 +392,16 @@ def sweep(
             for seed in seeds
         ])
     return out
+
+
+def rounded_band(value: float, *, width: float = 0.15) -> str:
+    """The band of ``width`` holding ``value``, as text: 0.27 -> "0.15-0.30".
+
+    For printing trained-model numbers that vary by a few hundredths from seed to seed and
+    machine to machine: a band [k w, (k + 1) w) is stable where a rounded digit is not.
+    """
+    value = check_real("value", value, low=0.0)
+    width = check_real("width", width, low=0.0, high=10.0, low_open=True)
+    # k = floor(value / width)
+    k = math.floor(value / width)
+    return f"{k * width:.2f}-{(k + 1) * width:.2f}"

@@ -234,3 +234,13 @@ def test_band_traces_for_many_phases():
 
 def test_moon_images_match_reference_order():
     assert torch.equal(cs.reference_moons(), moon_images([1.0, 0.75, 0.5]))
+
+
+def test_rounded_band():
+    assert cs.rounded_band(0.27) == "0.15-0.30"
+    assert cs.rounded_band(0.047) == "0.00-0.15"
+    assert cs.rounded_band(0.35, width=0.1) == "0.30-0.40"
+    with pytest.raises(ValueError, match=r"width must be in \(0, 10\]"):
+        cs.rounded_band(0.3, width=0.0)
+    with pytest.raises(ValueError, match="value must be in"):
+        cs.rounded_band(-0.1)
