@@ -121,11 +121,15 @@ def train_code_model(
     lr: float = DEFAULT_LR,
     seed: int = 0,
     callback: Callable[[int, Autoencoder, History], bool | None] | None = None,
+    num_threads: int | None = 1,
 ) -> FitResult:
     """Train a 1-D-code model on ``images`` (n, 784), full batch: one Adam step per epoch.
 
     Deterministic: weights from ``seed`` and the training noise from a generator seeded
     with ``seed`` (inside ``fit``). ``callback(step, model, history)`` runs after each step.
+    ``num_threads``: torch threads while training (default 1: these models are too small
+    to gain from two, and a second thread can stall for seconds on a busy machine;
+    None leaves torch's setting as it is).
     """
     images = check_images("images", images, n_pixels=MOON_PIXELS)
     steps = check_int("steps", steps, low=1, high=100_000)
@@ -134,7 +138,7 @@ def train_code_model(
     config = code_model_config(kind, noise_scale=noise_scale, beta=beta, hidden_dim=hidden_dim)
     model = Autoencoder(config, seed=seed)
     return fit(model, images, epochs=steps, batch_size=images.shape[0], lr=lr, seed=seed,
-               callback=callback)
+               callback=callback, num_threads=num_threads)
 
 
 @torch.inference_mode()

@@ -152,8 +152,8 @@ def code_space_figure(space: CodeSpace, *, title: str | None = None, height: int
         title=dict(text=title or describe(space), font=dict(size=13)),
         height=height,
         template="plotly_white",
-        margin=dict(l=50, r=20, t=80, b=40),
-        legend=dict(orientation="h", y=-0.08, font=dict(size=10)),
+        margin=dict(l=50, r=20, t=80, b=70),
+        legend=dict(orientation="h", y=-0.12, font=dict(size=10)),
         uirevision="code-space",
     )
     return fig
