@@ -59,7 +59,9 @@ DEFAULT_LR = 2e-2
 DEFAULT_PHASES = 32
 
 
-def training_images(training_set: str = "two_moons", *, n_phases: int = DEFAULT_PHASES) -> torch.Tensor:
+def training_images(
+    training_set: str = "two_moons", *, n_phases: int = DEFAULT_PHASES
+) -> torch.Tensor:
     """The training set: ``"two_moons"`` (full, half) or ``"phases"`` (``n_phases`` from
     full to half, evenly spaced in lit fraction). Shape (n, 784); full moon first, half last.
     """
@@ -187,7 +189,9 @@ def noise_densities(codes: np.ndarray, means: np.ndarray, sigmas: np.ndarray) ->
     means = np.asarray(means, dtype=np.float64).reshape(-1, 1)
     sigmas = np.asarray(sigmas, dtype=np.float64).reshape(-1, 1)
     if means.shape != sigmas.shape:
-        raise ValueError(f"means and sigmas must have the same length, got {means.size} and {sigmas.size}")
+        raise ValueError(
+            f"means and sigmas must have the same length, got {means.size} and {sigmas.size}"
+        )
     if not (np.isfinite(sigmas).all() and (sigmas > 0).all()):
         raise ValueError("sigmas must be finite and > 0 (a plain AE's code has no noise band)")
     # N(c; m, sigma^2) = exp(-(c - m)^2 / (2 sigma^2)) / (sigma sqrt(2 pi))
@@ -195,7 +199,9 @@ def noise_densities(codes: np.ndarray, means: np.ndarray, sigmas: np.ndarray) ->
     return np.exp(-0.5 * z * z) / (sigmas * math.sqrt(2.0 * math.pi))
 
 
-def image_distances(images: np.ndarray | torch.Tensor, references: np.ndarray | torch.Tensor) -> np.ndarray:
+def image_distances(
+    images: np.ndarray | torch.Tensor, references: np.ndarray | torch.Tensor
+) -> np.ndarray:
     """Root-mean-square pixel distance of each image to each reference: (n_images, n_refs).
 
     0 is identical; the full and the half moon are 0.35 from the true 3/4 moon, and their
@@ -263,7 +269,9 @@ def measure_code_space(
     _check_code_model(model)
     images = check_images("images", images, n_pixels=MOON_PIXELS)
     if images.shape[0] < 2:
-        raise ValueError(f"images must hold at least 2 moons (full first, half last), got {images.shape[0]}")
+        raise ValueError(
+            f"images must hold at least 2 moons (full first, half last), got {images.shape[0]}"
+        )
     reach = check_real("reach", reach, low=0.0, high=10.0)
     n_strip = check_int("n_strip", n_strip, low=2, high=64)
     n_curve = check_int("n_curve", n_curve, low=2, high=2001)
@@ -360,7 +368,9 @@ def training_replay(
 
 def _check_code_model(model: object) -> None:
     if not isinstance(model, Autoencoder):
-        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+        raise TypeError(
+            f"model must be an explainer.models.Autoencoder, got {type(model).__name__}"
+        )
     if model.config.latent_dim != 1 or model.config.input_dim != MOON_PIXELS:
         raise ValueError(
             "model must have a 1-D code and 784 inputs (28x28 moons), got latent_dim="

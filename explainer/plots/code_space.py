@@ -45,7 +45,8 @@ def describe(space: CodeSpace) -> str:
     if space.kind == "noisy_ae":
         model += f", noise scale {space.noise_scale:g}, KL pull beta {space.beta:g}"
     elif space.kind == "vae":
-        model += f", KL weight beta {space.beta:g}, learned sigma {space.sigmas[0]:.2g} / {space.sigmas[-1]:.2g}"
+        model += (f", KL weight beta {space.beta:g}, learned sigma {space.sigmas[0]:.2g} / "
+                  f"{space.sigmas[-1]:.2g}")
     apart = "" if not np.isfinite(space.separation) else f" ({space.separation:.0f} sigma apart)"
     return (
         f"{model}: codes {space.means[0]:.2f} (full) and {space.means[-1]:.2f} (half){apart}; "
@@ -99,7 +100,9 @@ def code_space_updates(space: CodeSpace) -> list[dict]:
     ]
 
 
-def code_space_figure(space: CodeSpace, *, title: str | None = None, height: int = 620) -> go.Figure:
+def code_space_figure(
+    space: CodeSpace, *, title: str | None = None, height: int = 620
+) -> go.Figure:
     """Code axis with noise bands (top), decoded strip (middle), distances and lit
     fraction along the axis (bottom), and the midpoint decode beside the 3/4 moon (right)."""
     fig = make_subplots(
@@ -211,7 +214,9 @@ def sweep_figure(
         y = np.asarray(y, dtype=float)
         if y.shape != np.shape(x):
             raise ValueError(f"curve {name!r} has shape {y.shape}, x has {np.shape(x)}")
-        fig.add_trace(go.Scatter(x=np.asarray(x, dtype=float), y=y, mode="lines+markers", name=name))
+        fig.add_trace(
+            go.Scatter(x=np.asarray(x, dtype=float), y=y, mode="lines+markers", name=name)
+        )
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear")
     fig.update_layout(title=title, height=360, template="plotly_white",
