@@ -149,8 +149,10 @@ def code_space_figure(
     fig.update_yaxes(title_text="density", row=1, col=1)
     fig.update_yaxes(title_text="distance / lit", range=[0, 1.05], row=3, col=1)
     for row, col in ((2, 1), (1, 2)):
+        # square pixels: the image's y axis is scaled to its x axis
+        x_name = fig.get_subplot(row, col).xaxis.plotly_name.replace("axis", "")
         fig.update_xaxes(visible=False, row=row, col=col)
-        fig.update_yaxes(visible=False, row=row, col=col)
+        fig.update_yaxes(visible=False, scaleanchor=x_name, row=row, col=col)
     fig.update_layout(
         title=dict(text=title or describe(space), font=dict(size=13)),
         height=height,
