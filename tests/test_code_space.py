@@ -1,0 +1,248 @@
+"""The code-space computations: training, decoding along the axis, bands, distances."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from explainer import code_space as cs
+from explainer.data import moon_images, moon_pair
+from explainer.models import Autoencoder, ModelConfig
+from explainer.plots import code_space as plots
+
+FAST = dict(steps=40, hidden_dim=16)
+
+
+@pytest.fixture(scope="module")
+def ae_space():
+    return cs.explore_code_space("two_moons", kind="ae", **FAST)
+
+
+def test_training_images_full_first_half_last():
+    two = cs.training_images("two_moons")
+    assert two.shape == (2, 784)
+    assert torch.equal(two, moon_pair())
+    phases = cs.training_images("phases", n_phases=5)
+    assert phases.shape == (5, 784)
+    assert torch.equal(phases[0], two[0]) and torch.equal(phases[-1], two[1])
+
+
+def test_training_images_refuses_bad_input():
+    with pytest.raises(ValueError, match="training_set must be one of"):
+        cs.training_images("three_moons")
+    with pytest.raises(ValueError, match="n_phases must be an integer in"):
+        cs.training_images("phases", n_phases=2)
+
+
+def test_reference_distances_known_values():
+    refs = cs.reference_moons()
+    d = cs.image_distances(refs, refs)
+    assert np.allclose(np.diag(d), 0.0)
+    # full and half moon differ from the 3/4 moon in a quarter of the disc each: same distance
+    assert d[0, 1] == pytest.approx(d[2, 1], abs=0.01)
+    assert 0.3 < d[0, 1] < 0.4
+    # the pixel-wise average of full and half: half-bright on the whole left half
+    average = 0.5 * (refs[0] + refs[2])
+    assert cs.image_distances(average[None], refs)[0, 1] == pytest.approx(0.24, abs=0.01)
+
+
+def test_image_distances_is_rms():
+    a = np.zeros((1, 784))
+    b = np.full((2, 784), 0.5)
+    b[1, :392] = 0.0
+    # sqrt(mean(0.25)) = 0.5;  sqrt(0.25 / 2)
+    assert np.allclose(cs.image_distances(a, b), [[0.5, math.sqrt(0.125)]])
+    with pytest.raises(ValueError, match="images must have shape"):
+        cs.image_distances(np.zeros((1, 10)), b)
+
+
+def test_axis_codes_and_midpoint():
+    assert np.allclose(cs.axis_codes(np.array([0.0, 0.5, 1.0, 2.0]), 2.0, -2.0), [2, 0, -2, -6])
+    assert cs.midpoint_code(2.0, -3.0) == -0.5
+
+
+def test_noise_densities_integrate_to_one_and_refuse_zero_width():
+    codes = np.linspace(-20, 20, 4001)
+    dens = cs.noise_densities(codes, np.array([-1.0, 3.0]), np.array([0.5, 2.0]))
+    assert dens.shape == (2, 4001)
+    assert np.allclose(np.trapezoid(dens, codes, axis=1), 1.0, atol=1e-6)
+    assert codes[dens[0].argmax()] == pytest.approx(-1.0, abs=0.01)
+    with pytest.raises(ValueError, match="sigmas must be finite and > 0"):
+        cs.noise_densities(codes, np.array([0.0]), np.array([0.0]))
+    with pytest.raises(ValueError, match="same length"):
+        cs.noise_densities(codes, np.array([0.0, 1.0]), np.array([1.0]))
+
+
+def test_code_model_config():
+    assert cs.code_model_config("ae").kind == "ae"
+    noisy = cs.code_model_config("noisy_ae", noise_scale=0.5, beta=1.0)
+    assert (noisy.kind, noisy.noise_scale, noisy.beta) == ("noisy_ae", 0.5, 1.0)
+    assert noisy.latent_dim == 1
+    # no noise: the plain AE
+    assert cs.code_model_config("noisy_ae", noise_scale=0.0).kind == "ae"
+    vae = cs.code_model_config("vae", beta=0.0)
+    assert (vae.kind, vae.beta) == ("vae", 0.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(kind="pca"), ValueError, "kind must be one of"),
+        (dict(kind="noisy_ae", noise_scale=-0.1), ValueError, r"noise_scale must be in \[0, 100\]"),
+        (dict(kind="noisy_ae", noise_scale=0.0, beta=1.0), ValueError,
+         "beta > 0 needs noise_scale > 0"),
+        (dict(kind="vae", beta=-1.0), ValueError, r"beta must be in \[0, 1000\]"),
+        (dict(kind="vae", beta=float("nan")), ValueError, "beta must be a finite number"),
+        (dict(kind="ae", beta="1"), TypeError, "beta must be a real number"),
+        (dict(kind="vae", noise_scale=0.5), ValueError, "noise_scale applies to kind='noisy_ae'"),
+        (dict(kind="ae", hidden_dim=0), ValueError, "hidden_dim must be an integer in"),
+    ],
+)
+def test_code_model_config_refuses_bad_input(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        cs.code_model_config(**kwargs)
+
+
+def test_training_is_deterministic_and_reconstructs():
+    images = moon_pair()
+    a = cs.train_code_model(images, kind="noisy_ae", noise_scale=0.5, beta=1.0, seed=3, **FAST)
+    b = cs.train_code_model(images, kind="noisy_ae", noise_scale=0.5, beta=1.0, seed=3, **FAST)
+    assert a.history.train_total == b.history.train_total
+    means_a, sigmas_a = cs.encode_codes(a.model, images)
+    means_b, _ = cs.encode_codes(b.model, images)
+    assert np.array_equal(means_a, means_b)
+    assert np.allclose(sigmas_a, 0.5)
+    assert len(a.history.epoch) == FAST["steps"]  # full batch: one step per epoch
+
+
+def test_ae_reconstructs_the_two_moons():
+    images = moon_pair()
+    result = cs.train_code_model(images, kind="ae", steps=150)
+    means, sigmas = cs.encode_codes(result.model, images)
+    assert np.array_equal(sigmas, [0.0, 0.0])
+    decoded = cs.decode_codes(result.model, means)
+    assert np.abs(decoded - images.numpy()).mean() < 0.02
+
+
+def test_train_code_model_refuses_bad_input():
+    with pytest.raises(ValueError, match="images must have shape"):
+        cs.train_code_model(torch.zeros(2, 10))
+    with pytest.raises(ValueError, match="steps must be an integer in"):
+        cs.train_code_model(moon_pair(), steps=0)
+    with pytest.raises(ValueError, match="lr must be in"):
+        cs.train_code_model(moon_pair(), lr=0.0)
+
+
+def test_measure_code_space_shapes_and_consistency(ae_space):
+    result, space = ae_space
+    model = result.model
+    assert space.kind == "ae" and space.densities is None and space.separation == math.inf
+    assert space.strip_images.shape == (13, 784)
+    assert np.allclose(space.strip_t, np.arange(-1, 2.01, 0.25))
+    # the strip passes through both codes and the midpoint
+    assert space.strip_codes[4] == pytest.approx(space.means[0])
+    assert space.strip_codes[8] == pytest.approx(space.means[-1])
+    assert space.strip_codes[6] == pytest.approx(space.midpoint)
+    assert np.allclose(space.strip_images[6], space.midpoint_image, atol=1e-6)
+    # every number is what the pure functions give
+    curve_images = cs.decode_codes(model, space.curve_codes)
+    assert np.allclose(space.distances, cs.image_distances(curve_images, cs.reference_moons()))
+    assert np.allclose(space.midpoint_distances,
+                       cs.image_distances(space.midpoint_image[None], cs.reference_moons())[0])
+    assert space.distances.shape == (121, 3) and space.lit.shape == (121,)
+
+
+def test_measure_code_space_bands_for_noisy_model():
+    _, space = cs.explore_code_space("phases", kind="noisy_ae", noise_scale=0.5, beta=1.0,
+                                     n_phases=4, **FAST)
+    assert space.densities.shape == (4, 121)
+    assert np.allclose(space.sigmas, 0.5)
+    gap = abs(space.means[-1] - space.means[0])
+    assert space.separation == pytest.approx(gap / 0.5)
+
+
+def test_measure_code_space_refuses_bad_input(ae_space):
+    result, _ = ae_space
+    with pytest.raises(ValueError, match="at least 2 moons"):
+        cs.measure_code_space(result.model, moon_pair()[:1])
+    with pytest.raises(ValueError, match=r"reach must be in \[0, 10\]"):
+        cs.measure_code_space(result.model, moon_pair(), reach=-1)
+    with pytest.raises(TypeError, match="model must be an explainer.models.Autoencoder"):
+        cs.measure_code_space("model", moon_pair())
+    wide = Autoencoder(ModelConfig(kind="ae", latent_dim=2, hidden_dims=(8,)))
+    with pytest.raises(ValueError, match="1-D code"):
+        cs.measure_code_space(wide, moon_pair())
+
+
+def test_vae_variance_collapses_without_kl():
+    images = moon_pair()
+    collapsed = cs.train_code_model(images, kind="vae", beta=0.0, steps=150)
+    kept = cs.train_code_model(images, kind="vae", beta=1.0, steps=150)
+    _, s0 = cs.encode_codes(collapsed.model, images)
+    _, s1 = cs.encode_codes(kept.model, images)
+    assert np.median(s0) < np.median(s1)
+
+
+def test_training_replay_ends_at_the_trained_model():
+    frames = cs.training_replay("two_moons", kind="ae", every=10, **FAST)
+    assert [step for step, _ in frames] == [1, 10, 20, 30, 40]
+    _, final = cs.explore_code_space("two_moons", kind="ae", **FAST)
+    assert np.allclose(frames[-1][1].means, final.means)
+    with pytest.raises(ValueError, match="every must be an integer in"):
+        cs.training_replay(every=0)
+
+
+def test_sweep_trains_one_model_per_value_and_seed():
+    out = cs.sweep("noise_scale", [0.5, 1.0], kind="noisy_ae", seeds=(0, 1), **FAST)
+    assert [[s.noise_scale for s in row] for row in out] == [[0.5, 0.5], [1.0, 1.0]]
+    with pytest.raises(ValueError, match="setting must be one of"):
+        cs.sweep("lr", [0.1])
+    with pytest.raises(ValueError, match="at least one entry"):
+        cs.sweep("beta", [])
+
+
+def test_figures_hold_the_measurements(ae_space):
+    _, space = ae_space
+    fig = plots.code_space_figure(space)
+    assert [t.name for t in fig.data][:5] == list(plots.TRACE_NAMES[:5])
+    assert len(fig.data) == len(plots.TRACE_NAMES)
+    assert np.allclose(fig.data[3].x, space.means)
+    assert np.allclose(fig.data[8].y, space.distances[:, 1])
+    assert np.allclose(fig.data[10].y, space.lit)
+    assert fig.data[6].source.startswith("data:image/png;base64,")
+    strips = plots.strips_figure({"a": space, "b": space})
+    assert len(strips.data) == 1
+    with pytest.raises(ValueError, match="at least one CodeSpace"):
+        plots.strips_figure({})
+    sweep = plots.sweep_figure(np.array([0.1, 1.0]), {"a": np.array([1.0, 2.0])},
+                               x_title="x", y_title="y", log_y=True)
+    assert sweep.layout.yaxis.type == "log"
+    with pytest.raises(ValueError, match="has shape"):
+        plots.sweep_figure(np.array([0.1, 1.0]), {"a": np.array([1.0])}, x_title="x", y_title="y")
+
+
+def test_band_traces_for_many_phases():
+    _, space = cs.explore_code_space("phases", kind="noisy_ae", noise_scale=0.5, n_phases=4, **FAST)
+    data = plots.code_space_updates(space)
+    assert np.allclose(data[0]["y"], space.densities[0])
+    assert np.allclose(data[1]["y"], space.densities[-1])
+    # the two middle phases in one trace, separated by NaN
+    assert data[2]["y"].size == 2 * (121 + 1)
+    assert np.isnan(data[2]["y"][121])
+
+
+def test_moon_images_match_reference_order():
+    assert torch.equal(cs.reference_moons(), moon_images([1.0, 0.75, 0.5]))
+
+
+def test_rounded_band():
+    assert cs.rounded_band(0.27) == "0.15-0.30"
+    assert cs.rounded_band(0.047) == "0.00-0.15"
+    assert cs.rounded_band(0.35, width=0.1) == "0.30-0.40"
+    with pytest.raises(ValueError, match=r"width must be in \(0, 10\]"):
+        cs.rounded_band(0.3, width=0.0)
+    with pytest.raises(ValueError, match="value must be in"):
+        cs.rounded_band(-0.1)
