@@ -552,3 +552,21 @@ def latent_term_curves(
     xs, ys = component_curves(np.ones(n_shown), mu[:n_shown], sigma[:n_shown], n_points=n_points)
     # each term carries weight 1/N of the whole sum (component_curves gave it 1/n_shown)
     return xs, ys * (n_shown / n_total)
+
+
+def latent_mixture_densities(x: object, mu: object, sigma: object, ns: object) -> np.ndarray:
+    """P_N(x) for every N in ``ns`` at once, shape (len(ns), len(x)), from running sums
+    over the first N terms: row i equals ``latent_mixture_density(x, mu[:N], sigma[:N])``."""
+    mu, sigma = _as_points("mu", mu).reshape(-1), _as_points("sigma", sigma).reshape(-1)
+    ns = [check_int("ns[i]", n, low=1, high=len(mu)) for n in np.atleast_1d(ns)]
+    if mu.shape != sigma.shape or (sigma <= 0).any():
+        raise ValueError("mu and sigma must be 1-D of one length, with sigma > 0 for every z")
+    x = _as_points("x", x).reshape(-1)
+    # S_N(x) = sum_{n <= N} N(x; mu(z_n), sigma(z_n)), in blocks between consecutive N
+    order = sorted(set(ns))
+    sums, running, start = {}, np.zeros_like(x), 0
+    for n in order:
+        running = running + gaussian_pdf(x[None, :], mu[start:n, None], sigma[start:n, None]).sum(0)
+        sums[n], start = running, n
+    # P_N(x) = S_N(x) / N
+    return np.stack([sums[n] / n for n in ns])

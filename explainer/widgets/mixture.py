@@ -251,8 +251,11 @@ class LatentMixture(Explainer):
         for name, dec in decoders.items():
             mu_z, sd_z = dec(self.z)
             mu_d, sd_d = dec(self.z_drawn)
-            self.tables[name] = dict(mu_z=mu_z, sd_z=sd_z, mu_d=mu_d, sd_d=sd_d,
-                                     model=gmm.latent_model_density(self.x, dec))
+            self.tables[name] = dict(
+                mu_z=mu_z, sd_z=sd_z, mu_d=mu_d, sd_d=sd_d,
+                model=gmm.latent_model_density(self.x, dec),
+                estimates=gmm.latent_mixture_densities(self.x, mu_d, sd_d, N_OPTIONS),
+            )
 
         names = list(decoders)
         self.decoder = widgets.Dropdown(options=names, value=names[0], description="decoder")
@@ -271,7 +274,7 @@ class LatentMixture(Explainer):
         t = self.tables[name]
         mu, sd = t["mu_d"][:n], t["sd_d"][:n]
         terms = gmm.latent_term_curves(mu, sd, n_shown=min(n, self.n_terms_shown))
-        estimate = gmm.latent_mixture_density(self.x, mu, sd)
+        estimate = t["estimates"][N_OPTIONS.index(n)]
         return terms, estimate, gmm.l1_error(estimate, t["model"], self.x)
 
     def title(self, name: str, n: int, err: float) -> str:
