@@ -335,9 +335,10 @@ def sample_mixture(
     w, mu, sd = check_mixture(weights, means, stds)
     n_samples = check_int("n_samples", n_samples, low=1)
     seed = check_int("seed", seed, low=0)
-    rng = np.random.default_rng(seed)
-    u = rng.random(n_samples)
-    eps = rng.standard_normal(n_samples)
+    # two independent seeded streams, so the first n draws never depend on n_samples
+    pick, noise = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    u = pick.random(n_samples)
+    eps = noise.standard_normal(n_samples)
     # m = the first index whose cumulative weight exceeds u
     m = np.minimum(np.searchsorted(np.cumsum(w), u, side="right"), len(w) - 1)
     # x = mu_m + sigma_m * eps,  eps ~ N(0, 1)
