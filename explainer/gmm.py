@@ -101,6 +101,21 @@ def mixture_density(x: object, weights: object, means: object, stds: object) -> 
     return (w @ gaussian_pdf(flat[None, :], mu[:, None], sd[:, None])).reshape(xa.shape)
 
 
+def log_mixture_density(x: object, weights: object, means: object, stds: object) -> np.ndarray:
+    """log P(x), summed in log space: finite even where every component underflows."""
+    w, mu, sd = check_mixture(weights, means, stds)
+    xa = _as_points("x", x)
+    flat = xa.reshape(-1)
+    # log P(x) = logsumexp_m [log P(m) - (x - mu_m)^2 / (2 sigma_m^2) - log(sigma_m sqrt(2 pi))]
+    log_terms = (
+        np.log(np.where(w > 0, w, 1.0))[:, None]
+        - 0.5 * ((flat[None, :] - mu[:, None]) / sd[:, None]) ** 2
+        - np.log(sd * math.sqrt(2 * math.pi))[:, None]
+    )
+    log_terms[w == 0] = -np.inf
+    return special.logsumexp(log_terms, axis=0).reshape(xa.shape)
+
+
 def x_grid(n_points: int = 6001, *, x_range: tuple[float, float] = QUADRATURE_RANGE) -> np.ndarray:
     """An evenly spaced grid over ``x_range`` (by default the quadrature grid)."""
     n_points = check_int("n_points", n_points, low=2)
@@ -297,6 +312,23 @@ def _fit_all(ks: tuple[int, ...], n_samples: int, seed: int) -> dict[str, np.nda
         "weights": weights, "means": means, "stds": stds, "errors": errors,
         "seconds": seconds, "n_iter": n_iter, "converged": converged,
     }
+
+
+def mean_log_likelihood(samples: object, weights: object, means: object, stds: object) -> float:
+    """(1/n) sum_i log P(x_i): how well the mixture explains the samples it was fitted to."""
+    x = _as_points("samples", samples).reshape(-1)
+    # (1/n) sum_i log sum_m P(m) N(x_i; mu_m, sigma_m)
+    return float(np.mean(log_mixture_density(x, weights, means, stds)))
+
+
+def expected_log_likelihood(target: TargetDensity, weights: object, means: object,
+                            stds: object) -> float:
+    """int p(x) log P(x) dx by quadrature: how well the mixture explains fresh draws of the
+    target (the held-out score with infinitely many held-out samples)."""
+    grid = x_grid()
+    p = target.pdf(grid)
+    # int p log P dx (where p = 0 the integrand is 0)
+    return integrate(np.where(p > 0, p * log_mixture_density(grid, weights, means, stds), 0.0), grid)
 
 
 def grid_mixture(
