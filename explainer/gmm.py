@@ -163,6 +163,15 @@ class TargetDensity:
         # F(x) = sum_j w_j F_j(x)
         return sum(w * d.cdf(x) for w, d in zip(self.weights, self.shapes))
 
+    def entropy(self) -> float:
+        """H(p) = -int p log p dx by quadrature: the best mean log-likelihood any model can
+        expect on fresh draws is -H(p)."""
+        grid = x_grid()
+        p = self.pdf(grid)
+        safe = np.where(p > 0, p, 1.0)
+        # -int p(x) log p(x) dx (the integrand is 0 where p = 0)
+        return -integrate(p * np.log(safe), grid)
+
     def quantile(self, u: object) -> np.ndarray:
         """F^{-1}(u) for u in (0, 1), by interpolating F on a fine grid (error < 1e-4)."""
         u = _as_points("u", u)

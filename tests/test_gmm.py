@@ -182,3 +182,20 @@ def test_trained_decoder_is_seeded_and_learns():
         gmm.train_latent_decoder(x, batch_size=501)
     with pytest.raises(TypeError, match="n_steps"):
         gmm.train_latent_decoder(x, n_steps=1.5)
+
+
+def test_log_likelihoods_and_entropy():
+    w, mu, sd = [0.3, 0.7], [-1.0, 2.0], [0.5, 1.0]
+    x = np.array([-1.0, 0.0, 2.5, 40.0])
+    np.testing.assert_allclose(gmm.log_mixture_density(x[:3], w, mu, sd),
+                               np.log(gmm.mixture_density(x[:3], w, mu, sd)))
+    assert np.isfinite(gmm.log_mixture_density(x, w, mu, sd)).all()  # no underflow at x = 40
+    assert gmm.mean_log_likelihood(x[:3], w, mu, sd) == pytest.approx(
+        np.mean(np.log(gmm.mixture_density(x[:3], w, mu, sd))))
+    # a single Gaussian target: the expected log-likelihood of itself is minus its entropy
+    single = gmm.TargetDensity(weights=(1.0,), shapes=(gmm.stats.norm(0.5, 0.8),))
+    h = 0.5 * np.log(2 * np.pi * np.e * 0.8**2)
+    assert single.entropy() == pytest.approx(h, abs=1e-6)
+    assert gmm.expected_log_likelihood(single, [1.0], [0.5], [0.8]) == pytest.approx(-h, abs=1e-6)
+    # any other mixture scores lower on fresh draws (Gibbs' inequality)
+    assert gmm.expected_log_likelihood(single, [1.0], [0.0], [1.0]) < -h

@@ -137,3 +137,11 @@ def test_widgets_show_a_short_stable_text():
     b = W.MixtureBuilder()
     assert b.summary() == "MixtureBuilder: interactive figure (needs a running kernel)"
     assert b.errors in b.ui.children
+
+
+def test_a_failing_callback_is_shown_and_raised(fits):
+    f = W.FittedMixture(fits)
+    f.curves = {}  # break the widget on purpose: the next slider move cannot find its curves
+    with pytest.raises(KeyError):
+        f.k.value = 2
+    assert "KeyError" in f.errors.outputs[0]["text"]
