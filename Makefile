@@ -39,6 +39,8 @@ notebooks: setup
 bench: setup
 	$(PY) benchmarks/train_speed.py
 	$(PY) benchmarks/vae_2d_budget.py
+	$(PY) benchmarks/moon_slider.py
+	$(PY) benchmarks/mixture_sliders.py
 
 clean-cache:
 	rm -rf "$${VAE_EXPLAINER_CACHE:-$$HOME/.cache/vae-explainer}"
