@@ -80,7 +80,9 @@ def code_space_updates(space: CodeSpace) -> list[dict]:
     phase_text = [f"image {i + 1} of {n}: code {m:.2f}, sigma {s:.2g}"
                   for i, (m, s) in enumerate(zip(space.means, space.sigmas))]
     far_code = space.strip_codes[-1]
-    strip = tile_images(space.strip_images, n_cols=len(space.strip_images), pad=2, pad_value=1.0)
+    # the strip runs in code order, smallest code on the left, like the axes above and below
+    order = np.argsort(space.strip_codes)
+    strip = tile_images(space.strip_images[order], n_cols=len(order), pad=2, pad_value=1.0)
     pair = tile_images(np.stack([space.midpoint_image, reference_moons()[1].numpy()]), n_cols=2,
                        pad=2, pad_value=1.0)
     mid_d = space.midpoint_distances
@@ -115,8 +117,8 @@ def code_space_figure(
         horizontal_spacing=0.05,
         subplot_titles=(
             "code axis: each image's code and its noise band (density)",
-            "midpoint decode | true 3/4 moon",
-            "decoded along the axis (t = -1 ... 2; full at t = 0, half at t = 1)",
+            "midpoint | true 3/4",
+            "decoded along the axis, in code order (smallest code on the left)",
             "each decode's distance (RMS per pixel) and lit fraction",
         ),
     )
