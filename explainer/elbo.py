@@ -334,7 +334,7 @@ def backtracking_ascent(
 ) -> tuple[np.ndarray, float, float, float]:
     """(theta', f(theta), f(theta'), step): theta' = theta + step * d (d = ``direction``,
     default the gradient g), step halved from ``step_size`` until
-    f(theta') >= f(theta) + armijo * step * g.d  and  f(theta') >= f(theta).
+    f(theta') >= f(theta) + armijo * step * g.d  and  f(theta') > f(theta).
 
     If no step passes, theta' = theta (step 0): the objective never falls.
     """
@@ -352,7 +352,7 @@ def _backtrack(objective, theta, gradient, direction, step_size, max_halvings, a
         candidate = theta + step * direction
         value = objective(candidate)
         # Armijo: f(theta + t g) >= f(theta) + c t |g|^2
-        if np.isfinite(value) and value >= before + armijo * step * slope and value >= before:
+        if np.isfinite(value) and value >= before + armijo * step * slope and value > before:
             return candidate, before, value, step
         step *= 0.5
     return theta.copy(), before, before, 0.0
