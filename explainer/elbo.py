@@ -113,16 +113,15 @@ class GaussianQ:
         return np.exp(self.log_std)
 
 
-def log_normal_pdf(x: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
+def log_normal_pdf(x: np.ndarray, *, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
     """log N(x; mean, variance), elementwise."""
     # -1/2 log(2 pi var) - (x - mean)^2 / (2 var)
     return -0.5 * (LOG_2PI + np.log(variance)) - (x - mean) ** 2 / (2.0 * variance)
 
 
-def kl_normal(
-    mean_q: np.ndarray, log_std_q: np.ndarray, mean_p: np.ndarray, log_std_p: np.ndarray
-) -> np.ndarray:
+def kl_gaussian(q: GaussianQ, *, p: GaussianQ) -> np.ndarray:
     """KL( N(mean_q, s_q^2) || N(mean_p, s_p^2) ), elementwise."""
+    mean_q, log_std_q, mean_p, log_std_p = q.mean, q.log_std, p.mean, p.log_std
     # log(s_p / s_q) + (s_q^2 + (m_q - m_p)^2) / (2 s_p^2) - 1/2
     return (
         log_std_p
@@ -132,14 +131,14 @@ def kl_normal(
     )
 
 
-def log_marginal(x: object, decoder: LinearGaussianDecoder) -> np.ndarray:
+def log_marginal(x: object, *, decoder: LinearGaussianDecoder) -> np.ndarray:
     """log p(x) for each observation: p(x) = N(x; b, w^2 + v)."""
     x = as_finite_array("x", x)
     # log N(x; b, w^2 + v)
-    return log_normal_pdf(x, decoder.bias, decoder.weight**2 + decoder.variance)
+    return log_normal_pdf(x, mean=decoder.bias, variance=decoder.weight**2 + decoder.variance)
 
 
-def posterior(x: object, decoder: LinearGaussianDecoder) -> GaussianQ:
+def posterior(x: object, *, decoder: LinearGaussianDecoder) -> GaussianQ:
     """The true posterior p(z|x) = N( w (x - b) / (w^2 + v), v / (w^2 + v) ), as a GaussianQ."""
     x = as_finite_array("x", x)
     w, b, v = decoder.weight, decoder.bias, decoder.variance
@@ -150,10 +149,9 @@ def posterior(x: object, decoder: LinearGaussianDecoder) -> GaussianQ:
     return GaussianQ(mean, log_std)
 
 
-def kl_to_posterior(x: object, q: GaussianQ, decoder: LinearGaussianDecoder) -> np.ndarray:
+def kl_to_posterior(x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder) -> np.ndarray:
     """KL( q || p(z|x) ): the gap between log p(x) and the lower bound."""
-    post = posterior(x, decoder)
-    return kl_normal(q.mean, q.log_std, post.mean, post.log_std)
+    return kl_gaussian(q, p=posterior(x, decoder=decoder))
 
 
 def kl_to_prior(q: GaussianQ) -> np.ndarray:
@@ -162,7 +160,9 @@ def kl_to_prior(q: GaussianQ) -> np.ndarray:
     return 0.5 * (q.mean**2 + np.exp(2.0 * q.log_std) - 1.0) - q.log_std
 
 
-def expected_log_likelihood(x: object, q: GaussianQ, decoder: LinearGaussianDecoder) -> np.ndarray:
+def expected_log_likelihood(
+    x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder
+) -> np.ndarray:
     """E_q[ log p(x|z) ]: the lower bound's reconstruction term (minus Minimize1)."""
     x = as_finite_array("x", x)
     w, b, v = decoder.weight, decoder.bias, decoder.variance
@@ -172,10 +172,10 @@ def expected_log_likelihood(x: object, q: GaussianQ, decoder: LinearGaussianDeco
     return -0.5 * (LOG_2PI + math.log(v)) - expected_square / (2.0 * v)
 
 
-def lower_bound(x: object, q: GaussianQ, decoder: LinearGaussianDecoder) -> np.ndarray:
+def lower_bound(x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder) -> np.ndarray:
     """Lb = E_q[log p(x|z)] - KL(q || p(z)) for each observation."""
     # Lb = E_q log p(x|z) - KL(q || p(z))
-    return expected_log_likelihood(x, q, decoder) - kl_to_prior(q)
+    return expected_log_likelihood(x, q=q, decoder=decoder) - kl_to_prior(q)
 
 
 @dataclass(frozen=True)
@@ -198,21 +198,21 @@ class BoundTerms:
         return self.log_marginal - (self.lower_bound + self.kl_posterior)
 
 
-def bound_terms(x: object, q: GaussianQ, decoder: LinearGaussianDecoder) -> BoundTerms:
+def bound_terms(x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder) -> BoundTerms:
     """All terms of the two splits for observations ``x`` and their q's, summed over x."""
     x = as_finite_array("x", x)
     _check_q_matches(x, q)
     return BoundTerms(
-        log_marginal=float(np.sum(log_marginal(x, decoder))),
-        lower_bound=float(np.sum(lower_bound(x, q, decoder))),
-        kl_posterior=float(np.sum(kl_to_posterior(x, q, decoder))),
+        log_marginal=float(np.sum(log_marginal(x, decoder=decoder))),
+        lower_bound=float(np.sum(lower_bound(x, q=q, decoder=decoder))),
+        kl_posterior=float(np.sum(kl_to_posterior(x, q=q, decoder=decoder))),
         kl_prior=float(np.sum(kl_to_prior(q))),
-        expected_log_likelihood=float(np.sum(expected_log_likelihood(x, q, decoder))),
+        expected_log_likelihood=float(np.sum(expected_log_likelihood(x, q=q, decoder=decoder))),
     )
 
 
 def encoder_gradient(
-    x: object, q: GaussianQ, decoder: LinearGaussianDecoder
+    x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder
 ) -> tuple[np.ndarray, np.ndarray]:
     """(dLb/dmu, dLb/dlog s) for each observation, exact."""
     x = as_finite_array("x", x)
@@ -226,7 +226,7 @@ def encoder_gradient(
 
 
 def decoder_gradient(
-    x: object, q: GaussianQ, decoder: LinearGaussianDecoder
+    x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder
 ) -> tuple[float, float, float]:
     """(dLb/dw, dLb/db, dLb/dlog v) of Lb summed over the observations, exact."""
     x = as_finite_array("x", x)
@@ -256,9 +256,9 @@ class AscentStep:
 
 def encoder_step(
     x: object,
+    *,
     q: GaussianQ,
     decoder: LinearGaussianDecoder,
-    *,
     step_size: float = 1.0,
     max_halvings: int = 60,
 ) -> AscentStep:
@@ -272,7 +272,7 @@ def encoder_step(
     _check_q_matches(x, q)
     step_size = check_real("step_size", step_size, low=0.0, low_open=True)
     max_halvings = check_int("max_halvings", max_halvings, low=0, high=1000)
-    d_mean, d_log_std = encoder_gradient(x, q, decoder)
+    d_mean, d_log_std = encoder_gradient(x, q=q, decoder=decoder)
     theta = np.concatenate([q.mean.ravel(), q.log_std.ravel()])
     grad = np.concatenate([d_mean.ravel(), d_log_std.ravel()])
     shape = q.mean.shape
@@ -280,10 +280,10 @@ def encoder_step(
 
     def objective(t: np.ndarray) -> float:
         cand = GaussianQ(t[:n].reshape(shape), t[n:].reshape(shape))
-        return float(np.sum(lower_bound(x, cand, decoder)))
+        return float(np.sum(lower_bound(x, q=cand, decoder=decoder)))
 
     theta_new, before, after, step = backtracking_ascent(
-        objective, theta, grad, step_size=step_size, max_halvings=max_halvings
+        objective, theta=theta, gradient=grad, step_size=step_size, max_halvings=max_halvings
     )
     new_q = GaussianQ(theta_new[:n].reshape(shape), theta_new[n:].reshape(shape))
     return AscentStep(new_q, decoder, before, after, step)
@@ -291,9 +291,9 @@ def encoder_step(
 
 def decoder_step(
     x: object,
+    *,
     q: GaussianQ,
     decoder: LinearGaussianDecoder,
-    *,
     step_size: float = 1.0,
     max_halvings: int = 60,
 ) -> AscentStep:
@@ -306,7 +306,7 @@ def decoder_step(
     step_size = check_real("step_size", step_size, low=0.0, low_open=True)
     max_halvings = check_int("max_halvings", max_halvings, low=0, high=1000)
     theta = np.array([decoder.weight, decoder.bias, math.log(decoder.variance)])
-    grad = np.array(decoder_gradient(x, q, decoder))
+    grad = np.array(decoder_gradient(x, q=q, decoder=decoder))
 
     def as_decoder(t: np.ndarray) -> LinearGaussianDecoder:
         return LinearGaussianDecoder(float(t[0]), float(t[1]), float(np.exp(t[2])))
@@ -314,19 +314,19 @@ def decoder_step(
     def objective(t: np.ndarray) -> float:
         if not np.isfinite(t).all() or abs(t[2]) > 700:  # exp(log v) must stay finite
             return -math.inf
-        return float(np.sum(lower_bound(x, q, as_decoder(t))))
+        return float(np.sum(lower_bound(x, q=q, decoder=as_decoder(t))))
 
     theta_new, before, after, step = backtracking_ascent(
-        objective, theta, grad, step_size=step_size, max_halvings=max_halvings
+        objective, theta=theta, gradient=grad, step_size=step_size, max_halvings=max_halvings
     )
     return AscentStep(q, as_decoder(theta_new), before, after, step)
 
 
 def backtracking_ascent(
     objective: Callable[[np.ndarray], float],
+    *,
     theta: np.ndarray,
     gradient: np.ndarray,
-    *,
     step_size: float = 1.0,
     max_halvings: int = 60,
     armijo: float = 1e-4,
@@ -366,7 +366,9 @@ def max_log_likelihood(x: object) -> float:
     """
     x = as_finite_array("x", x).ravel()
     if x.size < 2:
-        raise ValueError(f"x must hold at least 2 observations (else the maximum is +inf), got {x.size}")
+        raise ValueError(
+            f"x must hold at least 2 observations (else the maximum is +inf), got {x.size}"
+        )
     var = float(np.var(x))
     if var == 0.0:
         raise ValueError("x must not be all equal (else the maximum is +inf)")
@@ -437,7 +439,7 @@ def _trapezoid_log_weights(z: torch.Tensor) -> torch.Tensor:
 
 
 def log_joint_on_grid(
-    x: float, decoder_mean: Callable[[torch.Tensor], torch.Tensor], *, variance: float,
+    x: float, *, decoder_mean: Callable[[torch.Tensor], torch.Tensor], variance: float,
     z: torch.Tensor,
 ) -> torch.Tensor:
     """log p(z) + log p(x|z) at every z of the grid: shape (n_points,)."""
@@ -445,33 +447,35 @@ def log_joint_on_grid(
     variance = check_real("variance", variance, low=0.0, low_open=True)
     g = decoder_mean(z.reshape(-1, 1)).reshape(-1)
     # log N(z; 0, 1) + log N(x; g(z), v)
-    return (-0.5 * (LOG_2PI + z * z)) + (-0.5 * (LOG_2PI + math.log(variance)) - (x - g) ** 2 / (2 * variance))
+    log_prior = -0.5 * (LOG_2PI + z * z)
+    log_lik = -0.5 * (LOG_2PI + math.log(variance)) - (x - g) ** 2 / (2 * variance)
+    return log_prior + log_lik
 
 
 def quadrature_log_marginal(
-    x: float, decoder_mean: Callable[[torch.Tensor], torch.Tensor], *, variance: float,
+    x: float, *, decoder_mean: Callable[[torch.Tensor], torch.Tensor], variance: float,
     z: torch.Tensor,
 ) -> float:
     """log p(x) = log integral p(z) p(x|z) dz, by the trapezoid rule on the grid ``z``."""
-    log_joint = log_joint_on_grid(x, decoder_mean, variance=variance, z=z)
+    log_joint = log_joint_on_grid(x, decoder_mean=decoder_mean, variance=variance, z=z)
     # log sum_j w_j p(z_j, x)
     return float(torch.logsumexp(log_joint + _trapezoid_log_weights(z), dim=0))
 
 
 def numerical_posterior(
-    x: float, decoder_mean: Callable[[torch.Tensor], torch.Tensor], *, variance: float,
+    x: float, *, decoder_mean: Callable[[torch.Tensor], torch.Tensor], variance: float,
     z: torch.Tensor,
 ) -> torch.Tensor:
     """p(z|x) = p(z) p(x|z) / p(x) on the grid ``z`` (a density: integrates to 1)."""
-    log_joint = log_joint_on_grid(x, decoder_mean, variance=variance, z=z)
+    log_joint = log_joint_on_grid(x, decoder_mean=decoder_mean, variance=variance, z=z)
     log_px = torch.logsumexp(log_joint + _trapezoid_log_weights(z), dim=0)
     # p(z|x) = exp( log p(z, x) - log p(x) )
     return (log_joint - log_px).exp()
 
 
 def quadrature_lower_bound(
-    x: float, mean: torch.Tensor, log_std: torch.Tensor,
-    decoder_mean: Callable[[torch.Tensor], torch.Tensor], *, variance: float, z: torch.Tensor,
+    x: float, *, mean: torch.Tensor, log_std: torch.Tensor,
+    decoder_mean: Callable[[torch.Tensor], torch.Tensor], variance: float, z: torch.Tensor,
 ) -> torch.Tensor:
     """Lb for q = N(mean, exp(log_std)^2), differentiable in (mean, log_std) (tensors).
 
@@ -533,7 +537,7 @@ class GaussianFit:
 
 
 def fit_gaussian_q(
-    x: float, decoder_mean: Callable[[torch.Tensor], torch.Tensor], *, variance: float,
+    x: float, *, decoder_mean: Callable[[torch.Tensor], torch.Tensor], variance: float,
     z: torch.Tensor | None = None, mean_init: float = 0.0, log_std_init: float = 0.0,
     n_steps: int = 100,
 ) -> GaussianFit:
@@ -585,14 +589,15 @@ def fit_gaussian_q(
         else:
             direction = grad
         theta_new, _before, after, accepted = backtracking_ascent(
-            objective, theta, grad, direction=direction, step_size=1.0, max_halvings=40
+            objective, theta=theta, gradient=grad, direction=direction, step_size=1.0,
+            max_halvings=40,
         )
         if accepted == 0.0:
             break
         theta = theta_new
         trace.append(after)
     value = trace[-1]
-    log_px = quadrature_log_marginal(x, decoder_mean, variance=variance, z=z)
+    log_px = quadrature_log_marginal(x, decoder_mean=decoder_mean, variance=variance, z=z)
     return GaussianFit(float(theta[0]), float(theta[1]), value, log_px, trace)
 
 
@@ -644,7 +649,7 @@ def log_importance_weights(
     return torch.cat(out, dim=0)
 
 
-def importance_sampled_log_likelihood(log_weights: torch.Tensor, k: int) -> torch.Tensor:
+def importance_sampled_log_likelihood(log_weights: torch.Tensor, *, k: int) -> torch.Tensor:
     """The K-sample estimate of log p(x), averaged over the draws: shape (n,).
 
     The columns of ``log_weights`` (n, N) are cut into N // k groups of k; each group
@@ -676,10 +681,10 @@ def fixed_test_digits(x_test: torch.Tensor, *, n_digits: int, seed: int) -> torc
     return x_test[order[:n_digits].sort().values]
 
 
-def normal_density(z: np.ndarray, mean: float, log_std: float) -> np.ndarray:
+def normal_density(z: np.ndarray, *, mean: float, log_std: float) -> np.ndarray:
     """N(z; mean, exp(log_std)^2) on the points ``z`` (for drawing q and p(z|x))."""
     mean = check_real("mean", mean)
     log_std = check_real("log_std", log_std)
     z = as_finite_array("z", z)
     # exp( log N(z; mean, s^2) )
-    return np.exp(log_normal_pdf(z, mean, math.exp(2.0 * log_std)))
+    return np.exp(log_normal_pdf(z, mean=mean, variance=math.exp(2.0 * log_std)))

@@ -32,13 +32,15 @@ def test_bound_split_sliders_redraw_exactly():
     for control, value in ((w.mean, 0.7), (w.log_std, -1.0), (w.x, -1.5)):
         control.value = value
         q = elbo.GaussianQ(w.mean.value, w.log_std.value)
-        terms = elbo.bound_terms(w.x.value, q, w.decoder)
+        terms = elbo.bound_terms(w.x.value, q=q, decoder=w.decoder)
         assert bar_values(w.fig, 2) == pytest.approx(expected_bars(terms))
         np.testing.assert_allclose(
-            w.fig.data[1].y, elbo.normal_density(Z_VIEW, w.mean.value, w.log_std.value))
-        post = elbo.posterior(w.x.value, w.decoder)
+            w.fig.data[1].y,
+            elbo.normal_density(Z_VIEW, mean=w.mean.value, log_std=w.log_std.value))
+        post = elbo.posterior(w.x.value, decoder=w.decoder)
         np.testing.assert_allclose(
-            w.fig.data[0].y, elbo.normal_density(Z_VIEW, float(post.mean), float(post.log_std)))
+            w.fig.data[0].y,
+            elbo.normal_density(Z_VIEW, mean=float(post.mean), log_std=float(post.log_std)))
         assert w.fig.layout.title.text == plots.bound_summary(terms)
         # the bars add up: Lb + KL ends at log p(x)
         lb, kl = w.fig.data[3].y[0], w.fig.data[4].y[0]
@@ -51,7 +53,7 @@ def test_bound_split_refuses_bad_values():
         w.log_std.value = "wide"
     # the sliders cannot go out of range; the pure functions refuse a non-finite x
     with pytest.raises(ValueError, match="x"):
-        elbo.bound_terms(float("nan"), elbo.GaussianQ(0.0, 0.0), w.decoder)
+        elbo.bound_terms(float("nan"), q=elbo.GaussianQ(0.0, 0.0), decoder=w.decoder)
     with pytest.raises(ValueError, match="variance"):
         BoundSplitExplorer(elbo.LinearGaussianDecoder(1.0, 0.0, -1.0))
 
@@ -77,14 +79,14 @@ def test_ascent_buttons_follow_the_pure_steps():
     w = ascent_widget()
     q0, d0 = w.q, w.decoder
     w.encoder_button.click()
-    enc = elbo.encoder_step(w.data, q0, d0)
+    enc = elbo.encoder_step(w.data, q=q0, decoder=d0)
     np.testing.assert_array_equal(w.q.mean, enc.q.mean)
     assert w.decoder == d0
     # log p(X) does not move under an encoder step; Lb rises
     assert w.log_marginal_trace[1] == w.log_marginal_trace[0]
     assert w.lower_bound_trace[1] > w.lower_bound_trace[0]
     w.decoder_button.click()
-    dec = elbo.decoder_step(w.data, enc.q, d0)
+    dec = elbo.decoder_step(w.data, q=enc.q, decoder=d0)
     assert w.decoder == dec.decoder
     assert w.lower_bound_trace[2] >= w.lower_bound_trace[1]
     assert list(w.fig.data[5].y) == w.log_marginal_trace
@@ -124,11 +126,11 @@ def test_importance_slider_moves_the_marker():
     assert w.ks == [1, 2, 5, 10, 20, 50, 100]
     for k in (10, 100, 1):
         w.k.value = k
-        est = float(elbo.importance_sampled_log_likelihood(lw, k).mean())
+        est = float(elbo.importance_sampled_log_likelihood(lw, k=k).mean())
         assert w.fig.data[2].x == (k,)
         assert w.fig.data[2].y[0] == pytest.approx(est)
     assert w.fig.data[1].y[0] == pytest.approx(float(elbo.elbo_from_weights(lw).mean()))
     with pytest.raises(TraitError):
         w.k.value = 3  # not an option
     with pytest.raises(ValueError, match="k"):
-        elbo.importance_sampled_log_likelihood(lw, 101)
+        elbo.importance_sampled_log_likelihood(lw, k=101)

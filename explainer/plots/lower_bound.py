@@ -68,10 +68,10 @@ def _bar_traces(terms: BoundTerms, *, showlegend: bool = True) -> list[go.Bar]:
 
 def bound_split_figure(
     z: np.ndarray,
+    *,
     posterior_density: np.ndarray,
     q_density: np.ndarray,
     terms: BoundTerms,
-    *,
     height: int = 420,
 ) -> go.Figure:
     """Left: the true posterior p(z|x) and q(z). Right: log p(x) = Lb + KL(q || p(z|x)),
@@ -136,10 +136,10 @@ def ascent_figure(
 
 def nonlinear_posterior_figure(
     z: np.ndarray,
+    *,
     decoder_mean: np.ndarray,
     posterior_density: np.ndarray,
     fits: Sequence[tuple[str, np.ndarray, float]],
-    *,
     x: float,
     log_marginal: float,
     height: int = 400,
@@ -169,9 +169,9 @@ def nonlinear_posterior_figure(
 
 def importance_sampling_figure(
     ks: Sequence[int],
+    *,
     estimates: Sequence[float],
     elbo: float,
-    *,
     selected_k: int,
     height: int = 380,
 ) -> go.Figure:
@@ -195,11 +195,12 @@ def importance_sampling_figure(
     fig.update_xaxes(type="log", title_text="K (samples per digit)")
     fig.update_yaxes(title_text="nats per digit (mean over the digits)")
     fig.update_layout(height=height, template="plotly_white",
-                      title=importance_title(selected_k, estimates[i], elbo),
+                      title=importance_title(selected_k, estimate=estimates[i], elbo=elbo),
                       legend=dict(orientation="h", y=-0.25))
     return fig
 
 
-def importance_title(k: int, estimate: float, elbo: float) -> str:
+def importance_title(k: int, *, estimate: float, elbo: float) -> str:
+    """The numbers for the selected K; the estimate minus the ELBO bounds the gap from below."""
     return (f"K = {k}: log p(x) ≈ {estimate:.2f},  ELBO = {elbo:.2f},  "
             f"gap ≥ {estimate - elbo:.2f} nats")

@@ -43,7 +43,8 @@ class BoundSplitExplorer(Explainer):
         self.log_std = widgets.FloatSlider(value=log_std, min=-2.5, max=1.0, step=0.02,
                                            description="q log s", **style)
         self.fig = go.FigureWidget(plots.bound_split_figure(
-            Z_VIEW, self.posterior_density(), self.q_density(), self.terms()))
+            Z_VIEW, posterior_density=self.posterior_density(), q_density=self.q_density(),
+            terms=self.terms()))
         self.on_change(self.x, lambda _v: self.redraw(posterior=True))
         self.on_change(self.mean, lambda _v: self.redraw(posterior=False))
         self.on_change(self.log_std, lambda _v: self.redraw(posterior=False))
@@ -53,14 +54,14 @@ class BoundSplitExplorer(Explainer):
         return elbo.GaussianQ(self.mean.value, self.log_std.value)
 
     def terms(self) -> elbo.BoundTerms:
-        return elbo.bound_terms(self.x.value, self.q(), self.decoder)
+        return elbo.bound_terms(self.x.value, q=self.q(), decoder=self.decoder)
 
     def posterior_density(self) -> np.ndarray:
-        post = elbo.posterior(self.x.value, self.decoder)
-        return elbo.normal_density(Z_VIEW, float(post.mean), float(post.log_std))
+        post = elbo.posterior(self.x.value, decoder=self.decoder)
+        return elbo.normal_density(Z_VIEW, mean=float(post.mean), log_std=float(post.log_std))
 
     def q_density(self) -> np.ndarray:
-        return elbo.normal_density(Z_VIEW, self.mean.value, self.log_std.value)
+        return elbo.normal_density(Z_VIEW, mean=self.mean.value, log_std=self.log_std.value)
 
     def redraw(self, *, posterior: bool) -> None:
         terms = self.terms()
@@ -121,7 +122,7 @@ class EncoderDecoderAscent(Explainer):
         self.lower_bound_trace = [t.lower_bound]
 
     def terms(self) -> elbo.BoundTerms:
-        return elbo.bound_terms(self.data, self.q, self.decoder)
+        return elbo.bound_terms(self.data, q=self.q, decoder=self.decoder)
 
     def _record(self, step: elbo.AscentStep) -> None:
         self.q, self.decoder = step.q, step.decoder
@@ -131,17 +132,17 @@ class EncoderDecoderAscent(Explainer):
         self.lower_bound_trace.append(t.lower_bound)
 
     def encoder_step(self) -> None:
-        self._record(elbo.encoder_step(self.data, self.q, self.decoder))
+        self._record(elbo.encoder_step(self.data, q=self.q, decoder=self.decoder))
         self.redraw()
 
     def decoder_step(self) -> None:
-        self._record(elbo.decoder_step(self.data, self.q, self.decoder))
+        self._record(elbo.decoder_step(self.data, q=self.q, decoder=self.decoder))
         self.redraw()
 
     def alternate(self) -> None:
         for _ in range(self.rounds.value):
-            self._record(elbo.encoder_step(self.data, self.q, self.decoder))
-            self._record(elbo.decoder_step(self.data, self.q, self.decoder))
+            self._record(elbo.encoder_step(self.data, q=self.q, decoder=self.decoder))
+            self._record(elbo.decoder_step(self.data, q=self.q, decoder=self.decoder))
         self.redraw()
 
     def reset(self) -> None:
@@ -170,7 +171,7 @@ class ImportanceSamplingExplorer(Explainer):
     def __init__(self, log_weights: torch.Tensor, *, k: int = 1) -> None:
         super().__init__()
         ks = [k_ for k_ in IMPORTANCE_KS if k_ <= log_weights.shape[1]]
-        self.estimates = [float(elbo.importance_sampled_log_likelihood(log_weights, k_).mean())
+        self.estimates = [float(elbo.importance_sampled_log_likelihood(log_weights, k=k_).mean())
                           for k_ in ks]
         self.elbo = float(elbo.elbo_from_weights(log_weights).mean())
         self.ks = ks
@@ -178,7 +179,7 @@ class ImportanceSamplingExplorer(Explainer):
                                          continuous_update=True,
                                          layout=widgets.Layout(width="420px"))
         self.fig = go.FigureWidget(plots.importance_sampling_figure(
-            ks, self.estimates, self.elbo, selected_k=k))
+            ks, estimates=self.estimates, elbo=self.elbo, selected_k=k))
         self.on_change(self.k, self.redraw)
         self.ui = widgets.VBox([self.k, self.fig, self.errors])
 
@@ -188,4 +189,5 @@ class ImportanceSamplingExplorer(Explainer):
             self.fig.data[2].x = [k]
             self.fig.data[2].y = [self.estimates[i]]
             self.fig.data[2].name = f"K = {k}"
-            self.fig.layout.title.text = plots.importance_title(k, self.estimates[i], self.elbo)
+            self.fig.layout.title.text = plots.importance_title(
+                k, estimate=self.estimates[i], elbo=self.elbo)
