@@ -16,6 +16,7 @@ from explainer.widgets.lower_bound import (
     BoundSplitExplorer,
     EncoderDecoderAscent,
     ImportanceSamplingExplorer,
+    NonlinearGapExplorer,
 )
 
 
@@ -134,3 +135,27 @@ def test_importance_slider_moves_the_marker():
         w.k.value = 3  # not an option
     with pytest.raises(ValueError, match="k"):
         elbo.importance_sampled_log_likelihood(lw, k=101)
+
+
+def test_nonlinear_slider_refits_both_gaussians():
+    w = NonlinearGapExplorer(x=1.0)
+    w.x.value = 2.0
+    post = elbo.numerical_posterior(2.0, decoder_mean=w.net, variance=w.VARIANCE, z=w.z).numpy()
+    np.testing.assert_allclose(w.fig.data[2].y, post[w.view][::5])
+    for trace, start in zip(w.fig.data[3:5], w.STARTS):
+        fit = elbo.fit_gaussian_q(2.0, decoder_mean=w.net, variance=w.VARIANCE, z=w.z,
+                                  mean_init=start, log_std_init=-1.0)
+        np.testing.assert_allclose(
+            trace.y, elbo.normal_density(w.z_view, mean=fit.mean, log_std=fit.log_std))
+        assert trace.name.endswith(f"gap KL = {fit.gap:.3f}")
+        assert fit.gap > 0
+    assert w.fig.data[1].y == (2.0, 2.0)
+    assert w.fig.layout.annotations[1].text == plots.nonlinear_title(fit.log_marginal)
+    with pytest.raises(TraitError):
+        w.x.value = "far"
+
+
+def test_figures_refuse_an_unknown_k():
+    with pytest.raises(ValueError, match="selected_k"):
+        plots.importance_sampling_figure([1, 10], estimates=[-2.0, -1.0], elbo=-2.0,
+                                         selected_k=5)

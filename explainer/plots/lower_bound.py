@@ -149,7 +149,7 @@ def nonlinear_posterior_figure(
     """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("decoder mean g(z) and the observed x",
-                                        f"p(z|x) by quadrature, log p(x) = {log_marginal:.3f}"))
+                                        nonlinear_title(log_marginal)))
     fig.add_trace(go.Scatter(x=z, y=decoder_mean, name="g(z)", line=dict(color="black")),
                   row=1, col=1)
     fig.add_trace(go.Scatter(x=[z[0], z[-1]], y=[x, x], name=f"x = {x:g}", mode="lines",
@@ -165,6 +165,11 @@ def nonlinear_posterior_figure(
     fig.update_layout(height=height, template="plotly_white",
                       legend=dict(orientation="h", y=-0.25), margin=dict(t=60, b=40))
     return fig
+
+
+def nonlinear_title(log_marginal: float) -> str:
+    """The right panel's title: log p(x) by quadrature."""
+    return f"p(z|x) by quadrature, log p(x) = {log_marginal:.3f}"
 
 
 def importance_sampling_figure(

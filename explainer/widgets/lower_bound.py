@@ -191,3 +191,58 @@ class ImportanceSamplingExplorer(Explainer):
             self.fig.data[2].name = f"K = {k}"
             self.fig.layout.title.text = plots.importance_title(
                 k, estimate=self.estimates[i], elbo=self.elbo)
+
+
+class NonlinearGapExplorer(Explainer):
+    """A slider for the observed x under the folded decoder: the numerical posterior p(z|x)
+    and the best Gaussian q started from each wall of the fold, with the gap each leaves.
+
+    Each change runs two fits (a few hundred ms), so the slider answers on release.
+    """
+
+    VARIANCE = 0.1
+    STARTS = (-0.5, 1.5)  # the walls of elbo.folded_decoder()'s default well
+
+    def __init__(self, *, x: float = 1.0) -> None:
+        super().__init__()
+        self.net = elbo.folded_decoder()
+        self.z = elbo.z_grid()
+        view = (self.z >= -4) & (self.z <= 4)
+        self.view = view.numpy()
+        self.z_view = self.z.numpy()[self.view][::5]
+        with torch.no_grad():
+            g = self.net(torch.from_numpy(self.z_view).reshape(-1, 1)).reshape(-1).numpy()
+        self.x = widgets.FloatSlider(value=x, min=-0.5, max=3.0, step=0.05,
+                                     description="observed x", continuous_update=False,
+                                     layout=widgets.Layout(width="420px"))
+        posterior_density, fits, log_px = self.compute(x)
+        self.fig = go.FigureWidget(plots.nonlinear_posterior_figure(
+            self.z_view, decoder_mean=g, posterior_density=posterior_density, fits=fits, x=x,
+            log_marginal=log_px))
+        self.on_change(self.x, self.redraw)
+        self.ui = widgets.VBox([self.x, self.fig, self.errors])
+
+    def compute(self, x: float) -> tuple[np.ndarray, list[tuple[str, np.ndarray, float]], float]:
+        """(posterior on the drawn grid, [(label, q density, gap)], log p(x))."""
+        post = elbo.numerical_posterior(x, decoder_mean=self.net, variance=self.VARIANCE,
+                                        z=self.z).numpy()[self.view][::5]
+        fits = []
+        log_px = None
+        for start in self.STARTS:
+            fit = elbo.fit_gaussian_q(x, decoder_mean=self.net, variance=self.VARIANCE, z=self.z,
+                                      mean_init=start, log_std_init=-1.0)
+            density = elbo.normal_density(self.z_view, mean=fit.mean, log_std=fit.log_std)
+            fits.append((f"best q from {start:+.1f}", density, fit.gap))
+            log_px = fit.log_marginal
+        return post, fits, log_px
+
+    def redraw(self, x: float) -> None:
+        posterior_density, fits, log_px = self.compute(x)
+        with self.fig.batch_update():
+            self.fig.data[1].y = [x, x]
+            self.fig.data[1].name = f"x = {x:g}"
+            self.fig.data[2].y = posterior_density
+            for trace, (label, density, gap) in zip(self.fig.data[3:], fits):
+                trace.y = density
+                trace.name = f"{label}: gap KL = {gap:.3f}"
+            self.fig.layout.annotations[1].text = plots.nonlinear_title(log_px)
