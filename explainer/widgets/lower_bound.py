@@ -1,0 +1,248 @@
+"""Widgets for the lower bound: move q and watch the exact split of log p(x); press the
+encoder and decoder buttons and watch Lb climb; move K and watch importance sampling
+close in on log p(x) of the MNIST VAE. No mathematics here: every number comes from
+``explainer.elbo``.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from explainer import elbo
+from explainer.plots import lower_bound as plots
+from explainer.widgets.base import Explainer
+
+Z_VIEW = np.linspace(-4.0, 4.0, 401)
+IMPORTANCE_KS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+class BoundSplitExplorer(Explainer):
+    """Sliders for the observed x and q's mean and log std; the figure shows q against the
+    exact posterior and log p(x) = Lb + KL(q || p(z|x)) = -KL(q || p(z)) + E_q log p(x|z) + KL.
+    """
+
+    def __init__(
+        self,
+        decoder: elbo.LinearGaussianDecoder | None = None,
+        *,
+        x: float = 2.0,
+        mean: float = -1.0,
+        log_std: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.decoder = decoder or elbo.LinearGaussianDecoder(weight=1.5, bias=0.0, variance=0.5)
+        style = dict(continuous_update=True, readout_format=".2f",
+                     layout=widgets.Layout(width="420px"))
+        self.x = widgets.FloatSlider(value=x, min=-4.0, max=4.0, step=0.05,
+                                     description="observed x", **style)
+        self.mean = widgets.FloatSlider(value=mean, min=-3.0, max=3.0, step=0.02,
+                                        description="q mean μ", **style)
+        self.log_std = widgets.FloatSlider(value=log_std, min=-2.5, max=1.0, step=0.02,
+                                           description="q log s", **style)
+        self.fig = go.FigureWidget(plots.bound_split_figure(
+            Z_VIEW, posterior_density=self.posterior_density(), q_density=self.q_density(),
+            terms=self.terms()))
+        self.on_change(self.x, lambda _v: self.redraw(posterior=True))
+        self.on_change(self.mean, lambda _v: self.redraw(posterior=False))
+        self.on_change(self.log_std, lambda _v: self.redraw(posterior=False))
+        self.ui = widgets.VBox([self.x, self.mean, self.log_std, self.fig, self.errors])
+
+    def q(self) -> elbo.GaussianQ:
+        return elbo.GaussianQ(self.mean.value, self.log_std.value)
+
+    def terms(self) -> elbo.BoundTerms:
+        return elbo.bound_terms(self.x.value, q=self.q(), decoder=self.decoder)
+
+    def posterior_density(self) -> np.ndarray:
+        post = elbo.posterior(self.x.value, decoder=self.decoder)
+        return elbo.normal_density(Z_VIEW, mean=float(post.mean), log_std=float(post.log_std))
+
+    def q_density(self) -> np.ndarray:
+        return elbo.normal_density(Z_VIEW, mean=self.mean.value, log_std=self.log_std.value)
+
+    def redraw(self, *, posterior: bool) -> None:
+        terms = self.terms()
+        q_density = self.q_density()
+        post_density = self.posterior_density() if posterior else None
+        with self.fig.batch_update():
+            if post_density is not None:
+                self.fig.data[0].y = post_density
+            self.fig.data[1].y = q_density
+            for trace, seg in zip(self.fig.data[2:7], plots.bound_bar_segments(terms)):
+                trace.y = [seg["height"]]
+                trace.base = [seg["base"]]
+            self.fig.layout.title.text = plots.bound_summary(terms)
+
+
+class EncoderDecoderAscent(Explainer):
+    """Buttons: "encoder step" climbs Lb in every q (log p(X) stays put, the gap shrinks);
+    "decoder step" climbs Lb in (w, b, log v) with the q's fixed (log p(X) rises);
+    "alternate" runs ``rounds`` of both; "reset" starts again. The trace shows log p(X)
+    and Lb after every step, and the highest log p(X) any linear-Gaussian decoder reaches.
+    """
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        *,
+        decoder: elbo.LinearGaussianDecoder | None = None,
+        q: elbo.GaussianQ | None = None,
+    ) -> None:
+        super().__init__()
+        self.data = elbo.as_finite_array("x", x)
+        self.initial_decoder = decoder or elbo.LinearGaussianDecoder(0.3, -1.0, 4.0)
+        self.initial_q = q or elbo.GaussianQ(np.zeros_like(self.data), np.zeros_like(self.data))
+        self.ceiling = elbo.max_log_likelihood(self.data)
+        self.encoder_button = widgets.Button(description="encoder step")
+        self.decoder_button = widgets.Button(description="decoder step")
+        self.alternate_button = widgets.Button(description="alternate")
+        self.reset_button = widgets.Button(description="reset")
+        self.rounds = widgets.IntSlider(value=5, min=1, max=50, description="rounds")
+        self.reset_state()
+        self.fig = go.FigureWidget(plots.ascent_figure(
+            self.terms(), steps=self.steps, log_marginal=self.log_marginal_trace,
+            lower_bound=self.lower_bound_trace, ceiling=self.ceiling))
+        self.on_click(self.encoder_button, self.encoder_step)
+        self.on_click(self.decoder_button, self.decoder_step)
+        self.on_click(self.alternate_button, self.alternate)
+        self.on_click(self.reset_button, self.reset)
+        buttons = widgets.HBox([self.encoder_button, self.decoder_button, self.alternate_button,
+                                self.rounds, self.reset_button])
+        self.ui = widgets.VBox([buttons, self.fig, self.errors])
+
+    def reset_state(self) -> None:
+        self.decoder = self.initial_decoder
+        self.q = self.initial_q
+        t = self.terms()
+        self.steps = [0]
+        self.log_marginal_trace = [t.log_marginal]
+        self.lower_bound_trace = [t.lower_bound]
+
+    def terms(self) -> elbo.BoundTerms:
+        return elbo.bound_terms(self.data, q=self.q, decoder=self.decoder)
+
+    def _record(self, step: elbo.AscentStep) -> None:
+        self.q, self.decoder = step.q, step.decoder
+        t = self.terms()
+        self.steps.append(self.steps[-1] + 1)
+        self.log_marginal_trace.append(t.log_marginal)
+        self.lower_bound_trace.append(t.lower_bound)
+
+    def encoder_step(self) -> None:
+        self._record(elbo.encoder_step(self.data, q=self.q, decoder=self.decoder))
+        self.redraw()
+
+    def decoder_step(self) -> None:
+        self._record(elbo.decoder_step(self.data, q=self.q, decoder=self.decoder))
+        self.redraw()
+
+    def alternate(self) -> None:
+        for _ in range(self.rounds.value):
+            self._record(elbo.encoder_step(self.data, q=self.q, decoder=self.decoder))
+            self._record(elbo.decoder_step(self.data, q=self.q, decoder=self.decoder))
+        self.redraw()
+
+    def reset(self) -> None:
+        self.reset_state()
+        self.redraw()
+
+    def redraw(self) -> None:
+        terms = self.terms()
+        with self.fig.batch_update():
+            for trace, seg in zip(self.fig.data[:5], plots.bound_bar_segments(terms)):
+                trace.y = [seg["height"]]
+                trace.base = [seg["base"]]
+            self.fig.data[5].x = self.steps
+            self.fig.data[5].y = self.log_marginal_trace
+            self.fig.data[6].x = self.steps
+            self.fig.data[6].y = self.lower_bound_trace
+            self.fig.data[7].x = [0, max(1, self.steps[-1])]
+            self.fig.layout.title.text = plots.bound_summary(terms)
+
+
+class ImportanceSamplingExplorer(Explainer):
+    """A K slider (1 to 1,000 samples per digit): the importance-sampled log p(x) of the
+    MNIST VAE beside its ELBO, from log weights drawn once (seeded) at construction.
+    """
+
+    def __init__(self, log_weights: torch.Tensor, *, k: int = 1) -> None:
+        super().__init__()
+        ks = [k_ for k_ in IMPORTANCE_KS if k_ <= log_weights.shape[1]]
+        self.estimates = [float(elbo.importance_sampled_log_likelihood(log_weights, k=k_).mean())
+                          for k_ in ks]
+        self.elbo = float(elbo.elbo_from_weights(log_weights).mean())
+        self.ks = ks
+        self.k = widgets.SelectionSlider(options=ks, value=k, description="K samples",
+                                         continuous_update=True,
+                                         layout=widgets.Layout(width="420px"))
+        self.fig = go.FigureWidget(plots.importance_sampling_figure(
+            ks, estimates=self.estimates, elbo=self.elbo, selected_k=k))
+        self.on_change(self.k, self.redraw)
+        self.ui = widgets.VBox([self.k, self.fig, self.errors])
+
+    def redraw(self, k: int) -> None:
+        i = self.ks.index(k)
+        with self.fig.batch_update():
+            self.fig.data[2].x = [k]
+            self.fig.data[2].y = [self.estimates[i]]
+            self.fig.data[2].name = f"K = {k}"
+            self.fig.layout.title.text = plots.importance_title(
+                k, estimate=self.estimates[i], elbo=self.elbo)
+
+
+class NonlinearGapExplorer(Explainer):
+    """A slider for the observed x under the folded decoder: the numerical posterior p(z|x)
+    and the best Gaussian q started from each wall of the fold, with the gap each leaves.
+
+    Each change runs two fits (a few hundred ms), so the slider answers on release.
+    """
+
+    VARIANCE = 0.1
+    STARTS = (-0.5, 1.5)  # the walls of elbo.folded_decoder()'s default well
+
+    def __init__(self, *, x: float = 1.0) -> None:
+        super().__init__()
+        self.net = elbo.folded_decoder()
+        self.z = elbo.z_grid()
+        view = (self.z >= -4) & (self.z <= 4)
+        self.view = view.numpy()
+        self.z_view = self.z.numpy()[self.view][::5]
+        with torch.no_grad():
+            g = self.net(torch.from_numpy(self.z_view).reshape(-1, 1)).reshape(-1).numpy()
+        self.x = widgets.FloatSlider(value=x, min=-0.5, max=3.0, step=0.05,
+                                     description="observed x", continuous_update=False,
+                                     layout=widgets.Layout(width="420px"))
+        posterior_density, fits, log_px = self.compute(x)
+        self.fig = go.FigureWidget(plots.nonlinear_posterior_figure(
+            self.z_view, decoder_mean=g, posterior_density=posterior_density, fits=fits, x=x,
+            log_marginal=log_px))
+        self.on_change(self.x, self.redraw)
+        self.ui = widgets.VBox([self.x, self.fig, self.errors])
+
+    def compute(self, x: float) -> tuple[np.ndarray, list[tuple[str, np.ndarray, float]], float]:
+        """(posterior on the drawn grid, [(label, q density, gap)], log p(x))."""
+        post = elbo.numerical_posterior(x, decoder_mean=self.net, variance=self.VARIANCE,
+                                        z=self.z).numpy()[self.view][::5]
+        fits = []
+        log_px = None
+        for start in self.STARTS:
+            fit = elbo.fit_gaussian_q(x, decoder_mean=self.net, variance=self.VARIANCE, z=self.z,
+                                      mean_init=start, log_std_init=-1.0)
+            density = elbo.normal_density(self.z_view, mean=fit.mean, log_std=fit.log_std)
+            fits.append((f"best q from {start:+.1f}", density, fit.gap))
+            log_px = fit.log_marginal
+        return post, fits, log_px
+
+    def redraw(self, x: float) -> None:
+        posterior_density, fits, log_px = self.compute(x)
+        with self.fig.batch_update():
+            self.fig.data[1].y = [x, x]
+            self.fig.data[1].name = f"x = {x:g}"
+            self.fig.data[2].y = posterior_density
+            for trace, (label, density, gap) in zip(self.fig.data[3:], fits):
+                trace.y = density
+                trace.name = f"{label}: gap KL = {gap:.3f}"
+            self.fig.layout.annotations[1].text = plots.nonlinear_title(log_px)

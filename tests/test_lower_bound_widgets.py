@@ -1,0 +1,161 @@
+"""The lower-bound widgets, outside the browser: set each control, check the figure
+against the pure functions, and check that bad values are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from traitlets import TraitError
+
+from explainer import elbo
+from explainer.models import Autoencoder, ModelConfig
+from explainer.plots import lower_bound as plots
+from explainer.widgets.lower_bound import (
+    Z_VIEW,
+    BoundSplitExplorer,
+    EncoderDecoderAscent,
+    ImportanceSamplingExplorer,
+    NonlinearGapExplorer,
+)
+
+
+def bar_values(fig, first):
+    return [v for i in range(first, first + 5) for v in (fig.data[i].y[0], fig.data[i].base[0])]
+
+
+def expected_bars(terms):
+    return [v for s in plots.bound_bar_segments(terms) for v in (s["height"], s["base"])]
+
+
+def test_bound_split_sliders_redraw_exactly():
+    w = BoundSplitExplorer()
+    for control, value in ((w.mean, 0.7), (w.log_std, -1.0), (w.x, -1.5)):
+        control.value = value
+        q = elbo.GaussianQ(w.mean.value, w.log_std.value)
+        terms = elbo.bound_terms(w.x.value, q=q, decoder=w.decoder)
+        assert bar_values(w.fig, 2) == pytest.approx(expected_bars(terms))
+        np.testing.assert_allclose(
+            w.fig.data[1].y,
+            elbo.normal_density(Z_VIEW, mean=w.mean.value, log_std=w.log_std.value))
+        post = elbo.posterior(w.x.value, decoder=w.decoder)
+        np.testing.assert_allclose(
+            w.fig.data[0].y,
+            elbo.normal_density(Z_VIEW, mean=float(post.mean), log_std=float(post.log_std)))
+        assert w.fig.layout.title.text == plots.bound_summary(terms)
+        # the bars add up: Lb + KL ends at log p(x)
+        lb, kl = w.fig.data[3].y[0], w.fig.data[4].y[0]
+        assert lb + kl == pytest.approx(w.fig.data[2].y[0], abs=1e-12)
+
+
+def test_bound_split_refuses_bad_values():
+    w = BoundSplitExplorer()
+    with pytest.raises(TraitError):
+        w.log_std.value = "wide"
+    # the sliders cannot go out of range; the pure functions refuse a non-finite x
+    with pytest.raises(ValueError, match="x"):
+        elbo.bound_terms(float("nan"), q=elbo.GaussianQ(0.0, 0.0), decoder=w.decoder)
+    with pytest.raises(ValueError, match="variance"):
+        BoundSplitExplorer(elbo.LinearGaussianDecoder(1.0, 0.0, -1.0))
+
+
+def test_bound_split_shows_errors_on_the_page(monkeypatch):
+    w = BoundSplitExplorer()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(elbo, "bound_terms", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        w.mean.value = 0.3
+    assert "boom" in w.errors.outputs[0]["text"]
+
+
+def ascent_widget():
+    x = np.random.default_rng(0).normal(1.5, 2.0, size=8)
+    return EncoderDecoderAscent(x)
+
+
+def test_ascent_buttons_follow_the_pure_steps():
+    w = ascent_widget()
+    q0, d0 = w.q, w.decoder
+    w.encoder_button.click()
+    enc = elbo.encoder_step(w.data, q=q0, decoder=d0)
+    np.testing.assert_array_equal(w.q.mean, enc.q.mean)
+    assert w.decoder == d0
+    # log p(X) does not move under an encoder step; Lb rises
+    assert w.log_marginal_trace[1] == w.log_marginal_trace[0]
+    assert w.lower_bound_trace[1] > w.lower_bound_trace[0]
+    w.decoder_button.click()
+    dec = elbo.decoder_step(w.data, q=enc.q, decoder=d0)
+    assert w.decoder == dec.decoder
+    assert w.lower_bound_trace[2] >= w.lower_bound_trace[1]
+    assert list(w.fig.data[5].y) == w.log_marginal_trace
+    assert list(w.fig.data[6].y) == w.lower_bound_trace
+    assert bar_values(w.fig, 0) == pytest.approx(expected_bars(w.terms()))
+
+
+def test_alternate_never_lowers_the_bound_and_reset_restarts():
+    w = ascent_widget()
+    w.rounds.value = 20
+    w.alternate_button.click()
+    assert len(w.steps) == 41
+    lbs = w.lower_bound_trace
+    assert all(b >= a for a, b in zip(lbs, lbs[1:]))
+    assert w.log_marginal_trace[-1] <= w.ceiling + 1e-9
+    assert list(w.fig.data[7].y) == [w.ceiling, w.ceiling]
+    w.reset_button.click()
+    assert w.steps == [0] and list(w.fig.data[5].x) == [0]
+    assert w.decoder == w.initial_decoder
+
+
+def test_ascent_refuses_bad_values():
+    w = ascent_widget()
+    with pytest.raises(TraitError):
+        w.rounds.value = "many"
+    with pytest.raises(ValueError, match="at least 2"):
+        EncoderDecoderAscent(np.array([1.0]))
+    with pytest.raises(ValueError, match="x"):
+        EncoderDecoderAscent(np.array([1.0, np.inf]))
+
+
+def test_importance_slider_moves_the_marker():
+    vae = Autoencoder(ModelConfig(kind="vae", input_dim=16, latent_dim=2, hidden_dims=(8,)))
+    x = torch.rand((4, 16), generator=torch.Generator().manual_seed(0))
+    lw = elbo.log_importance_weights(vae, x, n_samples=100, seed=0)
+    w = ImportanceSamplingExplorer(lw)
+    assert w.ks == [1, 2, 5, 10, 20, 50, 100]
+    for k in (10, 100, 1):
+        w.k.value = k
+        est = float(elbo.importance_sampled_log_likelihood(lw, k=k).mean())
+        assert w.fig.data[2].x == (k,)
+        assert w.fig.data[2].y[0] == pytest.approx(est)
+    assert w.fig.data[1].y[0] == pytest.approx(float(elbo.elbo_from_weights(lw).mean()))
+    with pytest.raises(TraitError):
+        w.k.value = 3  # not an option
+    with pytest.raises(ValueError, match="k"):
+        elbo.importance_sampled_log_likelihood(lw, k=101)
+
+
+def test_nonlinear_slider_refits_both_gaussians():
+    w = NonlinearGapExplorer(x=1.0)
+    w.x.value = 2.0
+    post = elbo.numerical_posterior(2.0, decoder_mean=w.net, variance=w.VARIANCE, z=w.z).numpy()
+    np.testing.assert_allclose(w.fig.data[2].y, post[w.view][::5])
+    for trace, start in zip(w.fig.data[3:5], w.STARTS):
+        fit = elbo.fit_gaussian_q(2.0, decoder_mean=w.net, variance=w.VARIANCE, z=w.z,
+                                  mean_init=start, log_std_init=-1.0)
+        np.testing.assert_allclose(
+            trace.y, elbo.normal_density(w.z_view, mean=fit.mean, log_std=fit.log_std))
+        assert trace.name.endswith(f"gap KL = {fit.gap:.3f}")
+        assert fit.gap > 0
+    assert w.fig.data[1].y == (2.0, 2.0)
+    assert w.fig.layout.annotations[1].text == plots.nonlinear_title(fit.log_marginal)
+    with pytest.raises(TraitError):
+        w.x.value = "far"
+
+
+def test_figures_refuse_an_unknown_k():
+    with pytest.raises(ValueError, match="selected_k"):
+        plots.importance_sampling_figure([1, 10], estimates=[-2.0, -1.0], elbo=-2.0,
+                                         selected_k=5)
