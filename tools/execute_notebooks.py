@@ -25,6 +25,7 @@ def execute(path: Path, *, timeout: int = 900) -> float:
         nb,
         timeout=timeout,
         kernel_name="python3",
+        record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
