@@ -111,9 +111,9 @@ def ascent_figure(
 
     Traces: 0-4 the bar segments, 5 log p(X) over steps, 6 Lb over steps, 7 the ceiling.
     """
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.1,
-                        subplot_titles=("log p(X) split two ways (nats, summed over X)",
-                                        "climbing: log p(X) and Lb per step"))
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.16,
+                        subplot_titles=("log p(X) split two ways (nats)",
+                                        "log p(X) and Lb, step by step"))
     for bar in _bar_traces(terms):
         fig.add_trace(bar, row=1, col=1)
     fig.add_trace(go.Scatter(x=list(steps), y=list(log_marginal), name="log p(X)",
