@@ -6,7 +6,6 @@ Modules, one concept each:
 - ``models``: the AE / noisy AE / VAE / linear AE family.
 - ``losses``: reconstruction terms, the Gaussian KL, the ELBO's terms.
 - ``train``: one fast, deterministic ``fit`` for the whole family.
-- ``backprop``: the training objective's gradients, written out (checked against autograd).
 - ``cache``: trained models kept on disk so a lecture never waits twice.
 - ``code_space``: the full moon, the half moon and the holes in a 1-D code space.
 - ``gmm``: Gaussian mixtures, fitted mixtures and the continuous-latent (infinite) mixture.

@@ -1,9 +1,8 @@
 """One fast, deterministic ``fit`` for the whole model family, and a cached ``train_model``.
 
 Fast: the data stay one tensor, batches are index selections from a permutation drawn
-by a seeded ``torch.Generator`` (no ``DataLoader``), the gradients are written out by hand
-(``backprop.py``, checked against autograd) with the Bernoulli term computed from logits,
-Adam is the fused kernel, and evaluation runs under ``inference_mode``.
+by a seeded ``torch.Generator`` (no ``DataLoader``), Adam is the fused kernel, the
+Bernoulli term is computed from logits, and evaluation runs under ``inference_mode``.
 Deterministic: the same seed gives the same history and weights on the same machine.
 Training never plots: ``callback(epoch, model, history)`` lets a widget animate it.
 """
@@ -19,7 +18,6 @@ from dataclasses import dataclass, field
 import torch
 
 from explainer import cache
-from explainer.backprop import objective_and_gradients
 from explainer.data import ImageDataset
 from explainer.models import Autoencoder, ModelConfig
 from explainer.validation import check_images, check_int, check_real
@@ -133,11 +131,16 @@ def fit(
             order = torch.randperm(n, generator=generator)
             for i in range(0, n, batch_size):
                 xb = x_train.index_select(0, order[i : i + batch_size])
-                eps = (torch.randn((xb.shape[0], cfg.latent_dim), generator=generator)
-                       if cfg.stochastic else None)
-                # gradients of the batch mean of  reconstruction + beta * KL  (backprop.py)
-                sums += objective_and_gradients(model, xb, eps)
+                terms = model.loss_terms(xb, generator=generator if cfg.stochastic else None)
+                # minimise the batch mean of  reconstruction + beta * KL
+                loss = terms.objective.mean()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
                 optimizer.step()
+                with torch.no_grad():
+                    sums += torch.stack(
+                        (terms.reconstruction.sum(), terms.kl.sum(), terms.total.sum())
+                    )
             train_terms = (sums / n).tolist()
             _check_finite(epoch, "training", train_terms)
             history.epoch.append(epoch)
