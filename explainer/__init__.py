@@ -8,6 +8,7 @@ Modules, one concept each:
 - ``train``: one fast, deterministic ``fit`` for the whole family.
 - ``cache``: trained models kept on disk so a lecture never waits twice.
 - ``code_space``: the full moon, the half moon and the holes in a 1-D code space.
+- ``pca``: PCA by SVD, reconstruction error against k, principal angles.
 - ``gmm``: Gaussian mixtures, fitted mixtures and the continuous-latent (infinite) mixture.
 - ``plots`` / ``widgets``: pure figure builders; thin widget classes that drive them.
 """
