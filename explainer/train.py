@@ -56,9 +56,12 @@ class History:
 
 @dataclass
 class FitResult:
+    """The trained model, its history, and what a warm start continues from."""
+
     model: Autoencoder
     history: History
     optimizer: torch.optim.Optimizer
+    generator: torch.Generator
 
 
 def make_optimizer(model: Autoencoder, *, lr: float) -> torch.optim.Adam:
@@ -94,11 +97,15 @@ def fit(
     progress: bool = False,
     num_threads: int | None = None,
     history: History | None = None,
+    generator: torch.Generator | None = None,
 ) -> FitResult:
     """Train ``model`` in place on ``x_train`` (n, input_dim) for ``epochs`` epochs.
 
-    Pass ``optimizer`` (and ``history``) from an earlier result to warm-start: training
-    continues with Adam's moments, and the epochs count on. ``callback`` runs after each
+    Pass ``optimizer``, ``history`` and ``generator`` from an earlier result to
+    warm-start: training continues with Adam's moments and the same stream of shuffles
+    and noise, and the epochs count on (3 epochs, then 3 more, give the weights of 6).
+    The shuffles and the code noise are drawn from ``generator``, or from a new one seeded
+    with ``seed`` if none is given. ``callback`` runs after each
     epoch; returning ``False`` stops training there. Raises ``FloatingPointError``
     naming the epoch and the term if a loss stops being finite.
     """
@@ -119,7 +126,10 @@ def fit(
     history = history if history is not None else History()
     first_epoch = history.epoch[-1] + 1 if history.epoch else 1
 
-    generator = torch.Generator().manual_seed(seed)
+    if generator is None:
+        generator = torch.Generator().manual_seed(seed)
+    elif not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     n = x_train.shape[0]
     cfg = model.config
     bar = _progress_bar(epochs, progress)
@@ -161,7 +171,7 @@ def fit(
     if bar is not None:
         bar.close()
     model.eval()
-    return FitResult(model, history, optimizer)
+    return FitResult(model, history, optimizer, generator)
 
 
 @torch.inference_mode()

@@ -73,6 +73,19 @@ def test_warm_start_continues_epochs_and_optimizer():
     assert second.optimizer.state_dict()["state"][0]["step"].item() == step_before + 3
 
 
+def test_warm_start_with_the_generator_equals_one_long_run():
+    data = tiny_dataset()
+    whole = fit(Autoencoder(SMALL, seed=2), data.x_train, epochs=6, batch_size=4, seed=5)
+    first = fit(Autoencoder(SMALL, seed=2), data.x_train, epochs=3, batch_size=4, seed=5)
+    second = fit(first.model, data.x_train, epochs=3, batch_size=4, optimizer=first.optimizer,
+                 history=first.history, generator=first.generator)
+    assert second.history.train_total == whole.history.train_total
+    for pa, pb in zip(second.model.parameters(), whole.model.parameters()):
+        assert torch.equal(pa, pb)
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+        fit(Autoencoder(SMALL), data.x_train, generator=5)
+
+
 def test_divergence_names_epoch_and_term():
     model = Autoencoder(ModelConfig(kind="linear_ae", latent_dim=1))
     x = moon_pair() * 1e20  # hopeless scale: the squared error overflows float32
