@@ -41,6 +41,8 @@ bench: setup
 	$(PY) benchmarks/vae_2d_budget.py
 	$(PY) benchmarks/moon_slider.py
 	$(PY) benchmarks/mixture_sliders.py
+	$(PY) benchmarks/lower_bound_sliders.py
+	$(PY) benchmarks/anatomy_sliders.py
 
 clean-cache:
 	rm -rf "$${VAE_EXPLAINER_CACHE:-$$HOME/.cache/vae-explainer}"

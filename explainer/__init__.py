@@ -6,6 +6,7 @@ Modules, one concept each:
 - ``models``: the AE / noisy AE / VAE / linear AE family.
 - ``losses``: reconstruction terms, the Gaussian KL, the ELBO's terms.
 - ``train``: one fast, deterministic ``fit`` for the whole family.
+- ``anatomy``: inside the VAE: one digit's m, s, e and c; Minimize2; the KL weight.
 - ``cache``: trained models kept on disk so a lecture never waits twice.
 - ``code_space``: the full moon, the half moon and the holes in a 1-D code space.
 - ``pca``: PCA by SVD, reconstruction error against k, principal angles.

@@ -1,0 +1,172 @@
+"""Inside the VAE: every number of the tutorial's diagram (image011) for a real digit.
+
+The encoder gives each image a code mean m and a log-variance s per dimension; noise
+e ~ N(0, I) is drawn; the code is c = m + exp(s / 2) * e; the decoder draws c. The
+tutorial's Minimize2 is sum_j (exp(s_j) - (1 + s_j) + m_j^2), which is twice the KL
+to N(0, I) only if s is the log-variance (the reading this library uses):
+:func:`kl_readings` puts the alternatives side by side.
+
+The KL weight beta is explored on a grid of 8-dimensional VAEs trained on the 5k MNIST
+digits (:func:`train_beta_grid`, cached on disk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.distributions import Normal, kl_divergence
+
+from explainer.data import ImageDataset
+from explainer.losses import kl_per_dimension
+from explainer.models import Autoencoder, ModelConfig, reparameterize
+from explainer.train import TrainedModel, train_model
+from explainer.validation import check_images, check_int, check_real
+
+# An 8-dimensional code: enough dimensions for some to switch off as beta grows.
+ANATOMY_VAE = ModelConfig(kind="vae", input_dim=784, latent_dim=8, hidden_dims=(256,))
+ANATOMY_TRAINING = {"epochs": 12, "batch_size": 128, "lr": 5e-3}
+# The KL weights the slider visits: 0 (no KL at all), log-spaced up to 10.
+BETA_GRID = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0)
+# A code dimension is "active" if its KL to the prior, averaged over images, exceeds this.
+ACTIVE_KL = 0.01
+
+
+def train_beta_grid(
+    data: ImageDataset,
+    *,
+    betas: tuple[float, ...] = BETA_GRID,
+    seed: int = 0,
+    progress: bool = False,
+) -> dict[float, TrainedModel]:
+    """One VAE of ``ANATOMY_VAE`` per KL weight in ``betas``, trained (one thread) or cached."""
+    out = {}
+    for beta in betas:
+        beta = check_real("beta", beta, low=0.0)
+        out[beta] = train_model(ANATOMY_VAE.replace(beta=beta), data, seed=seed, progress=progress,
+                                num_threads=1, **ANATOMY_TRAINING)
+    return out
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """Image011 for one image: each array is (latent_dim,), images are (784,)."""
+
+    image: np.ndarray
+    mean: np.ndarray
+    logvar: np.ndarray
+    sigma: np.ndarray
+    noise: np.ndarray
+    code: np.ndarray
+    decoded: np.ndarray
+
+
+@torch.inference_mode()
+def diagram(model: Autoencoder, image: torch.Tensor, noise: np.ndarray) -> Diagram:
+    """Encode ``image`` (784,), add the given ``noise`` e, decode the code c."""
+    if model.config.kind != "vae":
+        raise ValueError(f"model must be a VAE (kind='vae'), got kind={model.config.kind!r}")
+    x = check_images("image", image.reshape(1, -1), n_pixels=model.config.input_dim)
+    e = np.asarray(noise, dtype=np.float32).reshape(1, -1)
+    if e.shape[1] != model.latent_dim or not np.isfinite(e).all():
+        raise ValueError(f"noise must hold {model.latent_dim} finite numbers, got {e.ravel()}")
+    mean, logvar = model.encode(x)
+    # c = m + exp(s / 2) * e
+    code = reparameterize(mean, logvar, torch.from_numpy(e))
+    return Diagram(
+        image=x[0].numpy(),
+        mean=mean[0].numpy(),
+        logvar=logvar[0].numpy(),
+        # sigma = exp(s / 2)
+        sigma=torch.exp(0.5 * logvar[0]).numpy(),
+        noise=e[0],
+        code=code[0].numpy(),
+        decoded=model.decode(code)[0].numpy(),
+    )
+
+
+def draw_noise(latent_dim: int, *, seed: int) -> np.ndarray:
+    """e ~ N(0, I) of size ``latent_dim``, from ``seed``."""
+    latent_dim = check_int("latent_dim", latent_dim, low=1)
+    seed = check_int("seed", seed, low=0)
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(latent_dim, generator=generator).numpy()
+
+
+def minimize2_terms(mean: np.ndarray, logvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The tutorial's Minimize2 per dimension, split: (exp(s) - (1 + s), m^2)."""
+    s = np.asarray(logvar, dtype=np.float64)
+    m = np.asarray(mean, dtype=np.float64)
+    # exp(s) - (1 + s): zero at s = 0, the noise the prior asks for
+    return np.exp(s) - (1.0 + s), m**2
+
+
+def kl_readings(mean: np.ndarray, logvar: np.ndarray) -> dict[str, float]:
+    """The tutorial's formula beside the exact KL(q || N(0, I)) under both readings of s.
+
+    ``minimize2``: sum_j (exp(s_j) - (1 + s_j) + m_j^2), the tutorial's formula.
+    ``kl_log_variance``: s = log sigma^2 (this library): 1/2 sum_j (exp(s_j) - 1 - s_j + m_j^2).
+    ``kl_log_std``: s = log sigma (the figure's weight exp(s)):
+    1/2 sum_j (exp(2 s_j) - 1 - 2 s_j + m_j^2).
+    ``torch_log_variance``: ``torch.distributions.kl_divergence`` with scale exp(s / 2).
+    """
+    m = torch.as_tensor(np.asarray(mean, dtype=np.float64))
+    s = torch.as_tensor(np.asarray(logvar, dtype=np.float64))
+    prior = Normal(torch.zeros_like(m), torch.ones_like(m))
+    return {
+        # sum_j (exp(s_j) - (1 + s_j) + m_j^2)
+        "minimize2": float((s.exp() - (1 + s) + m**2).sum()),
+        # 1/2 sum_j (exp(s_j) - 1 - s_j + m_j^2)
+        "kl_log_variance": float(0.5 * (s.exp() - 1 - s + m**2).sum()),
+        # 1/2 sum_j (exp(2 s_j) - 1 - 2 s_j + m_j^2)
+        "kl_log_std": float(0.5 * ((2 * s).exp() - 1 - 2 * s + m**2).sum()),
+        "torch_log_variance": float(kl_divergence(Normal(m, torch.exp(0.5 * s)), prior).sum()),
+    }
+
+
+@dataclass(frozen=True)
+class BetaSummary:
+    """What the KL weight does to one trained VAE, measured on the test digits.
+
+    ``logvars``: (n_images, latent_dim) encoder log-variances; ``kl_per_dim``:
+    (latent_dim,) KL to the prior averaged over images; ``active``: how many exceed
+    ``ACTIVE_KL``; ``reconstructions`` (of evenly spaced test digits) and ``samples``:
+    (n, 784) images.
+    """
+
+    beta: float
+    logvars: np.ndarray
+    kl_per_dim: np.ndarray
+    active: int
+    reconstruction_nats: float
+    kl_nats: float
+    reconstructions: np.ndarray
+    samples: np.ndarray
+
+    @property
+    def mean_logvar(self) -> float:
+        return float(self.logvars.mean())
+
+
+@torch.inference_mode()
+def summarize(trained: TrainedModel, x_test: torch.Tensor, *, n_images: int = 10,
+              n_samples: int = 10, seed: int = 0) -> BetaSummary:
+    """Measure a trained VAE on ``x_test``; decode ``n_samples`` codes drawn from N(0, I)."""
+    model = trained.model
+    x = check_images("x_test", x_test, n_pixels=model.config.input_dim)
+    mean, logvar = model.encode(x)
+    kl = kl_per_dimension(mean, logvar).numpy()
+    generator = torch.Generator().manual_seed(seed)
+    z = torch.randn(n_samples, model.latent_dim, generator=generator)
+    return BetaSummary(
+        beta=model.config.beta,
+        logvars=logvar.numpy(),
+        kl_per_dim=kl,
+        active=int((kl > ACTIVE_KL).sum()),
+        reconstruction_nats=trained.history.test_reconstruction[-1],
+        kl_nats=trained.history.test_kl[-1],
+        # reconstructions of evenly spaced test digits from their code means: decode(m)
+        reconstructions=model.decode(mean[np.linspace(0, len(x) - 1, n_images).astype(int)]).numpy(),
+        samples=model.decode(z).numpy(),
+    )

@@ -1,0 +1,115 @@
+"""Figures of the VAE's insides: the diagram for one digit, Minimize2, and the KL weight."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from explainer.anatomy import ACTIVE_KL, BetaSummary, Diagram, minimize2_terms
+from explainer.plots.images import png_data_uri, tile_images
+
+BAR_NAMES = ("m (code mean)", "sigma = exp(s/2)", "e (noise)", "c = m + sigma e")
+BAR_COLOURS = ("#1f77b4", "#ff7f0e", "#7f7f7f", "#2ca02c")
+
+
+def _image_source(image: np.ndarray) -> str:
+    return png_data_uri(tile_images(image[None], n_cols=1, pad=0))
+
+
+def diagram_updates(d: Diagram) -> list[dict]:
+    """Trace data of :func:`diagram_figure`: input image, four bar groups, decoded image."""
+    dims = [f"dim {j + 1}" for j in range(len(d.mean))]
+    bars = [dict(x=dims, y=v) for v in (d.mean, d.sigma, d.noise, d.code)]
+    return [dict(source=_image_source(d.image)), *bars, dict(source=_image_source(d.decoded))]
+
+
+def diagram_figure(d: Diagram, *, title: str | None = None) -> go.Figure:
+    """x -> encoder -> (m, s) -> c = m + exp(s/2) e -> decoder -> x_hat, for one digit."""
+    fig = make_subplots(rows=1, cols=3, column_widths=[0.18, 0.64, 0.18], horizontal_spacing=0.06,
+                        subplot_titles=("input x", "encoder outputs, noise and code",
+                                        "decoded from c"))
+    data = diagram_updates(d)
+    fig.add_trace(go.Image(name="input", hoverinfo="skip", **data[0]), row=1, col=1)
+    for i, (name, colour) in enumerate(zip(BAR_NAMES, BAR_COLOURS)):
+        fig.add_trace(go.Bar(name=name, marker_color=colour, **data[1 + i]), row=1, col=2)
+    fig.add_trace(go.Image(name="decoded", hoverinfo="skip", **data[5]), row=1, col=3)
+    for col in (1, 3):
+        fig.update_xaxes(visible=False, row=1, col=col)
+        fig.update_yaxes(visible=False, row=1, col=col)
+    fig.update_layout(barmode="group", template="plotly_white", height=380,
+                      title=title or "c = m + exp(s/2) e, dimension by dimension",
+                      legend=dict(orientation="h", y=-0.15), margin=dict(l=20, r=20, t=80, b=40))
+    return fig
+
+
+def minimize2_figure(mean: np.ndarray, logvar: np.ndarray) -> go.Figure:
+    """The two parts of Minimize2 as curves, with this digit's dimensions marked on them."""
+    s_grid = np.linspace(-8.0, 3.0, 221)
+    m_grid = np.linspace(-4.0, 4.0, 161)
+    curve, _ = minimize2_terms(np.zeros_like(s_grid), s_grid)
+    noise_part, mean_part = minimize2_terms(mean, logvar)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("exp(s) - (1 + s): smallest at s = 0",
+                                                        "m^2: smallest at m = 0"))
+    fig.add_trace(go.Scatter(x=s_grid, y=curve, name="exp(s) - (1 + s)", mode="lines",
+                             line=dict(color="#444")), row=1, col=1)
+    fig.add_trace(go.Scatter(x=logvar, y=noise_part, name="this digit's s_j", mode="markers",
+                             marker=dict(size=10, color="#ff7f0e")), row=1, col=1)
+    fig.add_trace(go.Scatter(x=m_grid, y=m_grid**2, name="m^2", mode="lines",
+                             line=dict(color="#444", dash="dot")), row=1, col=2)
+    fig.add_trace(go.Scatter(x=mean, y=mean_part, name="this digit's m_j", mode="markers",
+                             marker=dict(size=10, color="#1f77b4")), row=1, col=2)
+    fig.update_xaxes(title_text="s (log-variance)", row=1, col=1)
+    fig.update_xaxes(title_text="m (code mean)", row=1, col=2)
+    fig.update_layout(template="plotly_white", height=360, legend=dict(orientation="h", y=-0.25),
+                      margin=dict(l=40, r=20, t=60, b=40))
+    return fig
+
+
+def beta_updates(summary: BetaSummary) -> list[dict]:
+    """Trace data of :func:`beta_figure` for one KL weight."""
+    dims = [f"dim {j + 1}" for j in range(len(summary.kl_per_dim))]
+    n = len(summary.reconstructions)
+    return [
+        dict(x=summary.logvars.ravel()),
+        dict(x=dims, y=summary.kl_per_dim,
+             marker_color=["#2ca02c" if v > ACTIVE_KL else "#bbbbbb" for v in summary.kl_per_dim]),
+        dict(source=png_data_uri(tile_images(summary.reconstructions, n_cols=n, pad=1))),
+        dict(source=png_data_uri(tile_images(summary.samples, n_cols=len(summary.samples), pad=1))),
+    ]
+
+
+def beta_title(summary: BetaSummary) -> str:
+    return (f"beta = {summary.beta:g}: mean s {summary.mean_logvar:.1f}, "
+            f"{summary.active} of {len(summary.kl_per_dim)} dimensions active; "
+            f"reconstruction {summary.reconstruction_nats:.0f} nats, KL {summary.kl_nats:.1f}")
+
+
+def beta_figure(summary: BetaSummary) -> go.Figure:
+    """Log-variances (histogram), KL per dimension, reconstructions and prior samples."""
+    fig = make_subplots(
+        rows=3, cols=2, row_heights=[0.56, 0.22, 0.22], vertical_spacing=0.1,
+        specs=[[{}, {}], [{"colspan": 2}, None], [{"colspan": 2}, None]],
+        subplot_titles=("log-variances s (all test digits, all dims)",
+                        f"KL per dimension (nats; grey: below {ACTIVE_KL:g})",
+                        "evenly spaced test digits, reconstructed (decoded from m)",
+                        "samples: codes drawn from N(0, I), decoded"))
+    data = beta_updates(summary)
+    fig.add_trace(go.Histogram(name="log-variance s", marker_color="#ff7f0e",
+                               xbins=dict(start=-20, end=2, size=0.5), **data[0]), row=1, col=1)
+    fig.add_trace(go.Bar(name="KL per dimension", **data[1]), row=1, col=2)
+    fig.add_trace(go.Image(name="reconstructions", hoverinfo="skip", **data[2]), row=2, col=1)
+    fig.add_trace(go.Image(name="prior samples", hoverinfo="skip", **data[3]), row=3, col=1)
+    fig.update_xaxes(range=[-20, 2], title_text="s", row=1, col=1)
+    # a fixed log range, so that bars of different weights compare at a glance
+    fig.update_yaxes(type="log", range=[-3, 1.7], row=1, col=2)
+    fig.add_hline(y=ACTIVE_KL, line=dict(color="#888", dash="dot"), row=1, col=2)
+    for row in (2, 3):
+        # square pixels: the image's y axis is scaled to its own x axis
+        x_name = fig.get_subplot(row, 1).xaxis.plotly_name.replace("axis", "")
+        fig.update_xaxes(visible=False, row=row, col=1)
+        fig.update_yaxes(visible=False, scaleanchor=x_name, row=row, col=1)
+    fig.update_layout(template="plotly_white", height=620, showlegend=False,
+                      title=dict(text=beta_title(summary), font=dict(size=13)),
+                      margin=dict(l=40, r=20, t=90, b=20))
+    return fig

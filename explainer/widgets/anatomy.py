@@ -1,0 +1,119 @@
+"""Widgets for the VAE's insides: the live diagram of one digit, and the KL weight.
+
+- :class:`DiagramExplorer`: pick a test digit, draw new noise, or set one dimension's
+  noise by hand; the bars of m, sigma, e and c and the decoded image follow.
+- :class:`KLWeightExplorer`: a slider over the trained grid of KL weights; every
+  value is measured once when the widget is built, so moving it only redraws.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from explainer import anatomy
+from explainer.models import Autoencoder
+from explainer.plots import anatomy as plots
+from explainer.widgets.base import Explainer
+
+
+class DiagramExplorer(Explainer):
+    """Image011, live: a digit dropdown, a "draw new noise" button and an e slider."""
+
+    def __init__(self, model: Autoencoder, images: torch.Tensor, labels: torch.Tensor, *,
+                 n_choices: int = 20, seed: int = 0) -> None:
+        super().__init__()
+        self.model, self.images = model, images
+        self.noise = anatomy.draw_noise(model.latent_dim, seed=seed)
+        self.draws = 0
+        self.seed = seed
+        self._syncing = False
+        options = [(f"test digit {i} (a {int(labels[i])})", i) for i in range(min(n_choices, len(images)))]
+        self.digit = widgets.Dropdown(options=options, value=0, description="digit")
+        self.resample = widgets.Button(description="draw new noise", icon="random")
+        self.dimension = widgets.Dropdown(options=[(f"dim {j + 1}", j) for j in range(model.latent_dim)],
+                                          value=0, description="set e of")
+        self.e_value = widgets.FloatSlider(value=float(self.noise[0]), min=-3.0, max=3.0, step=0.1,
+                                           description="e =", readout_format=".1f")
+        self.readings = widgets.HTML()
+        self.fig = go.FigureWidget(plots.diagram_figure(self.current()))
+        self._show_readings()
+        self.on_change(self.digit, lambda _v: self.redraw())
+        self.on_click(self.resample, self.draw_new_noise)
+        self.on_change(self.dimension, self._select_dimension)
+        self.on_change(self.e_value, self._set_noise)
+        self.ui = widgets.VBox([
+            widgets.HBox([self.digit, self.resample]),
+            widgets.HBox([self.dimension, self.e_value]),
+            self.fig, self.readings, self.errors,
+        ])
+
+    def current(self) -> anatomy.Diagram:
+        return anatomy.diagram(self.model, self.images[self.digit.value], self.noise)
+
+    def redraw(self) -> None:
+        d = self.current()
+        with self.fig.batch_update():
+            for trace, data in zip(self.fig.data, plots.diagram_updates(d)):
+                trace.update(**data)
+        self._show_readings(d)
+
+    def draw_new_noise(self) -> None:
+        self.draws += 1
+        self.noise = anatomy.draw_noise(self.model.latent_dim, seed=self.seed + self.draws)
+        self._sync_slider()
+        self.redraw()
+
+    def _select_dimension(self, _value: int) -> None:
+        self._sync_slider()
+
+    def _sync_slider(self) -> None:
+        # show the chosen dimension's e on the slider (clipped to its range for display
+        # only) without treating that as a hand-set value
+        shown = float(np.clip(self.noise[self.dimension.value], self.e_value.min, self.e_value.max))
+        self._syncing = True
+        try:
+            self.e_value.value = round(shown, 1)
+        finally:
+            self._syncing = False
+
+    def _set_noise(self, value: float) -> None:
+        if self._syncing:
+            return
+        self.noise = self.noise.copy()
+        self.noise[self.dimension.value] = value
+        self.redraw()
+
+    def _show_readings(self, d: anatomy.Diagram | None = None) -> None:
+        d = d or self.current()
+        r = anatomy.kl_readings(d.mean, d.logvar)
+        self.readings.value = (
+            f"tutorial's Minimize2 = {r['minimize2']:.3f}; "
+            f"KL if s is the log-variance = {r['kl_log_variance']:.3f} "
+            f"(torch.distributions: {r['torch_log_variance']:.3f}); "
+            f"KL if s is the log-std = {r['kl_log_std']:.3f}")
+
+
+class KLWeightExplorer(Explainer):
+    """A slider over the trained KL weights; each is measured once, then only redrawn."""
+
+    def __init__(self, trained: dict, x_test: torch.Tensor, *, seed: int = 0) -> None:
+        super().__init__()
+        self.summaries = {beta: anatomy.summarize(t, x_test, seed=seed)
+                          for beta, t in sorted(trained.items())}
+        betas = list(self.summaries)
+        start = 1.0 if 1.0 in self.summaries else betas[0]
+        self.beta = widgets.SelectionSlider(options=[(f"{b:g}", b) for b in betas], value=start,
+                                            description="KL weight")
+        self.fig = go.FigureWidget(plots.beta_figure(self.summaries[start]))
+        self.on_change(self.beta, self.show)
+        self.ui = widgets.VBox([self.beta, self.fig, self.errors])
+
+    def show(self, beta: float) -> None:
+        summary = self.summaries[beta]
+        with self.fig.batch_update():
+            for trace, data in zip(self.fig.data, plots.beta_updates(summary)):
+                trace.update(**data)
+            self.fig.layout.title.text = plots.beta_title(summary)

@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+import torch
+
+from explainer import anatomy
+from explainer.data import moon_phases
+from explainer.models import Autoencoder, ModelConfig
+from explainer.plots import anatomy as plots
+from explainer.train import TrainedModel, fit
+from explainer.widgets.anatomy import DiagramExplorer, KLWeightExplorer
+
+VAE8 = ModelConfig(kind="vae", latent_dim=8, hidden_dims=(16,))
+
+
+@pytest.fixture(scope="module")
+def images():
+    return moon_phases(12)
+
+
+@pytest.fixture(scope="module")
+def trained(images):
+    out = {}
+    for beta in (0.0, 1.0, 5.0):
+        result = fit(Autoencoder(VAE8.replace(beta=beta), seed=0), images, x_test=images,
+                     epochs=5, batch_size=4)
+        out[beta] = TrainedModel(result.model, result.history, False, f"test-{beta}")
+    return out
+
+
+def test_minimize2_is_twice_the_kl_under_the_log_variance_reading():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        m, s = rng.normal(size=8), rng.normal(scale=2, size=8)
+        r = anatomy.kl_readings(m, s)
+        assert r["minimize2"] == pytest.approx(2 * r["kl_log_variance"], rel=1e-6)
+        assert r["torch_log_variance"] == pytest.approx(r["kl_log_variance"], rel=1e-6)
+        assert r["kl_log_std"] != pytest.approx(r["kl_log_variance"], rel=1e-3)
+
+
+def test_minimize2_terms_vanish_at_the_prior():
+    noise_part, mean_part = anatomy.minimize2_terms(np.zeros(3), np.zeros(3))
+    assert np.all(noise_part == 0) and np.all(mean_part == 0)
+    noise_part, _ = anatomy.minimize2_terms(np.zeros(2), np.array([-2.0, 2.0]))
+    assert np.all(noise_part > 0)
+
+
+def test_diagram_adds_scaled_noise(trained, images):
+    model = trained[1.0].model
+    e = anatomy.draw_noise(8, seed=3)
+    d = anatomy.diagram(model, images[4], e)
+    # c = m + exp(s / 2) e
+    assert np.allclose(d.code, d.mean + np.exp(d.logvar / 2) * e, atol=1e-6)
+    assert np.allclose(d.sigma, np.exp(d.logvar / 2))
+    assert d.decoded.shape == (784,) and 0 <= d.decoded.min() and d.decoded.max() <= 1
+    assert np.array_equal(anatomy.draw_noise(8, seed=3), e)
+
+
+def test_diagram_bad_input(trained, images):
+    with pytest.raises(ValueError, match="noise must hold 8 finite numbers"):
+        anatomy.diagram(trained[1.0].model, images[0], np.zeros(3))
+    with pytest.raises(ValueError, match="noise must hold 8 finite numbers"):
+        anatomy.diagram(trained[1.0].model, images[0], np.full(8, np.nan))
+    ae = Autoencoder(ModelConfig(kind="ae", latent_dim=8, hidden_dims=(16,)))
+    with pytest.raises(ValueError, match="model must be a VAE"):
+        anatomy.diagram(ae, images[0], np.zeros(8))
+    with pytest.raises(ValueError, match=r"latent_dim must be an integer in \[1, inf\]"):
+        anatomy.draw_noise(0, seed=0)
+
+
+def test_summary_counts_active_dimensions(trained, images):
+    s = anatomy.summarize(trained[1.0], images, n_images=4, n_samples=5)
+    assert s.logvars.shape == (12, 8) and s.kl_per_dim.shape == (8,)
+    assert s.active == int((s.kl_per_dim > anatomy.ACTIVE_KL).sum())
+    assert s.reconstructions.shape == (4, 784) and s.samples.shape == (5, 784)
+    assert s.mean_logvar == pytest.approx(float(s.logvars.mean()))
+
+
+def test_diagram_widget_follows_every_control(trained, images):
+    labels = torch.arange(12)
+    w = DiagramExplorer(trained[1.0].model, images, labels, n_choices=6)
+
+    def bars():
+        return [np.asarray(w.fig.data[i].y) for i in range(1, 5)]
+
+    w.digit.value = 3
+    d = anatomy.diagram(trained[1.0].model, images[3], w.noise)
+    assert np.allclose(bars()[0], d.mean) and np.allclose(bars()[3], d.code)
+    before = w.noise.copy()
+    w.resample.click()
+    assert not np.array_equal(w.noise, before)
+    assert np.allclose(bars()[2], w.noise)
+    w.dimension.value = 2
+    assert w.e_value.value == pytest.approx(round(float(np.clip(w.noise[2], -3, 3)), 1))
+    noise_after_select = w.noise.copy()
+    assert np.array_equal(noise_after_select, w.noise)  # selecting does not change e
+    w.e_value.value = 2.5
+    assert w.noise[2] == pytest.approx(2.5) and bars()[2][2] == pytest.approx(2.5)
+    assert "Minimize2" in w.readings.value
+
+
+def test_kl_weight_widget_redraws_each_cached_weight(trained, images):
+    w = KLWeightExplorer(trained, images)
+    for beta in (0.0, 5.0, 1.0):
+        w.beta.value = beta
+        expected = plots.beta_updates(w.summaries[beta])
+        assert np.allclose(np.asarray(w.fig.data[0].x), expected[0]["x"])
+        assert np.allclose(np.asarray(w.fig.data[1].y), expected[1]["y"])
+        assert w.fig.data[2].source == expected[2]["source"]
+        assert f"beta = {beta:g}" in w.fig.layout.title.text
+    with pytest.raises(Exception, match="Invalid selection"):
+        w.beta.value = 0.5  # not on the trained grid: the slider refuses it
