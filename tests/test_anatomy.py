@@ -80,21 +80,22 @@ def test_diagram_widget_follows_every_control(trained, images):
     w = DiagramExplorer(trained[1.0].model, images, labels, n_choices=6)
 
     def bars():
-        return [np.asarray(w.fig.data[i].y) for i in range(1, 5)]
+        return [np.asarray(w.fig.data[i].y) for i in range(1, 6)]
 
     w.digit.value = 3
     d = anatomy.diagram(trained[1.0].model, images[3], w.noise)
-    assert np.allclose(bars()[0], d.mean) and np.allclose(bars()[3], d.code)
+    assert np.allclose(bars()[0], d.mean) and np.allclose(bars()[1], d.logvar)
+    assert np.allclose(bars()[4], d.code)
     before = w.noise.copy()
     w.resample.click()
     assert not np.array_equal(w.noise, before)
-    assert np.allclose(bars()[2], w.noise)
+    assert np.allclose(bars()[3], w.noise)
     w.dimension.value = 2
     assert w.e_value.value == pytest.approx(round(float(np.clip(w.noise[2], -3, 3)), 1))
     noise_after_select = w.noise.copy()
     assert np.array_equal(noise_after_select, w.noise)  # selecting does not change e
     w.e_value.value = 2.5
-    assert w.noise[2] == pytest.approx(2.5) and bars()[2][2] == pytest.approx(2.5)
+    assert w.noise[2] == pytest.approx(2.5) and bars()[3][2] == pytest.approx(2.5)
     assert "Minimize2" in w.readings.value
 
 

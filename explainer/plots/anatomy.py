@@ -9,8 +9,9 @@ from plotly.subplots import make_subplots
 from explainer.anatomy import ACTIVE_KL, BetaSummary, Diagram, minimize2_terms
 from explainer.plots.images import png_data_uri, tile_images
 
-BAR_NAMES = ("m (code mean)", "sigma = exp(s/2)", "e (noise)", "c = m + sigma e")
-BAR_COLOURS = ("#1f77b4", "#ff7f0e", "#7f7f7f", "#2ca02c")
+BAR_NAMES = ("m (code mean)", "s (log-variance)", "sigma = exp(s/2)", "e (noise)",
+             "c = m + sigma e")
+BAR_COLOURS = ("#1f77b4", "#9467bd", "#ff7f0e", "#7f7f7f", "#2ca02c")
 
 
 def _image_source(image: np.ndarray) -> str:
@@ -18,9 +19,9 @@ def _image_source(image: np.ndarray) -> str:
 
 
 def diagram_updates(d: Diagram) -> list[dict]:
-    """Trace data of :func:`diagram_figure`: input image, four bar groups, decoded image."""
+    """Trace data of :func:`diagram_figure`: input image, five bar groups, decoded image."""
     dims = [f"dim {j + 1}" for j in range(len(d.mean))]
-    bars = [dict(x=dims, y=v) for v in (d.mean, d.sigma, d.noise, d.code)]
+    bars = [dict(x=dims, y=v) for v in (d.mean, d.logvar, d.sigma, d.noise, d.code)]
     return [dict(source=_image_source(d.image)), *bars, dict(source=_image_source(d.decoded))]
 
 
@@ -33,7 +34,7 @@ def diagram_figure(d: Diagram, *, title: str | None = None) -> go.Figure:
     fig.add_trace(go.Image(name="input", hoverinfo="skip", **data[0]), row=1, col=1)
     for i, (name, colour) in enumerate(zip(BAR_NAMES, BAR_COLOURS)):
         fig.add_trace(go.Bar(name=name, marker_color=colour, **data[1 + i]), row=1, col=2)
-    fig.add_trace(go.Image(name="decoded", hoverinfo="skip", **data[5]), row=1, col=3)
+    fig.add_trace(go.Image(name="decoded", hoverinfo="skip", **data[6]), row=1, col=3)
     for col in (1, 3):
         fig.update_xaxes(visible=False, row=1, col=col)
         fig.update_yaxes(visible=False, row=1, col=col)
