@@ -268,10 +268,7 @@ def encoder_step(
     by at least 1e-4 * step * |gradient|^2; if no step qualifies, q stays as it is.
     So Lb never falls, and log p(x) (which does not depend on q) never moves.
     """
-    x = as_finite_array("x", x)
-    _check_q_matches(x, q)
-    step_size = check_real("step_size", step_size, low=0.0, low_open=True)
-    max_halvings = check_int("max_halvings", max_halvings, low=0, high=1000)
+    x, step_size, max_halvings = _check_step(x, q, step_size, max_halvings)
     d_mean, d_log_std = encoder_gradient(x, q=q, decoder=decoder)
     theta = np.concatenate([q.mean.ravel(), q.log_std.ravel()])
     grad = np.concatenate([d_mean.ravel(), d_log_std.ravel()])
@@ -301,10 +298,7 @@ def decoder_step(
 
     The same backtracking line search as :func:`encoder_step`: Lb never falls.
     """
-    x = as_finite_array("x", x)
-    _check_q_matches(x, q)
-    step_size = check_real("step_size", step_size, low=0.0, low_open=True)
-    max_halvings = check_int("max_halvings", max_halvings, low=0, high=1000)
+    x, step_size, max_halvings = _check_step(x, q, step_size, max_halvings)
     theta = np.array([decoder.weight, decoder.bias, math.log(decoder.variance)])
     grad = np.array(decoder_gradient(x, q=q, decoder=decoder))
 
@@ -320,6 +314,17 @@ def decoder_step(
         objective, theta=theta, gradient=grad, step_size=step_size, max_halvings=max_halvings
     )
     return AscentStep(q, as_decoder(theta_new), before, after, step)
+
+
+def _check_step(
+    x: object, q: GaussianQ, step_size: float, max_halvings: int
+) -> tuple[np.ndarray, float, int]:
+    """The checked inputs of an ascent step: (x as a finite array, step_size, max_halvings)."""
+    x = as_finite_array("x", x)
+    _check_q_matches(x, q)
+    step_size = check_real("step_size", step_size, low=0.0, low_open=True)
+    max_halvings = check_int("max_halvings", max_halvings, low=0, high=1000)
+    return x, step_size, max_halvings
 
 
 def backtracking_ascent(
