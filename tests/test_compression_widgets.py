@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from explainer import compression as C
+from explainer import pca as P
+from explainer.data import load_mnist
+from explainer.plots import compression as plots
+from explainer.widgets.compression import CodeSizeExplorer, LinearAETrainer
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist()
+
+
+@pytest.fixture(scope="module")
+def comparison(mnist):
+    saved = dict(C.DEEP_AE_TRAINING)
+    C.DEEP_AE_TRAINING["epochs"] = 1
+    try:
+        return C.compare_code_sizes(mnist, grid=(2, 10), digits=(0, 100, 200))
+    finally:
+        C.DEEP_AE_TRAINING.update(saved)
+
+
+def test_code_size_slider_redraws_images_and_marker(comparison):
+    w = CodeSizeExplorer(comparison, k=10)
+    before = w.fig.data[0].source
+    w.k.value = 3
+    assert w.fig.data[0].source != before
+    assert w.fig.data[0].source == plots.code_size_updates(comparison, 3, top=w.top)[0]["source"]
+    assert list(w.fig.data[-1].x) == [3, 3]
+    assert "k = 3" in w.fig.layout.title.text and "nearest to 3" in w.fig.layout.title.text
+    w.k.value = 64
+    assert list(w.fig.data[-1].x) == [64, 64]
+    assert w.k.min == 1 and w.k.max == P.MAX_CODE_SIZE
+
+
+def test_code_size_error_reaches_the_page(comparison, monkeypatch):
+    w = CodeSizeExplorer(comparison)
+
+    def broken(*_a, **_k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(plots, "code_size_updates", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        w.k.value = 4
+    assert "boom" in w.errors.outputs[0]["text"]
+
+
+def test_train_button_streams_states(mnist):
+    w = LinearAETrainer(mnist, k=4)
+    assert len(w.fig.data[1].x or ()) == 0
+    w.train_button.click()
+    steps = list(w.fig.data[1].x)
+    assert steps[0] == 0 and steps[-1] == C.LINEAR_AE_TRAINING["steps"] and len(steps) == 21
+    assert w.fig.data[2].y[-1] < 5.0  # the largest angle ends near zero
+    assert not w.train_button.disabled and "step 200" in w.readout.value
+    first = list(w.fig.data[1].y)
+    w.train_button.click()  # new random weights: a different start, the same end
+    assert w.runs == 2 and list(w.fig.data[1].y)[0] != first[0]
+    assert np.isclose(w.fig.data[1].y[-1], first[-1], rtol=1e-3)
