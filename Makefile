@@ -43,6 +43,7 @@ bench: setup
 	$(PY) benchmarks/mixture_sliders.py
 	$(PY) benchmarks/lower_bound_sliders.py
 	$(PY) benchmarks/anatomy_sliders.py
+	$(PY) benchmarks/code_size_slider.py
 
 clean-cache:
 	rm -rf "$${VAE_EXPLAINER_CACHE:-$$HOME/.cache/vae-explainer}"

@@ -241,13 +241,15 @@ def cached_linear_ae(data: ImageDataset, *, k: int, seed: int = 0,
 
 
 def deep_vs_pca(comparison: CodeSizeComparison, *, k: int = 30) -> str:
-    """One sentence: PCA's and the deep AE's test errors at ``k``, rounded, and which is lower."""
+    """One sentence: PCA's and the deep AE's test errors at ``k``, rounded, and which is
+    lower by how much (as the ratio of the two, to one decimal)."""
     if k not in comparison.grid:
         raise ValueError(f"k must be one of the trained code sizes {comparison.grid}, got {k}")
     p = float(comparison.pca_error[k - 1])
     a = float(comparison.deep_error[comparison.grid.index(k)])
     lower, higher = ("the deep AE", "PCA") if a < p else ("PCA", "the deep AE")
-    # relative gap = |a - p| / max(a, p)
-    gap = abs(a - p) / max(a, p)
+    # ratio = lower error / higher error
+    ratio = min(a, p) / max(a, p)
     return (f"k = {k}: PCA's test error {p:.0f}, the deep AE's {a:.0f} (squared error per "
-            f"digit, summed over 784 pixels); {lower} is lower, by {gap:.0%} of {higher}'s.")
+            f"digit, summed over 784 pixels): {lower} is lower; its error is {ratio:.1f} "
+            f"times {higher}'s.")
