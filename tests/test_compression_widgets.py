@@ -60,3 +60,8 @@ def test_train_button_streams_states(mnist):
     w.train_button.click()  # new random weights: a different start, the same end
     assert w.runs == 2 and list(w.fig.data[1].y)[0] != first[0]
     assert np.isclose(w.fig.data[1].y[-1], first[-1], rtol=1e-3)
+
+
+def test_pca_level_line_spans_the_training(mnist):
+    w = LinearAETrainer(mnist, k=2)
+    assert list(w.fig.data[0].x) == [0, C.LINEAR_AE_TRAINING["steps"]]

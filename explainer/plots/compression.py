@@ -61,13 +61,14 @@ def explained_variance_figure(reference: PCA) -> go.Figure:
     return fig
 
 
-def linear_training_figure(states: list[LinearAEState], *, pca_error: float, k: int) -> go.Figure:
+def linear_training_figure(states: list[LinearAEState], *, pca_error: float, k: int,
+                           steps: int | None = None) -> go.Figure:
     """The linear AE's training error against PCA's, and its principal angles to PCA's
-    top-k subspace, against gradient step."""
+    top-k subspace, against gradient step (the axis runs to ``steps``, or the last state's)."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
         "mean squared error per training digit", f"principal angles between D and PCA's top {k}"))
     # trace 0: PCA's error as a level line (fixed); traces 1..: updated by linear_training_updates
-    last = states[-1].step if states else 1
+    last = steps if steps is not None else (states[-1].step if states else 1)
     fig.add_scatter(x=[0, last], y=[pca_error, pca_error], mode="lines", name="PCA (the optimum)",
                     line=dict(color=COLOURS["PCA"], dash="dash"), row=1, col=1)
     fig.add_scatter(mode="lines+markers", name="linear AE", marker_size=4,

@@ -32,8 +32,7 @@ class LinearAETrainer(Explainer):
                                            tooltip="train from new random weights")
         self.readout = widgets.HTML()
         self.fig = go.FigureWidget(plots.linear_training_figure(
-            [], pca_error=self.pca_error, k=k))
-        self.fig.update_xaxes(range=[0, compression.LINEAR_AE_TRAINING["steps"]])
+            [], pca_error=self.pca_error, k=k, steps=compression.LINEAR_AE_TRAINING["steps"]))
         self.on_click(self.train_button, self.train)
         self.ui = widgets.VBox([widgets.HBox([self.train_button, self.readout]), self.fig,
                                 self.errors])
