@@ -546,7 +546,10 @@ def strokes_to_image(strokes: list, *, canvas_size: int = 280, pen_width: float 
     r = pen_width / 2
     inked = False
     for k, stroke in enumerate(strokes):
-        points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2) if len(stroke) else np.zeros((0, 2))
+        try:
+            points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"strokes[{k}] must be a list of [x, y] points, got {stroke!r}") from err
         if not np.isfinite(points).all():
             raise ValueError(f"strokes[{k}] holds a non-finite coordinate")
         pts = [tuple(p) for p in points]

@@ -128,7 +128,7 @@ class LatentMapExplorer(Explainer):
 
     def retrain(self, row: int, name: str, value: float) -> None:
         """Warm-start from the nearest model of the same kind; stream every epoch to the figure."""
-        value = check_real("value", value, low=0.0)
+        lm.map_config(name, value)  # refuses a bad name or value with a clear message
         candidates = lm.MapGrid({**self.grid.models,
                                  **{k: v for k, v in self.live_models.items() if k[0] == name}})
         start = candidates.nearest(name, value)
