@@ -45,6 +45,7 @@ class LatentMapExplorer(Explainer):
         self.live_models: dict[lm.ModelKey, lm.MapModel] = {}
         self._rows: dict[lm.ModelKey, dict] = {}
         self._shown: list[lm.MapModel | None] = [None, None]
+        self._readings: list[lm.HoleReading | None] = [None, None]
         self._notes = ["", ""]
         self._fig_lock = threading.RLock()
         self.point: tuple[float, float] | None = None
@@ -174,6 +175,7 @@ class LatentMapExplorer(Explainer):
             if is_current is not None and not is_current():
                 return
             self._shown[row] = mm
+            self._readings[row] = data["reading"]
             view = data["view"]
             with self.fig.batch_update():
                 for name, values in data["traces"].items():
@@ -216,11 +218,7 @@ class LatentMapExplorer(Explainer):
             mm = self._shown[r]
             if mm is None:
                 continue
-            key = (mm.name, mm.value)
-            reading = (self._rows[key]["reading"] if key in self._rows and self._rows[key]["model"] is mm
-                       else lm.hole_meter(mm, self.classifier, self.data.x_train, n_samples=self.n_samples,
-                                          threshold=self.threshold, seed=self.seed))
-            rows.append((mm.label, reading))
+            rows.append((mm.label, self._readings[r]))
         rows.append(("real test digits", self.real_reading))
         body = "".join(f"<tr><td>{label}</td><td>{r.confident:.0%}</td><td>{r.nearest:.2f}</td></tr>"
                        for label, r in rows)
