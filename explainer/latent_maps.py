@@ -53,7 +53,7 @@ MODEL_LABELS = {"ae": "AE", "noisy_ae": "noisy AE", "vae": "VAE"}
 # The executed default: small enough for a cold notebook run (about 4-5 s per model on
 # one core); the large grid is trained only on request.
 NOISE_GRID = (0.3, 1.0)
-BETA_GRID = (0.1, 0.3, 1.0, 3.0)
+BETA_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
 LARGE_NOISE_GRID = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)
 LARGE_BETA_GRID = (0.03, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 10.0)
 GRIDS = {"default": (NOISE_GRID, BETA_GRID), "large": (LARGE_NOISE_GRID, LARGE_BETA_GRID)}

@@ -22,7 +22,9 @@ SLOTS = ("click", *[f"digit{d}" for d in range(10)], "prior", "ellipses", "point
 CLICK_CELLS = 80
 # ellipses drawn for at most this many test digits (evenly spaced), to keep the map readable
 MAX_ELLIPSES = 200
-DETAIL_CAPTION = "decoded at the clicked point · your drawing · its reconstruction"
+# the detail column's three tiles, top to bottom (28 pixels each, 2 between)
+DETAIL_LABELS = ("at the click", "your digit", "reconstructed")
+DETAIL_CENTRES = (14, 44, 74)
 
 
 def slot(row: int, name: str) -> int:
@@ -73,7 +75,7 @@ def latent_maps_figure(top: MapView, bottom: MapView, *, show_ellipses: bool = F
     fig = make_subplots(
         rows=2, cols=3, column_widths=[0.42, 0.40, 0.18], horizontal_spacing=0.04,
         vertical_spacing=0.08,
-        subplot_titles=(map_title(top), "decoded over the same square", DETAIL_CAPTION,
+        subplot_titles=(map_title(top), "decoded over the same square", "",
                         map_title(bottom), "decoded over the same square", ""),
     )
     px, py = prior_circles()
@@ -114,11 +116,15 @@ def latent_maps_figure(top: MapView, bottom: MapView, *, show_ellipses: bool = F
         fig.update_xaxes(range=rng, constrain="domain", zeroline=False, row=r, col=1)
         fig.update_yaxes(range=rng, scaleanchor=f"x{1 + 3 * row if row else ''}", zeroline=False,
                          row=r, col=1)
-        for c in (2, 3):
-            fig.update_xaxes(visible=False, row=r, col=c)
-            fig.update_yaxes(visible=False, row=r, col=c)
+        fig.update_xaxes(visible=False, row=r, col=2)
+        fig.update_yaxes(visible=False, row=r, col=2)
+        fig.update_xaxes(visible=False, row=r, col=3)
+        fig.update_yaxes(tickvals=list(DETAIL_CENTRES), ticktext=list(DETAIL_LABELS), showgrid=False,
+                         zeroline=False, showline=False, ticks="", side="right",
+                         tickfont=dict(size=10), row=r, col=3)
     fig.update_layout(height=820, width=1100, template="plotly_white",
-                      margin=dict(l=40, r=10, t=40, b=30), legend=dict(itemsizing="constant"),
+                      margin=dict(l=40, r=70, t=40, b=60),
+                      legend=dict(itemsizing="constant", orientation="h", x=0, y=-0.04, yanchor="top"),
                       clickmode="event", hovermode="closest", dragmode="pan")
     return fig
 
@@ -153,13 +159,16 @@ def rate_distortion_figure(points: list[RatePoint]) -> go.Figure:
     number of active code dimensions."""
     fig = go.Figure(go.Scatter(
         x=[p.rate for p in points], y=[p.distortion for p in points], mode="lines+markers+text",
-        text=[f"β={p.beta:g} · {p.active} active" for p in points], textposition="top right",
+        text=[f"β={p.beta:g} · {p.active} active" for p in points], textposition="top center", cliponaxis=False,
         marker=dict(size=9), name="VAEs",
         customdata=np.stack([[p.beta for p in points],
                              [float(p.kl_per_dim.min()) for p in points]], axis=1),
         hovertemplate="β=%{customdata[0]:g}<br>rate %{x:.2f} nats<br>distortion %{y:.1f} nats"
                       "<br>smallest KL per dimension %{customdata[1]:.3f}<extra></extra>"))
-    fig.update_layout(height=380, template="plotly_white", margin=dict(l=60, r=20, t=40, b=50),
+    rates = [p.rate for p in points]
+    pad = 0.1 * (max(rates) - min(rates) or 1.0)
+    fig.update_xaxes(range=[min(rates) - pad, max(rates) + pad])
+    fig.update_layout(height=380, template="plotly_white", margin=dict(l=60, r=40, t=40, b=50),
                       title="Rate (KL to the prior) against distortion (reconstruction), test digits",
                       xaxis_title="rate: KL(q(z|x) ‖ N(0, I)), nats per digit",
                       yaxis_title="distortion: −log p(x|z), nats per digit")

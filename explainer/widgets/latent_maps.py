@@ -29,7 +29,7 @@ from explainer.widgets.drawing_pad import DrawingPad
 
 # Slider stops: the cached grid's values plus these, which are retrained live when chosen.
 NOISE_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)
-BETA_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0)
+BETA_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 ROW_MODELS = ("top", "bottom")
 
 
