@@ -45,7 +45,7 @@ def first_update(w: LatentMapExplorer, value: float) -> tuple[float, float]:
     w.beta.value = value
     first.wait(30)
     t_first = time.perf_counter() - t
-    w.retrainer.wait()
+    w.wait_for_training()
     t_done = time.perf_counter() - t
     w._show = original
     w.beta.value = 1.0

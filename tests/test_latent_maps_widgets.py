@@ -90,11 +90,27 @@ def test_a_newer_value_cancels_the_older_retrain(tiny, one_epoch):
     w = LatentMapExplorer(grid, data, clf, synchronous=False, live_epochs=30, n_samples=100)
     w.beta.value = 0.2
     w.beta.value = 0.5
-    w.retrainer.wait(timeout=120)
+    w.wait_for_training(timeout=120)
     assert ("vae", 0.2) not in w.live_models  # stopped, never finished
     assert ("vae", 0.5) in w.live_models
     assert w.shown_label(1) == "VAE β=0.5"
     assert "retrained live" in w.fig.layout.annotations[3].text
+
+
+def test_a_cached_value_cancels_a_running_retrain(tiny, one_epoch):
+    data, grid, clf = tiny
+    w = LatentMapExplorer(grid, data, clf, synchronous=False, live_epochs=30, n_samples=100)
+    w.beta.value = 0.2
+    assert "being retrained live" in w.fig.layout.annotations[3].text
+    w.beta.value = 0.3  # cached: shown at once, and the retrain towards 0.2 stops
+    w.wait_for_training(timeout=120)
+    assert ("vae", 0.2) not in w.live_models
+    assert w.fig.layout.annotations[3].text == "<b>VAE β=0.3</b> · cached"
+    w.noise.value = 2.0  # the other row trains on its own retrainer
+    w.model_choice.value = "noisy_ae"
+    w.wait_for_training(timeout=120)
+    assert ("noisy_ae", 2.0) in w.live_models
+    assert w.fig.layout.annotations[3].text == "<b>VAE β=0.3</b> · cached"
 
 
 def test_click_on_the_plane_decodes_in_both_models(explorer, tiny):

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 
 import ipywidgets as widgets
@@ -50,7 +51,9 @@ class LatentMapExplorer(Explainer):
         self._fig_lock = threading.RLock()
         self.point: tuple[float, float] | None = None
         self.drawn: np.ndarray | None = None
-        self.retrainer = LiveRetrainer(synchronous=synchronous, on_error=self.show_error)
+        # one per row: a newer value in a row cancels that row's older training
+        self.retrainers = [LiveRetrainer(synchronous=synchronous, on_error=self.show_error)
+                           for _ in (0, 1)]
         lm.warm_up_training(data)
         self.real_reading = lm.judge_images(data.x_test.numpy(), classifier, data.x_train,
                                             threshold=threshold, label="real test digits")
@@ -123,6 +126,7 @@ class LatentMapExplorer(Explainer):
         lm.map_config(name, value)  # refuses a bad value with a clear message
         mm = self.model_for(row)
         if mm is not None:
+            self.retrainers[row].cancel()  # a training still running for this row is stale now
             self._show(row, mm, "cached" if mm.source == "cache" or mm.source == "trained" else mm.source)
             return
         self.retrain(row, name, value)
@@ -140,7 +144,9 @@ class LatentMapExplorer(Explainer):
             def stream(epoch: int, model, history) -> bool:
                 if not is_current():
                     return False
-                partial = lm.MapModel(name, value, model, history, {}, torch.zeros(0), source="live")
+                # a copy: the main thread may decode with it while training goes on
+                snapshot = copy.deepcopy(model).eval()
+                partial = lm.MapModel(name, value, snapshot, history, {}, torch.zeros(0), source="live")
                 note = f"retraining live from {start.label}: epoch {epoch} of {last_epoch}"
                 self._show(row, partial, note, memo=False, is_current=is_current)
                 return is_current()
@@ -151,7 +157,12 @@ class LatentMapExplorer(Explainer):
                 self._show(row, done, done.source, is_current=is_current)
 
         self._set_note(row, f"{target} is being retrained live from {start.label}…", pending=True)
-        self.retrainer.submit(work)
+        self.retrainers[row].submit(work)
+
+    def wait_for_training(self, timeout: float | None = None) -> None:
+        """Block until both rows' live retrains have finished (tests, benchmarks)."""
+        for retrainer in self.retrainers:
+            retrainer.wait(timeout)
 
     def _row(self, mm: lm.MapModel, *, memo: bool = True) -> dict:
         """Everything one row shows for ``mm`` (memoised for cached and finished models)."""
