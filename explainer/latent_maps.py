@@ -593,7 +593,9 @@ def main(argv: list[str] | None = None) -> None:
     grid = train_map_grid(data, grid="large" if args.large else "default", progress=True)
     train_digit_classifier(data)
     for (name, value), mm in sorted(grid.models.items()):
-        print(f"{mm.label:<22} test -ELBO {mm.history.test_total[-1]:7.1f}  ({mm.source})")
+        last = mm.history.last("test")
+        print(f"{mm.label:<22} test reconstruction {last['reconstruction']:6.1f}  "
+              f"KL {last['kl']:6.1f} nats  ({mm.source})")
 
 
 if __name__ == "__main__":
