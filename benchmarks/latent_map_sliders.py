@@ -1,0 +1,94 @@
+"""Latent maps: Python time per cached slider change, and a live retrain's first streamed update.
+
+    python benchmarks/latent_map_sliders.py
+
+Trains (once, then from the cache) the default grid. The retrain runs in the background
+as in the notebook; "first update" is the time from setting an off-grid slider value
+to the first epoch's state drawn into the figure.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+
+import torch
+
+from explainer import latent_maps as lm
+from explainer.data import load_mnist
+from explainer.train import evaluate
+from explainer.widgets.latent_maps import LatentMapExplorer
+
+
+def timed(change, values) -> float:
+    times = []
+    for v in values:
+        t = time.perf_counter()
+        change(v)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def first_update(w: LatentMapExplorer, value: float) -> tuple[float, float]:
+    """Seconds to the first streamed state and to the finished model, for beta = ``value``."""
+    w.live_models.pop(("vae", value), None)
+    first = threading.Event()
+    original = w._show
+
+    def spy(row, mm, note, **kw):
+        original(row, mm, note, **kw)
+        if row == 1 and "epoch" in note:
+            first.set()
+
+    w._show = spy
+    t = time.perf_counter()
+    w.beta.value = value
+    first.wait(30)
+    t_first = time.perf_counter() - t
+    w.wait_for_training()
+    t_done = time.perf_counter() - t
+    w._show = original
+    w.beta.value = 1.0
+    return t_first, t_done
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    data = load_mnist()
+    grid = lm.train_map_grid(data, progress=True)
+    classifier = lm.train_digit_classifier(data)
+    t = time.perf_counter()
+    w = LatentMapExplorer(grid, data, classifier)
+    print(f"widget built in {time.perf_counter() - t:.1f} s (every cached model measured once)")
+    betas = grid.values("vae")
+    rows = {
+        "beta slider (cached values)": timed(lambda b: setattr(w.beta, "value", b), betas * 3),
+        "model choice AE <-> noisy AE": timed(lambda m: setattr(w.model_choice, "value", m),
+                                              ["noisy_ae", "ae"] * 4),
+        "posterior ellipses on/off": timed(lambda v: setattr(w.ellipses, "value", v), [True, False] * 4),
+        "click a point of the plane": timed(lambda p: w.select_point(*p),
+                                            [(0.5 * i, -0.3 * i) for i in range(8)]),
+        "a stroke drawn on the pad": timed(lambda s: setattr(w.pad, "strokes", s),
+                                           [[[[140, 40], [140 + 10 * i, 240]]] for i in range(8)]),
+    }
+    w.model_choice.value = "noisy_ae"
+    rows["noise slider (cached values)"] = timed(lambda s: setattr(w.noise, "value", s),
+                                                 grid.values("noisy_ae") * 4)
+    for name, ms in rows.items():
+        print(f"{name:<34} median {ms:6.1f} ms")
+    runs = [first_update(w, b) for b in (0.2, 0.5, 2.0) * 2]
+    # is the live model as good as one trained for that beta from scratch (12 epochs)?
+    for target in (0.2, 0.5, 2.0):
+        live = w.live_models[("vae", target)]
+        scratch = lm.train_map_model("vae", target, data)
+        a, b = (evaluate(m.model, data.x_test)["objective"] for m in (live, scratch))
+        print(f"beta={target:g}: live retrain from {w.grid.nearest('vae', target).label} reaches a test "
+              f"objective of {a:.1f} nats; trained from scratch for beta={target:g}: {b:.1f}")
+    print(f"live retrain ({w.live_epochs} epochs, warm start): first streamed update median "
+          f"{statistics.median(r[0] for r in runs):.2f} s (max {max(r[0] for r in runs):.2f} s); "
+          f"finished median {statistics.median(r[1] for r in runs):.1f} s")
+
+
+if __name__ == "__main__":
+    main()

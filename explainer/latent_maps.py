@@ -1,0 +1,602 @@
+"""Latent maps of 2-D autoencoders on real MNIST: where the codes go, and what the holes decode.
+
+The tutorial claims that a plain autoencoder's code space is irregular, with holes that
+decode to nothing, and that a VAE's noise and KL term fill it. This module trains the
+three models of that story with a 2-number code on the 5,000 MNIST digits and measures
+the claim instead of drawing it:
+
+- :func:`map_config`, :func:`train_map_model`, :func:`train_map_grid`: an AE, noisy AEs
+  over a grid of noise scales and VAEs over a grid of KL weights beta, each trained once
+  and cached on disk **with its optimiser state**, so that a value off the grid can be
+  reached by a warm start (:func:`warm_start`).
+- :func:`map_view`: everything a latent map shows for one model: the test codes, their
+  posterior widths, the plane's extent and a grid of digits decoded over it.
+- :func:`hole_meter`: decode N codes drawn from the prior N(0, I) and measure how many a
+  digit classifier (:func:`train_digit_classifier`) recognises with confidence, and how
+  far each is from its nearest real training digit.
+- :func:`interpolate`, :func:`rate_distortion`, :func:`strokes_to_image` (a drawing,
+  downsampled to 28 x 28 the way MNIST was made).
+
+The larger grid is trained on request: ``train_map_grid(data, grid="large")`` or
+``python -m explainer.latent_maps --large``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from explainer import cache
+from explainer.anatomy import ACTIVE_KL
+from explainer.data import MNIST_SIDE, ImageDataset
+from explainer.losses import kl_per_dimension
+from explainer.models import Autoencoder, ModelConfig
+from explainer.train import (
+    MNIST_2D_TRAINING,
+    MNIST_2D_VAE,
+    FitResult,
+    History,
+    evaluate,
+    fit,
+    make_optimizer,
+    torch_threads,
+)
+from explainer.validation import check_choice, check_images, check_int, check_real
+
+MODEL_NAMES = ("ae", "noisy_ae", "vae")
+MODEL_LABELS = {"ae": "AE", "noisy_ae": "noisy AE", "vae": "VAE"}
+# The executed default: small enough for a cold notebook run (about 4-5 s per model on
+# one core); the large grid is trained only on request.
+NOISE_GRID = (0.3, 1.0)
+BETA_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
+LARGE_NOISE_GRID = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)
+LARGE_BETA_GRID = (0.03, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 10.0)
+GRIDS = {"default": (NOISE_GRID, BETA_GRID), "large": (LARGE_NOISE_GRID, LARGE_BETA_GRID)}
+# The noisy AE's fixed noise scale when one is shown without a slider.
+DEFAULT_NOISE = 1.0
+MAP_TRAINING = dict(MNIST_2D_TRAINING)
+# Live retraining: epochs under the new value, continuing from the nearest cached model.
+LIVE_EPOCHS = 6
+
+
+# --------------------------------------------------------------------------- models
+
+
+def map_config(name: str, value: float | None = None) -> ModelConfig:
+    """The 784-256-2 model ``name`` ("ae", "noisy_ae", "vae") with its one parameter.
+
+    ``value`` is the noise scale for "noisy_ae" (> 0; 0 is the AE), the KL weight beta
+    for "vae" (>= 0), and must be None or 0 for "ae".
+    """
+    name = check_choice("model", name, MODEL_NAMES)
+    if name == "ae":
+        if value not in (None, 0, 0.0):
+            raise ValueError(f"the AE has no noise scale or KL weight; got value={value!r}")
+        return MNIST_2D_VAE.replace(kind="ae", beta=0.0)
+    if name == "noisy_ae":
+        noise = DEFAULT_NOISE if value is None else value
+        noise = check_real("noise_scale", noise, low=0.0, low_open=True)
+        return MNIST_2D_VAE.replace(kind="noisy_ae", noise_scale=noise, beta=0.0)
+    beta = 1.0 if value is None else value
+    beta = check_real("beta", beta, low=0.0)
+    return MNIST_2D_VAE.replace(kind="vae", beta=beta)
+
+
+def model_value(config: ModelConfig) -> float:
+    """The one parameter a slider sets: noise scale (noisy AE), beta (VAE), 0 (AE)."""
+    if config.kind == "noisy_ae":
+        return config.noise_scale
+    if config.kind == "vae":
+        return config.beta
+    return 0.0
+
+
+def describe(name: str, value: float) -> str:
+    """A short name such as ``VAE beta=0.3`` or ``noisy AE noise=1``."""
+    if name == "ae":
+        return "AE"
+    if name == "noisy_ae":
+        return f"noisy AE noise={value:g}"
+    return f"VAE β={value:g}"
+
+
+@dataclass
+class MapModel:
+    """A trained 2-D model with what a warm start needs: Adam's state and the generator's.
+
+    ``source`` says where it came from ("cache", "trained", or how it was retrained live).
+    """
+
+    name: str
+    value: float
+    model: Autoencoder
+    history: History
+    optimizer_state: dict[str, Any]
+    generator_state: torch.Tensor
+    source: str = "trained"
+
+    @property
+    def label(self) -> str:
+        return describe(self.name, self.value)
+
+    @property
+    def epochs(self) -> int:
+        return self.history.epoch[-1] if self.history.epoch else 0
+
+
+def train_map_model(
+    name: str,
+    value: float | None,
+    data: ImageDataset,
+    *,
+    seed: int = 0,
+    progress: bool = False,
+    use_cache: bool = True,
+) -> MapModel:
+    """Model ``name`` at ``value`` trained with ``MAP_TRAINING`` on one thread, or from the cache.
+
+    Like :func:`explainer.train.train_model`, but the record also keeps Adam's moments
+    and the shuffle/noise generator, so a live retrain can continue exactly from it.
+    """
+    config = map_config(name, value)
+    seed = check_int("seed", seed, low=0)
+    key = cache.cache_key(purpose="latent-map-model", config=config.to_dict(),
+                          data=data.fingerprint(), seed=seed, **MAP_TRAINING)
+    path = cache.model_path(key)
+    record = cache.load_record(path) if use_cache else None
+    if record is not None:
+        model = Autoencoder(config, seed=seed)
+        model.load_state_dict(record["state_dict"])
+        model.eval()
+        return MapModel(name, model_value(config), model, History.from_dict(record["history"]),
+                        record["optimizer"], record["generator"], source="cache")
+    model = Autoencoder(config, seed=seed)
+    result = fit(model, data.x_train, x_test=data.x_test, seed=seed, progress=progress,
+                 num_threads=1, **MAP_TRAINING)
+    out = _from_fit(name, config, result, source="trained")
+    if use_cache:
+        cache.save_record(path, {"state_dict": model.state_dict(),
+                                 "history": result.history.to_dict(),
+                                 "optimizer": out.optimizer_state,
+                                 "generator": out.generator_state})
+    return out
+
+
+def _from_fit(name: str, config: ModelConfig, result: FitResult, *, source: str) -> MapModel:
+    return MapModel(name, model_value(config), result.model, result.history,
+                    result.optimizer.state_dict(), result.generator.get_state(), source=source)
+
+
+ModelKey = tuple[str, float]
+
+
+@dataclass
+class MapGrid:
+    """The trained models, keyed by (name, value): ("ae", 0.0), ("noisy_ae", s), ("vae", beta)."""
+
+    models: dict[ModelKey, MapModel] = field(default_factory=dict)
+
+    def values(self, name: str) -> list[float]:
+        """The cached values of ``name``'s parameter, sorted."""
+        check_choice("model", name, MODEL_NAMES)
+        return sorted(v for n, v in self.models if n == name)
+
+    def get(self, name: str, value: float = 0.0) -> MapModel:
+        check_choice("model", name, MODEL_NAMES)
+        key = (name, float(value))
+        if key not in self.models:
+            raise KeyError(f"no cached {describe(name, value)}; cached: {self.values(name)}")
+        return self.models[key]
+
+    def nearest(self, name: str, value: float) -> MapModel:
+        """The cached model of ``name`` nearest ``value`` (in log scale for positive values)."""
+        values = self.values(name)
+        if not values:
+            raise KeyError(f"no cached model of kind {name!r}")
+        value = float(value)
+
+        def distance(v: float) -> float:
+            # |log v - log value|, with 0 handled on a linear scale
+            if v > 0 and value > 0:
+                return abs(math.log(v) - math.log(value))
+            return abs(v - value) + 1e3
+        return self.models[(name, min(values, key=distance))]
+
+
+def train_map_grid(
+    data: ImageDataset,
+    *,
+    grid: str = "default",
+    noise_grid: tuple[float, ...] | None = None,
+    beta_grid: tuple[float, ...] | None = None,
+    seed: int = 0,
+    progress: bool = False,
+) -> MapGrid:
+    """The AE, a noisy AE per noise scale and a VAE per beta: trained once, then cached.
+
+    ``grid="default"`` is the small grid a notebook executes; ``grid="large"`` adds more
+    values (about 4-5 s per new model on one core). Explicit ``noise_grid`` / ``beta_grid``
+    override the named grid.
+    """
+    check_choice("grid", grid, tuple(GRIDS))
+    default_noise, default_beta = GRIDS[grid]
+    noise_grid = default_noise if noise_grid is None else noise_grid
+    beta_grid = default_beta if beta_grid is None else beta_grid
+    out = MapGrid()
+    todo: list[tuple[str, float]] = [("ae", 0.0)]
+    todo += [("noisy_ae", check_real("noise_scale", s, low=0.0, low_open=True)) for s in noise_grid]
+    todo += [("vae", check_real("beta", b, low=0.0)) for b in beta_grid]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(todo), unit="model", leave=False)
+    for name, value in todo:
+        out.models[(name, value)] = train_map_model(name, value, data, seed=seed)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return out
+
+
+def warm_start(
+    start: MapModel,
+    value: float,
+    data: ImageDataset,
+    *,
+    epochs: int = LIVE_EPOCHS,
+    callback=None,
+) -> MapModel:
+    """Continue ``start`` under a new noise scale / beta ``value`` for ``epochs`` epochs.
+
+    Adam's moments, the generator and the history carry on from ``start`` (the epochs
+    count on). ``callback(epoch, model, history)`` runs after each epoch; returning False
+    stops (a cancelled retrain).
+    """
+    config = map_config(start.name, value)
+    epochs = check_int("epochs", epochs, low=1)
+    model = Autoencoder(config, seed=0)
+    model.load_state_dict(start.model.state_dict())
+    optimizer = make_optimizer(model, lr=MAP_TRAINING["lr"])
+    optimizer.load_state_dict(start.optimizer_state)
+    generator = torch.Generator()
+    generator.set_state(start.generator_state.clone())
+    history = History.from_dict(start.history.to_dict())
+    result = fit(model, data.x_train, x_test=data.x_test, epochs=epochs,
+                 batch_size=MAP_TRAINING["batch_size"], lr=MAP_TRAINING["lr"],
+                 optimizer=optimizer, history=history, generator=generator,
+                 callback=callback, num_threads=1)
+    return _from_fit(start.name, config, result,
+                     source=f"retrained live: {start.label} + {result.history.epoch[-1] - start.epochs} epochs")
+
+
+def warm_up_training(data: ImageDataset) -> None:
+    """One training step of a throwaway model, so the first live retrain does not pay
+    torch's one-time start-up of autograd and fused Adam (about 1.5 s measured here)."""
+    model = Autoencoder(map_config("vae", 1.0), seed=0)
+    fit(model, data.x_train[:64], epochs=1, batch_size=64, lr=MAP_TRAINING["lr"], num_threads=1)
+
+
+# --------------------------------------------------------------------------- maps
+
+
+@dataclass(frozen=True)
+class MapView:
+    """What one latent map shows.
+
+    ``codes``: (n, 2) code means of the test digits; ``sigmas``: (n, 2) posterior
+    standard deviations exp(s / 2) (VAE), the fixed noise (noisy AE) or None (AE);
+    ``half_width``: the plane shown is [-h, h]^2; ``manifold``: (n_grid * 28, n_grid * 28)
+    digits decoded on an n_grid x n_grid grid over that square, top row at y = +h.
+    """
+
+    label: str
+    codes: np.ndarray
+    sigmas: np.ndarray | None
+    labels: np.ndarray
+    half_width: float
+    grid_points: np.ndarray
+    manifold: np.ndarray
+
+
+def plane_half_width(codes: np.ndarray, *, floor: float = 3.0) -> float:
+    """Half-width of the square shown: the 99th percentile of |code|, at least ``floor``
+    (the prior's 3-sigma circle), rounded up to a multiple of 0.5."""
+    # h = max(floor, q99(|c|)), rounded up to 0.5
+    q = float(np.quantile(np.abs(codes), 0.99))
+    return math.ceil(max(floor, q * 1.05) * 2) / 2
+
+
+def grid_codes(half_width: float, n_grid: int) -> np.ndarray:
+    """(n_grid^2, 2) codes of an n_grid x n_grid grid over [-h, h]^2, row by row from y = +h."""
+    half_width = check_real("half_width", half_width, low=0.0, low_open=True)
+    n_grid = check_int("n_grid", n_grid, low=2, high=100)
+    t = np.linspace(-half_width, half_width, n_grid)
+    gx, gy = np.meshgrid(t, t[::-1])
+    return np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+
+
+@torch.inference_mode()
+def decode_codes(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
+    """Decoded images (n, 784) for codes (n, 2)."""
+    c = np.asarray(codes, dtype=np.float32).reshape(-1, model.latent_dim)
+    if not np.isfinite(c).all():
+        raise ValueError("codes must be finite")
+    return model.decode(torch.from_numpy(c)).numpy()
+
+
+@torch.inference_mode()
+def encode_images(model: Autoencoder, images: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(code means (n, 2), posterior standard deviations (n, 2) or None for the AE)."""
+    x = check_images("images", images, n_pixels=model.config.input_dim)
+    mean, logvar = model.encode(x)
+    # sigma = exp(s / 2)
+    sigma = None if logvar is None else torch.exp(0.5 * logvar).numpy()
+    return mean.numpy(), sigma
+
+
+def tile_manifold(decoded: np.ndarray, n_grid: int) -> np.ndarray:
+    """n_grid^2 decoded digits (row by row) as one (n_grid * 28, n_grid * 28) image."""
+    x = np.asarray(decoded, dtype=np.float32).reshape(n_grid, n_grid, MNIST_SIDE, MNIST_SIDE)
+    return x.transpose(0, 2, 1, 3).reshape(n_grid * MNIST_SIDE, n_grid * MNIST_SIDE)
+
+
+def map_view(mm: MapModel, x_test: torch.Tensor, y_test: torch.Tensor, *, n_grid: int = 20,
+             half_width: float | None = None) -> MapView:
+    """Encode the test digits and decode an ``n_grid`` x ``n_grid`` grid over the plane."""
+    codes, sigmas = encode_images(mm.model, x_test)
+    h = plane_half_width(codes) if half_width is None else check_real(
+        "half_width", half_width, low=0.0, low_open=True)
+    points = grid_codes(h, n_grid)
+    return MapView(label=mm.label, codes=codes, sigmas=sigmas,
+                   labels=np.asarray(y_test).astype(int), half_width=h, grid_points=points,
+                   manifold=tile_manifold(decode_codes(mm.model, points), n_grid))
+
+
+def ellipse_outlines(centres: np.ndarray, sigmas: np.ndarray, *, n_vertices: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of the 1-sigma ellipses {m + sigma * (cos t, sin t)}, NaN between ellipses."""
+    centres = np.asarray(centres, dtype=np.float64).reshape(-1, 2)
+    sigmas = np.asarray(sigmas, dtype=np.float64).reshape(-1, 2)
+    t = np.linspace(0.0, 2.0 * np.pi, n_vertices)
+    # x_k = m_1 + sigma_1 cos t_k,  y_k = m_2 + sigma_2 sin t_k
+    xs = centres[:, :1] + sigmas[:, :1] * np.cos(t)[None, :]
+    ys = centres[:, 1:] + sigmas[:, 1:] * np.sin(t)[None, :]
+    gap = np.full((len(centres), 1), np.nan)
+    return np.hstack([xs, gap]).ravel(), np.hstack([ys, gap]).ravel()
+
+
+def prior_circles(radii: tuple[float, ...] = (1.0, 2.0, 3.0)) -> tuple[np.ndarray, np.ndarray]:
+    """Contours of the prior N(0, I) density in 2-D: circles of radius r (r sigma), NaN-separated."""
+    r = np.asarray(radii, dtype=np.float64)
+    return ellipse_outlines(np.zeros((len(r), 2)), np.repeat(r[:, None], 2, axis=1), n_vertices=73)
+
+
+# --------------------------------------------------------------------------- hole meter
+
+
+class DigitClassifier(nn.Module):
+    """A 784-256-10 ReLU network that names a digit; ``predict_proba`` gives softmax scores."""
+
+    def __init__(self, *, seed: int = 0) -> None:
+        super().__init__()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+        self.test_accuracy_: float = float("nan")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    @torch.inference_mode()
+    def predict_proba(self, images: np.ndarray | torch.Tensor) -> np.ndarray:
+        x = check_images("images", images, n_pixels=784)
+        return torch.softmax(self.net(x), dim=1).numpy()
+
+
+CLASSIFIER_TRAINING = {"epochs": 15, "batch_size": 128, "lr": 1e-3}
+
+
+def train_digit_classifier(data: ImageDataset, *, seed: int = 0) -> DigitClassifier:
+    """The digit classifier trained on ``data``'s training digits (cached; one thread, 15
+    epochs of Adam on the cross-entropy); its test accuracy is in ``test_accuracy_``."""
+    seed = check_int("seed", seed, low=0)
+    key = cache.cache_key(purpose="digit-classifier", data=data.fingerprint(), seed=seed,
+                          **CLASSIFIER_TRAINING)
+    path = cache.model_path(key)
+    clf = DigitClassifier(seed=seed)
+    record = cache.load_record(path)
+    if record is None:
+        generator = torch.Generator().manual_seed(seed)
+        opt = torch.optim.Adam(clf.parameters(), lr=CLASSIFIER_TRAINING["lr"])
+        n, bs = data.x_train.shape[0], CLASSIFIER_TRAINING["batch_size"]
+        with torch_threads(1):  # one thread: the same weights whatever OMP_NUM_THREADS says
+            for _ in range(CLASSIFIER_TRAINING["epochs"]):
+                order = torch.randperm(n, generator=generator)
+                for i in range(0, n, bs):
+                    idx = order[i:i + bs]
+                    # cross-entropy  -log softmax(f(x))_y
+                    loss = nn.functional.cross_entropy(clf(data.x_train[idx]), data.y_train[idx])
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+        cache.save_record(path, {"state_dict": clf.state_dict()})
+    else:
+        clf.load_state_dict(record["state_dict"])
+    clf.eval()
+    predicted = clf.predict_proba(data.x_test).argmax(axis=1)
+    clf.test_accuracy_ = float((predicted == data.y_test.numpy()).mean())
+    return clf
+
+
+@torch.inference_mode()
+def nearest_distances(images: np.ndarray | torch.Tensor, reference: torch.Tensor, *,
+                      chunk: int = 500) -> np.ndarray:
+    """Euclidean pixel distance from each image to its nearest image in ``reference``: (n,)."""
+    x = check_images("images", images, n_pixels=reference.shape[1])
+    out = []
+    for i in range(0, x.shape[0], chunk):
+        # min_j || x_i - r_j ||_2
+        out.append(torch.cdist(x[i:i + chunk], reference).min(dim=1).values)
+    return torch.cat(out).numpy()
+
+
+@dataclass(frozen=True)
+class HoleReading:
+    """The hole meter for one model: prior samples decoded and judged.
+
+    ``confident``: fraction of samples the classifier labels with confidence >= threshold;
+    ``nearest``: mean pixel distance from a sample to its nearest training digit;
+    ``digits``: how many confident samples of each class (10,).
+    """
+
+    label: str
+    n_samples: int
+    threshold: float
+    confident: float
+    nearest: float
+    digits: np.ndarray
+
+
+def prior_samples(n_samples: int, *, seed: int = 0) -> np.ndarray:
+    """``n_samples`` codes z ~ N(0, I) in 2-D, from ``seed``."""
+    n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
+    seed = check_int("seed", seed, low=0)
+    return torch.randn(n_samples, 2, generator=torch.Generator().manual_seed(seed)).numpy()
+
+
+def judge_images(images: np.ndarray, classifier: DigitClassifier, x_train: torch.Tensor, *,
+                 threshold: float = 0.9, label: str = "") -> HoleReading:
+    """Confident fraction and nearest-training-digit distance of any set of images."""
+    threshold = check_real("threshold", threshold, low=0.0, high=1.0)
+    proba = classifier.predict_proba(images)
+    ok = proba.max(axis=1) >= threshold
+    return HoleReading(label=label, n_samples=len(proba), threshold=threshold,
+                       confident=float(ok.mean()),
+                       nearest=float(nearest_distances(images, x_train).mean()),
+                       digits=np.bincount(proba.argmax(axis=1)[ok], minlength=10))
+
+
+def hole_meter(mm: MapModel, classifier: DigitClassifier, x_train: torch.Tensor, *,
+               n_samples: int = 1000, threshold: float = 0.9, seed: int = 0) -> HoleReading:
+    """Decode ``n_samples`` codes from the prior N(0, I) and judge them (:func:`judge_images`)."""
+    images = decode_codes(mm.model, prior_samples(n_samples, seed=seed))
+    return judge_images(images, classifier, x_train, threshold=threshold, label=mm.label)
+
+
+# --------------------------------------------------------------------------- the rest
+
+
+def interpolate(model: Autoencoder, image_a: torch.Tensor, image_b: torch.Tensor, *,
+                n_steps: int = 10) -> np.ndarray:
+    """Decodes of the straight line between two images' code means: (n_steps, 784)."""
+    n_steps = check_int("n_steps", n_steps, low=2, high=100)
+    codes, _ = encode_images(model, torch.stack([torch.as_tensor(image_a).reshape(-1),
+                                                 torch.as_tensor(image_b).reshape(-1)]))
+    t = np.linspace(0.0, 1.0, n_steps)[:, None]
+    # c(t) = (1 - t) m_a + t m_b
+    return decode_codes(model, (1.0 - t) * codes[0] + t * codes[1])
+
+
+@dataclass(frozen=True)
+class RatePoint:
+    """One VAE on the rate-distortion plane (test set, nats per image)."""
+
+    beta: float
+    distortion: float
+    rate: float
+    kl_per_dim: np.ndarray
+    active: int
+
+
+@torch.inference_mode()
+def rate_distortion(grid: MapGrid, x_test: torch.Tensor, *, seed: int = 0) -> list[RatePoint]:
+    """Reconstruction (distortion) and KL (rate) of every cached VAE, with its active dimensions
+    (KL per dimension above ``explainer.anatomy.ACTIVE_KL``)."""
+    out = []
+    for beta in grid.values("vae"):
+        mm = grid.get("vae", beta)
+        terms = evaluate(mm.model, x_test, seed=seed)
+        mean, logvar = mm.model.encode(check_images("x_test", x_test, n_pixels=784))
+        kl = kl_per_dimension(mean, logvar).numpy()
+        out.append(RatePoint(beta, terms["reconstruction"], terms["kl"], kl,
+                             int((kl > ACTIVE_KL).sum())))
+    return out
+
+
+def strokes_to_image(strokes: list, *, canvas_size: int = 280, pen_width: float = 18.0) -> np.ndarray | None:
+    """A drawing as MNIST would have it: (784,) in [0, 1], or None if nothing is drawn.
+
+    ``strokes``: a list of strokes, each a list of [x, y] points in canvas pixels. As for
+    MNIST: the ink is drawn, its bounding box scaled (keeping the aspect ratio) to fit
+    20 x 20, and pasted into 28 x 28 so that its centre of mass is at the centre.
+    """
+    from PIL import Image, ImageDraw
+
+    canvas_size = check_int("canvas_size", canvas_size, low=28, high=4096)
+    pen_width = check_real("pen_width", pen_width, low=0.0, low_open=True)
+    if not isinstance(strokes, (list, tuple)):
+        raise TypeError(f"strokes must be a list of strokes, got {type(strokes).__name__}")
+    canvas = Image.new("L", (canvas_size, canvas_size), 0)
+    draw = ImageDraw.Draw(canvas)
+    r = pen_width / 2
+    inked = False
+    for k, stroke in enumerate(strokes):
+        try:
+            points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"strokes[{k}] must be a list of [x, y] points, got {stroke!r}") from err
+        if not np.isfinite(points).all():
+            raise ValueError(f"strokes[{k}] holds a non-finite coordinate")
+        pts = [tuple(p) for p in points]
+        if len(pts) > 1:
+            draw.line(pts, fill=255, width=int(round(pen_width)))
+        for x, y in pts:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+            inked = True
+    a = np.asarray(canvas, dtype=np.float32) / 255.0
+    if not inked or a.max() == 0:
+        return None
+    rows, cols = np.flatnonzero(a.any(axis=1)), np.flatnonzero(a.any(axis=0))
+    crop = a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    # scale the bounding box so that its longer side is 20 pixels
+    scale = 20.0 / max(crop.shape)
+    h, w = max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))
+    small = np.asarray(Image.fromarray((crop * 255).astype(np.uint8)).resize((w, h), Image.LANCZOS),
+                       dtype=np.float32) / 255.0
+    small = np.clip(small, 0.0, 1.0)
+    # centre of mass (r_c, c_c) = sum(p * (r, c)) / sum(p)
+    total = small.sum()
+    rc = (small.sum(axis=1) * np.arange(h)).sum() / total
+    cc = (small.sum(axis=0) * np.arange(w)).sum() / total
+    top = int(round(13.5 - rc))
+    left = int(round(13.5 - cc))
+    top, left = min(max(top, 0), 28 - h), min(max(left, 0), 28 - w)
+    out = np.zeros((28, 28), dtype=np.float32)
+    out[top:top + h, left:left + w] = small
+    return out.ravel()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m explainer.latent_maps [--large]``: train (or check) the grid ahead of time."""
+    from explainer.data import load_mnist
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", action="store_true", help="the larger noise and beta grid")
+    args = parser.parse_args(argv)
+    data = load_mnist()
+    grid = train_map_grid(data, grid="large" if args.large else "default", progress=True)
+    train_digit_classifier(data)
+    for (name, value), mm in sorted(grid.models.items()):
+        last = mm.history.last("test")
+        print(f"{mm.label:<22} test reconstruction {last['reconstruction']:6.1f}  "
+              f"KL {last['kl']:6.1f} nats  ({mm.source})")
+
+
+if __name__ == "__main__":
+    main()

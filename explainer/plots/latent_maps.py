@@ -1,0 +1,188 @@
+"""Figures of 2-D latent maps: test codes by digit, the prior, posterior ellipses, decoded grids.
+
+The main figure has two rows (the AE-side model on top, the VAE below) and three columns:
+the map, the digits decoded on a grid over the same square, and a detail column (the
+digit decoded at a clicked point, a drawn digit and its reconstruction). Each row's
+traces sit in a fixed order (:data:`SLOTS`), so a widget updates them by name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from explainer.latent_maps import HoleReading, MapView, RatePoint, ellipse_outlines, prior_circles
+from explainer.plots.images import png_data_uri, tile_images
+
+DIGIT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+SLOTS = ("click", *[f"digit{d}" for d in range(10)], "prior", "ellipses", "point",
+         "drawn_ellipse", "drawn_code", "manifold", "detail")
+CLICK_CELLS = 80
+# ellipses drawn for at most this many test digits (evenly spaced), to keep the map readable
+MAX_ELLIPSES = 200
+# the detail column's three tiles, top to bottom (28 pixels each, 2 between)
+DETAIL_LABELS = ("at the click", "your digit", "reconstructed")
+DETAIL_CENTRES = (14, 44, 74)
+
+
+def slot(row: int, name: str) -> int:
+    """Index in ``fig.data`` of trace ``name`` of ``row`` (0: AE side, 1: VAE)."""
+    return row * len(SLOTS) + SLOTS.index(name)
+
+
+def map_title(view: MapView, note: str = "") -> str:
+    return f"<b>{view.label}</b>" + (f" · {note}" if note else "")
+
+
+def detail_image(point: np.ndarray | None, drawn: np.ndarray | None,
+                 reconstruction: np.ndarray | None) -> np.ndarray:
+    """Three 28 x 28 tiles stacked vertically; a missing one is left mid-grey."""
+    tiles = [np.full(784, 0.5, np.float32) if a is None else np.asarray(a, np.float32).reshape(784)
+             for a in (point, drawn, reconstruction)]
+    return tile_images(np.stack(tiles), n_cols=1, pad=2, pad_value=1.0)
+
+
+def row_updates(view: MapView, *, show_ellipses: bool) -> dict[str, dict]:
+    """The data of one row's traces for ``view`` (the click layer, scatters, ellipses, grid)."""
+    h = view.half_width
+    t = np.linspace(-h, h, CLICK_CELLS)
+    out: dict[str, dict] = {"click": dict(x=t, y=t)}
+    for d in range(10):
+        idx = view.labels == d
+        out[f"digit{d}"] = dict(x=view.codes[idx, 0], y=view.codes[idx, 1])
+    ex, ey = ellipses_xy(view) if show_ellipses else (np.array([]), np.array([]))
+    out["ellipses"] = dict(x=ex, y=ey)
+    out["manifold"] = dict(source=png_data_uri(view.manifold))
+    return out
+
+
+def ellipses_xy(view: MapView) -> tuple[np.ndarray, np.ndarray]:
+    """1-sigma posterior ellipses (true scale) of evenly spaced test digits; empty for the AE."""
+    if view.sigmas is None:
+        return np.array([]), np.array([])
+    idx = np.linspace(0, len(view.codes) - 1, min(MAX_ELLIPSES, len(view.codes))).astype(int)
+    return ellipse_outlines(view.codes[idx], view.sigmas[idx])
+
+
+def axis_range(view: MapView) -> list[float]:
+    return [-view.half_width, view.half_width]
+
+
+def latent_maps_figure(top: MapView, bottom: MapView, *, show_ellipses: bool = False) -> go.Figure:
+    """Two latent maps (AE side on top, VAE below), each with its decoded grid and detail column."""
+    fig = make_subplots(
+        rows=2, cols=3, column_widths=[0.42, 0.40, 0.18], horizontal_spacing=0.04,
+        vertical_spacing=0.08,
+        subplot_titles=(map_title(top), "decoded over the same square", "",
+                        map_title(bottom), "decoded over the same square", ""),
+    )
+    px, py = prior_circles()
+    transparent = [[0.0, "rgba(0,0,0,0)"], [1.0, "rgba(0,0,0,0)"]]
+    for row, view in enumerate((top, bottom)):
+        data = row_updates(view, show_ellipses=show_ellipses)
+        r = row + 1
+        fig.add_trace(go.Heatmap(**data["click"], z=np.zeros((CLICK_CELLS, CLICK_CELLS)),
+                                 colorscale=transparent, showscale=False, hoverinfo="none",
+                                 name="click anywhere"), row=r, col=1)
+        for d in range(10):
+            fig.add_trace(go.Scattergl(**data[f"digit{d}"], mode="markers", name=str(d),
+                                       legendgroup=f"digit{d}", showlegend=row == 0,
+                                       marker=dict(size=4, color=DIGIT_COLOURS[d], opacity=0.7),
+                                       hovertemplate=f"a {d}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>"),
+                          row=r, col=1)
+        fig.add_trace(go.Scatter(x=px, y=py, mode="lines", name="prior N(0, I): 1, 2, 3 σ",
+                                 legendgroup="prior", showlegend=row == 0, hoverinfo="skip",
+                                 line=dict(color="black", width=1, dash="dot")), row=r, col=1)
+        fig.add_trace(go.Scattergl(**data["ellipses"], mode="lines", name="posterior 1 σ (true scale)",
+                                   legendgroup="ellipses", showlegend=row == 1, hoverinfo="skip",
+                                   line=dict(color="rgba(60,60,60,0.35)", width=1)), row=r, col=1)
+        fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="clicked point",
+                                 legendgroup="point", showlegend=row == 0, hoverinfo="skip",
+                                 marker=dict(symbol="x", size=14, color="black")), row=r, col=1)
+        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name="your digit: posterior 1 σ",
+                                 legendgroup="drawn_e", showlegend=row == 1, hoverinfo="skip",
+                                 line=dict(color="crimson", width=2)), row=r, col=1)
+        fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="your digit's code",
+                                 legendgroup="drawn", showlegend=row == 0, hoverinfo="skip",
+                                 marker=dict(symbol="star", size=16, color="crimson",
+                                             line=dict(color="white", width=1))), row=r, col=1)
+        fig.add_trace(go.Image(**data["manifold"], hoverinfo="skip", name="decoded grid"),
+                      row=r, col=2)
+        fig.add_trace(go.Image(source=png_data_uri(detail_image(None, None, None)),
+                               hoverinfo="skip", name="detail"), row=r, col=3)
+        rng = axis_range(view)
+        fig.update_xaxes(range=rng, constrain="domain", zeroline=False, row=r, col=1)
+        fig.update_yaxes(range=rng, scaleanchor=f"x{1 + 3 * row if row else ''}", zeroline=False,
+                         row=r, col=1)
+        fig.update_xaxes(visible=False, row=r, col=2)
+        fig.update_yaxes(visible=False, row=r, col=2)
+        fig.update_xaxes(visible=False, row=r, col=3)
+        fig.update_yaxes(tickvals=list(DETAIL_CENTRES), ticktext=list(DETAIL_LABELS), showgrid=False,
+                         zeroline=False, showline=False, ticks="", side="right",
+                         tickfont=dict(size=10), row=r, col=3)
+    fig.update_layout(height=820, width=1100, template="plotly_white",
+                      margin=dict(l=40, r=70, t=40, b=60),
+                      legend=dict(itemsizing="constant", orientation="h", x=0, y=-0.04, yanchor="top"),
+                      clickmode="event", hovermode="closest", dragmode="pan")
+    return fig
+
+
+def hole_meter_figure(vae: list[HoleReading], betas: list[float], others: list[HoleReading],
+                      real: HoleReading) -> go.Figure:
+    """The hole meter over the beta grid (VAE), with the AE-side models and real test digits as lines."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
+        f"prior samples classified with confidence ≥ {real.threshold:g}",
+        "mean distance to the nearest training digit"))
+    styles = ("dash", "dot", "dashdot", "longdash")
+    for col, attr in ((1, "confident"), (2, "nearest")):
+        fig.add_trace(go.Scatter(x=betas, y=[getattr(r, attr) for r in vae], mode="lines+markers",
+                                 name="VAE over β", legendgroup="vae", showlegend=col == 1,
+                                 line=dict(color="#1f77b4")), row=1, col=col)
+        for i, other in enumerate([*others, real]):
+            is_real = other is real
+            fig.add_trace(go.Scatter(
+                x=[min(betas), max(betas)], y=[getattr(other, attr)] * 2, mode="lines",
+                name=other.label, legendgroup=other.label, showlegend=col == 1,
+                line=dict(color="green" if is_real else "#d62728",
+                          dash="solid" if is_real else styles[i % len(styles)])), row=1, col=col)
+        fig.update_xaxes(type="log", title_text="KL weight β", row=1, col=col)
+    fig.update_yaxes(title_text="fraction", range=[0, 1], row=1, col=1)
+    fig.update_yaxes(title_text="pixel distance (L2)", row=1, col=2)
+    fig.update_layout(height=380, template="plotly_white", margin=dict(l=50, r=10, t=40, b=40))
+    return fig
+
+
+def rate_distortion_figure(points: list[RatePoint]) -> go.Figure:
+    """Reconstruction (distortion) against KL (rate), one point per beta, labelled with the
+    number of active code dimensions."""
+    fig = go.Figure(go.Scatter(
+        x=[p.rate for p in points], y=[p.distortion for p in points], mode="lines+markers+text",
+        text=[f"β={p.beta:g} · {p.active} active" for p in points], textposition="top center", cliponaxis=False,
+        marker=dict(size=9), name="VAEs",
+        customdata=np.stack([[p.beta for p in points],
+                             [float(p.kl_per_dim.min()) for p in points]], axis=1),
+        hovertemplate="β=%{customdata[0]:g}<br>rate %{x:.2f} nats<br>distortion %{y:.1f} nats"
+                      "<br>smallest KL per dimension %{customdata[1]:.3f}<extra></extra>"))
+    rates = [p.rate for p in points]
+    pad = 0.1 * (max(rates) - min(rates) or 1.0)
+    fig.update_xaxes(range=[min(rates) - pad, max(rates) + pad])
+    fig.update_layout(height=380, template="plotly_white", margin=dict(l=60, r=40, t=40, b=50),
+                      title="Rate (KL to the prior) against distortion (reconstruction), test digits",
+                      xaxis_title="rate: KL(q(z|x) ‖ N(0, I)), nats per digit",
+                      yaxis_title="distortion: −log p(x|z), nats per digit")
+    return fig
+
+
+def interpolation_figure(strips: list[np.ndarray], labels: list[str]) -> go.Figure:
+    """Strips of decoded digits (each (n_steps, 784)), one row per model."""
+    fig = make_subplots(rows=len(strips), cols=1, vertical_spacing=0.12, subplot_titles=labels)
+    for i, strip in enumerate(strips):
+        fig.add_trace(go.Image(source=png_data_uri(tile_images(strip, n_cols=len(strip), pad=2)),
+                               hoverinfo="skip"), row=i + 1, col=1)
+        fig.update_xaxes(visible=False, row=i + 1, col=1)
+        fig.update_yaxes(visible=False, row=i + 1, col=1)
+    fig.update_layout(height=130 * len(strips) + 40, template="plotly_white",
+                      margin=dict(l=10, r=10, t=40, b=10))
+    return fig

@@ -1,0 +1,315 @@
+"""Widgets for the 2-D latent maps: AE beside VAE, sliders that change the model, a drawing pad.
+
+- :class:`LatentMapExplorer`: the AE side (AE or noisy AE, with a noise-scale slider) on
+  top and the VAE (KL-weight slider) below, each map with its decoded grid; click the
+  plane to decode that point in both models; draw a digit to see its code and
+  reconstruction. Cached values answer from memory; a value off the grid is retrained
+  live in the background from the nearest model, streaming each epoch into the figure.
+- :class:`InterpolationExplorer`: two test digits, the straight line between their codes
+  decoded by the AE and by the VAE.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+import ipywidgets as widgets
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from explainer import latent_maps as lm
+from explainer.data import ImageDataset
+from explainer.live_training import LiveRetrainer
+from explainer.plots import latent_maps as plots
+from explainer.plots.images import png_data_uri
+from explainer.validation import check_real
+from explainer.widgets.base import Explainer
+from explainer.widgets.drawing_pad import DrawingPad
+
+# Slider stops: the cached grid's values plus these, which are retrained live when chosen.
+NOISE_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)
+BETA_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+ROW_MODELS = ("top", "bottom")
+
+
+class LatentMapExplorer(Explainer):
+    """AE side on top, VAE below; sliders for noise scale and beta; click, draw, hole meter."""
+
+    def __init__(self, grid: lm.MapGrid, data: ImageDataset, classifier: lm.DigitClassifier, *,
+                 synchronous: bool = False, live_epochs: int = lm.LIVE_EPOCHS,
+                 n_samples: int = 1000, threshold: float = 0.9, seed: int = 0) -> None:
+        super().__init__()
+        self.grid, self.data, self.classifier = grid, data, classifier
+        self.live_epochs, self.n_samples, self.threshold, self.seed = live_epochs, n_samples, threshold, seed
+        self.live_models: dict[lm.ModelKey, lm.MapModel] = {}
+        self._rows: dict[lm.ModelKey, dict] = {}
+        self._shown: list[lm.MapModel | None] = [None, None]
+        self._readings: list[lm.HoleReading | None] = [None, None]
+        self._notes = ["", ""]
+        self._fig_lock = threading.RLock()
+        self.point: tuple[float, float] | None = None
+        self.drawn: np.ndarray | None = None
+        # one per row: a newer value in a row cancels that row's older training
+        self.retrainers = [LiveRetrainer(synchronous=synchronous, on_error=self.show_error)
+                           for _ in (0, 1)]
+        lm.warm_up_training(data)
+        self.real_reading = lm.judge_images(data.x_test.numpy(), classifier, data.x_train,
+                                            threshold=threshold, label="real test digits")
+
+        noise_stops = sorted(set(NOISE_STOPS) | set(grid.values("noisy_ae")))
+        beta_stops = sorted(set(BETA_STOPS) | set(grid.values("vae")))
+        self.model_choice = widgets.ToggleButtons(options=[("AE", "ae"), ("noisy AE", "noisy_ae")],
+                                                  value="ae", description="top map")
+        self.noise = widgets.SelectionSlider(
+            options=[(f"{v:g}", v) for v in noise_stops], description="noise scale",
+            value=lm.DEFAULT_NOISE if lm.DEFAULT_NOISE in noise_stops else noise_stops[-1],
+            continuous_update=False)
+        self.beta = widgets.SelectionSlider(
+            options=[(f"{v:g}", v) for v in beta_stops], description="KL weight β",
+            value=1.0 if 1.0 in beta_stops else beta_stops[-1], continuous_update=False)
+        self.ellipses = widgets.Checkbox(value=False, description="VAE posterior ellipses (1 σ)")
+        self.pad = DrawingPad()
+        self.clear = widgets.Button(description="clear drawing", icon="eraser")
+        self.status = widgets.HTML()
+        self.meter = widgets.HTML()
+
+        for mm in grid.models.values():  # measured once here, so a cached value only redraws
+            self._row(mm)
+        top, bottom = self.model_for(0), self.model_for(1)
+        self.fig = go.FigureWidget(plots.latent_maps_figure(self._row(top)["view"], self._row(bottom)["view"]))
+        self._show(0, top, "cached")
+        self._show(1, bottom, "cached")
+
+        self.on_change(self.model_choice, lambda _v: self.update_row(0))
+        self.on_change(self.noise, lambda _v: self.update_row(0))
+        self.on_change(self.beta, lambda _v: self.update_row(1))
+        self.on_change(self.ellipses, lambda _v: self._redraw_ellipses())
+        self.on_change(self.pad, self.set_strokes, names="strokes")
+        self.on_click(self.clear, self.pad.clear)
+        clicked = self.guard(self._on_plot_click)
+        for row in (0, 1):
+            for name in ("click", *[f"digit{d}" for d in range(10)]):
+                self.fig.data[plots.slot(row, name)].on_click(clicked)
+        self.ui = widgets.VBox([
+            widgets.HBox([self.model_choice, self.noise]),
+            widgets.HBox([self.beta, self.ellipses]),
+            self.status,
+            widgets.HBox([self.fig, widgets.VBox([
+                widgets.HTML("<b>draw a digit</b> (white on black, like MNIST)"), self.pad, self.clear,
+                self.meter])]),
+            self.errors,
+        ])
+
+    # ----------------------------------------------------------------- which model
+    def key_for(self, row: int) -> lm.ModelKey:
+        """The (name, value) the controls ask for in ``row`` (0: top, 1: VAE)."""
+        if row == 0:
+            name = self.model_choice.value
+            return (name, float(self.noise.value) if name == "noisy_ae" else 0.0)
+        return ("vae", float(self.beta.value))
+
+    def model_for(self, row: int) -> lm.MapModel | None:
+        """The cached or live-trained model for ``row``'s controls, or None if it must be trained."""
+        key = self.key_for(row)
+        return self.grid.models.get(key) or self.live_models.get(key)
+
+    def shown_label(self, row: int) -> str:
+        mm = self._shown[row]
+        return "" if mm is None else mm.label
+
+    # ----------------------------------------------------------------- updates
+    def update_row(self, row: int) -> None:
+        """Show the model the controls ask for: from memory, or retrained live if off the grid."""
+        name, value = self.key_for(row)
+        lm.map_config(name, value)  # refuses a bad value with a clear message
+        mm = self.model_for(row)
+        if mm is not None:
+            self.retrainers[row].cancel()  # a training still running for this row is stale now
+            self._show(row, mm, "cached" if mm.source == "cache" or mm.source == "trained" else mm.source)
+            return
+        self.retrain(row, name, value)
+
+    def retrain(self, row: int, name: str, value: float) -> None:
+        """Warm-start from the nearest model of the same kind; stream every epoch to the figure."""
+        lm.map_config(name, value)  # refuses a bad name or value with a clear message
+        candidates = lm.MapGrid({**self.grid.models,
+                                 **{k: v for k, v in self.live_models.items() if k[0] == name}})
+        start = candidates.nearest(name, value)
+        target = lm.describe(name, value)
+        last_epoch = start.epochs + self.live_epochs
+
+        def work(is_current) -> None:
+            def stream(epoch: int, model, history) -> bool:
+                if not is_current():
+                    return False
+                # a copy: the main thread may decode with it while training goes on
+                snapshot = copy.deepcopy(model).eval()
+                partial = lm.MapModel(name, value, snapshot, history, {}, torch.zeros(0), source="live")
+                note = f"retraining live from {start.label}: epoch {epoch} of {last_epoch}"
+                self._show(row, partial, note, memo=False, is_current=is_current)
+                return is_current()
+
+            done = lm.warm_start(start, value, self.data, epochs=self.live_epochs, callback=stream)
+            if is_current() and done.epochs == last_epoch:
+                self.live_models[(name, value)] = done
+                self._show(row, done, done.source, is_current=is_current)
+
+        self._set_note(row, f"{target} is being retrained live from {start.label}…", pending=True)
+        self.retrainers[row].submit(work)
+
+    def wait_for_training(self, timeout: float | None = None) -> None:
+        """Block until both rows' live retrains have finished (tests, benchmarks)."""
+        for retrainer in self.retrainers:
+            retrainer.wait(timeout)
+
+    def _row(self, mm: lm.MapModel, *, memo: bool = True) -> dict:
+        """Everything one row shows for ``mm`` (memoised for cached and finished models)."""
+        key = (mm.name, mm.value)
+        if memo and key in self._rows and self._rows[key]["model"] is mm:
+            return self._rows[key]
+        view = lm.map_view(mm, self.data.x_test, self.data.y_test)
+        row = {"model": mm, "view": view,
+               "traces": plots.row_updates(view, show_ellipses=False),
+               "ellipses": plots.ellipses_xy(view),
+               "reading": lm.hole_meter(mm, self.classifier, self.data.x_train,
+                                        n_samples=self.n_samples, threshold=self.threshold,
+                                        seed=self.seed)}
+        if memo:
+            self._rows[key] = row
+        return row
+
+    def _show(self, row: int, mm: lm.MapModel, note: str, *, memo: bool = True, is_current=None) -> None:
+        data = self._row(mm, memo=memo)
+        with self._fig_lock:
+            if is_current is not None and not is_current():
+                return
+            self._shown[row] = mm
+            self._readings[row] = data["reading"]
+            view = data["view"]
+            with self.fig.batch_update():
+                for name, values in data["traces"].items():
+                    if name == "ellipses":
+                        continue
+                    self.fig.data[plots.slot(row, name)].update(**values)
+                ex, ey = data["ellipses"] if self._ellipses_on(row) else (np.array([]), np.array([]))
+                self.fig.data[plots.slot(row, "ellipses")].update(x=ex, y=ey)
+                rng = plots.axis_range(view)
+                axis = "" if row == 0 else "4"
+                self.fig.layout[f"xaxis{axis}"].range = rng
+                self.fig.layout[f"yaxis{axis}"].range = rng
+                self._update_point_and_drawing(row, mm)
+            self._set_note(row, note)
+
+    def _ellipses_on(self, row: int) -> bool:
+        return row == 1 and self.ellipses.value
+
+    def _redraw_ellipses(self) -> None:
+        mm = self._shown[1]
+        data = self._row(mm, memo=(mm.name, mm.value) in self._rows)
+        ex, ey = data["ellipses"] if self.ellipses.value else (np.array([]), np.array([]))
+        with self._fig_lock, self.fig.batch_update():
+            self.fig.data[plots.slot(1, "ellipses")].update(x=ex, y=ey)
+
+    def _set_note(self, row: int, note: str, *, pending: bool = False) -> None:
+        self._notes[row] = note
+        with self._fig_lock:
+            labels = [self.shown_label(r) for r in (0, 1)]
+            self.fig.layout.annotations[0 if row == 0 else 3].text = (
+                f"shown: <b>{labels[row]}</b> · {note}" if pending else f"<b>{labels[row]}</b> · {note}")
+            self.status.value = " &nbsp;|&nbsp; ".join(
+                f"<b>{'top' if r == 0 else 'bottom'}:</b> {labels[r]} ({self._notes[r]})" for r in (0, 1))
+            self.meter.value = self.meter_html()
+
+    def meter_html(self) -> str:
+        """The hole meter of both shown models and of the real test digits, as a small table."""
+        rows = []
+        for r in (0, 1):
+            mm = self._shown[r]
+            if mm is None:
+                continue
+            rows.append((mm.label, self._readings[r]))
+        rows.append(("real test digits", self.real_reading))
+        body = "".join(f"<tr><td>{label}</td><td>{r.confident:.0%}</td><td>{r.nearest:.2f}</td></tr>"
+                       for label, r in rows)
+        return (f"<b>hole meter</b>: {self.n_samples} codes from N(0, I), decoded"
+                f"<table><tr><th></th><th>confident ≥ {self.threshold:g}</th><th>distance to nearest "
+                f"training digit</th></tr>{body}</table>")
+
+    # ----------------------------------------------------------------- click and draw
+    def select_point(self, x: float, y: float) -> None:
+        """Decode the plane's point (x, y) in both models; mark it in both maps."""
+        x = check_real("x", x)
+        y = check_real("y", y)
+        self.point = (x, y)
+        with self._fig_lock, self.fig.batch_update():
+            for row in (0, 1):
+                if self._shown[row] is not None:
+                    self._update_point_and_drawing(row, self._shown[row])
+
+    def _on_plot_click(self, trace, points, state) -> None:
+        if points.xs:
+            self.select_point(float(points.xs[0]), float(points.ys[0]))
+
+    def set_strokes(self, strokes: list) -> None:
+        """Encode the drawn digit (None when the pad is empty) and show it in both rows."""
+        self.drawn = lm.strokes_to_image(strokes, canvas_size=self.pad.size, pen_width=self.pad.pen_width)
+        with self._fig_lock, self.fig.batch_update():
+            for row in (0, 1):
+                if self._shown[row] is not None:
+                    self._update_point_and_drawing(row, self._shown[row])
+
+    def _update_point_and_drawing(self, row: int, mm: lm.MapModel) -> None:
+        point_image = None
+        if self.point is not None:
+            self.fig.data[plots.slot(row, "point")].update(x=[self.point[0]], y=[self.point[1]])
+            point_image = lm.decode_codes(mm.model, np.array([self.point]))[0]
+        else:
+            self.fig.data[plots.slot(row, "point")].update(x=[], y=[])
+        recon = None
+        if self.drawn is not None:
+            codes, sigmas = lm.encode_images(mm.model, self.drawn[None, :])
+            recon = lm.decode_codes(mm.model, codes)[0]
+            self.fig.data[plots.slot(row, "drawn_code")].update(x=codes[:, 0], y=codes[:, 1])
+            ex, ey = (lm.ellipse_outlines(codes, sigmas) if sigmas is not None
+                      else (np.array([]), np.array([])))
+            self.fig.data[plots.slot(row, "drawn_ellipse")].update(x=ex, y=ey)
+        else:
+            self.fig.data[plots.slot(row, "drawn_code")].update(x=[], y=[])
+            self.fig.data[plots.slot(row, "drawn_ellipse")].update(x=[], y=[])
+        self.fig.data[plots.slot(row, "detail")].source = png_data_uri(
+            plots.detail_image(point_image, self.drawn, recon))
+
+
+class InterpolationExplorer(Explainer):
+    """Two test digits (dropdowns); the line between their codes decoded by two models."""
+
+    def __init__(self, models: list[lm.MapModel], data: ImageDataset, *, n_steps: int = 12,
+                 n_choices: int = 1000) -> None:
+        super().__init__()
+        self.models, self.data, self.n_steps = models, data, n_steps
+        n = min(n_choices, len(data.x_test))
+        step = max(1, len(data.x_test) // 50)
+        options = [(f"test digit {i} (a {int(data.y_test[i])})", i) for i in range(0, n, step)]
+        self.first = widgets.Dropdown(options=options, value=options[0][1], description="from")
+        self.second = widgets.Dropdown(options=options, value=options[-1][1], description="to")
+        self.fig = go.FigureWidget(plots.interpolation_figure(self.strips(), self.labels()))
+        self.on_change(self.first, lambda _v: self.redraw())
+        self.on_change(self.second, lambda _v: self.redraw())
+        self.ui = widgets.VBox([widgets.HBox([self.first, self.second]), self.fig, self.errors])
+
+    def labels(self) -> list[str]:
+        return [f"{mm.label}: from test digit {self.first.value} to {self.second.value}" for mm in self.models]
+
+    def strips(self) -> list[np.ndarray]:
+        a, b = self.data.x_test[self.first.value], self.data.x_test[self.second.value]
+        return [lm.interpolate(mm.model, a, b, n_steps=self.n_steps) for mm in self.models]
+
+    def redraw(self) -> None:
+        fresh = plots.interpolation_figure(self.strips(), self.labels())
+        with self.fig.batch_update():
+            for i, trace in enumerate(fresh.data):
+                self.fig.data[i].source = trace.source
+            for i, note in enumerate(fresh.layout.annotations):
+                self.fig.layout.annotations[i].text = note.text

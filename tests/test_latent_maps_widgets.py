@@ -1,0 +1,190 @@
+"""Every control of the latent-map widgets, driven from Python as the browser would."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from plotly.callbacks import InputDeviceState, Points
+from traitlets import TraitError
+
+from explainer import latent_maps as lm
+from explainer.plots import latent_maps as plots
+from explainer.widgets.latent_maps import InterpolationExplorer, LatentMapExplorer
+from latent_maps_fixtures import one_epoch, tiny  # noqa: F401
+
+
+@pytest.fixture
+def explorer(tiny, one_epoch):
+    data, grid, clf = tiny
+    return LatentMapExplorer(grid, data, clf, synchronous=True, live_epochs=2, n_samples=200)
+
+
+def codes_shown(w, row, digit):
+    trace = w.fig.data[plots.slot(row, f"digit{digit}")]
+    return np.column_stack([trace.x, trace.y])
+
+
+def test_starts_with_ae_on_top_and_the_vae_below(explorer, tiny):
+    data, grid, _ = tiny
+    w = explorer
+    assert w.fig.layout.annotations[0].text == "<b>AE</b> · cached"
+    assert w.fig.layout.annotations[3].text == "<b>VAE β=1</b> · cached"
+    view = lm.map_view(grid.get("vae", 1.0), data.x_test, data.y_test)
+    np.testing.assert_allclose(codes_shown(w, 1, 4), view.codes[view.labels == 4], atol=1e-6)
+    assert list(w.fig.layout.yaxis4.range) == [-view.half_width, view.half_width]
+    assert "hole meter" in w.meter.value and "real test digits" in w.meter.value
+    assert w.summary().startswith("LatentMapExplorer")
+
+
+def test_beta_slider_shows_the_cached_vae(explorer, tiny):
+    data, grid, _ = tiny
+    w = explorer
+    before = w.fig.data[plots.slot(1, "manifold")].source
+    w.beta.value = 0.3
+    view = lm.map_view(grid.get("vae", 0.3), data.x_test, data.y_test)
+    np.testing.assert_allclose(codes_shown(w, 1, 7), view.codes[view.labels == 7], atol=1e-6)
+    assert w.fig.data[plots.slot(1, "manifold")].source != before
+    assert w.fig.layout.annotations[3].text == "<b>VAE β=0.3</b> · cached"
+    reading = lm.hole_meter(grid.get("vae", 0.3), w.classifier, data.x_train, n_samples=200)
+    assert f"<td>VAE β=0.3</td><td>{reading.confident:.0%}</td><td>{reading.nearest:.2f}</td>" in w.meter.value
+
+
+def test_model_choice_and_noise_slider(explorer, tiny):
+    data, grid, _ = tiny
+    w = explorer
+    w.model_choice.value = "noisy_ae"
+    assert w.fig.layout.annotations[0].text == "<b>noisy AE noise=1</b> · cached"
+    view = lm.map_view(grid.get("noisy_ae", 1.0), data.x_test, data.y_test)
+    np.testing.assert_allclose(codes_shown(w, 0, 2), view.codes[view.labels == 2], atol=1e-6)
+    w.noise.value = 0.5  # off the grid: retrained live (synchronously here)
+    assert ("noisy_ae", 0.5) in w.live_models
+    live = w.live_models[("noisy_ae", 0.5)]
+    assert live.model.config.noise_scale == 0.5 and live.epochs == 3
+    assert w.fig.layout.annotations[0].text == "<b>noisy AE noise=0.5</b> · retrained live: noisy AE noise=1 + 2 epochs"
+    view = lm.map_view(live, data.x_test, data.y_test)
+    np.testing.assert_allclose(codes_shown(w, 0, 2), view.codes[view.labels == 2], atol=1e-6)
+    w.model_choice.value = "ae"
+    assert w.fig.layout.annotations[0].text == "<b>AE</b> · cached"
+
+
+def test_off_grid_beta_streams_every_epoch_then_keeps_the_model(explorer, tiny):
+    data, grid, _ = tiny
+    w = explorer
+    titles = []
+    w.fig.layout.on_change(lambda layout, ann: titles.append(layout.annotations[3].text), "annotations")
+    w.beta.value = 0.5
+    live = w.live_models[("vae", 0.5)]
+    assert live.value == 0.5 and live.model.config.beta == 0.5
+    assert "retrained live: VAE β=0.3 + 2 epochs" in w.fig.layout.annotations[3].text
+    view = lm.map_view(live, data.x_test, data.y_test)
+    np.testing.assert_allclose(codes_shown(w, 1, 0), view.codes[view.labels == 0], atol=1e-6)
+    w.beta.value = 1.0
+    w.beta.value = 0.5  # now from memory, no retraining
+    assert w.live_models[("vae", 0.5)] is live
+
+
+def test_a_newer_value_cancels_the_older_retrain(tiny, one_epoch):
+    data, grid, clf = tiny
+    w = LatentMapExplorer(grid, data, clf, synchronous=False, live_epochs=30, n_samples=100)
+    w.beta.value = 0.2
+    w.beta.value = 0.5
+    w.wait_for_training(timeout=120)
+    assert ("vae", 0.2) not in w.live_models  # stopped, never finished
+    assert ("vae", 0.5) in w.live_models
+    assert w.shown_label(1) == "VAE β=0.5"
+    assert "retrained live" in w.fig.layout.annotations[3].text
+
+
+def test_a_cached_value_cancels_a_running_retrain(tiny, one_epoch):
+    data, grid, clf = tiny
+    w = LatentMapExplorer(grid, data, clf, synchronous=False, live_epochs=30, n_samples=100)
+    w.beta.value = 0.2
+    assert "being retrained live" in w.fig.layout.annotations[3].text
+    w.beta.value = 0.3  # cached: shown at once, and the retrain towards 0.2 stops
+    w.wait_for_training(timeout=120)
+    assert ("vae", 0.2) not in w.live_models
+    assert w.fig.layout.annotations[3].text == "<b>VAE β=0.3</b> · cached"
+    w.noise.value = 2.0  # the other row trains on its own retrainer
+    w.model_choice.value = "noisy_ae"
+    w.wait_for_training(timeout=120)
+    assert ("noisy_ae", 2.0) in w.live_models
+    assert w.fig.layout.annotations[3].text == "<b>VAE β=0.3</b> · cached"
+
+
+def test_click_on_the_plane_decodes_in_both_models(explorer, tiny):
+    data, grid, _ = tiny
+    w = explorer
+    click_layer = w.fig.data[plots.slot(0, "click")]
+    click_layer._dispatch_on_click(Points(point_inds=[0], xs=[0.5], ys=[-1.0], trace_index=0),
+                                   InputDeviceState())
+    assert w.point == (0.5, -1.0)
+    for row in (0, 1):
+        assert list(w.fig.data[plots.slot(row, "point")].x) == [0.5]
+    expected = plots.detail_image(lm.decode_codes(grid.get("vae", 1.0).model, np.array([[0.5, -1.0]]))[0],
+                                  None, None)
+    from explainer.plots.images import png_data_uri
+    assert w.fig.data[plots.slot(1, "detail")].source == png_data_uri(expected)
+    w.select_point(2.0, 2.0)
+    assert list(w.fig.data[plots.slot(0, "point")].y) == [2.0]
+    with pytest.raises(ValueError, match="x must be a finite number"):
+        w.select_point(math.nan, 0.0)
+
+
+def test_drawing_pad_encodes_and_clears(explorer, tiny):
+    _, grid, _ = tiny
+    w = explorer
+    w.pad.strokes = [[[140, 40], [150, 140], [140, 240]]]
+    assert w.drawn is not None and w.drawn.shape == (784,)
+    codes, sigmas = lm.encode_images(grid.get("vae", 1.0).model, w.drawn[None, :])
+    np.testing.assert_allclose(w.fig.data[plots.slot(1, "drawn_code")].x, codes[:, 0], atol=1e-6)
+    assert len(w.fig.data[plots.slot(1, "drawn_ellipse")].x) > 0  # the VAE's posterior
+    assert len(w.fig.data[plots.slot(0, "drawn_ellipse")].x) == 0  # the AE has none
+    w.clear.click()
+    assert w.pad.strokes == [] and w.drawn is None
+    assert len(w.fig.data[plots.slot(1, "drawn_code")].x) == 0
+    w.pad.strokes = [[]]  # a touch with no points: an empty pad
+    assert w.drawn is None
+
+
+def test_ellipse_checkbox(explorer):
+    w = explorer
+    assert len(w.fig.data[plots.slot(1, "ellipses")].x) == 0
+    w.ellipses.value = True
+    assert len(w.fig.data[plots.slot(1, "ellipses")].x) > 0
+    w.beta.value = 0.3
+    assert len(w.fig.data[plots.slot(1, "ellipses")].x) > 0
+    w.ellipses.value = False
+    assert len(w.fig.data[plots.slot(1, "ellipses")].x) == 0
+
+
+def test_sliders_cannot_produce_bad_values_and_bad_values_are_refused(explorer):
+    w = explorer
+    assert all(v > 0 for _, v in w.noise.options) and all(v >= 0 for _, v in w.beta.options)
+    with pytest.raises(TraitError):
+        w.beta.value = -1.0  # not an option of the slider
+    with pytest.raises(ValueError, match="beta must be in"):
+        w.retrain(1, "vae", -1.0)
+    with pytest.raises(ValueError, match="beta must be in"):
+        lm.map_config("vae", -0.5)
+    with pytest.raises(ValueError, match="model must be one of"):
+        w.retrain(0, "gan", 1.0)
+    with pytest.raises(ValueError, match=r"strokes\[0\] must be a list of \[x, y\] points"):
+        w.pad.strokes = [[1, 2, 3]]
+    assert "strokes[0] must be a list" in w.errors.outputs[-1]["text"]
+
+
+def test_interpolation_dropdowns(tiny):
+    data, grid, _ = tiny
+    models = [grid.get("ae"), grid.get("vae", 1.0)]
+    w = InterpolationExplorer(models, data, n_steps=6)
+    before = [t.source for t in w.fig.data]
+    w.first.value = w.first.options[3][1]
+    w.second.value = w.second.options[1][1]
+    after = [t.source for t in w.fig.data]
+    assert after[0] != before[0] and after[1] != before[1]
+    strip = lm.interpolate(models[1].model, data.x_test[w.first.value], data.x_test[w.second.value], n_steps=6)
+    expected = plots.interpolation_figure([strip, strip], ["", ""]).data[0].source
+    assert after[1] == expected
+    assert w.fig.layout.annotations[1].text.startswith("VAE β=1: from test digit")
