@@ -44,6 +44,7 @@ bench: setup
 	$(PY) benchmarks/lower_bound_sliders.py
 	$(PY) benchmarks/anatomy_sliders.py
 	$(PY) benchmarks/code_size_slider.py
+	$(PY) benchmarks/latent_map_sliders.py
 
 clean-cache:
 	rm -rf "$${VAE_EXPLAINER_CACHE:-$$HOME/.cache/vae-explainer}"
