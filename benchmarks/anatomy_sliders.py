@@ -5,23 +5,13 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 
 import torch
 
 from explainer import anatomy
 from explainer.data import load_mnist
 from explainer.widgets.anatomy import DiagramExplorer, KLWeightExplorer
-
-
-def timed(change, values) -> float:
-    times = []
-    for v in values:
-        t = time.perf_counter()
-        change(v)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
+from timing import median_ms as timed
 
 
 def main() -> None:

@@ -6,22 +6,13 @@
 from __future__ import annotations
 
 import statistics
-import time
 
 import torch
 
 from explainer import compression
 from explainer.data import load_mnist
 from explainer.widgets.compression import CodeSizeExplorer, LinearAETrainer
-
-
-def timed(change, values) -> list[float]:
-    times = []
-    for v in values:
-        t = time.perf_counter()
-        change(v)
-        times.append(time.perf_counter() - t)
-    return times
+from timing import seconds_per_change as timed
 
 
 def main() -> None:

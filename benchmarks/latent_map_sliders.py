@@ -19,15 +19,7 @@ from explainer import latent_maps as lm
 from explainer.data import load_mnist
 from explainer.train import evaluate
 from explainer.widgets.latent_maps import LatentMapExplorer
-
-
-def timed(change, values) -> float:
-    times = []
-    for v in values:
-        t = time.perf_counter()
-        change(v)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
+from timing import median_ms as timed
 
 
 def first_update(w: LatentMapExplorer, value: float) -> tuple[float, float]:

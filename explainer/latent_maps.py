@@ -44,6 +44,7 @@ from explainer.train import (
     History,
     evaluate,
     fit,
+    load_cached_model,
     make_optimizer,
     torch_threads,
 )
@@ -149,11 +150,9 @@ def train_map_model(
     key = cache.cache_key(purpose="latent-map-model", config=config.to_dict(),
                           data=data.fingerprint(), seed=seed, **MAP_TRAINING)
     path = cache.model_path(key)
-    record = cache.load_record(path) if use_cache else None
-    if record is not None:
-        model = Autoencoder(config, seed=seed)
-        model.load_state_dict(record["state_dict"])
-        model.eval()
+    cached = load_cached_model(config, path, seed=seed) if use_cache else None
+    if cached is not None:
+        model, record = cached
         return MapModel(name, model_value(config), model, History.from_dict(record["history"]),
                         record["optimizer"], record["generator"], source="cache")
     model = Autoencoder(config, seed=seed)

@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -206,6 +207,20 @@ class TrainedModel:
     key: str
 
 
+def load_cached_model(
+    config: ModelConfig, path: Path, *, seed: int = 0
+) -> tuple[Autoencoder, dict] | None:
+    """The model of ``config`` stored at ``path`` (in eval mode) and its whole record, or
+    None if nothing valid is cached there."""
+    record = cache.load_record(path)
+    if record is None:
+        return None
+    model = Autoencoder(config, seed=seed)
+    model.load_state_dict(record["state_dict"])
+    model.eval()
+    return model, record
+
+
 def train_model(
     config: ModelConfig,
     data: ImageDataset,
@@ -239,11 +254,9 @@ def train_model(
         seed=seed,
     )
     path = cache.model_path(key)
-    record = cache.load_record(path) if use_cache else None
-    if record is not None:
-        model = Autoencoder(config, seed=seed)
-        model.load_state_dict(record["state_dict"])
-        model.eval()
+    cached = load_cached_model(config, path, seed=seed) if use_cache else None
+    if cached is not None:
+        model, record = cached
         return TrainedModel(model, History.from_dict(record["history"]), True, key)
     model = Autoencoder(config, seed=seed)
     result = fit(
