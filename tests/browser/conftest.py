@@ -105,7 +105,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A fresh page that records console errors, page errors and failed loopback requests."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
     pg = context.new_page()
     pg.problems = []
     pg.on("console", lambda m: pg.problems.append(f"console {m.type}: {m.text}")
