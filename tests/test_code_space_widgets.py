@@ -8,6 +8,7 @@ import pytest
 from explainer import code_space as cs
 from explainer.plots import code_space as plots
 from explainer.widgets.code_space import NoisyCodeExplainer, VAECodeExplainer
+from widget_errors import assert_error_shown
 
 
 FAST = dict(steps=30, hidden_dim=16)
@@ -109,13 +110,9 @@ def test_sliders_refuse_out_of_range_values(noisy, vae):
 
 
 def test_errors_are_shown_on_the_page_and_raised(noisy, monkeypatch):
-    def broken(*_args, **_kwargs):
-        raise ValueError("noise_scale must be in [0, 100], got -1.0")
-
-    monkeypatch.setattr(cs, "explore_code_space", broken)
-    with pytest.raises(ValueError, match="noise_scale must be in"):
-        noisy.noise_scale.value = 0.3
-    assert "noise_scale must be in" in noisy.errors.outputs[0]["text"]
+    assert_error_shown(noisy, monkeypatch, cs, "explore_code_space",
+                       lambda: setattr(noisy.noise_scale, "value", 0.3),
+                       error=ValueError("noise_scale must be in [0, 100], got -1.0"))
 
 
 def test_vae_beta_slider_retrains(vae):

@@ -6,6 +6,7 @@ from explainer import pca as P
 from explainer.data import load_mnist
 from explainer.plots import compression as plots
 from explainer.widgets.compression import CodeSizeExplorer, LinearAETrainer
+from widget_errors import assert_error_shown
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +39,7 @@ def test_code_size_slider_redraws_images_and_marker(comparison):
 
 def test_code_size_error_reaches_the_page(comparison, monkeypatch):
     w = CodeSizeExplorer(comparison)
-
-    def broken(*_a, **_k):
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(plots, "code_size_updates", broken)
-    with pytest.raises(RuntimeError, match="boom"):
-        w.k.value = 4
-    assert "boom" in w.errors.outputs[0]["text"]
+    assert_error_shown(w, monkeypatch, plots, "code_size_updates", lambda: setattr(w.k, "value", 4))
 
 
 def test_train_button_streams_states(mnist):

@@ -166,6 +166,7 @@ def test_strokes_become_an_mnist_digit():
     assert img.min() >= 0 and img.max() <= 1 and img.max() > 0.5
     rows, cols = np.flatnonzero(img.any(axis=1) > 0), np.flatnonzero(img.any(axis=0) > 0)
     assert rows[-1] - rows[0] + 1 == 20  # the longer side scaled to 20 pixels
+    assert cols[-1] - cols[0] + 1 < 20  # the shorter side keeps its aspect ratio
     # centre of mass near the centre of the 28 x 28 image
     r = (img.sum(axis=1) * np.arange(28)).sum() / img.sum()
     c = (img.sum(axis=0) * np.arange(28)).sum() / img.sum()
