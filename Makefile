@@ -10,7 +10,7 @@ PYTEST := $(PY) -m pytest
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test unit nbval notebooks bench clean-cache
+.PHONY: setup lab present test unit nbval notebooks bench clean-cache
 
 setup: $(VENV)/.installed
 
@@ -24,8 +24,14 @@ $(VENV)/.installed: pyproject.toml
 lab: setup
 	cd notebooks && $(abspath $(VENV))/bin/jupyter lab $(LAB_ARGS) 00_index.ipynb
 
+# Lecture mode: the notebooks as Voila apps, code hidden, on 127.0.0.1 (PORT=8866 by default)
+PORT ?= 8866
+present: setup
+	$(PY) tools/present.py --port $(PORT)
+
+# nbval first: it fills the model cache that the browser tests' servers then use warm
 test: setup
-	$(PYTEST) tests notebooks $(NBVAL)
+	$(PYTEST) notebooks tests $(NBVAL)
 
 unit: setup
 	$(PYTEST) tests

@@ -28,7 +28,7 @@ import torch
 
 from explainer import cache, pca
 from explainer.data import ImageDataset
-from explainer.models import Autoencoder, ModelConfig
+from explainer.models import ModelConfig
 from explainer.train import TrainedModel, train_model
 from explainer.validation import check_images, check_int, check_real
 

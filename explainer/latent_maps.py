@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,14 +148,10 @@ def train_map_model(
     """
     config = map_config(name, value)
     seed = check_int("seed", seed, low=0)
-    key = cache.cache_key(purpose="latent-map-model", config=config.to_dict(),
-                          data=data.fingerprint(), seed=seed, **MAP_TRAINING)
-    path = cache.model_path(key)
-    cached = load_cached_model(config, path, seed=seed) if use_cache else None
+    path = _map_model_path(config, data, seed=seed)
+    cached = cached_map_model(name, value, data, seed=seed) if use_cache else None
     if cached is not None:
-        model, record = cached
-        return MapModel(name, model_value(config), model, History.from_dict(record["history"]),
-                        record["optimizer"], record["generator"], source="cache")
+        return cached
     model = Autoencoder(config, seed=seed)
     result = fit(model, data.x_train, x_test=data.x_test, seed=seed, progress=progress,
                  num_threads=1, **MAP_TRAINING)
@@ -165,6 +162,25 @@ def train_map_model(
                                  "optimizer": out.optimizer_state,
                                  "generator": out.generator_state})
     return out
+
+
+def cached_map_model(name: str, value: float | None, data: ImageDataset, *,
+                     seed: int = 0) -> MapModel | None:
+    """Model ``name`` at ``value`` from the cache, or None if it has not been trained yet."""
+    config = map_config(name, value)
+    seed = check_int("seed", seed, low=0)
+    cached = load_cached_model(config, _map_model_path(config, data, seed=seed), seed=seed)
+    if cached is None:
+        return None
+    model, record = cached
+    return MapModel(name, model_value(config), model, History.from_dict(record["history"]),
+                    record["optimizer"], record["generator"], source="cache")
+
+
+def _map_model_path(config: ModelConfig, data: ImageDataset, *, seed: int) -> Path:
+    key = cache.cache_key(purpose="latent-map-model", config=config.to_dict(),
+                          data=data.fingerprint(), seed=seed, **MAP_TRAINING)
+    return cache.model_path(key)
 
 
 def _from_fit(name: str, config: ModelConfig, result: FitResult, *, source: str) -> MapModel:
@@ -231,16 +247,21 @@ def train_map_grid(
     todo: list[tuple[str, float]] = [("ae", 0.0)]
     todo += [("noisy_ae", check_real("noise_scale", s, low=0.0, low_open=True)) for s in noise_grid]
     todo += [("vae", check_real("beta", b, low=0.0)) for b in beta_grid]
+    found = {(name, value): cached_map_model(name, value, data, seed=seed) for name, value in todo}
+    missing = [item for item, model in found.items() if model is None]
+    # a progress bar only when something is trained: a bar shown and closed at once leaves
+    # a closed widget in the output, which Voila reports as "model not found"
     bar = None
-    if progress:
+    if progress and missing:
         from tqdm.auto import tqdm
-        bar = tqdm(total=len(todo), unit="model", leave=False)
-    for name, value in todo:
-        out.models[(name, value)] = train_map_model(name, value, data, seed=seed)
+        bar = tqdm(total=len(missing), unit="model", leave=False)
+    for name, value in missing:
+        found[(name, value)] = train_map_model(name, value, data, seed=seed)
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
+    out.models.update(found)
     return out
 
 

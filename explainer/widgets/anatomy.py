@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
+from explainer.widgets.figure import SharedFigureWidget
 from explainer import anatomy
 from explainer.models import Autoencoder
 from explainer.plots import anatomy as plots
@@ -38,7 +38,7 @@ class DiagramExplorer(Explainer):
         self.e_value = widgets.FloatSlider(value=float(self.noise[0]), min=-3.0, max=3.0, step=0.1,
                                            description="e =", readout_format=".1f")
         self.readings = widgets.HTML()
-        self.fig = go.FigureWidget(plots.diagram_figure(self.current()))
+        self.fig = SharedFigureWidget(plots.diagram_figure(self.current()))
         self._show_readings()
         self.on_change(self.digit, lambda _v: self.redraw())
         self.on_click(self.resample, self.draw_new_noise)
@@ -107,7 +107,7 @@ class KLWeightExplorer(Explainer):
         start = 1.0 if 1.0 in self.summaries else betas[0]
         self.beta = widgets.SelectionSlider(options=[(f"{b:g}", b) for b in betas], value=start,
                                             description="KL weight")
-        self.fig = go.FigureWidget(plots.beta_figure(self.summaries[start]))
+        self.fig = SharedFigureWidget(plots.beta_figure(self.summaries[start]))
         self.on_change(self.beta, self.show)
         self.ui = widgets.VBox([self.beta, self.fig, self.errors])
 

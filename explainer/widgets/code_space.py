@@ -15,8 +15,8 @@ from __future__ import annotations
 import time
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
+from explainer.widgets.figure import SharedFigureWidget
 from explainer import code_space
 from explainer.plots import code_space as plots
 from explainer.validation import check_choice, check_int, check_real
@@ -45,7 +45,7 @@ class _CodeAxisExplainer(Explainer):
                                      tooltip="animate the code axis during training")
         self.status = widgets.HTML()
         self.result, self.space = self._train()
-        self.fig = go.FigureWidget(plots.code_space_figure(self.space))
+        self.fig = SharedFigureWidget(plots.code_space_figure(self.space))
         self._show_status(self.space)
         self.on_change(self.training_set, lambda _v: self.retrain())
         self.on_click(self.replay, self.play_training)

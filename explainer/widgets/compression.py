@@ -9,8 +9,8 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
+from explainer.widgets.figure import SharedFigureWidget
 from explainer import compression, pca
 from explainer.data import ImageDataset
 from explainer.plots import compression as plots
@@ -31,7 +31,7 @@ class LinearAETrainer(Explainer):
         self.train_button = widgets.Button(description="train", icon="play",
                                            tooltip="train from new random weights")
         self.readout = widgets.HTML()
-        self.fig = go.FigureWidget(plots.linear_training_figure(
+        self.fig = SharedFigureWidget(plots.linear_training_figure(
             [], pca_error=self.pca_error, k=k, steps=compression.LINEAR_AE_TRAINING["steps"]))
         self.on_click(self.train_button, self.train)
         self.ui = widgets.VBox([widgets.HBox([self.train_button, self.readout]), self.fig,
@@ -77,7 +77,7 @@ class CodeSizeExplorer(Explainer):
         self.k = widgets.IntSlider(value=k, min=1, max=len(comparison.pca_error), step=1,
                                    description="code size k", continuous_update=True,
                                    style={"description_width": "initial"})
-        self.fig = go.FigureWidget(plots.code_size_figure(comparison, k=k))
+        self.fig = SharedFigureWidget(plots.code_size_figure(comparison, k=k))
         self.on_change(self.k, self.show)
         self.ui = widgets.VBox([self.k, self.fig, self.errors])
 

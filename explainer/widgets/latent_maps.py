@@ -16,9 +16,9 @@ import threading
 
 import ipywidgets as widgets
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
+from explainer.widgets.figure import SharedFigureWidget
 from explainer import latent_maps as lm
 from explainer.data import ImageDataset
 from explainer.live_training import LiveRetrainer
@@ -78,7 +78,7 @@ class LatentMapExplorer(Explainer):
         for mm in grid.models.values():  # measured once here, so a cached value only redraws
             self._row(mm)
         top, bottom = self.model_for(0), self.model_for(1)
-        self.fig = go.FigureWidget(plots.latent_maps_figure(self._row(top)["view"], self._row(bottom)["view"]))
+        self.fig = SharedFigureWidget(plots.latent_maps_figure(self._row(top)["view"], self._row(bottom)["view"]))
         self._show(0, top, "cached")
         self._show(1, bottom, "cached")
 
@@ -294,7 +294,7 @@ class InterpolationExplorer(Explainer):
         options = [(f"test digit {i} (a {int(data.y_test[i])})", i) for i in range(0, n, step)]
         self.first = widgets.Dropdown(options=options, value=options[0][1], description="from")
         self.second = widgets.Dropdown(options=options, value=options[-1][1], description="to")
-        self.fig = go.FigureWidget(plots.interpolation_figure(self.strips(), self.labels()))
+        self.fig = SharedFigureWidget(plots.interpolation_figure(self.strips(), self.labels()))
         self.on_change(self.first, lambda _v: self.redraw())
         self.on_change(self.second, lambda _v: self.redraw())
         self.ui = widgets.VBox([widgets.HBox([self.first, self.second]), self.fig, self.errors])

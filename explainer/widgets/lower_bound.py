@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
+from explainer.widgets.figure import SharedFigureWidget
 from explainer import elbo
 from explainer.plots import lower_bound as plots
 from explainer.widgets.base import Explainer
@@ -42,7 +42,7 @@ class BoundSplitExplorer(Explainer):
                                         description="q mean μ", **style)
         self.log_std = widgets.FloatSlider(value=log_std, min=-2.5, max=1.0, step=0.02,
                                            description="q log s", **style)
-        self.fig = go.FigureWidget(plots.bound_split_figure(
+        self.fig = SharedFigureWidget(plots.bound_split_figure(
             Z_VIEW, posterior_density=self.posterior_density(), q_density=self.q_density(),
             terms=self.terms()))
         self.on_change(self.x, lambda _v: self.redraw(posterior=True))
@@ -102,7 +102,7 @@ class EncoderDecoderAscent(Explainer):
         self.reset_button = widgets.Button(description="reset")
         self.rounds = widgets.IntSlider(value=5, min=1, max=50, description="rounds")
         self.reset_state()
-        self.fig = go.FigureWidget(plots.ascent_figure(
+        self.fig = SharedFigureWidget(plots.ascent_figure(
             self.terms(), steps=self.steps, log_marginal=self.log_marginal_trace,
             lower_bound=self.lower_bound_trace, ceiling=self.ceiling))
         self.on_click(self.encoder_button, self.encoder_step)
@@ -178,7 +178,7 @@ class ImportanceSamplingExplorer(Explainer):
         self.k = widgets.SelectionSlider(options=ks, value=k, description="K samples",
                                          continuous_update=True,
                                          layout=widgets.Layout(width="420px"))
-        self.fig = go.FigureWidget(plots.importance_sampling_figure(
+        self.fig = SharedFigureWidget(plots.importance_sampling_figure(
             ks, estimates=self.estimates, elbo=self.elbo, selected_k=k))
         self.on_change(self.k, self.redraw)
         self.ui = widgets.VBox([self.k, self.fig, self.errors])
@@ -216,7 +216,7 @@ class NonlinearGapExplorer(Explainer):
                                      description="observed x", continuous_update=False,
                                      layout=widgets.Layout(width="420px"))
         posterior_density, fits, log_px = self.compute(x)
-        self.fig = go.FigureWidget(plots.nonlinear_posterior_figure(
+        self.fig = SharedFigureWidget(plots.nonlinear_posterior_figure(
             self.z_view, decoder_mean=g, posterior_density=posterior_density, fits=fits, x=x,
             log_marginal=log_px))
         self.on_change(self.x, self.redraw)

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 import ipywidgets as widgets
 import numpy as np
-import plotly.graph_objects as go
 
+from explainer.widgets.figure import SharedFigureWidget
 from explainer import gmm
 from explainer.plots import mixture as plots
 from explainer.validation import check_choice, check_int
@@ -66,7 +66,7 @@ class MixtureBuilder(Explainer):
         self._syncing = False
 
         w, mu, sd = self.mixture()
-        self.fig = go.FigureWidget(plots.mixture_figure(
+        self.fig = SharedFigureWidget(plots.mixture_figure(
             self.x, self.p_plot, gmm.component_curves(w, mu, sd),
             gmm.mixture_density(self.x, w, mu, sd), title=self.title()))
 
@@ -143,7 +143,7 @@ class FittedMixture(Explainer):
         self.limit_errors = gmm.grid_mixture_errors(target, fits.ks)
 
         self.k = widgets.SelectionSlider(options=list(fits.ks), value=k, description="K")
-        self.fig = go.FigureWidget(plots.fitted_mixture_figure(
+        self.fig = SharedFigureWidget(plots.fitted_mixture_figure(
             self.x, target.pdf(self.x), self.curves[k], self.totals[k],
             ks=np.array(fits.ks), fitted_errors=fits.errors_, limit_errors=self.limit_errors,
             k=k, n_samples=fits.n_samples, title=self.title(k)))
@@ -188,7 +188,7 @@ class AncestralSampling(Explainer):
         self.reset = widgets.Button(description="reset")
 
         freq, hist, last = self.state(0)
-        self.fig = go.FigureWidget(plots.sampling_figure(
+        self.fig = SharedFigureWidget(plots.sampling_figure(
             self.w, freq, self.edges, hist, self.x,
             gmm.mixture_density(self.x, self.w, self.mu, self.sd),
             last_x=last, title=self.title(0)))
@@ -262,7 +262,7 @@ class LatentMixture(Explainer):
         self.n = widgets.SelectionSlider(options=list(N_OPTIONS), value=n, description="N draws")
         t = self.tables[names[0]]
         terms, estimate, err = self.estimate(names[0], n)
-        self.fig = go.FigureWidget(plots.latent_mixture_figure(
+        self.fig = SharedFigureWidget(plots.latent_mixture_figure(
             self.z, t["mu_z"], t["sd_z"], self.z_drawn[:n], t["mu_d"][:n], self.x, terms,
             estimate, t["model"], target.pdf(self.x), title=self.title(names[0], n, err)))
         self.on_change(self.decoder, lambda _name: self._redraw(left=True))

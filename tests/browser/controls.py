@@ -1,0 +1,116 @@
+"""Operating a notebook's controls through the page, shared by the JupyterLab and Voila tests:
+move every slider with the keyboard, pick every dropdown's next entry, press every button,
+and check that the output area the control lives in changes in the DOM."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+# a short signature of what one output area shows: its figures' data and titles, and (unless
+# only the figures are asked for) its text, which includes the sliders' readouts
+SIGNATURE_JS = """(area, figuresOnly = false) => {
+  let s = figuresOnly ? '' : area.innerText;
+  for (const gd of area.querySelectorAll('.js-plotly-plot')) {
+    s += JSON.stringify(gd.data || null) + JSON.stringify((gd.layout || {}).title || null);
+  }
+  let h = 5381;
+  for (let i = 0; i < s.length; i++) h = ((h * 33) ^ s.charCodeAt(i)) >>> 0;
+  return s.length + ':' + h;
+}"""
+CONTROLS = ("css=.jp-OutputArea-output .widget-slider .noUi-handle, "
+            ".jp-OutputArea-output .widget-dropdown select, "
+            ".jp-OutputArea-output button.widget-button")
+OUTPUT_AREA = "xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]"
+ERRORS = "[data-mime-type='application/vnd.jupyter.error']"
+
+
+def operate(page, control) -> None:
+    """Move a slider by one step with the keyboard, pick a dropdown's next entry, or press
+    a button: the way a learner would."""
+    tag = control.evaluate("e => e.tagName.toLowerCase()")
+    if tag == "select":
+        n = control.evaluate("e => e.options.length")
+        index = control.evaluate("e => e.selectedIndex")
+        control.select_option(index=(index + 1) % n)
+    elif tag == "button":
+        control.click()
+    else:
+        control.focus()
+        before = control.get_attribute("aria-valuenow")
+        control.press("ArrowRight")
+        if control.get_attribute("aria-valuenow") == before:  # at its maximum
+            control.press("ArrowLeft")
+        if control.get_attribute("aria-valuenow") == before:
+            # some float sliders ignore the arrow keys in ipywidgets 8's noUiSlider (seen
+            # with step 0.02 on [-3, 3]); a learner then clicks the track, so do that
+            track = control.locator("xpath=ancestor::div[contains(@class,'noUi-base')][1]")
+            box = track.bounding_box()
+            handle = control.bounding_box()
+            x = box["x"] + box["width"] * (0.3 if handle["x"] > box["x"] + box["width"] / 2 else 0.7)
+            page.mouse.click(x, box["y"] + box["height"] / 2)
+
+
+def wait_for_change(area, before: str, *, timeout: float = 30.0) -> float | None:
+    """Seconds until the output area's signature differs from ``before``; None if it never does."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if area.evaluate(SIGNATURE_JS) != before:
+            return time.monotonic() - start
+        time.sleep(0.02)
+    return None
+
+
+def exercise_every_control(page, *, settle: Callable[[], None] = lambda: None) -> tuple[int, list[str]]:
+    """Operate every control on the page in turn; return how many there were and a
+    description of each that changed nothing. ``settle`` waits for the kernel between controls."""
+    controls = page.locator(CONTROLS)
+    n = controls.count()
+    unchanged = []
+    for i in range(n):
+        control = controls.nth(i)
+        control.scroll_into_view_if_needed()
+        area = control.locator(OUTPUT_AREA)
+        before = area.evaluate(SIGNATURE_JS)
+        operate(page, control)
+        if wait_for_change(area, before) is None:
+            unchanged.append(control.evaluate("e => e.outerHTML.slice(0, 160)")
+                             + " now " + str(control.get_attribute("aria-valuenow")))
+        settle()
+    return n, unchanged
+
+
+# arms a timer in the page: the next keydown starts it, and the first animation frame in
+# which the output area's figures differ from now stops it (the slider's own readout, which
+# changes at once, is not counted)
+ARM_REDRAW_TIMER_JS = """(area) => {
+  const signature = (a) => (""" + SIGNATURE_JS + """)(a, true);
+  const before = signature(area);
+  window.__redraw = {start: null, end: null};
+  document.addEventListener('keydown', () => { window.__redraw.start = performance.now(); },
+                            {once: true, capture: true});
+  const check = () => {
+    if (window.__redraw.start !== null && signature(area) !== before) {
+      window.__redraw.end = performance.now();
+    } else {
+      requestAnimationFrame(check);
+    }
+  };
+  requestAnimationFrame(check);
+}"""
+
+
+def redraw_ms(page, handle, key: str, *, timeout: float = 30.0) -> float | None:
+    """Milliseconds, measured in the page, from pressing ``key`` on a slider's handle to the
+    first frame in which a figure of its output area shows a change; None if none changed."""
+    area = handle.locator(OUTPUT_AREA)
+    area.evaluate(ARM_REDRAW_TIMER_JS)
+    handle.focus()
+    handle.press(key)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        timing = page.evaluate("() => window.__redraw")
+        if timing["end"] is not None:
+            return timing["end"] - timing["start"]
+        time.sleep(0.01)
+    return None

@@ -1,0 +1,109 @@
+"""Chromium and servers for the browser tests and the page-speed benchmark: JupyterLab and Voila (lecture
+mode) on free loopback ports, serving copies of the notebooks, always stopped."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from explainer import cache
+from explainer.cache import ENV_VAR as VAE_CACHE_VAR
+from tools.present import voila_command, voila_environment
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CHROMIUM = Path(os.environ.get("VAE_EXPLAINER_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-dev-shm-usage"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, *, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"no answer from {url} within {timeout:.0f} s")
+
+
+# The model cache the notebooks use (VAE_EXPLAINER_CACHE or ~/.cache/vae-explainer), read
+# before any test's fixture points the library at a temporary one: the servers run the real
+# notebooks as a lecturer would, warm when nbval (run first by `make test`) has filled it.
+NOTEBOOK_CACHE = cache.cache_dir()
+
+
+def serve_copies(folder: Path) -> Path:
+    """Copy the notebooks and the failing-callback notebook into ``folder``: servers work on
+    copies, so autosave and runs never touch the repository's files."""
+    for nb in NOTEBOOKS + [ROOT / "tests" / "browser" / "failing_callback.ipynb"]:
+        shutil.copy(nb, folder / nb.name)
+    return folder
+
+
+@contextlib.contextmanager
+def server(cmd: list[str], *, ready: str, log: Path, env: dict[str, str]) -> Iterator[None]:
+    """Run ``cmd`` until the block ends; wait until ``ready`` answers; always stop it."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, VAE_CACHE_VAR: str(NOTEBOOK_CACHE), **env})
+        try:
+            wait_for_http(ready)
+            yield
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextlib.contextmanager
+def lab_server(folder: Path, settings: Path) -> Iterator[str]:
+    """JupyterLab on 127.0.0.1 serving copies of the notebooks in ``folder``, with every cell
+    rendered (no virtual scrolling) and no news check; yields its URL."""
+    serve_copies(folder)
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
+    news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True, exist_ok=True)
+    news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    port = free_port()
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+           "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
+           "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={folder}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    url = f"http://127.0.0.1:{port}"
+    with server(cmd, ready=f"{url}/api/status", log=folder / "server.log",
+                env={"JUPYTERLAB_SETTINGS_DIR": str(settings)}):
+        yield url
+
+
+@contextlib.contextmanager
+def voila_server(folder: Path) -> Iterator[str]:
+    """Voila in lecture mode, as `make present` runs it, serving copies of the notebooks in
+    ``folder``; yields its URL."""
+    serve_copies(folder)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with server(voila_command(folder, port=port, open_browser=False), ready=f"{url}/voila/tree",
+                log=folder / "server.log", env=voila_environment()):
+        yield url

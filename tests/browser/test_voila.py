@@ -1,0 +1,40 @@
+"""Every notebook served by Voila in lecture mode (code hidden), in a real browser: the page
+becomes interactive, every slider, dropdown and button redraws what it drives, and nothing
+fails on the way (no JavaScript error, no failed request to the server, no error output)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.browser.conftest import require_browser
+from tests.browser.controls import CONTROLS, ERRORS, exercise_every_control
+from tests.browser.servers import NOTEBOOKS
+from tests.browser.voila_page import open_in_voila
+
+require_browser()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_voila_page_loads_and_every_control_redraws(page, voila_url, notebook):
+    open_in_voila(page, voila_url, notebook.name)
+    errors = page.locator(ERRORS)
+    assert errors.count() == 0, errors.first.inner_text()
+    code = page.locator(".jp-CodeCell .jp-InputArea >> visible=true")
+    assert code.count() == 0, "lecture mode shows code"
+    # no kernel API in Voila: give a long callback (a retraining) a moment after each change
+    n, unchanged = exercise_every_control(page, settle=lambda: time.sleep(0.3))
+    assert not unchanged, f"{len(unchanged)} of {n} controls changed nothing: {unchanged}"
+    assert errors.count() == 0, errors.first.inner_text()
+    assert not page.problems, page.problems
+
+
+def test_a_failing_callback_shows_its_error_in_voila(page, voila_url):
+    open_in_voila(page, voila_url, "failing_callback.ipynb")
+    handle = page.locator(CONTROLS).first
+    handle.focus()
+    handle.press("ArrowRight")
+    shown = page.locator(".jp-OutputArea-output :text('deliberate failure for the browser test')")
+    shown.first.wait_for(timeout=20_000)
+    assert "ValueError" in shown.first.locator("xpath=..").inner_text()
