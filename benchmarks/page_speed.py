@@ -1,11 +1,13 @@
 """Page speed of every notebook in a real browser (Debian's Chromium), with the model cache warm.
 
-    python benchmarks/page_speed.py [--moves 6] [--lab] [NOTEBOOK ...]
+    python benchmarks/page_speed.py [--moves 6] [--no-preheat] [--lab] [NOTEBOOK ...]
 
 For each notebook it prints:
   - the notebook file's size;
-  - Voila (lecture mode): seconds from navigation to interactive (execution done, every
-    widget rendered, nothing changing for 1.5 s);
+  - Voila (lecture mode, as `make present` runs it: kernels preheated once the server has
+    started; --no-preheat: each notebook runs when its page is requested): seconds from
+    navigation to interactive (execution done, every widget rendered, nothing changing for
+    1.5 s);
   - the median milliseconds, measured in the page, from a slider keypress to the first
     frame showing its figure changed, over --moves presses on each of the page's sliders
     (alternating right and left, so the values stay on the grid);
@@ -70,6 +72,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="page speed in Voila and JupyterLab")
     parser.add_argument("notebooks", nargs="*", help="names such as 03_inside_the_vae.ipynb")
     parser.add_argument("--moves", type=int, default=6)
+    parser.add_argument("--no-preheat", action="store_true",
+                        help="Voila runs each notebook when its page is requested")
     parser.add_argument("--lab", action="store_true", help="also time JupyterLab")
     args = parser.parse_args(argv)
     names = args.notebooks or [nb.name for nb in NOTEBOOKS]
@@ -78,7 +82,11 @@ def main(argv: list[str]) -> int:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for folder in ("voila", "lab", "settings"):
             (Path(tmp) / folder).mkdir()
-        with voila_server(Path(tmp) / "voila") as voila:
+        start = time.monotonic()
+        with voila_server(Path(tmp) / "voila", preheat=not args.no_preheat) as voila:
+            if not args.no_preheat:
+                print(f"Voila preheated every notebook in {time.monotonic() - start:.0f} s",
+                      flush=True)
             for name in names:
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
                 tti = open_in_voila(page, voila, name)

@@ -13,6 +13,8 @@ def test_voila_serves_on_loopback_with_the_lecture_template():
     assert "--template=lecture" in cmd
     assert "--no-browser" in cmd
     assert "--no-browser" not in voila_command(Path("notebooks"), port=8866)
+    assert "--preheat_kernel=True" in cmd
+    assert "--preheat_kernel=True" not in voila_command(Path("nb"), port=8866, preheat=False)
 
 
 @pytest.mark.parametrize("port", [0, -1, 70000])

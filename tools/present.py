@@ -1,10 +1,13 @@
 """Lecture mode: serve the notebooks as Voila apps (code hidden) on 127.0.0.1.
 
-Usage: python tools/present.py [--port PORT] [--no-browser] [FOLDER]   (default: notebooks/)
+Usage: python tools/present.py [--port PORT] [--no-browser] [--no-preheat] [FOLDER]
 
-Each notebook runs in its own kernel when its page is opened; the page shows the text, the
-equations and the interactive figures. The template in lecture/ is Voila's lab template
-made to work offline (see lecture/voila/templates/lecture/index.html.j2).
+Each page shows a notebook's text, equations and interactive figures, without code. With
+preheating (the default) Voila runs every notebook in a kernel of its own when the server
+starts, so a page opened during the lecture only has to draw itself; after a page takes its
+kernel, Voila prepares the next one in the background. Without it, a notebook runs when its
+page is requested. The template in lecture/ is Voila's lab template made to work offline
+(see lecture/voila/templates/lecture/index.html.j2).
 """
 
 from __future__ import annotations
@@ -19,15 +22,19 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "lecture"
 
 
-def voila_command(folder: Path, *, port: int, open_browser: bool = True) -> list[str]:
-    """The Voila command line of lecture mode, serving ``folder`` on 127.0.0.1:``port``."""
+def voila_command(folder: Path, *, port: int, open_browser: bool = True,
+                  preheat: bool = True) -> list[str]:
+    """The Voila command line of lecture mode, serving ``folder`` on 127.0.0.1:``port``,
+    with one preheated kernel per notebook unless ``preheat`` is False."""
     if not 1 <= port <= 65535:
         raise ValueError(f"port must be in [1, 65535], got {port}")
     cmd = [sys.executable, "-m", "voila", f"--port={port}", "--Voila.ip=127.0.0.1",
-           "--template=lecture", "--show_tracebacks=True", str(folder)]
+           "--template=lecture", "--show_tracebacks=True"]
+    if preheat:
+        cmd += ["--preheat_kernel=True", "--pool_size=1"]
     if not open_browser:
-        cmd.insert(3, "--no-browser")
-    return cmd
+        cmd.append("--no-browser")
+    return cmd + [str(folder)]
 
 
 def voila_environment() -> dict[str, str]:
@@ -41,8 +48,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("folder", nargs="?", type=Path, default=ROOT / "notebooks")
     parser.add_argument("--port", type=int, default=8866)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--no-preheat", action="store_true",
+                        help="run a notebook only when its page is requested")
     args = parser.parse_args(argv)
-    cmd = voila_command(args.folder, port=args.port, open_browser=not args.no_browser)
+    cmd = voila_command(args.folder, port=args.port, open_browser=not args.no_browser,
+                        preheat=not args.no_preheat)
     print(f"Lecture mode: http://127.0.0.1:{args.port}/voila/render/00_index.ipynb (Ctrl-C stops)",
           flush=True)
     try:

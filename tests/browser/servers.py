@@ -98,12 +98,26 @@ def lab_server(folder: Path, settings: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def voila_server(folder: Path) -> Iterator[str]:
+def voila_server(folder: Path, *, preheat: bool = True) -> Iterator[str]:
     """Voila in lecture mode, as `make present` runs it, serving copies of the notebooks in
     ``folder``; yields its URL."""
     serve_copies(folder)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with server(voila_command(folder, port=port, open_browser=False), ready=f"{url}/voila/tree",
+    cmd = voila_command(folder, port=port, open_browser=False, preheat=preheat)
+    with server(cmd, ready=f"{url}/voila/tree",
                 log=folder / "server.log", env=voila_environment()):
+        if preheat:
+            wait_for_preheat(folder / "server.log", len(list(folder.glob("*.ipynb"))))
         yield url
+
+
+def wait_for_preheat(log: Path, notebooks: int, *, timeout: float = 900.0) -> float:
+    """Wait until Voila reports a filled kernel pool for each of ``notebooks`` (a lecturer
+    starts `make present` before the class); returns the seconds waited."""
+    start = time.monotonic()
+    while (filled := log.read_text().count("is filled with")) < notebooks:
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"{filled} of {notebooks} kernel pools filled after {timeout:.0f} s")
+        time.sleep(0.5)
+    return time.monotonic() - start
