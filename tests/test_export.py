@@ -133,3 +133,21 @@ def test_static_pngs_only_on_request(monkeypatch):
         static.figure_png(go.Figure(), scale=0)
     with pytest.raises(ValueError, match="figs"):
         static.figures_png([])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_notebooks_carry_a_png_of_every_figure_and_stay_small(path):
+    """GitHub and nbviewer show neither plotly's JSON nor widgets: each figure output and
+    each Explainer's output also holds a PNG (tools/execute_notebooks.py), and the file
+    stays under 2 MB."""
+    assert path.stat().st_size < 2_000_000, f"{path.name}: {path.stat().st_size / 1e6:.2f} MB"
+    nb = nbformat.read(path, as_version=4)
+    figures = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            is_explainer = "interactive figure" in data.get("text/plain", "")
+            if "application/vnd.plotly.v1+json" in data or is_explainer:
+                figures += 1
+                assert "image/png" in data, f"{path.name}: a figure without a PNG: {cell.source[:60]!r}"
+    assert figures > 0

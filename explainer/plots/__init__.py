@@ -18,8 +18,6 @@ def use_notebook_renderer() -> None:
     from explainer.plots import static
 
     if static.requested():
-        static.use_browser()
-        pio.renderers["png"].scale = static.SCALE
-        pio.renderers.default = "plotly_mimetype+png"
+        static.use_png_renderer()
     else:
         pio.renderers.default = "plotly_mimetype"
