@@ -19,13 +19,14 @@ states to its output (``explainer.frames``). The page holds:
 from __future__ import annotations
 
 import argparse
+import functools
 import html
 import json
 import os
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -269,14 +270,15 @@ figures' sliders work from precomputed states; controls that need Python say so.
 
 
 # --------------------------------------------------------------------------- running
-def execute_notebook(path: Path, *, timeout: int = 900) -> nbformat.NotebookNode:
+def execute_notebook(path: Path, *, timeout: int = 900,
+                     env: Mapping[str, str] | None = None) -> nbformat.NotebookNode:
     """``path`` executed on a fresh kernel with the exported states turned on (the file
-    itself is not touched)."""
+    itself is not touched). ``env``: extra environment variables for the kernel."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    env = {k: v for k, v in os.environ.items() if k != "VAE_EXPLAINER_STATIC_PNG"}
-    env[EXPORT_ENV_VAR] = "1"
+    env = {**{k: v for k, v in os.environ.items() if k != "VAE_EXPLAINER_STATIC_PNG"},
+           **(env or {}), EXPORT_ENV_VAR: "1"}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute(env=env)
@@ -293,13 +295,14 @@ class ExportedPage:
     math_failures: tuple[str, ...]
 
 
-def export_notebook(path: Path, out_dir: Path) -> ExportedPage:
+def export_notebook(path: Path, out_dir: Path, *,
+                    env: Mapping[str, str] | None = None) -> ExportedPage:
     """Execute ``path`` and write ``out_dir/<name>.html``."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"path must be a notebook file, got {str(path)!r}")
     start = time.perf_counter()
-    nb = execute_notebook(path)
+    nb = execute_notebook(path, env=env)
     page, failures = render_page(nb, name=path.stem)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{path.stem}.html"
@@ -310,14 +313,16 @@ def export_notebook(path: Path, out_dir: Path) -> ExportedPage:
                         page.count('class="plot-spec"'), tuple(failures))
 
 
-def export_notebooks(paths: Sequence[Path], out_dir: Path, *, jobs: int = 2) -> list[ExportedPage]:
+def export_notebooks(paths: Sequence[Path], out_dir: Path, *, jobs: int = 2,
+                     env: Mapping[str, str] | None = None) -> list[ExportedPage]:
     """Every notebook in ``paths`` as a page in ``out_dir``, ``jobs`` kernels at a time."""
-    if not isinstance(jobs, int) or jobs < 1:
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
-    if jobs == 1 or len(paths) == 1:
-        return [export_notebook(p, out_dir) for p in paths]
+    run = functools.partial(export_notebook, out_dir=Path(out_dir), env=dict(env or {}))
+    if jobs == 1 or len(paths) <= 1:
+        return [run(p) for p in paths]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(export_notebook, paths, [out_dir] * len(paths)))
+        return list(pool.map(run, paths))
 
 
 def default_notebooks() -> list[Path]:
