@@ -175,7 +175,7 @@ body { font: 16px/1.55 system-ui, -apple-system, "Segoe UI", sans-serif; color: 
 section.markdown { max-width: 52em; }
 section.markdown img { max-width: 100%; }
 h1, h2, h3 { line-height: 1.25; }
-div.math { overflow-x: auto; margin: 0.8em 0; }
+div.math { overflow-x: auto; overflow-y: hidden; padding: 0.3em 0; margin: 0.5em 0; }
 math { font-size: 1.1em; }
 code.math-failed { background: #fde7e7; color: #a00; border: 1px solid #d88; }
 details.source summary { cursor: pointer; color: #777; font-size: 13px; }
