@@ -108,6 +108,7 @@ class PageBuilder:
     parts: list[str] = field(default_factory=list)
     n_figures: int = 0
     n_explainers: int = 0
+    errors: list[str] = field(default_factory=list)
 
     def figure(self, figure: dict, *, groups: Sequence[dict] = ()) -> str:
         i = self.n_figures
@@ -120,6 +121,11 @@ class PageBuilder:
     def explainer(self, exported: dict) -> str:
         self.n_explainers += 1
         out = []
+        if "error" in exported:
+            self.errors.append(f"{exported['type']}: {exported['error']}")
+            out.append(f'<p class="note error">The states of this figure could not be '
+                       f"precomputed ({html.escape(exported['error'])}); it is shown as it "
+                       "first appears.</p>")
         for fig in exported["figures"]:
             out.append(self.figure(fig["figure"], groups=fig["groups"]))
             for group in fig["groups"]:
@@ -187,6 +193,7 @@ div.plot { margin: 0.5em 0; }
 p.note { font-size: 14px; color: #555; background: #f4f6fb; border-left: 3px solid #8aa4d6;
        padding: 0.4em 0.8em; }
 p.note.kernel { background: #fff8e6; border-left-color: #e0b040; }
+p.note.error { background: #fde7e7; border-left-color: #d88; }
 header.export { font-size: 13px; color: #777; border-bottom: 1px solid #eee; margin-bottom: 1em; }
 """
 
@@ -245,8 +252,10 @@ def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
-def render_page(nb: nbformat.NotebookNode, *, name: str, plotly_js: str | None = None) -> tuple[str, list[str]]:
-    """One executed notebook as a standalone HTML page; also the equations that failed."""
+def render_page(nb: nbformat.NotebookNode, *, name: str,
+                plotly_js: str | None = None) -> tuple[str, list[str]]:
+    """One executed notebook as a standalone HTML page; also what failed: equations that
+    did not convert and widgets whose states could not be precomputed."""
     builder = PageBuilder()
     for cell in nb.cells:
         builder.cell(cell)
@@ -266,7 +275,7 @@ figures' sliders work from precomputed states; controls that need Python say so.
 <script>{script}</script>
 </body></html>
 """
-    return page, builder.markdown.failures
+    return page, [*builder.markdown.failures, *builder.errors]
 
 
 # --------------------------------------------------------------------------- running
@@ -292,7 +301,7 @@ class ExportedPage:
     size_bytes: int
     seconds: float
     n_figures: int
-    math_failures: tuple[str, ...]
+    failures: tuple[str, ...]  # equations not converted, widgets not precomputed
 
 
 def export_notebook(path: Path, out_dir: Path, *,
@@ -342,9 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for page in pages:
         print(f"{page.path}: {page.size_bytes / 1e6:.1f} MB, {page.n_figures} figures, "
               f"{page.seconds:.0f} s")
-        for failure in page.math_failures:
+        for failure in page.failures:
             failed = True
-            print(f"  equation not converted (shown as LaTeX): {failure}", file=sys.stderr)
+            print(f"  not converted (shown as it is, marked): {failure}", file=sys.stderr)
     total = sum(p.size_bytes for p in pages)
     print(f"{len(pages)} pages, {total / 1e6:.1f} MB in all, in {time.perf_counter() - start:.0f} s")
     return 1 if failed else 0

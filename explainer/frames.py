@@ -488,3 +488,17 @@ def snapshot_explainer(explainer: Explainer, *,
     unused = [grids[i].label for i in range(len(grids)) if not links[i]]
     return {"type": type(explainer).__name__, "figures": pages, "controls": controls,
             "kernel_controls": explainer.kernel_controls(exported) + unused}
+
+
+def exported_states(explainer: Explainer, *, max_combinations: int = MAX_COMBINATIONS) -> dict:
+    """:func:`snapshot_explainer`, or, if measuring fails, the figures as they are with
+    every control named as needing a kernel and the error under ``"error"`` (the page
+    shows it and ``python -m explainer.export`` reports it), so one broken widget does
+    not stop a whole page."""
+    try:
+        return snapshot_explainer(explainer, max_combinations=max_combinations)
+    except Exception as err:  # reported, never hidden: see above
+        return {"type": type(explainer).__name__,
+                "figures": [{"figure": d, "groups": []} for d in _figure_dicts(explainer.figures())],
+                "controls": [], "kernel_controls": explainer.kernel_controls(),
+                "error": f"{type(err).__name__}: {err}"}

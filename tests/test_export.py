@@ -115,6 +115,20 @@ def test_one_at_a_time_groups_say_so():
     assert "x, y move one at a time" in html
 
 
+def test_a_widget_that_cannot_be_precomputed_is_shown_as_it_is_and_reported():
+    class Broken(ImportanceSamplingExplorer):
+        def exported_controls(self):
+            raise RuntimeError("no grid today")
+
+    exported = frames.exported_states(Broken(torch.zeros(2, 5)))
+    assert exported["error"] == "RuntimeError: no grid today"
+    assert exported["kernel_controls"] == ['"K samples"']
+    builder = export.PageBuilder()
+    html = builder.explainer(json.loads(json.dumps(exported, cls=export.PlotlyJSONEncoder)))
+    assert "could not be precomputed (RuntimeError: no grid today)" in html
+    assert 'class="plot-spec"' in html and builder.errors == ["Broken: RuntimeError: no grid today"]
+
+
 def test_export_refuses_a_missing_notebook(tmp_path):
     with pytest.raises(ValueError, match="path must be a notebook file"):
         export.export_notebook(tmp_path / "missing.ipynb", tmp_path)

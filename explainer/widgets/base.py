@@ -119,7 +119,7 @@ class Explainer:
             from explainer import frames
 
             # through plotly's encoder: numpy scalars and arrays become plain JSON
-            bundle[EXPORT_MIMETYPE] = json.loads(json.dumps(frames.snapshot_explainer(self),
+            bundle[EXPORT_MIMETYPE] = json.loads(json.dumps(frames.exported_states(self),
                                                             cls=PlotlyJSONEncoder))
         display(bundle, raw=True)
 

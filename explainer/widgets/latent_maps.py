@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Collection
 
 import ipywidgets as widgets
 import numpy as np
@@ -110,7 +111,7 @@ class LatentMapExplorer(Explainer):
                 control_grid(self.beta, self.grid.values("vae")),
                 control_grid(self.ellipses)]
 
-    def kernel_controls(self, exported=()) -> list[str]:
+    def kernel_controls(self, exported: Collection[int] = ()) -> list[str]:
         return ["noise scales and KL weights off the cached grid (retrained live)",
                 *super().kernel_controls(exported), "clicking a map to decode that point"]
 
