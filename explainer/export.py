@@ -130,7 +130,8 @@ class PageBuilder:
             out.append(self.figure(fig["figure"], groups=fig["groups"]))
             for group in fig["groups"]:
                 if not group["product"]:
-                    names = [fig["figure"]["layout"]["sliders"][s]["name"] for s in group["sliders"]]
+                    names = [fig["figure"]["layout"]["sliders"][s]["name"].rstrip(" =:")
+                             for s in group["sliders"]]
                     out.append(f'<p class="note">Here the sliders {html.escape(", ".join(names))} '
                                "move one at a time (the others go back to their starting "
                                "values); in JupyterLab they combine.</p>")
