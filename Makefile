@@ -54,3 +54,9 @@ bench: setup
 
 clean-cache:
 	rm -rf "$${VAE_EXPLAINER_CACHE:-$$HOME/.cache/vae-explainer}"
+
+# Standalone HTML pages of the notebooks (offline, sliders precomputed): build/html/
+# Extra flags via HTML_ARGS, e.g. make html HTML_ARGS="--jobs 1"
+.PHONY: html
+html: setup
+	$(PY) -m explainer.export $(HTML_ARGS) $(NB)

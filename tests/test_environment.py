@@ -8,7 +8,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # conda-forge names that differ from PyPI's
-CONDA_TO_PYPI = {"pytorch": "torch", "pytorch-cpu": "torch"}
+CONDA_TO_PYPI = {"pytorch": "torch", "pytorch-cpu": "torch", "python-kaleido": "kaleido"}
 NOT_DEPENDENCIES = {"python", "pip"}
 
 

@@ -14,6 +14,7 @@ import torch
 
 from explainer.widgets.figure import SharedFigureWidget
 from explainer import anatomy
+from explainer.frames import ControlGrid, control_grid
 from explainer.models import Autoencoder
 from explainer.plots import anatomy as plots
 from explainer.widgets.base import Explainer
@@ -49,6 +50,11 @@ class DiagramExplorer(Explainer):
             widgets.HBox([self.dimension, self.e_value]),
             self.fig, self.readings, self.errors,
         ])
+
+    def exported_controls(self) -> list[ControlGrid]:
+        # every digit; dimension 1's e on a 0.5 grid (other dimensions need a kernel)
+        return [control_grid(self.digit),
+                control_grid(self.e_value, np.arange(-3.0, 3.01, 0.5).round(1))]
 
     def current(self) -> anatomy.Diagram:
         return anatomy.diagram(self.model, self.images[self.digit.value], self.noise)
@@ -110,6 +116,9 @@ class KLWeightExplorer(Explainer):
         self.fig = SharedFigureWidget(plots.beta_figure(self.summaries[start]))
         self.on_change(self.beta, self.show)
         self.ui = widgets.VBox([self.beta, self.fig, self.errors])
+
+    def exported_controls(self) -> list[ControlGrid]:
+        return [control_grid(self.beta)]
 
     def show(self, beta: float) -> None:
         summary = self.summaries[beta]

@@ -18,6 +18,7 @@ import ipywidgets as widgets
 
 from explainer.widgets.figure import SharedFigureWidget
 from explainer import code_space
+from explainer.frames import ControlGrid, control_grid
 from explainer.plots import code_space as plots
 from explainer.validation import check_choice, check_int, check_real
 from explainer.widgets.base import Explainer
@@ -128,6 +129,12 @@ class NoisyCodeExplainer(_CodeAxisExplainer):
             self.errors,
         ])
 
+    def exported_controls(self) -> list[ControlGrid]:
+        # each value retrains (~0.4 s): 2 x 7 x 4 = 56 models, every combination
+        return [control_grid(self.training_set),
+                control_grid(self.noise_scale, (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)),
+                control_grid(self.beta, (0.0, 0.5, 1.0, 2.0))]
+
     def settings(self) -> dict:
         noise = self.noise_scale.value
         return {"kind": "noisy_ae", "noise_scale": noise,
@@ -159,6 +166,10 @@ class VAECodeExplainer(_CodeAxisExplainer):
             self.fig,
             self.errors,
         ])
+
+    def exported_controls(self) -> list[ControlGrid]:
+        return [control_grid(self.training_set),
+                control_grid(self.beta, (0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 1.5, 2.0))]
 
     def settings(self) -> dict:
         return {"kind": "vae", "beta": self.beta.value}

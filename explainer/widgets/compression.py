@@ -13,6 +13,7 @@ import ipywidgets as widgets
 from explainer.widgets.figure import SharedFigureWidget
 from explainer import compression, pca
 from explainer.data import ImageDataset
+from explainer.frames import ControlGrid, control_grid
 from explainer.plots import compression as plots
 from explainer.widgets.base import Explainer
 
@@ -80,6 +81,9 @@ class CodeSizeExplorer(Explainer):
         self.fig = SharedFigureWidget(plots.code_size_figure(comparison, k=k))
         self.on_change(self.k, self.show)
         self.ui = widgets.VBox([self.k, self.fig, self.errors])
+
+    def exported_controls(self) -> list[ControlGrid]:
+        return [control_grid(self.k, n_steps=self.k.max)]  # every k: only a redraw each
 
     def show(self, k: int) -> None:
         image, marker = plots.code_size_updates(self.comparison, k, top=self.top)

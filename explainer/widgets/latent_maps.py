@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Collection
 
 import ipywidgets as widgets
 import numpy as np
@@ -21,6 +22,7 @@ import torch
 from explainer.widgets.figure import SharedFigureWidget
 from explainer import latent_maps as lm
 from explainer.data import ImageDataset
+from explainer.frames import ControlGrid, control_grid
 from explainer.live_training import LiveRetrainer
 from explainer.plots import latent_maps as plots
 from explainer.plots.images import png_data_uri
@@ -101,6 +103,17 @@ class LatentMapExplorer(Explainer):
                 self.meter])]),
             self.errors,
         ])
+
+    def exported_controls(self) -> list[ControlGrid]:
+        # the cached models only: a value off the grid is retrained live, in a kernel
+        return [control_grid(self.model_choice),
+                control_grid(self.noise, self.grid.values("noisy_ae")),
+                control_grid(self.beta, self.grid.values("vae")),
+                control_grid(self.ellipses)]
+
+    def kernel_controls(self, exported: Collection[int] = ()) -> list[str]:
+        return ["noise scales and KL weights off the cached grid (retrained live)",
+                *super().kernel_controls(exported), "clicking a map to decode that point"]
 
     # ----------------------------------------------------------------- which model
     def key_for(self, row: int) -> lm.ModelKey:
@@ -298,6 +311,9 @@ class InterpolationExplorer(Explainer):
         self.on_change(self.first, lambda _v: self.redraw())
         self.on_change(self.second, lambda _v: self.redraw())
         self.ui = widgets.VBox([widgets.HBox([self.first, self.second]), self.fig, self.errors])
+
+    def exported_controls(self) -> list[ControlGrid]:
+        return [control_grid(self.first), control_grid(self.second)]
 
     def labels(self) -> list[str]:
         return [f"{mm.label}: from test digit {self.first.value} to {self.second.value}" for mm in self.models]

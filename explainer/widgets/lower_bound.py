@@ -12,6 +12,7 @@ import torch
 
 from explainer.widgets.figure import SharedFigureWidget
 from explainer import elbo
+from explainer.frames import ControlGrid, control_grid
 from explainer.plots import lower_bound as plots
 from explainer.widgets.base import Explainer
 
@@ -49,6 +50,10 @@ class BoundSplitExplorer(Explainer):
         self.on_change(self.mean, lambda _v: self.redraw(posterior=False))
         self.on_change(self.log_std, lambda _v: self.redraw(posterior=False))
         self.ui = widgets.VBox([self.x, self.mean, self.log_std, self.fig, self.errors])
+
+    def exported_controls(self) -> list[ControlGrid]:
+        return [control_grid(self.x, n_steps=33), control_grid(self.mean, n_steps=31),
+                control_grid(self.log_std, n_steps=29)]
 
     def q(self) -> elbo.GaussianQ:
         return elbo.GaussianQ(self.mean.value, self.log_std.value)
@@ -183,6 +188,9 @@ class ImportanceSamplingExplorer(Explainer):
         self.on_change(self.k, self.redraw)
         self.ui = widgets.VBox([self.k, self.fig, self.errors])
 
+    def exported_controls(self) -> list[ControlGrid]:
+        return [control_grid(self.k)]
+
     def redraw(self, k: int) -> None:
         i = self.ks.index(k)
         with self.fig.batch_update():
@@ -221,6 +229,9 @@ class NonlinearGapExplorer(Explainer):
             log_marginal=log_px))
         self.on_change(self.x, self.redraw)
         self.ui = widgets.VBox([self.x, self.fig, self.errors])
+
+    def exported_controls(self) -> list[ControlGrid]:
+        return [control_grid(self.x, n_steps=15)]  # two fits per value: 0.25 apart
 
     def compute(self, x: float) -> tuple[np.ndarray, list[tuple[str, np.ndarray, float]], float]:
         """(posterior on the drawn grid, [(label, q density, gap)], log p(x))."""

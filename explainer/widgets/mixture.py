@@ -15,6 +15,7 @@ import numpy as np
 
 from explainer.widgets.figure import SharedFigureWidget
 from explainer import gmm
+from explainer.frames import ControlGrid, control_grid
 from explainer.plots import mixture as plots
 from explainer.validation import check_choice, check_int
 from explainer.widgets.base import Explainer
@@ -80,6 +81,11 @@ class MixtureBuilder(Explainer):
             widgets.HBox([self.weight, self.mean, self.std]),
             self.fig, self.errors,
         ])
+
+    def exported_controls(self) -> list[ControlGrid]:
+        # the number of components, and component 1's weight, mean and spread
+        return [control_grid(self.n_components), control_grid(self.weight),
+                control_grid(self.mean, n_steps=21), control_grid(self.std)]
 
     def mixture(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The current (P(m), mu, sigma) of the active components, weights renormalised."""
@@ -150,6 +156,9 @@ class FittedMixture(Explainer):
         self.on_change(self.k, self._show)
         self.ui = widgets.VBox([self.k, self.fig, self.errors])
 
+    def exported_controls(self) -> list[ControlGrid]:
+        return [control_grid(self.k)]
+
     def title(self, k: int) -> str:
         return (f"K = {k} Gaussians fitted by EM to {self.fits.n_samples} samples: "
                 f"L1 error {self.fits.error(k):.3f}")
@@ -200,6 +209,11 @@ class AncestralSampling(Explainer):
             widgets.HBox([self.play, self.n_drawn, self.draw_one, self.draw_hundred, self.reset]),
             self.fig, self.errors,
         ])
+
+    def exported_controls(self) -> list[ControlGrid]:
+        top = self.n_drawn.max
+        stops = [n for n in (0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if n < top]
+        return [control_grid(self.n_drawn, [*stops, top])]
 
     def state(self, n: int) -> tuple[np.ndarray, np.ndarray, float | None]:
         """(share of each m, histogram density of x, last x) after the first n draws."""
@@ -268,6 +282,9 @@ class LatentMixture(Explainer):
         self.on_change(self.decoder, lambda _name: self._redraw(left=True))
         self.on_change(self.n, lambda _n: self._redraw(left=False))
         self.ui = widgets.VBox([widgets.HBox([self.decoder, self.n]), self.fig, self.errors])
+
+    def exported_controls(self) -> list[ControlGrid]:
+        return [control_grid(self.decoder), control_grid(self.n)]  # 2 x 11, every pair
 
     def estimate(self, name: str, n: int) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, float]:
         """(shown terms, N-sample sum on the plot grid, its L1 distance to the model)."""

@@ -1,0 +1,133 @@
+"""The exported HTML pages (``make html``) in headless Chromium with the network blocked:
+each page draws its figures and equations with no console error and no request leaving
+the file, and every plotly slider, moved with the mouse, changes its figure's data to
+exactly the precomputed state the sliders name.
+
+The pages are exported once per session into a temporary folder. The kernels use the
+model cache of ``make html`` (``$VAE_EXPLAINER_CACHE`` or ``~/.cache/vae-explainer``,
+read when this module is imported, before the unit tests' temporary cache is set), so
+with a warm cache the export takes about a minute; models are keyed by every
+hyperparameter and written atomically, so sharing the cache is safe.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from explainer import cache, export
+
+from .conftest import NOTEBOOKS, require_browser
+
+require_browser()
+
+MODEL_CACHE = str(cache.cache_dir())
+PAGE_LIMIT_BYTES = 15_000_000
+# every leaf of a frame equals the figure's (frames name leaves by plotly's attribute paths,
+# "marker.color"; plotly.js's own bookkeeping, keys starting with "_", is left out)
+SAME_STATE = r"""([gd, frame]) => {
+  const clean = (v) => JSON.stringify(v === undefined ? null : v,
+                                      (k, x) => k.startsWith("_") ? undefined : x);
+  const get = (obj, path) => path.replace(/\[(\d+)\]/g, ".$1").split(".")
+                                 .reduce((o, k) => (o == null ? o : o[k]), obj);
+  return frame.traces.every((t, i) => Object.keys(frame.data[i]).every(
+    (key) => clean(get(gd.data[t], key)) === clean(frame.data[i][key])));
+}"""
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory):
+    out = tmp_path_factory.mktemp("html")
+    start = time.perf_counter()
+    pages = export.export_notebooks(NOTEBOOKS, out, jobs=2,
+                                    env={cache.ENV_VAR: MODEL_CACHE})
+    print(f"exported {len(pages)} pages in {time.perf_counter() - start:.0f} s")
+    return {p.notebook: p for p in pages}
+
+
+@pytest.fixture
+def offline_page(page):
+    """``page`` with every request that is not file:, data: or blob: refused and recorded."""
+    page.blocked = []
+
+    def only_local(route):
+        url = route.request.url
+        if url.startswith(("file:", "data:", "blob:")):
+            return route.continue_()
+        page.blocked.append(url)
+        return route.abort()
+
+    page.context.route("**/*", only_local)
+    return page
+
+
+def _open(page, path) -> int:
+    page.goto(path.as_uri())
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.plot')].every((d) => d.dataset.ready === '1')",
+        timeout=60_000)
+    return page.evaluate("document.querySelectorAll('.plot').length")
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_page_works_offline_and_its_sliders_move_its_figures(exported, offline_page, notebook):
+    page, info = offline_page, exported[notebook.stem]
+    assert info.size_bytes < PAGE_LIMIT_BYTES, f"{info.path.name}: {info.size_bytes / 1e6:.1f} MB"
+    assert info.failures == ()  # every equation converted, every widget precomputed
+    n_plots = _open(page, info.path)
+    assert n_plots == info.n_figures and n_plots > 0
+    assert page.evaluate("document.querySelectorAll('.plot .main-svg').length") >= n_plots
+    if notebook.stem != "00_index":
+        assert page.evaluate("document.querySelectorAll('math').length") > 0
+    assert page.evaluate("document.querySelectorAll('.math-failed').length") == 0
+
+    specs = page.evaluate("[...document.querySelectorAll('script.plot-spec')].map((s) => s.textContent)")
+    moved = 0
+    for plot, text in enumerate(specs):
+        spec = json.loads(text)
+        sliders = spec["figure"]["layout"].get("sliders", [])
+        frames = {f["name"]: f for f in spec["figure"].get("frames", [])}
+        for s, slider in enumerate(sliders):
+            gd = page.locator(f"#plot-{plot}")
+            group = page.locator(f"#plot-{plot} .slider-group").nth(s)
+            group.scroll_into_view_if_needed()
+            before = page.evaluate(f"JSON.stringify(document.getElementById('plot-{plot}').data)")
+            active = page.evaluate(f"document.getElementById('plot-{plot}').layout.sliders[{s}].active")
+            target = active + 1 if active + 1 < len(slider["steps"]) else active - 1
+            # click the rail where the target step's tick is, as a person would
+            tick = group.locator(".slider-tick-rect").nth(target).bounding_box()
+            rail = group.locator(".slider-rail-touch-rect").bounding_box()
+            page.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
+            page.wait_for_function(
+                f"(b) => JSON.stringify(document.getElementById('plot-{plot}').data) !== b",
+                arg=before, timeout=5_000)
+            now = page.evaluate(f"document.getElementById('plot-{plot}').layout.sliders[{s}].active")
+            assert now == target, f"plot {plot} slider {slider['name']!r}: step {now}, clicked {target}"
+            # the figure shows exactly the frame the sliders name (the page script's choice
+            # for a group of several controls)
+            step_frame = slider["steps"][target]["args"][0][0]
+            name = _expected_frame(page, plot, spec, s, step_frame)
+            assert page.evaluate(SAME_STATE, [gd.element_handle(), frames[name]]), \
+                f"plot {plot}: figure is not frame {name}"
+            moved += 1
+    if notebook.stem != "00_index":
+        assert moved > 0, "no slider in the page"
+    assert page.blocked == [], f"requests left the page: {page.blocked}"
+    assert page.problems == []
+
+
+def _expected_frame(page, plot: int, spec: dict, s: int, step_frame: str) -> str:
+    """A lone slider's step names its frame; in a group of several, the frame is named by
+    every slider of the group (its defaults, for the one-at-a-time kind)."""
+    for group in spec["groups"]:
+        if s in group["sliders"]:
+            actives = page.evaluate(
+                f"document.getElementById('plot-{plot}').layout.sliders.map((x) => x.active)")
+            combo = [actives[i] for i in group["sliders"]]
+            if not group["product"]:
+                assert [c for c, d in zip(combo, group["defaults"]) if c != d] in ([], [actives[s]]), \
+                    "the other sliders of a one-at-a-time group went back to their defaults"
+            return f"g{group['id']}:" + "-".join(str(c) for c in combo)
+    return step_frame

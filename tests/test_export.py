@@ -1,0 +1,167 @@
+"""The HTML pages' pure parts: markdown with MathML, links, outputs, the page itself.
+
+Executing notebooks and opening the pages in Chromium is in tests/browser/test_html_export.py.
+"""
+
+import json
+from pathlib import Path
+
+import nbformat
+import plotly.graph_objects as go
+import pytest
+import torch
+
+from explainer import export, frames
+from explainer.plots import static
+from explainer.widgets.base import EXPORT_MIMETYPE
+from explainer.widgets.lower_bound import ImportanceSamplingExplorer
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+FAKE_PLOTLY_JS = "/* plotly.js */"
+
+
+def test_equations_become_mathml():
+    render = export.MarkdownRenderer()
+    html = render(r"Inline $\mathcal{N}(\mu, \sigma^2)$ and display $$\log p(x) = L_b + \mathrm{KL}$$")
+    assert html.count("<math") == 2
+    assert 'display="block"' in html and "$" not in html
+    assert render.failures == []
+
+
+def test_an_equation_that_fails_is_shown_and_reported(monkeypatch):
+    def broken(latex, display):
+        raise ValueError("no such macro")
+
+    monkeypatch.setattr(export, "latex_to_mathml", broken)
+    render = export.MarkdownRenderer()
+    html = render(r"see $\foo$")
+    assert 'class="math-failed"' in html and r"$\foo$" in html
+    assert len(render.failures) == 1 and "no such macro" in render.failures[0]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_equation_of_every_notebook_converts(path):
+    nb = nbformat.read(path, as_version=4)
+    equations = export.notebook_equations(nb)
+    render = export.MarkdownRenderer()
+    for latex, display in equations:
+        render.math(latex, display=display)
+    assert render.failures == []
+    if path.stem != "00_index":
+        assert equations, f"{path.name} has no equations: is the math plugin parsing?"
+
+
+def test_links_to_notebooks_point_at_pages():
+    html = export.link_pages('<a href="01_pca.ipynb">a</a> <a href="02_x.ipynb#top">b</a> '
+                             '<a href="https://github.com/x/y.ipynb">c</a>')
+    assert 'href="01_pca.html"' in html and 'href="02_x.html#top"' in html
+    assert 'href="https://github.com/x/y.ipynb"' in html
+
+
+def test_script_json_cannot_close_its_script_element():
+    assert "</script>" not in export.script_json({"text": "</script><b>"})
+
+
+def _notebook(outputs):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title $x^2$\n\nSee [next](01_next.ipynb)."),
+                nbformat.v4.new_code_cell("fig", outputs=outputs)]
+    return nb
+
+
+def test_page_holds_text_code_figures_and_explainers_once_each():
+    log_weights = torch.randn(3, 20, generator=torch.Generator().manual_seed(0))
+    explainer = ImportanceSamplingExplorer(log_weights)
+    exported = json.loads(json.dumps(frames.snapshot_explainer(explainer), cls=export.PlotlyJSONEncoder))
+    static_fig = json.loads(go.Figure(go.Scatter(y=[1, 2])).to_json())
+    outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="printed <1>\n"),
+        nbformat.v4.new_output("display_data", data={"application/vnd.plotly.v1+json": static_fig,
+                                                     "text/plain": "Figure"}),
+        nbformat.v4.new_output("display_data", data={
+            EXPORT_MIMETYPE: exported, "text/plain": "ImportanceSamplingExplorer: ...",
+            "application/vnd.jupyter.widget-view+json": {"model_id": "x"}}),
+        nbformat.v4.new_output("display_data", data={
+            "application/vnd.jupyter.widget-view+json": {"model_id": "progress"}}),
+    ]
+    page, failures = export.render_page(_notebook(outputs), name="nb", plotly_js=FAKE_PLOTLY_JS)
+    assert failures == []
+    assert page.count(FAKE_PLOTLY_JS) == 1 and "cdn" not in page.lower()
+    assert "<title>Title x^2</title>" in page
+    assert "<math" in page and 'href="01_next.html"' in page
+    assert "<details" in page and "printed &lt;1&gt;" in page
+    specs = page.split('class="plot-spec"')[1:]
+    assert len(specs) == 2  # the static figure and the explainer; the progress bar is skipped
+    spec = json.loads(specs[1].split(">", 1)[1].split("</script>")[0])
+    fig = spec["figure"]
+    assert len(fig["frames"]) == len(explainer.ks) and fig["layout"]["sliders"][0]["name"] == "K samples"
+
+
+def test_controls_that_need_a_kernel_are_named_in_the_page():
+    builder = export.PageBuilder()
+    html = builder.explainer({"figures": [], "controls": [],
+                              "kernel_controls": ['the "train" button']})
+    assert 'the &quot;train&quot; button' in html
+    assert "this control needs a running kernel (open the notebook in jupyterlab)" in html.lower()
+
+
+def test_one_at_a_time_groups_say_so():
+    builder = export.PageBuilder()
+    fig = {"data": [], "layout": {"sliders": [{"name": "x"}, {"name": "y"}]}, "frames": []}
+    html = builder.explainer({"figures": [{"figure": fig, "groups": [
+        {"id": 0, "sliders": [0, 1], "product": False, "defaults": [0, 0]}]}],
+        "controls": [], "kernel_controls": []})
+    assert "x, y move one at a time" in html
+
+
+def test_a_widget_that_cannot_be_precomputed_is_shown_as_it_is_and_reported():
+    class Broken(ImportanceSamplingExplorer):
+        def exported_controls(self):
+            raise RuntimeError("no grid today")
+
+    exported = frames.exported_states(Broken(torch.zeros(2, 5)))
+    assert exported["error"] == "RuntimeError: no grid today"
+    assert exported["kernel_controls"] == ['"K samples"']
+    builder = export.PageBuilder()
+    html = builder.explainer(json.loads(json.dumps(exported, cls=export.PlotlyJSONEncoder)))
+    assert "could not be precomputed (RuntimeError: no grid today)" in html
+    assert 'class="plot-spec"' in html and builder.errors == ["Broken: RuntimeError: no grid today"]
+
+
+def test_export_refuses_a_missing_notebook(tmp_path):
+    with pytest.raises(ValueError, match="path must be a notebook file"):
+        export.export_notebook(tmp_path / "missing.ipynb", tmp_path)
+    with pytest.raises(ValueError, match="jobs must be a positive integer"):
+        export.export_notebooks([], tmp_path, jobs=0)
+
+
+def test_static_pngs_only_on_request(monkeypatch):
+    monkeypatch.delenv(static.ENV_VAR, raising=False)
+    assert not static.requested()
+    monkeypatch.setenv(static.ENV_VAR, "1")
+    assert static.requested()
+    with pytest.raises(ValueError, match="fig must be"):
+        static.figure_png("not a figure")
+    with pytest.raises(ValueError, match="scale"):
+        static.figure_png(go.Figure(), scale=0)
+    with pytest.raises(ValueError, match="figs"):
+        static.figures_png([])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_notebooks_carry_a_png_of_every_figure_and_stay_small(path):
+    """GitHub and nbviewer show neither plotly's JSON nor widgets: each figure output and
+    each Explainer's output also holds a PNG (tools/execute_notebooks.py), and the file
+    stays under 2 MB."""
+    assert path.stat().st_size < 2_000_000, f"{path.name}: {path.stat().st_size / 1e6:.2f} MB"
+    nb = nbformat.read(path, as_version=4)
+    figures = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            is_explainer = "interactive figure" in data.get("text/plain", "")
+            if "application/vnd.plotly.v1+json" in data or is_explainer:
+                figures += 1
+                assert "image/png" in data, f"{path.name}: a figure without a PNG: {cell.source[:60]!r}"
+    assert figures > 0
