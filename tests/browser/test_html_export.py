@@ -19,11 +19,11 @@ import pytest
 
 from explainer import cache, export
 
-from .conftest import NOTEBOOKS, require_browser
+from tests.browser.conftest import require_browser
+from tests.browser.servers import NOTEBOOK_CACHE, NOTEBOOKS
 
 require_browser()
 
-MODEL_CACHE = str(cache.cache_dir())
 PAGE_LIMIT_BYTES = 15_000_000
 # every leaf of a frame equals the figure's (frames name leaves by plotly's attribute paths,
 # "marker.color"; plotly.js's own bookkeeping, keys starting with "_", is left out)
@@ -42,7 +42,7 @@ def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp("html")
     start = time.perf_counter()
     pages = export.export_notebooks(NOTEBOOKS, out, jobs=2,
-                                    env={cache.ENV_VAR: MODEL_CACHE})
+                                    env={cache.ENV_VAR: str(NOTEBOOK_CACHE)})
     print(f"exported {len(pages)} pages in {time.perf_counter() - start:.0f} s")
     return {p.notebook: p for p in pages}
 
