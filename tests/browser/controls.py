@@ -114,3 +114,14 @@ def redraw_ms(page, handle, key: str, *, timeout: float = 30.0) -> float | None:
             return timing["end"] - timing["start"]
         time.sleep(0.01)
     return None
+
+
+def assert_failing_callback_shown(page) -> None:
+    """In tests/browser/failing_callback.ipynb: move its slider, whose callback raises, and
+    check that the ValueError appears on the page (not only in a log console)."""
+    handle = page.locator(CONTROLS).first
+    handle.focus()
+    handle.press("ArrowRight")
+    shown = page.locator(".jp-OutputArea-output :text('deliberate failure for the browser test')")
+    shown.first.wait_for(timeout=20_000)
+    assert "ValueError" in shown.first.locator("xpath=..").inner_text()

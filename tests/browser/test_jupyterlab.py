@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import require_browser
-from tests.browser.controls import CONTROLS, ERRORS, exercise_every_control
+from tests.browser.controls import ERRORS, assert_failing_callback_shown, exercise_every_control
 from tests.browser.lab_page import open_notebook, run_all, shut_down_kernels, wait_until_idle
 from tests.browser.servers import NOTEBOOKS
 
@@ -34,11 +34,6 @@ def test_a_failing_callback_shows_its_error_on_the_page(page, lab_url):
     open_notebook(page, lab_url, "failing_callback.ipynb")
     try:
         run_all(page, lab_url, timeout=120)
-        handle = page.locator(CONTROLS).first
-        handle.click()
-        handle.press("ArrowRight")
-        shown = page.locator(".jp-OutputArea-output :text('deliberate failure for the browser test')")
-        shown.first.wait_for(timeout=20_000)
-        assert "ValueError" in shown.first.locator("xpath=..").inner_text()
+        assert_failing_callback_shown(page)
     finally:
         shut_down_kernels(lab_url)

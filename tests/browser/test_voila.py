@@ -10,7 +10,7 @@ import warnings
 import pytest
 
 from tests.browser.conftest import require_browser
-from tests.browser.controls import CONTROLS, ERRORS, exercise_every_control
+from tests.browser.controls import ERRORS, assert_failing_callback_shown, exercise_every_control
 from tests.browser.servers import NOTEBOOKS
 from tests.browser.voila_page import open_in_voila
 
@@ -46,9 +46,4 @@ def load_and_exercise(page, voila_url: str, name: str) -> tuple[int, list[str]]:
 
 def test_a_failing_callback_shows_its_error_in_voila(page, voila_url):
     open_in_voila(page, voila_url, "failing_callback.ipynb")
-    handle = page.locator(CONTROLS).first
-    handle.focus()
-    handle.press("ArrowRight")
-    shown = page.locator(".jp-OutputArea-output :text('deliberate failure for the browser test')")
-    shown.first.wait_for(timeout=20_000)
-    assert "ValueError" in shown.first.locator("xpath=..").inner_text()
+    assert_failing_callback_shown(page)
