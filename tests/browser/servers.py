@@ -58,14 +58,15 @@ def serve_copies(folder: Path) -> Path:
 
 
 @contextlib.contextmanager
-def server(cmd: list[str], *, ready: str, log: Path, env: dict[str, str]) -> Iterator[None]:
+def server(cmd: list[str], *, ready: str, log: Path,
+           env: dict[str, str]) -> Iterator[subprocess.Popen]:
     """Run ``cmd`` until the block ends; wait until ``ready`` answers; always stop it."""
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
                                 env={**os.environ, VAE_CACHE_VAR: str(NOTEBOOK_CACHE), **env})
         try:
             wait_for_http(ready)
-            yield
+            yield proc
         finally:
             proc.terminate()
             try:
@@ -106,18 +107,45 @@ def voila_server(folder: Path, *, preheat: bool = True) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     cmd = voila_command(folder, port=port, open_browser=False, preheat=preheat)
     with server(cmd, ready=f"{url}/voila/tree",
-                log=folder / "server.log", env=voila_environment()):
+                log=folder / "server.log", env=voila_environment()) as proc:
         if preheat:
-            wait_for_preheat(folder / "server.log", len(list(folder.glob("*.ipynb"))))
+            wait_for_preheat(proc, folder / "server.log", len(list(folder.glob("*.ipynb"))))
         yield url
 
 
-def wait_for_preheat(log: Path, notebooks: int, *, timeout: float = 900.0) -> float:
-    """Wait until Voila reports a filled kernel pool for each of ``notebooks`` (a lecturer
-    starts `make present` before the class); returns the seconds waited."""
+def wait_for_preheat(proc: subprocess.Popen, log: Path, notebooks: int, *,
+                     timeout: float = 900.0) -> float:
+    """Wait until Voila has a kernel for each of ``notebooks`` and those kernels have run
+    their notebooks (a lecturer starts `make present` before the class); returns the
+    seconds waited. Voila logs when a pool's kernel starts, not when it has run the
+    notebook, so the end is read off the server's child processes: their CPU time stops
+    growing (Linux /proc)."""
     start = time.monotonic()
     while (filled := log.read_text().count("is filled with")) < notebooks:
         if time.monotonic() - start > timeout:
             raise TimeoutError(f"{filled} of {notebooks} kernel pools filled after {timeout:.0f} s")
         time.sleep(0.5)
+    last, quiet_since = children_cpu_seconds(proc.pid), time.monotonic()
+    while time.monotonic() - quiet_since < 3.0:
+        time.sleep(0.5)
+        now = children_cpu_seconds(proc.pid)
+        if now - last > 0.05:  # still busy
+            quiet_since = time.monotonic()
+        last = now
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"kernels still busy after {timeout:.0f} s")
     return time.monotonic() - start
+
+
+def children_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the direct children of ``pid``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:  # fields[1] is the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
