@@ -149,7 +149,7 @@ def train_map_model(
     config = map_config(name, value)
     seed = check_int("seed", seed, low=0)
     path = _map_model_path(config, data, seed=seed)
-    cached = cached_map_model(name, value, data, seed=seed) if use_cache else None
+    cached = _load_map_model(name, config, path, seed=seed) if use_cache else None
     if cached is not None:
         return cached
     model = Autoencoder(config, seed=seed)
@@ -169,7 +169,11 @@ def cached_map_model(name: str, value: float | None, data: ImageDataset, *,
     """Model ``name`` at ``value`` from the cache, or None if it has not been trained yet."""
     config = map_config(name, value)
     seed = check_int("seed", seed, low=0)
-    cached = load_cached_model(config, _map_model_path(config, data, seed=seed), seed=seed)
+    return _load_map_model(name, config, _map_model_path(config, data, seed=seed), seed=seed)
+
+
+def _load_map_model(name: str, config: ModelConfig, path: Path, *, seed: int) -> MapModel | None:
+    cached = load_cached_model(config, path, seed=seed)
     if cached is None:
         return None
     model, record = cached

@@ -12,12 +12,12 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
-from explainer.widgets.figure import SharedFigureWidget
 from explainer import anatomy
 from explainer.frames import ControlGrid, control_grid
 from explainer.models import Autoencoder
 from explainer.plots import anatomy as plots
 from explainer.widgets.base import Explainer
+from explainer.widgets.figure import SharedFigureWidget
 
 
 class DiagramExplorer(Explainer):

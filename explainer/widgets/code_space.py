@@ -16,12 +16,12 @@ import time
 
 import ipywidgets as widgets
 
-from explainer.widgets.figure import SharedFigureWidget
 from explainer import code_space
 from explainer.frames import ControlGrid, control_grid
 from explainer.plots import code_space as plots
 from explainer.validation import check_choice, check_int, check_real
 from explainer.widgets.base import Explainer
+from explainer.widgets.figure import SharedFigureWidget
 
 TRAINING_SET_LABELS = (("two moons (full, half)", "two_moons"),
                        (f"{code_space.DEFAULT_PHASES} phases (full ... half)", "phases"))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from explainer.widgets.figure import SharedFigureWidget
 from explainer import compression, pca
 from explainer.data import ImageDataset
 from explainer.frames import ControlGrid, control_grid
 from explainer.plots import compression as plots
 from explainer.widgets.base import Explainer
+from explainer.widgets.figure import SharedFigureWidget
 
 
 class LinearAETrainer(Explainer):

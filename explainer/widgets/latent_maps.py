@@ -19,7 +19,6 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
-from explainer.widgets.figure import SharedFigureWidget
 from explainer import latent_maps as lm
 from explainer.data import ImageDataset
 from explainer.frames import ControlGrid, control_grid
@@ -29,6 +28,7 @@ from explainer.plots.images import png_data_uri
 from explainer.validation import check_real
 from explainer.widgets.base import Explainer
 from explainer.widgets.drawing_pad import DrawingPad
+from explainer.widgets.figure import SharedFigureWidget
 
 # Slider stops: the cached grid's values plus these, which are retrained live when chosen.
 NOISE_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)

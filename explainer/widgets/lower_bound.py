@@ -10,11 +10,11 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
-from explainer.widgets.figure import SharedFigureWidget
 from explainer import elbo
 from explainer.frames import ControlGrid, control_grid
 from explainer.plots import lower_bound as plots
 from explainer.widgets.base import Explainer
+from explainer.widgets.figure import SharedFigureWidget
 
 Z_VIEW = np.linspace(-4.0, 4.0, 401)
 IMPORTANCE_KS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 import ipywidgets as widgets
 import numpy as np
 
-from explainer.widgets.figure import SharedFigureWidget
 from explainer import gmm
 from explainer.frames import ControlGrid, control_grid
 from explainer.plots import mixture as plots
 from explainer.validation import check_choice, check_int
 from explainer.widgets.base import Explainer
+from explainer.widgets.figure import SharedFigureWidget
 
 MAX_COMPONENTS = 10
 # a starting mixture for the hand-built widget: three bumps, roughly where the target is
