@@ -37,6 +37,7 @@ from latex2mathml.converter import convert as latex_to_mathml
 from plotly.offline import get_plotlyjs
 from plotly.utils import PlotlyJSONEncoder
 
+from explainer.plots import static
 from explainer.widgets.base import EXPORT_ENV_VAR, EXPORT_MIMETYPE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -280,19 +281,24 @@ figures' sliders work from precomputed states; controls that need Python say so.
 
 
 # --------------------------------------------------------------------------- running
-def execute_notebook(path: Path, *, timeout: int = 900,
-                     env: Mapping[str, str] | None = None) -> nbformat.NotebookNode:
-    """``path`` executed on a fresh kernel with the exported states turned on (the file
-    itself is not touched). ``env``: extra environment variables for the kernel."""
+def run_notebook(path: Path, *, env: Mapping[str, str], timeout: int = 900) -> nbformat.NotebookNode:
+    """``path`` executed top to bottom on a fresh kernel whose environment is ``env`` (the
+    file itself is not touched); shared by ``make html`` and ``tools/execute_notebooks.py``."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    env = {**{k: v for k, v in os.environ.items() if k != "VAE_EXPLAINER_STATIC_PNG"},
-           **(env or {}), EXPORT_ENV_VAR: "1"}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env=env)
+    client.execute(env=dict(env))
     return nb
+
+
+def execute_notebook(path: Path, *, timeout: int = 900,
+                     env: Mapping[str, str] | None = None) -> nbformat.NotebookNode:
+    """``path`` executed on a fresh kernel with the exported states turned on and no PNGs.
+    ``env``: extra environment variables for the kernel."""
+    base = {k: v for k, v in os.environ.items() if k != static.ENV_VAR}
+    return run_notebook(path, env={**base, **(env or {}), EXPORT_ENV_VAR: "1"}, timeout=timeout)
 
 
 @dataclass(frozen=True)

@@ -18,24 +18,16 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
+from explainer.export import run_notebook
 from explainer.plots import static
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def execute(path: Path, *, timeout: int = 900) -> float:
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
     start = time.perf_counter()
-    client.execute(env={**os.environ, static.ENV_VAR: "1"})
+    nb = run_notebook(path, env={**os.environ, static.ENV_VAR: "1"}, timeout=timeout)
     seconds = time.perf_counter() - start
     strip_widget_state(nb)
     nbformat.write(nb, path)
