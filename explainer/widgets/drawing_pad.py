@@ -15,6 +15,7 @@ _ESM = r"""
 function render({ model, el }) {
   const size = model.get("size");
   const canvas = document.createElement("canvas");
+  canvas.className = "explainer-drawing-pad";
   canvas.width = size; canvas.height = size;
   canvas.style.cssText = "border:1px solid #888;background:#000;touch-action:none;cursor:crosshair";
   el.appendChild(canvas);

@@ -1,6 +1,7 @@
 """Operating a notebook's controls through the page, shared by the JupyterLab and Voila tests:
-move every slider with the keyboard, pick every dropdown's next entry, press every button,
-and check that the output area the control lives in changes in the DOM."""
+move every slider with the keyboard, pick every dropdown's next entry, draw a stroke on
+every drawing pad, press every button, and check that the output area the control lives
+in changes in the DOM."""
 
 from __future__ import annotations
 
@@ -18,18 +19,28 @@ SIGNATURE_JS = """(area, figuresOnly = false) => {
   for (let i = 0; i < s.length; i++) h = ((h * 33) ^ s.charCodeAt(i)) >>> 0;
   return s.length + ':' + h;
 }"""
+# in page order, so a drawing pad is drawn on before the button that clears it is pressed
 CONTROLS = ("css=.jp-OutputArea-output .widget-slider .noUi-handle, "
             ".jp-OutputArea-output .widget-dropdown select, "
+            ".jp-OutputArea-output canvas.explainer-drawing-pad, "
             ".jp-OutputArea-output button.widget-button")
 OUTPUT_AREA = "xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]"
 ERRORS = "[data-mime-type='application/vnd.jupyter.error']"
 
 
 def operate(page, control) -> None:
-    """Move a slider by one step with the keyboard, pick a dropdown's next entry, or press
-    a button: the way a learner would."""
+    """Move a slider by one step with the keyboard, pick a dropdown's next entry, draw a
+    stroke on a drawing pad, or press a button: the way a learner would."""
     tag = control.evaluate("e => e.tagName.toLowerCase()")
-    if tag == "select":
+    if tag == "canvas":
+        box = control.bounding_box()
+        # a vertical stroke down the middle, like a "1"
+        x = box["x"] + box["width"] / 2
+        page.mouse.move(x, box["y"] + box["height"] * 0.2)
+        page.mouse.down()
+        page.mouse.move(x, box["y"] + box["height"] * 0.8, steps=12)
+        page.mouse.up()
+    elif tag == "select":
         n = control.evaluate("e => e.options.length")
         index = control.evaluate("e => e.selectedIndex")
         control.select_option(index=(index + 1) % n)
@@ -61,9 +72,22 @@ def wait_for_change(area, before: str, *, timeout: float = 30.0) -> float | None
     return None
 
 
+def wait_until_steady(area, *, quiet: float = 0.6, timeout: float = 20.0) -> None:
+    """Wait until the output area's signature has not changed for ``quiet`` seconds, so that
+    a late redraw from one control is not credited to the next (gives up after ``timeout``)."""
+    start = last_change = time.monotonic()
+    signature = area.evaluate(SIGNATURE_JS)
+    while time.monotonic() - last_change < quiet and time.monotonic() - start < timeout:
+        time.sleep(0.1)
+        now = area.evaluate(SIGNATURE_JS)
+        if now != signature:
+            signature, last_change = now, time.monotonic()
+
+
 def exercise_every_control(page, *, settle: Callable[[], None] = lambda: None) -> tuple[int, list[str]]:
     """Operate every control on the page in turn; return how many there were and a
-    description of each that changed nothing. ``settle`` waits for the kernel between controls."""
+    description of each that changed nothing. ``settle`` waits for the kernel between
+    controls, and a control's output area must stop changing before the control is operated."""
     controls = page.locator(CONTROLS)
     n = controls.count()
     unchanged = []
@@ -71,6 +95,7 @@ def exercise_every_control(page, *, settle: Callable[[], None] = lambda: None) -
         control = controls.nth(i)
         control.scroll_into_view_if_needed()
         area = control.locator(OUTPUT_AREA)
+        wait_until_steady(area)
         before = area.evaluate(SIGNATURE_JS)
         operate(page, control)
         if wait_for_change(area, before) is None:
