@@ -14,4 +14,4 @@ Modules, one concept each:
 - ``plots`` / ``widgets``: pure figure builders; thin widget classes that drive them.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,8 +1,10 @@
 """One fast, deterministic ``fit`` for the whole model family, and a cached ``train_model``.
 
 Fast: the data stay one tensor, batches are index selections from a permutation drawn
-by a seeded ``torch.Generator`` (no ``DataLoader``), Adam is the fused kernel, the
-Bernoulli term is computed from logits, and evaluation runs under ``inference_mode``.
+by a seeded ``torch.Generator`` (no ``DataLoader``), the gradients are derived by hand
+(:mod:`explainer.backprop`, checked against autograd in the tests) and written in place,
+Adam is the fused kernel, the Bernoulli term is computed from logits, and evaluation
+runs under ``inference_mode``.
 Deterministic: the same seed gives the same history and weights on the same machine.
 Training never plots: ``callback(epoch, model, history)`` lets a widget animate it.
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 import torch
 
 from explainer import cache
+from explainer.backprop import objective_gradients
 from explainer.data import ImageDataset
 from explainer.models import Autoencoder, ModelConfig
 from explainer.validation import check_images, check_int, check_real
@@ -142,11 +145,10 @@ def fit(
             order = torch.randperm(n, generator=generator)
             for i in range(0, n, batch_size):
                 xb = x_train.index_select(0, order[i : i + batch_size])
-                terms = model.loss_terms(xb, generator=generator if cfg.stochastic else None)
-                # minimise the batch mean of  reconstruction + beta * KL
-                loss = terms.objective.mean()
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                eps = (torch.randn((xb.shape[0], cfg.latent_dim), generator=generator)
+                       if cfg.stochastic else None)
+                # the gradient of the batch mean of  reconstruction + beta * KL, by hand
+                terms = objective_gradients(model, xb, eps=eps)
                 optimizer.step()
                 with torch.no_grad():
                     sums += torch.stack(
