@@ -7,7 +7,10 @@ second of each (from the median epoch) and their ratio, the test -ELBO each reac
 the fraction of this machine's fp32 matrix-multiply peak (a large ``torch.mm``, timed in
 the same run) that ``fit`` reaches at batch 512.
 
-    python benchmarks/train_speed.py [--epochs 10] [--seeds 3] [--threads 1]
+    python benchmarks/train_speed.py [--epochs 10] [--seeds 3] [--threads 1 2]
+
+By default it runs on one core, then again on torch's default number of threads for
+this machine (its core count: what a lecture or CI run uses).
 """
 
 from __future__ import annotations
@@ -118,30 +121,25 @@ def training_flops_per_sample() -> float:
     return forward + weight_grads + input_grads
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    data = load_mnist()
-    x_train, x_test = data.x_train, data.x_test
+def compare(x_train: torch.Tensor, x_test: torch.Tensor, *, epochs: int, seeds: int,
+            threads: int) -> None:
+    """Print the reference and ``fit`` side by side on ``threads`` intra-op threads."""
+    torch.set_num_threads(threads)
     n = len(x_train)
-    print(f"torch {torch.__version__}, {args.threads} thread(s), {n} training digits, "
-          f"{args.epochs} epochs, batch 128, seeds 0..{args.seeds - 1}")
+    print(f"-- {threads} thread(s): {n} training digits, {epochs} epochs, batch 128, "
+          f"seeds 0..{seeds - 1}")
     # samples/s from the median epoch: robust to the stalls of a shared machine
     ref_epochs, our_epochs, ref_elbo, our_elbo = [], [], [], []
     # warm-up: first calls pay for one-off initialisation in both code paths
     train_reference(x_train[:512], epochs=1, seed=99)
     train_ours(x_train[:512], epochs=1, seed=99)
-    for seed in range(args.seeds):
-        model, seconds = train_reference(x_train, epochs=args.epochs, seed=seed)
+    for seed in range(seeds):
+        model, seconds = train_reference(x_train, epochs=epochs, seed=seed)
         ref_epochs += seconds
         ref_elbo.append(reference_neg_elbo(model, x_test, seed=seed))
         print(f"seed {seed}: reference {n / statistics.median(seconds):7.0f} samples/s "
               f"(median epoch), test -ELBO {ref_elbo[-1]:.1f}", flush=True)
-        model, seconds = train_ours(x_train, epochs=args.epochs, seed=seed)
+        model, seconds = train_ours(x_train, epochs=epochs, seed=seed)
         our_epochs += seconds
         our_elbo.append(evaluate(model, x_test, seed=seed)["total"])
         print(f"seed {seed}: fit       {n / statistics.median(seconds):7.0f} samples/s "
@@ -149,16 +147,31 @@ def main() -> None:
     ref_rate = n / statistics.median(ref_epochs)
     our_rate = n / statistics.median(our_epochs)
     gap = statistics.mean(our_elbo) - statistics.mean(ref_elbo)
-    print(f"batch 128: reference {ref_rate:.0f} samples/s, fit {our_rate:.0f} samples/s, "
-          f"ratio {our_rate / ref_rate:.2f}x (median epoch over all seeds)")
-    print(f"test -ELBO after {args.epochs} epochs (mean of {args.seeds} seeds): reference "
+    print(f"batch 128, {threads} thread(s): reference {ref_rate:.0f} samples/s, fit "
+          f"{our_rate:.0f} samples/s, ratio {our_rate / ref_rate:.2f}x (median epoch over all seeds)")
+    print(f"test -ELBO after {epochs} epochs (mean of {seeds} seeds): reference "
           f"{statistics.mean(ref_elbo):.2f}, fit {statistics.mean(our_elbo):.2f}, "
           f"difference {gap:+.2f} nats")
     peak = matmul_peak_gflops()
-    _, seconds = train_ours(x_train, epochs=args.epochs, seed=0, batch_size=512)
+    _, seconds = train_ours(x_train, epochs=epochs, seed=0, batch_size=512)
     achieved = n * training_flops_per_sample() / statistics.median(seconds) / 1e9
-    print(f"fp32 matmul peak (2048^3 torch.mm): {peak:.1f} GFLOP/s; fit at batch 512: "
-          f"{achieved:.1f} GFLOP/s = {achieved / peak:.0%} of peak")
+    print(f"fp32 matmul peak (2048^3 torch.mm), {threads} thread(s): {peak:.1f} GFLOP/s; "
+          f"fit at batch 512: {achieved:.1f} GFLOP/s = {achieved / peak:.0%} of peak", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=3)
+    default_threads = sorted({1, torch.get_num_threads()})
+    parser.add_argument("--threads", type=int, nargs="+", default=default_threads,
+                        help="intra-op thread counts to compare at (default: one core, "
+                             f"then torch's default here: {default_threads})")
+    args = parser.parse_args()
+    data = load_mnist()
+    print(f"torch {torch.__version__}")
+    for threads in args.threads:
+        compare(data.x_train, data.x_test, epochs=args.epochs, seeds=args.seeds, threads=threads)
 
 
 if __name__ == "__main__":
