@@ -29,8 +29,10 @@ def codes_shown(w, row, digit):
 def test_starts_with_ae_on_top_and_the_vae_below(explorer, tiny):
     data, grid, _ = tiny
     w = explorer
-    assert w.fig.layout.annotations[0].text == "<b>AE</b> · cached"
-    assert w.fig.layout.annotations[3].text == "<b>VAE β=1</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>AE</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=1</b> · cached"
+    # each row keeps its decoded grid's title
+    assert [w.fig.layout.annotations[i].text for i in (1, 3)] == ["decoded over the same square"] * 2
     view = lm.map_view(grid.get("vae", 1.0), data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 1, 4), view.codes[view.labels == 4], atol=1e-6)
     assert list(w.fig.layout.yaxis4.range) == [-view.half_width, view.half_width]
@@ -46,7 +48,7 @@ def test_beta_slider_shows_the_cached_vae(explorer, tiny):
     view = lm.map_view(grid.get("vae", 0.3), data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 1, 7), view.codes[view.labels == 7], atol=1e-6)
     assert w.fig.data[plots.slot(1, "manifold")].source != before
-    assert w.fig.layout.annotations[3].text == "<b>VAE β=0.3</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · cached"
     reading = lm.hole_meter(grid.get("vae", 0.3), w.classifier, data.x_train, n_samples=200)
     assert f"<td>VAE β=0.3</td><td>{reading.confident:.0%}</td><td>{reading.nearest:.2f}</td>" in w.meter.value
 
@@ -55,29 +57,29 @@ def test_model_choice_and_noise_slider(explorer, tiny):
     data, grid, _ = tiny
     w = explorer
     w.model_choice.value = "noisy_ae"
-    assert w.fig.layout.annotations[0].text == "<b>noisy AE noise=1</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>noisy AE noise=1</b> · cached"
     view = lm.map_view(grid.get("noisy_ae", 1.0), data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 0, 2), view.codes[view.labels == 2], atol=1e-6)
     w.noise.value = 0.5  # off the grid: retrained live (synchronously here)
     assert ("noisy_ae", 0.5) in w.live_models
     live = w.live_models[("noisy_ae", 0.5)]
     assert live.model.config.noise_scale == 0.5 and live.epochs == 3
-    assert w.fig.layout.annotations[0].text == "<b>noisy AE noise=0.5</b> · retrained live: noisy AE noise=1 + 2 epochs"
+    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>noisy AE noise=0.5</b> · retrained live: noisy AE noise=1 + 2 epochs"
     view = lm.map_view(live, data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 0, 2), view.codes[view.labels == 2], atol=1e-6)
     w.model_choice.value = "ae"
-    assert w.fig.layout.annotations[0].text == "<b>AE</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>AE</b> · cached"
 
 
 def test_off_grid_beta_streams_every_epoch_then_keeps_the_model(explorer, tiny):
     data, grid, _ = tiny
     w = explorer
     titles = []
-    w.fig.layout.on_change(lambda layout, ann: titles.append(layout.annotations[3].text), "annotations")
+    w.fig.layout.on_change(lambda layout, ann: titles.append(layout.annotations[plots.title_annotation(1)].text), "annotations")
     w.beta.value = 0.5
     live = w.live_models[("vae", 0.5)]
     assert live.value == 0.5 and live.model.config.beta == 0.5
-    assert "retrained live: VAE β=0.3 + 2 epochs" in w.fig.layout.annotations[3].text
+    assert "retrained live: VAE β=0.3 + 2 epochs" in w.fig.layout.annotations[plots.title_annotation(1)].text
     view = lm.map_view(live, data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 1, 0), view.codes[view.labels == 0], atol=1e-6)
     w.beta.value = 1.0
@@ -94,23 +96,23 @@ def test_a_newer_value_cancels_the_older_retrain(tiny, one_epoch):
     assert ("vae", 0.2) not in w.live_models  # stopped, never finished
     assert ("vae", 0.5) in w.live_models
     assert w.shown_label(1) == "VAE β=0.5"
-    assert "retrained live" in w.fig.layout.annotations[3].text
+    assert "retrained live" in w.fig.layout.annotations[plots.title_annotation(1)].text
 
 
 def test_a_cached_value_cancels_a_running_retrain(tiny, one_epoch):
     data, grid, clf = tiny
     w = LatentMapExplorer(grid, data, clf, synchronous=False, live_epochs=30, n_samples=100)
     w.beta.value = 0.2
-    assert "being retrained live" in w.fig.layout.annotations[3].text
+    assert "being retrained live" in w.fig.layout.annotations[plots.title_annotation(1)].text
     w.beta.value = 0.3  # cached: shown at once, and the retrain towards 0.2 stops
     w.wait_for_training(timeout=120)
     assert ("vae", 0.2) not in w.live_models
-    assert w.fig.layout.annotations[3].text == "<b>VAE β=0.3</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · cached"
     w.noise.value = 2.0  # the other row trains on its own retrainer
     w.model_choice.value = "noisy_ae"
     w.wait_for_training(timeout=120)
     assert ("noisy_ae", 2.0) in w.live_models
-    assert w.fig.layout.annotations[3].text == "<b>VAE β=0.3</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · cached"
 
 
 def test_click_on_the_plane_decodes_in_both_models(explorer, tiny):

@@ -32,6 +32,12 @@ def slot(row: int, name: str) -> int:
     return row * len(SLOTS) + SLOTS.index(name)
 
 
+def title_annotation(row: int) -> int:
+    """Index in ``fig.layout.annotations`` of ``row``'s map title. Each row has two titles
+    (map, decoded grid): ``make_subplots`` makes no annotation for the empty third one."""
+    return 2 * row
+
+
 def map_title(view: MapView, note: str = "") -> str:
     return f"<b>{view.label}</b>" + (f" · {note}" if note else "")
 

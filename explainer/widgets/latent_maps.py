@@ -229,7 +229,7 @@ class LatentMapExplorer(Explainer):
         self._notes[row] = note
         with self._fig_lock:
             labels = [self.shown_label(r) for r in (0, 1)]
-            self.fig.layout.annotations[0 if row == 0 else 3].text = (
+            self.fig.layout.annotations[plots.title_annotation(row)].text = (
                 f"shown: <b>{labels[row]}</b> · {note}" if pending else f"<b>{labels[row]}</b> · {note}")
             self.status.value = " &nbsp;|&nbsp; ".join(
                 f"<b>{'top' if r == 0 else 'bottom'}:</b> {labels[r]} ({self._notes[r]})" for r in (0, 1))
