@@ -38,15 +38,10 @@ def objective_gradients(model: Autoencoder, x: torch.Tensor, *,
         raise ValueError(f"eps must be given (shape ({x.shape[0]}, {cfg.latent_dim})) "
                          f"for kind={cfg.kind!r} with a noisy code")
     encoder, decoder = _linear_layers(model.encoder), _linear_layers(model.decoder)
-    n, k = x.shape[0], cfg.latent_dim
+    n = x.shape[0]
 
-    encoder_inputs, h = _forward(encoder, x)  # h: (n, 2k) for the VAE, (n, k) otherwise
-    if cfg.kind == "vae":
-        mean, logvar = h[:, :k], h[:, k:]
-    elif model.fixed_logvar is not None:
-        mean, logvar = h, torch.full_like(h, model.fixed_logvar)
-    else:
-        mean, logvar = h, None
+    encoder_inputs, h = _forward(encoder, x)  # h: (n, 2 latent_dim) for the VAE, (n, latent_dim) otherwise
+    mean, logvar = model.split_encoding(h)
     code = mean if logvar is None else reparameterize(mean, logvar, eps)
     decoder_inputs, decoded = _forward(decoder, code)
     terms = elbo_terms(x, decoded, mean, logvar, likelihood=cfg.likelihood, beta=cfg.beta)

@@ -162,7 +162,11 @@ class Autoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(m, s): the code's mean (n, latent_dim) and log-variance (None for the AE)."""
-        h = self.encoder(x)
+        return self.split_encoding(self.encoder(x))
+
+    def split_encoding(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(m, s) from the encoder's raw output ``h``: its two halves for the VAE, the
+        fixed log-variance for the noisy AE, no log-variance for the AE."""
         if self.config.kind == "vae":
             mean, logvar = h.chunk(2, dim=1)
             return mean, logvar
