@@ -2,6 +2,9 @@
 
 import json
 
+import numpy as np
+import pytest
+
 import plotly.graph_objects as go
 
 from explainer.widgets.figure import _BUNDLE, SharedFigureWidget
@@ -25,3 +28,47 @@ def test_its_module_carries_plotlys_bundle_and_imports_it_once_per_page():
     loader = esm.replace(json.dumps(bundle), "")
     assert "if (!globalThis[key])" in loader
     assert loader.count("import(") == 1
+
+
+def _page_reports_defaults(fig, **delta):
+    """What the page sends after drawing an update: the defaults plotly.js filled in for the
+    first trace, as the front end computes them (our numpy ``y`` echoed as an index dict)."""
+    fig._handler_js2py_traceDeltas({"new": {
+        "trace_deltas": [{"uid": fig.data[0].uid, **delta}],
+        "trace_edit_id": fig._last_trace_edit_id}})
+
+
+ECHO = {"y": {"0": 0.0, "1": 0.0}, "line": {"width": 2, "dash": "solid"}, "visible": True}
+
+
+def test_plotlys_own_widget_fails_on_an_echoed_numpy_array():
+    # the error seen in notebooks 02 and 05 on every slider move (kernel log only): this
+    # pins the upstream behaviour that SharedFigureWidget works around
+    fig = go.FigureWidget(go.Scatter(x=np.array([1.0, 2.0]), y=np.zeros(2), line=dict(color="red")))
+    with fig.batch_update():
+        fig.data[0].y = np.zeros(2)
+    with pytest.raises(ValueError, match="truth value of an array"):
+        _page_reports_defaults(fig, **ECHO)
+
+
+def test_echoed_arrays_are_not_taken_for_defaults_and_the_rest_is_applied():
+    fig = SharedFigureWidget(go.Scatter(x=np.array([1.0, 2.0]), y=np.zeros(2), line=dict(color="red"),
+                                        name="codes"))
+    with fig.batch_update():
+        fig.data[0].y = np.zeros(2)
+    _page_reports_defaults(fig, **ECHO)
+    trace = fig.data[0]
+    assert np.array_equal(trace.y, np.zeros(2))  # the kernel's data are intact
+    assert trace.line.color == "red"
+    assert trace._prop_defaults["line"] == {"width": 2, "dash": "solid"}
+    assert "y" not in trace._prop_defaults
+    assert not fig._trace_edit_in_process  # the edit completed
+
+
+def test_layout_deltas_keep_numpy_tick_values():
+    fig = SharedFigureWidget(go.Scatter(y=[1, 2]), layout=dict(xaxis=dict(tickvals=np.array([0.0, 1.0]))))
+    fig._handler_js2py_layoutDelta({"new": {
+        "layout_delta": {"xaxis": {"tickvals": {"0": 0.0, "1": 1.0}, "type": "linear"}},
+        "layout_edit_id": fig._last_layout_edit_id}})
+    assert np.array_equal(fig.layout.xaxis.tickvals, [0.0, 1.0])
+    assert fig._layout_defaults["xaxis"] == {"type": "linear"}

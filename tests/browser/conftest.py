@@ -11,6 +11,7 @@ import os
 
 import pytest
 
+from tests.browser.kernel_messages import record_kernel_problems
 from tests.browser.servers import CHROMIUM, CHROMIUM_ARGS, lab_server, voila_server
 
 
@@ -55,10 +56,13 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A fresh page that records console errors, page errors and failed loopback requests."""
+    """A fresh page that records console errors, page errors and failed loopback requests
+    (``page.problems``), and every error the kernel sends it (``page.kernel_problems``, see
+    tests/browser/kernel_messages.py)."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     pg = context.new_page()
     pg.problems = []
+    pg.kernel_problems = record_kernel_problems(pg)
     pg.on("console", lambda m: pg.problems.append(f"console {m.type}: {m.text}")
           if m.type == "error" else None)
     pg.on("pageerror", lambda e: pg.problems.append(f"page error: {e}"))
