@@ -33,9 +33,9 @@ def test_its_module_carries_plotlys_bundle_and_imports_it_once_per_page():
 def _page_reports_defaults(fig, **delta):
     """What the page sends after drawing an update: the defaults plotly.js filled in for the
     first trace, as the front end computes them (our numpy ``y`` echoed as an index dict)."""
-    fig._handler_js2py_traceDeltas({"new": {
-        "trace_deltas": [{"uid": fig.data[0].uid, **delta}],
-        "trace_edit_id": fig._last_trace_edit_id}})
+    # through the synced trait, as the page's message arrives, so the handler must be observed
+    fig._js2py_traceDeltas = {"trace_deltas": [{"uid": fig.data[0].uid, **delta}],
+                              "trace_edit_id": fig._last_trace_edit_id}
 
 
 ECHO = {"y": {"0": 0.0, "1": 0.0}, "line": {"width": 2, "dash": "solid"}, "visible": True}
@@ -67,8 +67,8 @@ def test_echoed_arrays_are_not_taken_for_defaults_and_the_rest_is_applied():
 
 def test_layout_deltas_keep_numpy_tick_values():
     fig = SharedFigureWidget(go.Scatter(y=[1, 2]), layout=dict(xaxis=dict(tickvals=np.array([0.0, 1.0]))))
-    fig._handler_js2py_layoutDelta({"new": {
+    fig._js2py_layoutDelta = {
         "layout_delta": {"xaxis": {"tickvals": {"0": 0.0, "1": 1.0}, "type": "linear"}},
-        "layout_edit_id": fig._last_layout_edit_id}})
+        "layout_edit_id": fig._last_layout_edit_id}
     assert np.array_equal(fig.layout.xaxis.tickvals, [0.0, 1.0])
     assert fig._layout_defaults["xaxis"] == {"type": "linear"}

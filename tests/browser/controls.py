@@ -150,3 +150,35 @@ def assert_failing_callback_shown(page) -> None:
     shown = page.locator(".jp-OutputArea-output :text('deliberate failure for the browser test')")
     shown.first.wait_for(timeout=20_000)
     assert "ValueError" in shown.first.locator("xpath=..").inner_text()
+
+
+LOG_CONSOLE_JS = """() => {
+  const item = document.querySelector('.jp-LogConsoleStatusItem');
+  return item && !item.classList.contains('lm-mod-hidden') ? item.innerText.trim() || '?' : '';
+}"""
+
+
+def hidden_errors(page, *, lab: bool) -> list[str]:
+    """Every error the page saw that no output area shows: console and page errors, failed
+    requests, errors the kernel sent (tests/browser/kernel_messages.py) and, in JupyterLab,
+    entries in the log console (its status-bar counter is shown only when there are some)."""
+    found = list(page.problems) + list(page.kernel_problems)
+    if lab and (count := page.evaluate(LOG_CONSOLE_JS)):
+        found.append(f"JupyterLab's log console holds {count} entries")
+    return found
+
+
+def assert_nothing_hidden(page, *, lab: bool, quiet: float = 1.0) -> None:
+    """Fail on any hidden error (see :func:`hidden_errors`), after ``quiet`` seconds for the
+    kernel's last replies to arrive."""
+    time.sleep(quiet)
+    found = hidden_errors(page, lab=lab)
+    assert not found, f"{len(found)} hidden errors:\n" + "\n".join(found)
+
+
+def wait_for_hidden_error(page, *, lab: bool, timeout: float = 30.0) -> None:
+    """Wait until tests/browser/failing_figure_handler.ipynb's deliberate error is seen."""
+    deadline = time.monotonic() + timeout
+    while not any("deliberate failure" in line for line in hidden_errors(page, lab=lab)):
+        assert time.monotonic() < deadline, "the figure handler's error never reached the test"
+        time.sleep(0.2)

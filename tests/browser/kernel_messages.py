@@ -8,8 +8,14 @@ receives and fail on:
 
 - an ``error`` message on any channel (a cell or a handler raised);
 - a reply (``*_reply``) whose ``status`` is ``"error"``;
-- output a person cannot see: a ``stream``, ``display_data`` or ``error`` whose parent is
-  not an ``execute_request`` (a comm message's traceback, a callback's print).
+- output a person cannot see: a ``stream`` or ``display_data`` whose parent is not an
+  ``execute_request`` (a comm message's traceback, a callback's print).
+
+One exchange is not a problem and is skipped by name: when JupyterLab connects to a kernel
+that has not imported ipywidgets yet, its widget manager opens a ``jupyter.widget.control``
+comm to ask for existing widgets, and the kernel answers "No such comm target registered:
+jupyter.widget.control" and then "No such comm: <that comm's id>". The manager expects this
+(it starts with no widgets) and JupyterLab logs neither.
 
 Two wire formats exist: JSON text frames (the legacy protocol) and the binary
 ``v1.kernel.websocket.jupyter.org`` protocol that JupyterLab 4 and Voila negotiate with
@@ -53,9 +59,17 @@ def decode(payload: str | bytes) -> KernelMessage | None:
                          content if isinstance(content, dict) else {})
 
 
-def problem(msg: KernelMessage) -> str | None:
-    """A one-line description of what is wrong in ``msg``, or None if nothing is."""
+CONTROL_TARGET = "jupyter.widget.control"
+
+
+def problem(msg: KernelMessage, *, control_comms: frozenset[str] | set[str] = frozenset()) -> str | None:
+    """A one-line description of what is wrong in ``msg``, or None if nothing is.
+    ``control_comms``: ids of the ``jupyter.widget.control`` comms the page opened."""
     c = msg.content
+    text = (c.get("text") or "").strip()
+    if text == f"No such comm target registered: {CONTROL_TARGET}" or (
+            text.startswith("No such comm: ") and text.removeprefix("No such comm: ") in control_comms):
+        return None
     if msg.msg_type == "error":
         return (f"kernel error in reply to {msg.parent_type or 'nothing'}: "
                 f"{c.get('ename')}: {c.get('evalue')}")
@@ -63,8 +77,8 @@ def problem(msg: KernelMessage) -> str | None:
         return f"kernel {msg.msg_type} with status error: {c.get('ename')}: {c.get('evalue')}"
     if msg.channel == "iopub" and msg.msg_type in ("stream", "display_data") \
             and msg.parent_type not in ("execute_request", ""):
-        text = c.get("text") or json.dumps(c.get("data", {}))[:400]
-        return f"output in reply to {msg.parent_type}, shown in no cell: {text.strip()[-600:]}"
+        text = text or json.dumps(c.get("data", {}))[:400]
+        return f"output in reply to {msg.parent_type}, shown in no cell: {text[-600:]}"
     return None
 
 
@@ -72,15 +86,23 @@ def record_kernel_problems(page) -> list[str]:
     """Start reading every kernel message ``page`` receives; the list returned fills with a
     line per problem (see the module's docstring) as they arrive."""
     problems: list[str] = []
+    control_comms: set[str] = set()
 
-    def on_frame(payload: str | bytes) -> None:
+    def on_received(payload: str | bytes) -> None:
         msg = decode(payload)
-        if msg is not None and (line := problem(msg)) is not None:
+        if msg is not None and (line := problem(msg, control_comms=control_comms)) is not None:
             problems.append(line)
+
+    def on_sent(payload: str | bytes) -> None:
+        msg = decode(payload)
+        if msg is not None and msg.msg_type == "comm_open" \
+                and msg.content.get("target_name") == CONTROL_TARGET:
+            control_comms.add(msg.content.get("comm_id", ""))
 
     def on_websocket(ws) -> None:
         if "/channels" in ws.url:
-            ws.on("framereceived", on_frame)
+            ws.on("framesent", on_sent)
+            ws.on("framereceived", on_received)
 
     page.on("websocket", on_websocket)
     return problems

@@ -50,9 +50,9 @@ NOTEBOOK_CACHE = cache.cache_dir()
 
 
 def serve_copies(folder: Path) -> Path:
-    """Copy the notebooks and the failing-callback notebook into ``folder``: servers work on
-    copies, so autosave and runs never touch the repository's files."""
-    for nb in NOTEBOOKS + [ROOT / "tests" / "browser" / "failing_callback.ipynb"]:
+    """Copy the notebooks and the test-only notebooks (tests/browser/*.ipynb) into ``folder``:
+    servers work on copies, so autosave and runs never touch the repository's files."""
+    for nb in NOTEBOOKS + sorted((ROOT / "tests" / "browser").glob("*.ipynb")):
         shutil.copy(nb, folder / nb.name)
     return folder
 

@@ -1,6 +1,7 @@
 """Every notebook served by Voila in lecture mode (code hidden), in a real browser: the page
 becomes interactive, every slider, dropdown and button redraws what it drives, and nothing
-fails on the way (no JavaScript error, no failed request to the server, no error output)."""
+fails on the way (no JavaScript error, no failed request to the server, no error output, no
+error the kernel sends back for any message: Voila shows those nowhere)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import warnings
 import pytest
 
 from tests.browser.conftest import require_browser
-from tests.browser.controls import ERRORS, assert_failing_callback_shown, exercise_every_control
+from tests.browser.controls import (ERRORS, assert_failing_callback_shown, assert_nothing_hidden,
+                                    exercise_every_control, wait_for_hidden_error)
 from tests.browser.servers import NOTEBOOKS
 from tests.browser.voila_page import open_in_voila
 
@@ -28,7 +30,7 @@ def test_voila_page_loads_and_every_control_redraws(page, voila_url, notebook):
                       f"nothing ({unchanged[0][:80]}...); page reloaded once", stacklevel=1)
         n, unchanged = load_and_exercise(page, voila_url, notebook.name)
     assert not unchanged, f"{len(unchanged)} of {n} controls changed nothing: {unchanged}"
-    assert not page.problems, page.problems
+    assert_nothing_hidden(page, lab=False)
 
 
 def load_and_exercise(page, voila_url: str, name: str) -> tuple[int, list[str]]:
@@ -47,3 +49,10 @@ def load_and_exercise(page, voila_url: str, name: str) -> tuple[int, list[str]]:
 def test_a_failing_callback_shows_its_error_in_voila(page, voila_url):
     open_in_voila(page, voila_url, "failing_callback.ipynb")
     assert_failing_callback_shown(page)
+
+
+def test_an_error_in_a_figure_handler_is_caught_by_the_hidden_error_check_in_voila(page, voila_url):
+    open_in_voila(page, voila_url, "failing_figure_handler.ipynb")
+    wait_for_hidden_error(page, lab=False)
+    with pytest.raises(AssertionError, match="deliberate failure in a figure handler"):
+        assert_nothing_hidden(page, lab=False)
