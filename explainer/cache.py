@@ -6,17 +6,26 @@ truncated file is reported once (a ``RuntimeWarning``), removed, and recomputed 
 caller. Models are read back with ``torch.load(..., weights_only=True)`` and arrays with
 ``numpy.load(..., allow_pickle=False)``: never an unrestricted pickle.
 
+The cache never costs a result. A cache that cannot be written (a read-only or shared
+folder, a full disk or quota, a file where a folder should be) is reported once per process
+and cache folder, and the caller keeps its result in memory; a read-only cache is read
+as usual, without a warning. An unusable file that cannot be removed is reported once,
+ignored and recomputed.
+
 The folder is ``$VAE_EXPLAINER_CACHE`` if set, else ``~/.cache/vae-explainer``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
 import tempfile
+import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +36,12 @@ import explainer
 
 ENV_VAR = "VAE_EXPLAINER_CACHE"
 _DIGEST_BYTES = 32
+
+# What has been reported in this process (a cache folder that cannot be written, a file
+# that cannot be read or removed), so each is reported once; the lock serves the live
+# retrainer's background threads.
+_reported: set[tuple[str, str]] = set()
+_reported_lock = threading.Lock()
 
 
 def cache_dir() -> Path:
@@ -47,11 +62,12 @@ def model_path(key: str) -> Path:
     return cache_dir() / "models" / f"{key}.pt"
 
 
-def save_record(path: Path, record: dict[str, Any]) -> None:
-    """Write a dict of tensors, numbers, strings, lists and dicts atomically."""
+def save_record(path: Path, record: dict[str, Any]) -> bool:
+    """Write a dict of tensors, numbers, strings, lists and dicts atomically; False (and
+    one warning per cache folder) if the cache cannot be written."""
     buffer = io.BytesIO()
     torch.save(record, buffer)
-    _write_verified(path, buffer.getvalue())
+    return _write_verified(path, buffer.getvalue())
 
 
 def load_record(path: Path) -> dict[str, Any] | None:
@@ -66,11 +82,30 @@ def load_record(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write named numpy arrays (as .npz) atomically."""
+def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> bool:
+    """Write named numpy arrays (as .npz) atomically; False (and one warning per cache
+    folder) if the cache cannot be written."""
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    _write_verified(path, buffer.getvalue())
+    return _write_verified(path, buffer.getvalue())
+
+
+@contextlib.contextmanager
+def download_folder(folder: Path) -> Iterator[Path]:
+    """``folder`` (created if needed) for a download that a library caches by itself, or,
+    if it cannot be written, a temporary folder removed at exit (with the one warning)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        _cannot_write(folder, err)
+    else:
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="vae-explainer-") as scratch:
+        yield Path(scratch)
 
 
 def load_arrays(path: Path) -> dict[str, np.ndarray] | None:
@@ -86,9 +121,13 @@ def load_arrays(path: Path) -> dict[str, np.ndarray] | None:
         return None
 
 
-def _write_verified(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _write_verified(path: Path, payload: bytes) -> bool:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        _cannot_write(path.parent, err)
+        return False
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(hashlib.sha256(payload).digest())
@@ -96,15 +135,24 @@ def _write_verified(path: Path, payload: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink(missing_ok=True)
+        if not isinstance(err, OSError):
+            raise
+        _cannot_write(path.parent, err)
+        return False
+    return True
 
 
 def _read_verified(path: Path) -> bytes | None:
     try:
         blob = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing cached there
+        return None
+    except OSError as err:  # a folder where the file should be, no permission, a bad disk
+        _warn_once("unreadable", str(path),
+                   f"cache file {path} could not be read ({err}); it is ignored and recomputed")
         return None
     digest, payload = blob[:_DIGEST_BYTES], blob[_DIGEST_BYTES:]
     if len(digest) < _DIGEST_BYTES or hashlib.sha256(payload).digest() != digest:
@@ -114,9 +162,33 @@ def _read_verified(path: Path) -> bytes | None:
 
 
 def _discard(path: Path, reason: str) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as err:  # a read-only cache: the file stays, and is skipped every time
+        _warn_once("unremovable", str(path),
+                   f"cache file {path} is unusable: {reason}; it could not be removed "
+                   f"({err}), so it is ignored and the result is recomputed")
+        return
     warnings.warn(
         f"cache file {path} is unusable: {reason}; it is removed and will be recomputed",
         RuntimeWarning,
         stacklevel=3,
     )
-    path.unlink(missing_ok=True)
+
+
+def _cannot_write(folder: Path, err: OSError) -> None:
+    """Report, once per process and cache folder, that ``folder`` cannot be written."""
+    root = cache_dir()
+    if folder == root or folder.is_relative_to(root):
+        folder = root
+    _warn_once("unwritable", str(folder),
+               f"the cache folder {folder} cannot be written ({err}); results are kept in "
+               "memory only, for this session")
+
+
+def _warn_once(kind: str, subject: str, message: str) -> None:
+    with _reported_lock:
+        if (kind, subject) in _reported:
+            return
+        _reported.add((kind, subject))
+    warnings.warn(message, RuntimeWarning, stacklevel=4)

@@ -232,3 +232,21 @@ def test_figures_are_built_from_the_views(tiny):
     assert len(fig.data[plots.slot(1, "ellipses")].x) > 0
     assert len(fig.data[plots.slot(0, "ellipses")].x) == 0  # the AE has no posterior
     assert fig.data[plots.slot(1, "digit0")].type == "scattergl"
+
+
+def test_map_model_is_kept_when_the_cache_cannot_be_written(tiny, one_epoch, tmp_path,
+                                                            monkeypatch):
+    from explainer import cache
+
+    data, grid, _ = tiny
+    root = tmp_path / "cache"
+    root.mkdir()
+    (root / "models").write_text("not a folder")
+    monkeypatch.setenv(cache.ENV_VAR, str(root))
+    with pytest.warns(RuntimeWarning, match="kept in memory only") as seen:
+        out = lm.train_map_model("vae", 1.0, data)
+        lm.train_digit_classifier(data)
+    assert len(seen) == 1
+    assert out.source == "trained"
+    for k, v in grid.get("vae", 1.0).model.state_dict().items():
+        assert torch.equal(out.model.state_dict()[k], v)

@@ -169,3 +169,29 @@ def test_nothing_half_trained_is_cached(isolated_cache):
 def test_train_model_checks_input_dim():
     with pytest.raises(ValueError, match="config.input_dim must equal"):
         train_model(ModelConfig(kind="vae", input_dim=64, latent_dim=2), tiny_dataset(), epochs=1)
+
+
+@pytest.mark.parametrize("break_cache", ["file_where_folder_should_be", "disk_full"])
+def test_train_model_keeps_the_model_when_the_cache_cannot_be_written(tmp_path, monkeypatch,
+                                                                      break_cache):
+    import errno
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv(cache.ENV_VAR, str(root))
+    if break_cache == "file_where_folder_should_be":
+        root.mkdir()
+        (root / "models").write_text("not a folder")
+    else:
+        def disk_full(*args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        monkeypatch.setattr("os.replace", disk_full)
+    data = tiny_dataset()
+    reference = train_model(SMALL, data, epochs=2, batch_size=4, use_cache=False)
+    with pytest.warns(RuntimeWarning, match="kept in memory only") as seen:
+        first = train_model(SMALL, data, epochs=2, batch_size=4)
+        other = train_model(SMALL.replace(beta=0.5), data, epochs=2, batch_size=4)
+    assert len(seen) == 1
+    assert not first.from_cache and not other.from_cache
+    assert first.history.train_total == reference.history.train_total
+    for pa, pb in zip(first.model.parameters(), reference.model.parameters()):
+        assert torch.equal(pa, pb)
