@@ -14,6 +14,11 @@ and cache folder, and the caller keeps its result in memory; a read-only cache i
 as usual, without a warning. An unusable file that cannot be removed is reported once,
 ignored and recomputed.
 
+A writer killed mid-write leaves its temporary file (``.<name>.<random>.tmp``) behind.
+Such files older than ``STALE_SECONDS`` (an hour: a live writer's is seconds old) are
+removed, silently, from a folder before each write to it and at its first read in a
+process: one listing of that folder. One that cannot be removed is left, silently.
+
 The folder is ``$VAE_EXPLAINER_CACHE`` if set, else ``~/.cache/vae-explainer``.
 """
 
@@ -26,6 +31,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,11 +46,13 @@ ENV_VAR = "VAE_EXPLAINER_CACHE"
 T = TypeVar("T")
 _DIGEST_BYTES = 32
 
-# What has been reported in this process (a cache folder that cannot be written, a file
-# that cannot be read or removed), so each is reported once; the lock serves the live
-# retrainer's background threads.
-_reported: set[tuple[str, str]] = set()
-_reported_lock = threading.Lock()
+STALE_SECONDS = 3600.0
+
+# What has been done in this process (a cache folder that cannot be written reported, a
+# file that cannot be read or removed reported, a folder swept of stale temporary files),
+# so each is done once; the lock serves the live retrainer's background threads.
+_done: set[tuple[str, str]] = set()
+_done_lock = threading.Lock()
 
 
 def cache_dir() -> Path:
@@ -149,8 +157,8 @@ def check_arrays(arrays: dict[str, np.ndarray],
         fits = len(array.shape) == len(shape) and all(
             isinstance(want, str) or want == got for want, got in zip(expected, array.shape))
         if not fits:
-            shown = "(" + ", ".join(str(n) for n in expected) + ("," if len(shape) == 1 else "")
-            raise ValueError(f"{name} must have the shape {shown}), got {array.shape}")
+            shown = ", ".join(map(str, expected)) + ("," if len(shape) == 1 else "")
+            raise ValueError(f"{name} must have the shape ({shown}), got {array.shape}")
         lengths.update({n: got for n, got in zip(shape, array.shape) if isinstance(n, str)})
     return arrays
 
@@ -158,6 +166,7 @@ def check_arrays(arrays: dict[str, np.ndarray],
 def _write_verified(path: Path, payload: bytes) -> bool:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(path.parent)  # first: on a full disk, they free space
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as err:
         _cannot_write(path.parent, err)
@@ -190,6 +199,8 @@ def _parsed(path: Path, content: Any, parse: Callable[[Any], T] | None) -> Any:
 
 
 def _read_verified(path: Path) -> bytes | None:
+    if _first_time("swept", str(path.parent)):
+        _remove_stale_temporaries(path.parent)
     try:
         blob = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):  # nothing cached there
@@ -223,16 +234,38 @@ def _discard(path: Path, reason: str) -> None:
 def _cannot_write(folder: Path, err: OSError) -> None:
     """Report, once per process and cache folder, that ``folder`` cannot be written."""
     root = cache_dir()
-    if folder == root or folder.is_relative_to(root):
+    if folder.is_relative_to(root):
         folder = root
     _warn_once("unwritable", str(folder),
                f"the cache folder {folder} cannot be written ({err}); results are kept in "
                "memory only, for this session")
 
 
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Remove the temporary files older than ``STALE_SECONDS`` in ``folder``; silent."""
+    cutoff = time.time() - STALE_SECONDS
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+                    continue
+                with contextlib.suppress(OSError):  # gone already, or a read-only folder
+                    if entry.is_file(follow_symlinks=False) and \
+                            entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(entry.path)
+    except OSError:  # no such folder (yet), or a file where it should be
+        pass
+
+
 def _warn_once(kind: str, subject: str, message: str) -> None:
-    with _reported_lock:
-        if (kind, subject) in _reported:
-            return
-        _reported.add((kind, subject))
-    warnings.warn(message, RuntimeWarning, stacklevel=4)
+    if _first_time(kind, subject):
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
+
+
+def _first_time(kind: str, subject: str) -> bool:
+    """True the first time it is asked about (``kind``, ``subject``) in this process."""
+    with _done_lock:
+        if (kind, subject) in _done:
+            return False
+        _done.add((kind, subject))
+        return True

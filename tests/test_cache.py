@@ -1,4 +1,6 @@
 import errno
+import os
+import time
 import warnings
 
 import numpy as np
@@ -168,3 +170,40 @@ def test_check_arrays_names_the_array_and_the_shape():
         cache.check_arrays({**arrays, "x": np.zeros((3, 5), np.float32)}, spec)
     with pytest.raises(TypeError, match="x must hold float32, got float64"):
         cache.check_arrays({**arrays, "x": np.zeros((3, 4))}, spec)
+
+
+# Temporary files left by a writer killed mid-write.
+
+
+def _aged(path, seconds):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"half a model")
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+    return path
+
+
+@pytest.mark.parametrize("operation", ["write", "read"])
+def test_stale_temporary_files_are_removed_silently(tmp_path, operation):
+    folder = tmp_path / "models"
+    stale = _aged(folder / ".a.pt.k2j4x9_q.tmp", 2 * 3600)  # a writer killed two hours ago
+    live = _aged(folder / ".b.pt.p0z3m1r8.tmp", 60)  # a concurrent writer's, still writing
+    other = _aged(folder / "notes.tmp", 2 * 3600)  # not the cache's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if operation == "write":
+            cache.save_record(folder / "c.pt", {"x": 1})
+        else:
+            cache.load_record(folder / "c.pt")
+    assert not stale.exists()
+    assert live.exists() and other.exists()
+
+
+def test_a_stale_temporary_file_that_cannot_be_removed_is_left_silently(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    stale = _aged(folder / ".a.pt.k2j4x9_q.tmp", 2 * 3600)
+    monkeypatch.setattr("os.unlink", _raise(OSError(errno.EROFS, "Read-only file system")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cache.load_record(folder / "c.pt") is None
+    assert stale.exists()
