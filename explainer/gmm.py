@@ -279,7 +279,12 @@ def _fit_mixtures_cached(ks: tuple[int, ...], n_samples: int, seed: int, disk: b
     path = cache.cache_dir() / "mixtures" / (
         cache.cache_key(kind="gmm-fits", ks=ks, n_samples=n_samples, seed=seed) + ".npz"
     )
-    arrays = cache.load_arrays(path) if disk else None
+    n_ks, n_max = len(ks), max(ks)
+    arrays = cache.load_arrays(path, parse=lambda arrays: cache.check_arrays(arrays, {
+        "weights": (np.float64, (n_ks, n_max)), "means": (np.float64, (n_ks, n_max)),
+        "stds": (np.float64, (n_ks, n_max)), "errors": (np.float64, (n_ks,)),
+        "seconds": (np.float64, (n_ks,)), "n_iter": (np.int64, (n_ks,)),
+        "converged": (np.bool_, (n_ks,))})) if disk else None
     if arrays is None:
         arrays = _fit_all(ks, n_samples, seed)
         if disk:

@@ -45,8 +45,8 @@ from explainer.train import (
     History,
     evaluate,
     fit,
-    load_cached_model,
     make_optimizer,
+    model_from_record,
     torch_threads,
 )
 from explainer.validation import check_choice, check_images, check_int, check_real
@@ -173,12 +173,27 @@ def cached_map_model(name: str, value: float | None, data: ImageDataset, *,
 
 
 def _load_map_model(name: str, config: ModelConfig, path: Path, *, seed: int) -> MapModel | None:
-    cached = load_cached_model(config, path, seed=seed)
-    if cached is None:
-        return None
-    model, record = cached
-    return MapModel(name, model_value(config), model, History.from_dict(record["history"]),
-                    record["optimizer"], record["generator"], source="cache")
+    return cache.load_record(path, parse=lambda record: _map_model_from_record(
+        name, config, record, seed=seed))
+
+
+def _map_model_from_record(name: str, config: ModelConfig, record: dict[str, Any], *,
+                           seed: int) -> MapModel:
+    """The map model in ``record``; raises if any part would not let a warm start continue."""
+    model, history = model_from_record(config, record, seed=seed)
+    optimizer_state, generator_state = record["optimizer"], record["generator"]
+    # what warm_start does with them, on throwaway copies
+    optimizer = make_optimizer(model, lr=MAP_TRAINING["lr"])
+    optimizer.load_state_dict(optimizer_state)  # the groups and their sizes
+    for i, p in enumerate(model.parameters()):
+        moments = optimizer.state.get(p, {})
+        if "step" not in moments or any(moments.get(m, torch.empty(0)).shape != p.shape
+                                        for m in ("exp_avg", "exp_avg_sq")):
+            raise ValueError(f"the optimizer state of parameter {i} does not fit its shape "
+                             f"{tuple(p.shape)}")
+    torch.Generator().set_state(generator_state)
+    return MapModel(name, model_value(config), model, history, optimizer_state,
+                    generator_state, source="cache")
 
 
 def _map_model_path(config: ModelConfig, data: ImageDataset, *, seed: int) -> Path:
@@ -426,6 +441,12 @@ class DigitClassifier(nn.Module):
 CLASSIFIER_TRAINING = {"epochs": 15, "batch_size": 128, "lr": 1e-3}
 
 
+def _classifier_from_record(record: dict[str, Any], *, seed: int) -> DigitClassifier:
+    clf = DigitClassifier(seed=seed)
+    clf.load_state_dict(record["state_dict"])  # strict: every key, every shape
+    return clf
+
+
 def train_digit_classifier(data: ImageDataset, *, seed: int = 0) -> DigitClassifier:
     """The digit classifier trained on ``data``'s training digits (cached; one thread, 15
     epochs of Adam on the cross-entropy); its test accuracy is in ``test_accuracy_``."""
@@ -433,9 +454,9 @@ def train_digit_classifier(data: ImageDataset, *, seed: int = 0) -> DigitClassif
     key = cache.cache_key(purpose="digit-classifier", data=data.fingerprint(), seed=seed,
                           **CLASSIFIER_TRAINING)
     path = cache.model_path(key)
-    clf = DigitClassifier(seed=seed)
-    record = cache.load_record(path)
-    if record is None:
+    clf = cache.load_record(path, parse=lambda record: _classifier_from_record(record, seed=seed))
+    if clf is None:
+        clf = DigitClassifier(seed=seed)
         generator = torch.Generator().manual_seed(seed)
         opt = torch.optim.Adam(clf.parameters(), lr=CLASSIFIER_TRAINING["lr"])
         n, bs = data.x_train.shape[0], CLASSIFIER_TRAINING["batch_size"]
@@ -450,8 +471,6 @@ def train_digit_classifier(data: ImageDataset, *, seed: int = 0) -> DigitClassif
                     loss.backward()
                     opt.step()
         cache.save_record(path, {"state_dict": clf.state_dict()})
-    else:
-        clf.load_state_dict(record["state_dict"])
     clf.eval()
     predicted = clf.predict_proba(data.x_test).argmax(axis=1)
     clf.test_accuracy_ = float((predicted == data.y_test.numpy()).mean())

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -51,6 +52,24 @@ class History:
 
     @classmethod
     def from_dict(cls, d: dict[str, list]) -> History:
+        """The history ``to_dict`` wrote: every field a list of numbers, one per epoch (the
+        ``test_*`` lists possibly empty); a ValueError or TypeError for anything else."""
+        names = [f.name for f in fields(cls)]
+        if not isinstance(d, dict) or set(d) != set(names):
+            got = sorted(map(str, d)) if isinstance(d, dict) else type(d).__name__
+            raise ValueError(f"a history must be a dict with the keys {names}, got {got}")
+        for name in names:
+            values = d[name]
+            if not isinstance(values, list) or not all(
+                    isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+                raise TypeError(f"history {name} must be a list of numbers, got {values!r:.60}")
+        lengths = {name: len(d[name]) for name in names}
+        n_epochs = lengths["epoch"]
+        test = {name for name in names if name.startswith("test_")}
+        if {lengths[name] for name in names if name not in test} != {n_epochs} or \
+                {lengths[name] for name in test} not in ({0}, {n_epochs}):
+            raise ValueError("a history must hold one value per epoch in every list (the "
+                             f"test terms may all be empty), got the lengths {lengths}")
         return cls(**{k: list(v) for k, v in d.items()})
 
     def last(self, split: str = "test") -> dict[str, float]:
@@ -209,18 +228,25 @@ class TrainedModel:
     key: str
 
 
+def model_from_record(
+    config: ModelConfig, record: dict, *, seed: int = 0
+) -> tuple[Autoencoder, History]:
+    """The model of ``config`` with the record's weights (in eval mode) and its history;
+    KeyError, RuntimeError, ValueError or TypeError if the record does not hold them
+    (every weight of ``config``'s shape, nothing else, a history as ``to_dict`` writes)."""
+    model = Autoencoder(config, seed=seed)
+    model.load_state_dict(record["state_dict"])  # strict: every key, every shape
+    model.eval()
+    return model, History.from_dict(record["history"])
+
+
 def load_cached_model(
     config: ModelConfig, path: Path, *, seed: int = 0
-) -> tuple[Autoencoder, dict] | None:
-    """The model of ``config`` stored at ``path`` (in eval mode) and its whole record, or
-    None if nothing valid is cached there."""
-    record = cache.load_record(path)
-    if record is None:
-        return None
-    model = Autoencoder(config, seed=seed)
-    model.load_state_dict(record["state_dict"])
-    model.eval()
-    return model, record
+) -> tuple[Autoencoder, History] | None:
+    """The model of ``config`` stored at ``path`` (in eval mode) and its history, or None if
+    nothing valid is cached there (a record that does not fit is reported and removed)."""
+    return cache.load_record(path, parse=lambda record: model_from_record(config, record,
+                                                                          seed=seed))
 
 
 def train_model(
@@ -258,8 +284,8 @@ def train_model(
     path = cache.model_path(key)
     cached = load_cached_model(config, path, seed=seed) if use_cache else None
     if cached is not None:
-        model, record = cached
-        return TrainedModel(model, History.from_dict(record["history"]), True, key)
+        model, history = cached
+        return TrainedModel(model, history, True, key)
     model = Autoencoder(config, seed=seed)
     result = fit(
         model,

@@ -111,3 +111,25 @@ def test_compare_code_sizes(mnist, quick_deep_ae):
         C.compare_code_sizes(mnist, grid=(3,), digits=(5000,))
     with pytest.raises(ValueError, match="grid"):
         C.compare_code_sizes(mnist, grid=())
+
+
+def test_cached_linear_ae_with_unexpected_content_is_trained_again(tmp_path, monkeypatch):
+    import warnings
+
+    from explainer import cache
+    from explainer.data import ImageDataset
+
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    x = torch.rand(160, 64, generator=torch.Generator().manual_seed(0))
+    labels = torch.zeros(80, dtype=torch.int64)
+    digits = ImageDataset("tiny", 8, x[:80], labels, x[80:], labels)
+    first = C.cached_linear_ae(digits, k=2)
+    (path,) = (tmp_path / "cache" / "arrays").glob("*.npz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert torch.equal(C.cached_linear_ae(digits, k=2).decoder, first.decoder)
+    arrays = cache.load_arrays(path)
+    cache.save_arrays(path, {**arrays, "encoder": arrays["encoder"][:, :1]})
+    with pytest.warns(RuntimeWarning, match="unusable.*encoder must have the shape"):
+        again = C.cached_linear_ae(digits, k=2)
+    assert torch.equal(again.decoder, first.decoder)

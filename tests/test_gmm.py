@@ -199,3 +199,24 @@ def test_log_likelihoods_and_entropy():
     assert gmm.expected_log_likelihood(single, [1.0], [0.5], [0.8]) == pytest.approx(-h, abs=1e-6)
     # any other mixture scores lower on fresh draws (Gibbs' inequality)
     assert gmm.expected_log_likelihood(single, [1.0], [0.0], [1.0]) < -h
+
+
+def test_disk_cached_fits_with_unexpected_content_are_fitted_again(tmp_path, monkeypatch):
+    import warnings
+
+    from explainer import cache
+
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    fits = gmm.fit_mixtures((1, 2), n_samples=200, seed=5)
+    (path,) = (tmp_path / "cache" / "mixtures").glob("*.npz")
+    gmm._fit_mixtures_cached.cache_clear()  # the next call reads the disk
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(gmm.fit_mixtures((1, 2), n_samples=200, seed=5).means_,
+                                      fits.means_)
+    arrays = cache.load_arrays(path)
+    cache.save_arrays(path, {**arrays, "means": arrays["means"][:, :1]})
+    gmm._fit_mixtures_cached.cache_clear()
+    with pytest.warns(RuntimeWarning, match="unusable.*means must have the shape"):
+        again = gmm.fit_mixtures((1, 2), n_samples=200, seed=5)
+    np.testing.assert_array_equal(again.means_, fits.means_)

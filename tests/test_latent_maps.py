@@ -232,3 +232,76 @@ def test_figures_are_built_from_the_views(tiny):
     assert len(fig.data[plots.slot(1, "ellipses")].x) > 0
     assert len(fig.data[plots.slot(0, "ellipses")].x) == 0  # the AE has no posterior
     assert fig.data[plots.slot(1, "digit0")].type == "scattergl"
+
+
+def test_map_model_is_kept_when_the_cache_cannot_be_written(tiny, one_epoch, tmp_path,
+                                                            monkeypatch):
+    from explainer import cache
+
+    data, grid, _ = tiny
+    root = tmp_path / "cache"
+    root.mkdir()
+    (root / "models").write_text("not a folder")
+    monkeypatch.setenv(cache.ENV_VAR, str(root))
+    with pytest.warns(RuntimeWarning, match="kept in memory only") as seen:
+        out = lm.train_map_model("vae", 1.0, data)
+        lm.train_digit_classifier(data)
+    assert len(seen) == 1
+    assert out.source == "trained"
+    for k, v in grid.get("vae", 1.0).model.state_dict().items():
+        assert torch.equal(out.model.state_dict()[k], v)
+
+
+def _broken_map_records(record):
+    state = record["state_dict"]
+    shifted = dict(record["optimizer"], state={i + 1: s for i, s in
+                                               record["optimizer"]["state"].items()})
+    return {
+        "no optimizer": {k: v for k, v in record.items() if k != "optimizer"},
+        "optimizer of another model": {**record, "optimizer": shifted},
+        "generator not a generator state": {**record, "generator": torch.zeros(3)},
+        "no generator": {k: v for k, v in record.items() if k != "generator"},
+        "wrong weights": {**record, "state_dict": {k: v[:1] for k, v in state.items()}},
+        "history not a dict": {**record, "history": 3},
+    }
+
+
+@pytest.mark.parametrize("broken", list(_broken_map_records(
+    {"state_dict": {}, "optimizer": {"state": {}}})))
+def test_map_record_with_unexpected_content_is_reported_once_and_retrained(
+        tiny, one_epoch, tmp_path, monkeypatch, broken):
+    from explainer import cache
+
+    data, grid, _ = tiny
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    config = lm.map_config("vae", 1.0)
+    path = lm._map_model_path(config, data, seed=0)
+    lm.train_map_model("vae", 1.0, data)
+    cache.save_record(path, _broken_map_records(cache.load_record(path))[broken])
+    with pytest.warns(RuntimeWarning, match="unusable") as seen:
+        assert lm.cached_map_model("vae", 1.0, data) is None
+        out = lm.train_map_model("vae", 1.0, data)
+    assert len(seen) == 1, [str(w.message) for w in seen]
+    assert out.source == "trained"
+    for k, v in grid.get("vae", 1.0).model.state_dict().items():
+        assert torch.equal(out.model.state_dict()[k], v)
+    assert lm.cached_map_model("vae", 1.0, data).source == "cache"
+
+
+def test_classifier_record_with_unexpected_content_is_retrained(tiny, tmp_path, monkeypatch):
+    from explainer import cache
+
+    data, _, clf = tiny
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    key = cache.cache_key(purpose="digit-classifier", data=data.fingerprint(), seed=0,
+                          **lm.CLASSIFIER_TRAINING)
+    state = clf.state_dict()
+    # the first layer loads, the second does not fit: nothing of it may leak into the retrain
+    cache.save_record(cache.model_path(key), {"state_dict": {
+        **state, "net.2.weight": torch.zeros(3, 3)}})
+    with pytest.warns(RuntimeWarning, match="unusable") as seen:
+        again = lm.train_digit_classifier(data)
+    assert len(seen) == 1
+    for k, v in state.items():
+        assert torch.equal(again.state_dict()[k], v)
+    assert again.test_accuracy_ == clf.test_accuracy_

@@ -169,3 +169,79 @@ def test_nothing_half_trained_is_cached(isolated_cache):
 def test_train_model_checks_input_dim():
     with pytest.raises(ValueError, match="config.input_dim must equal"):
         train_model(ModelConfig(kind="vae", input_dim=64, latent_dim=2), tiny_dataset(), epochs=1)
+
+
+@pytest.mark.parametrize("break_cache", ["file_where_folder_should_be", "disk_full"])
+def test_train_model_keeps_the_model_when_the_cache_cannot_be_written(tmp_path, monkeypatch,
+                                                                      break_cache):
+    import errno
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv(cache.ENV_VAR, str(root))
+    if break_cache == "file_where_folder_should_be":
+        root.mkdir()
+        (root / "models").write_text("not a folder")
+    else:
+        def disk_full(*args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        monkeypatch.setattr("os.replace", disk_full)
+    data = tiny_dataset()
+    reference = train_model(SMALL, data, epochs=2, batch_size=4, use_cache=False)
+    with pytest.warns(RuntimeWarning, match="kept in memory only") as seen:
+        first = train_model(SMALL, data, epochs=2, batch_size=4)
+        other = train_model(SMALL.replace(beta=0.5), data, epochs=2, batch_size=4)
+    assert len(seen) == 1
+    assert not first.from_cache and not other.from_cache
+    assert first.history.train_total == reference.history.train_total
+    for pa, pb in zip(first.model.parameters(), reference.model.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def _broken_records(record):
+    """Records whose checksum is fine but whose content does not fit SMALL."""
+    state, history = record["state_dict"], record["history"]
+    other = Autoencoder(SMALL.replace(hidden_dims=(16,))).state_dict()
+    missing = {k: v for k, v in list(state.items())[1:]}
+    return {
+        "no state_dict": {"history": history},
+        "wrong shapes": {"state_dict": other, "history": history},
+        "missing weights": {"state_dict": missing, "history": history},
+        "state_dict not a dict": {"state_dict": [1.0, 2.0], "history": history},
+        "history not a dict": {"state_dict": state, "history": [1.0, 2.0]},
+        "history with other keys": {"state_dict": state, "history": {"loss": [1.0]}},
+        "history of unequal lengths": {"state_dict": state,
+                                       "history": {**history, "train_kl": [1.0]}},
+        "not a dict": [state, history],
+    }
+
+
+@pytest.mark.parametrize("broken", list(_broken_records({"state_dict": {}, "history": {}})))
+def test_a_record_with_unexpected_content_is_reported_once_and_retrained(tmp_path, monkeypatch,
+                                                                         broken):
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    data = tiny_dataset()
+    first = train_model(SMALL, data, epochs=2, batch_size=4)
+    path = cache.model_path(first.key)
+    cache.save_record(path, _broken_records(cache.load_record(path))[broken])
+    with pytest.warns(RuntimeWarning, match="unusable") as seen:
+        again = train_model(SMALL, data, epochs=2, batch_size=4)
+    assert len(seen) == 1, [str(w.message) for w in seen]
+    assert not again.from_cache
+    assert again.history.train_total == first.history.train_total
+    assert train_model(SMALL, data, epochs=2, batch_size=4).from_cache
+
+
+def test_history_from_dict_refuses_what_to_dict_never_writes():
+    good = History(epoch=[1], seconds=[0.1], train_reconstruction=[1.0], train_kl=[0.5],
+                   train_total=[1.5]).to_dict()
+    assert History.from_dict(good).to_dict() == good
+    with pytest.raises(ValueError, match="keys"):
+        History.from_dict({"loss": [1.0]})
+    with pytest.raises(ValueError, match="keys"):
+        History.from_dict([1.0])
+    with pytest.raises(TypeError, match="train_kl must be a list of numbers"):
+        History.from_dict({**good, "train_kl": "0.5"})
+    with pytest.raises(ValueError, match="one value per epoch"):
+        History.from_dict({**good, "train_kl": [0.5, 0.4]})
+    with pytest.raises(ValueError, match="one value per epoch"):
+        History.from_dict({**good, "test_kl": [0.5]})
