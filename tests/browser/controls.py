@@ -170,8 +170,9 @@ def hidden_errors(page, *, lab: bool) -> list[str]:
 
 def assert_nothing_hidden(page, *, lab: bool, quiet: float = 1.0) -> None:
     """Fail on any hidden error (see :func:`hidden_errors`), after ``quiet`` seconds for the
-    kernel's last replies to arrive."""
-    time.sleep(quiet)
+    kernel's last replies to arrive (waiting through the page: Playwright's sync API hands
+    over websocket frames only while one of its calls runs, never during a plain sleep)."""
+    page.wait_for_timeout(quiet * 1000)
     found = hidden_errors(page, lab=lab)
     assert not found, f"{len(found)} hidden errors:\n" + "\n".join(found)
 
@@ -181,4 +182,4 @@ def wait_for_hidden_error(page, *, lab: bool, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not any("deliberate failure" in line for line in hidden_errors(page, lab=lab)):
         assert time.monotonic() < deadline, "the figure handler's error never reached the test"
-        time.sleep(0.2)
+        page.wait_for_timeout(200)
