@@ -39,57 +39,19 @@ _BUNDLE = Path(plotly.basewidget.__file__).parent / "package_data" / "widgetbund
 _KEY = f"__vae_explainer_plotly_{_BUNDLE.stat().st_size}"
 
 
-# the kernel's edit messages to a figure (plotly's `_py2js_*` traits, e.g. `_py2js_restyle`)
-_EDITS = sorted(name for name in go.FigureWidget.class_trait_names() if name.startswith("_py2js_"))
-
-
 def _shared_loader(bundle: str) -> str:
-    """An ES module for anywidget: plotly's widget, its ``bundle`` imported from a blob URL
-    only the first time any figure on the page asks for it, and a figure's model ready at once.
-
-    anywidget gives a model 2 s to initialize, and a model that misses it ignores every later
-    message from the kernel for good ("[anywidget] Failed to initialize model." as a page
-    error): the figure stops following its controls. Compiling plotly.js inside that window
-    took longer than 2 s on a busy 2-core machine with a Voila page creating all its figures
-    at once. So ``initialize`` returns at once and runs plotly's own ``initialize`` when the
-    bundle is there; edits the kernel sends meanwhile are held and replayed in order, and
-    ``render`` waits for both."""
+    """An ES module whose default export resolves to plotly's widget definition, importing
+    ``bundle`` from a blob URL only the first time any figure on the page asks for it."""
     return (
         f"const key = {json.dumps(_KEY)};\n"
         f"const source = {json.dumps(bundle)};\n"
-        f"const edits = {json.dumps(_EDITS)};\n"
-        "const plotlyWidget = async () => {\n"
+        "export default async () => {\n"
         "  if (!globalThis[key]) {\n"
         "    const url = URL.createObjectURL(new Blob([source], {type: 'text/javascript'}));\n"
         "    globalThis[key] = import(url);\n"
         "  }\n"
         "  const widget = (await globalThis[key]).default;\n"
         "  return typeof widget === 'function' ? await widget() : widget;\n"
-        "};\n"
-        "export default () => {\n"
-        "  const loading = plotlyWidget();\n"
-        "  let ready = null;\n"
-        "  return {\n"
-        "    initialize(context) {\n"
-        "      const model = context.model;\n"
-        "      const held = [];\n"
-        "      const holders = edits.map((name) => [name, () => {\n"
-        "        const value = model.get(name);\n"
-        "        if (value !== null && value !== undefined) held.push([name, value]);\n"
-        "      }]);\n"
-        "      for (const [name, hold] of holders) model.on(`change:${name}`, hold);\n"
-        "      ready = loading.then(async (widget) => {\n"
-        "        for (const [name, hold] of holders) model.off(`change:${name}`, hold);\n"
-        "        await widget.initialize?.(context);\n"
-        "        for (const [name, value] of held) { model.set(name, value); model.set(name, null); }\n"
-        "        return widget;\n"
-        "      });\n"
-        "    },\n"
-        "    async render(context) {\n"
-        "      const widget = await ready;\n"
-        "      return widget.render?.(context);\n"
-        "    },\n"
-        "  };\n"
         "};\n"
     )
 

@@ -183,3 +183,43 @@ def wait_for_hidden_error(page, *, lab: bool, timeout: float = 30.0) -> None:
     while not any("deliberate failure" in line for line in hidden_errors(page, lab=lab)):
         assert time.monotonic() < deadline, "the figure handler's error never reached the test"
         page.wait_for_timeout(200)
+
+
+# Makes plotly.js arrive late, as on a busy machine: the shared figure loader's blob URL for the
+# bundle is swapped for a same-origin URL that the test answers after ``delay`` seconds.
+SLOW_BUNDLE_PATH = "/__slow_plotly_bundle__.js"
+SLOW_BUNDLE_JS = """(() => {
+  const create = URL.createObjectURL.bind(URL);
+  URL.createObjectURL = (blob) => blob.size > 1000000
+    ? location.origin + '""" + SLOW_BUNDLE_PATH + """' : create(blob);
+})();"""
+
+
+def load_plotly_slowly(page, *, delay: float) -> None:
+    """From now on, every page load in ``page`` gets plotly's widget bundle ``delay`` seconds
+    after asking for it (a figure's model then takes longer than anywidget's 2 s limit)."""
+    from explainer.widgets.figure import _BUNDLE
+
+    bundle = _BUNDLE.read_text(encoding="utf-8")
+
+    def answer_late(route) -> None:
+        time.sleep(delay)
+        route.fulfill(status=200, content_type="text/javascript", body=bundle)
+
+    page.add_init_script(SLOW_BUNDLE_JS)
+    page.route("**" + SLOW_BUNDLE_PATH, answer_late)
+
+
+def slow_figure_follows(page) -> bool:
+    """In tests/browser/slow_plotly.ipynb, once its figure is drawn: whether moving its slider
+    moves the figure's first point (read off plotly's data in the page, not the readout)."""
+    first_y = "() => { const g = document.querySelector('.js-plotly-plot'); return g && g.data ? g.data[0].y[0] : null; }"
+    page.wait_for_function(f"() => ({first_y})() !== null", timeout=60_000)
+    handle = page.locator(CONTROLS).first
+    handle.focus()
+    handle.press("ArrowRight")
+    try:
+        page.wait_for_function(f"() => ({first_y})() === 1", timeout=15_000)
+    except Exception:  # playwright's TimeoutError: the figure ignored the update
+        return False
+    return True

@@ -9,7 +9,8 @@ import pytest
 
 from tests.browser.conftest import require_browser
 from tests.browser.controls import (ERRORS, assert_failing_callback_shown, assert_nothing_hidden,
-                                    exercise_every_control, wait_for_hidden_error)
+                                    exercise_every_control, load_plotly_slowly,
+                                    slow_figure_follows, wait_for_hidden_error)
 from tests.browser.servers import NOTEBOOKS
 from tests.browser.voila_page import open_in_voila
 
@@ -47,3 +48,21 @@ def test_an_error_in_a_figure_handler_is_caught_by_the_hidden_error_check_in_voi
     with pytest.raises(AssertionError, match="deliberate failure in a figure handler"):
         assert_nothing_hidden(page, lab=False)
 
+
+
+@pytest.mark.xfail(strict=True, reason="known, not yet fixed: a figure whose plotly.js arrives "
+                   "more than about 1.5 s after its model is made ignores every update (README)")
+def test_a_figure_whose_plotly_loads_slowly_still_follows_its_slider(page, voila_url):
+    # the Voila figure that "stops following its controls", made to happen every time:
+    # plotly.js arrives 4 s late, as on a busy machine, and the kernel's updates then reach
+    # the page but never the figure; nothing reports an error
+    load_plotly_slowly(page, delay=4.0)
+    open_in_voila(page, voila_url, "slow_plotly.ipynb")
+    assert slow_figure_follows(page)
+
+
+def test_a_figure_whose_plotly_loads_promptly_follows_its_slider(page, voila_url):
+    # the same page with plotly.js on time: shows the check above can pass
+    open_in_voila(page, voila_url, "slow_plotly.ipynb")
+    assert slow_figure_follows(page)
+    assert_nothing_hidden(page, lab=False)
