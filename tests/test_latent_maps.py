@@ -179,6 +179,36 @@ def test_strokes_become_an_mnist_digit():
         lm.strokes_to_image("a digit")
 
 
+def test_strokes_to_image_refuses_a_pen_wider_than_the_canvas():
+    # a pen of 1e8 pixels took 25 s per point inside PIL, uninterruptibly
+    with pytest.raises(ValueError, match=r"pen_width must be in \(0, 280\], got 281"):
+        lm.strokes_to_image([[[10, 10]]], pen_width=281)
+    with pytest.raises(ValueError, match=r"pen_width must be in \(0, 100\]"):
+        lm.strokes_to_image([[[10, 10]]], canvas_size=100, pen_width=1e8)
+    assert lm.strokes_to_image([[[10, 10]]], canvas_size=100, pen_width=100) is not None
+
+
+def test_strokes_to_image_bounds_the_drawing():
+    with pytest.raises(ValueError, match=r"canvas_size must be an integer in \[28, 1024\]"):
+        lm.strokes_to_image([], canvas_size=4096)
+    with pytest.raises(ValueError, match=r"strokes hold 10001 points; at most 10000"):
+        lm.strokes_to_image([[[1, 1]] * 5000, [[2, 2]] * 5001])
+    with pytest.raises(ValueError, match=r"strokes hold 10001 strokes; at most 10000"):
+        lm.strokes_to_image([[]] * 10_001)
+    # a pointer dragged off the pad draws nothing there, as in the browser ...
+    off = lm.strokes_to_image([[[140, 40], [140, 240], [5000, 240]]])
+    assert off is not None
+    # ... but no pointer sends a point millions of pixels away
+    with pytest.raises(ValueError, match=r"strokes\[0\]\[1\] = \[1e\+09, 5\] is too far off the "
+                                         r"canvas: coordinates must be in \[-10000, 10280\]"):
+        lm.strokes_to_image([[[10, 10], [1e9, 5]]])
+    # a flat list of four numbers is not two points
+    with pytest.raises(ValueError, match=r"strokes\[0\] must be a list of \[x, y\] points"):
+        lm.strokes_to_image([[1, 2, 3, 4]])
+    with pytest.raises(ValueError, match=r"strokes\[1\] holds a non-finite coordinate"):
+        lm.strokes_to_image([[[1, 1]], [[None, 1]]])  # JSON's null for a NaN from the page
+
+
 def test_live_retrainer_cancels_the_older_work():
     done, stopped = [], []
 

@@ -11,6 +11,7 @@ from traitlets import TraitError
 
 from explainer import latent_maps as lm
 from explainer.plots import latent_maps as plots
+from explainer.widgets.drawing_pad import DrawingPad
 from explainer.widgets.latent_maps import InterpolationExplorer, LatentMapExplorer
 from latent_maps_fixtures import one_epoch, tiny  # noqa: F401
 
@@ -150,6 +151,23 @@ def test_drawing_pad_encodes_and_clears(explorer, tiny):
     assert w.drawn is None
 
 
+def test_drawing_pad_refuses_a_pen_or_canvas_outside_its_range():
+    pad = DrawingPad()
+    for bad in (1e8, 281.0, 0.0, -1.0, math.nan):
+        with pytest.raises(TraitError, match=r"pen_width must be .*\(0, 280\]"):
+            pad.pen_width = bad
+    assert pad.pen_width == 18.0
+    with pytest.raises(TraitError, match=r"pen_width must be in \(0, 280\], got 100000000.0"):
+        DrawingPad(pen_width=1e8)
+    for bad in (10, 5000):
+        with pytest.raises(TraitError, match=r"size must be an integer in \[28, 1024\]"):
+            pad.size = bad
+    small = DrawingPad(size=100, pen_width=90)  # checked together, in either order
+    assert (small.size, small.pen_width) == (100, 90.0)
+    with pytest.raises(TraitError, match=r"size must be at least pen_width \(90\)"):
+        small.size = 80
+
+
 def test_ellipse_checkbox(explorer):
     w = explorer
     assert len(w.fig.data[plots.slot(1, "ellipses")].x) == 0
@@ -175,6 +193,10 @@ def test_sliders_cannot_produce_bad_values_and_bad_values_are_refused(explorer):
     with pytest.raises(ValueError, match=r"strokes\[0\] must be a list of \[x, y\] points"):
         w.pad.strokes = [[1, 2, 3]]
     assert "strokes[0] must be a list" in w.errors.outputs[-1]["text"]
+    # a huge drawing from the page is refused where it is drawn: the page shows why
+    with pytest.raises(ValueError, match="strokes hold 10001 strokes; at most 10000"):
+        w.pad.strokes = [[[140, 140]]] * 10_001
+    assert "at most 10000" in w.errors.outputs[-1]["text"]
 
 
 def test_interpolation_dropdowns(tiny):
