@@ -25,7 +25,7 @@ from explainer.frames import ControlGrid, control_grid
 from explainer.live_training import LiveRetrainer
 from explainer.plots import latent_maps as plots
 from explainer.plots.images import png_data_uri
-from explainer.validation import check_real
+from explainer.validation import check_int, check_real
 from explainer.widgets.base import Explainer
 from explainer.widgets.drawing_pad import DrawingPad
 from explainer.widgets.figure import SharedFigureWidget
@@ -301,7 +301,11 @@ class InterpolationExplorer(Explainer):
     def __init__(self, models: list[lm.MapModel], data: ImageDataset, *, n_steps: int = 12,
                  n_choices: int = 1000) -> None:
         super().__init__()
-        self.models, self.data, self.n_steps = models, data, n_steps
+        if not models or not all(isinstance(mm, lm.MapModel) for mm in models):
+            raise TypeError("models must be a list of latent_maps.MapModel (at least one)")
+        n_steps = check_int("n_steps", n_steps, low=2, high=100)
+        n_choices = check_int("n_choices", n_choices, low=1)
+        self.models, self.data, self.n_steps = list(models), data, n_steps
         n = min(n_choices, len(data.x_test))
         step = max(1, len(data.x_test) // 50)
         options = [(f"test digit {i} (a {int(data.y_test[i])})", i) for i in range(0, n, step)]
