@@ -236,9 +236,50 @@ def test_live_retrainer_cancels_the_older_work():
         LiveRetrainer(synchronous=1)
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_burst_of_submits_runs_only_the_running_work_and_the_last():
+    # fifty quick slider changes used to start fifty threads at once
+    started, release = threading.Event(), threading.Event()
+    ran, stale = [], []
+
+    def first(is_current):
+        ran.append(0)
+        started.set()
+        release.wait(5)
+        stale.append(not is_current())  # cancelled at its next check
+
+    def numbered(i):
+        return lambda is_current: ran.append(i)
+
+    r = LiveRetrainer()
+    r.submit(first)
+    assert started.wait(5)
+    for i in range(1, 21):
+        r.submit(numbered(i))
+    busy = r.busy
+    release.set()
+    r.wait(10)
+    assert ran == [0, 20] and stale == [True]  # the older pending requests never ran
+    assert busy
+    assert not r.busy and not any(t.name.startswith("live-retrain") for t in threading.enumerate()
+                                  if t.is_alive() and t is not threading.current_thread())
+    r.submit(numbered(21))  # a later request starts a worker again
+    assert r.wait(10) and ran[-1] == 21
+
+
+def test_cancel_drops_the_pending_request():
+    started, release = threading.Event(), threading.Event()
+    ran = []
+    r = LiveRetrainer()
+    r.submit(lambda is_current: (ran.append("running"), started.set(), release.wait(5)))
+    assert started.wait(5)
+    r.submit(lambda is_current: ran.append("pending"))
+    r.cancel()
+    release.set()
+    assert r.wait(10) and ran == ["running"]
+
+
 def test_live_retrainer_reports_errors():
-    errors = []
+    errors, ran = [], []
 
     def broken(is_current):
         raise RuntimeError("diverged")
@@ -247,6 +288,9 @@ def test_live_retrainer_reports_errors():
     r.submit(broken)
     r.wait()
     assert isinstance(errors[0], RuntimeError)
+    r.submit(lambda is_current: ran.append("after"))  # the worker goes on after a failure
+    r.wait()
+    assert ran == ["after"] and len(errors) == 1
     with pytest.raises(RuntimeError, match="diverged"):
         LiveRetrainer(synchronous=True, on_error=errors.append).submit(broken)
 

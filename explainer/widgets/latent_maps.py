@@ -194,6 +194,8 @@ class LatentMapExplorer(Explainer):
         return row
 
     def _show(self, row: int, mm: lm.MapModel, note: str, *, memo: bool = True, is_current=None) -> None:
+        if is_current is not None and not is_current():
+            return  # stale: a newer value was asked for, spare the map and the hole meter
         data = self._row(mm, memo=memo)
         with self._fig_lock:
             if is_current is not None and not is_current():
