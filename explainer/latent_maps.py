@@ -24,6 +24,7 @@ The larger grid is trained on request: ``train_map_grid(data, grid="large")`` or
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -288,7 +289,9 @@ def warm_start(
     model = Autoencoder(config, seed=0)
     model.load_state_dict(start.model.state_dict())
     optimizer = make_optimizer(model, lr=MAP_TRAINING["lr"])
-    optimizer.load_state_dict(start.optimizer_state)
+    # a copy: Adam updates its moments in place, and ``start`` (a cached model) must stay
+    # as it is for the next retrain from it
+    optimizer.load_state_dict(copy.deepcopy(start.optimizer_state))
     generator = torch.Generator()
     generator.set_state(start.generator_state.clone())
     history = History.from_dict(start.history.to_dict())

@@ -86,6 +86,20 @@ def test_warm_start_changes_the_value_and_can_be_stopped(tiny):
         lm.warm_start(grid.get("vae", 0.3), -1.0, data)
 
 
+def test_warm_start_leaves_its_start_untouched(tiny):
+    # Adam's moments were loaded without a copy and updated in place: every live retrain
+    # from a cached model changed that model's optimiser state, and the next one differed
+    data, grid, _ = tiny
+    start = grid.get("vae", 0.3)
+    moments = {k: v["exp_avg"].clone() for k, v in start.optimizer_state["state"].items()}
+    first = lm.warm_start(start, 0.5, data, epochs=1)
+    for k, v in start.optimizer_state["state"].items():
+        torch.testing.assert_close(v["exp_avg"], moments[k], rtol=0, atol=0)
+    again = lm.warm_start(start, 0.5, data, epochs=1)
+    for k, v in first.model.state_dict().items():
+        torch.testing.assert_close(again.model.state_dict()[k], v, rtol=0, atol=0)
+
+
 def test_grid_codes_run_row_by_row_from_the_top():
     g = lm.grid_codes(2.0, 3)
     assert g.shape == (9, 2)
