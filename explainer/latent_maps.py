@@ -270,6 +270,10 @@ def train_map_grid(
     return out
 
 
+class _Stale(Exception):
+    """Raised inside a live retrain's optimiser step once a newer value was asked for."""
+
+
 def warm_start(
     start: MapModel,
     value: float,
@@ -277,15 +281,20 @@ def warm_start(
     *,
     epochs: int = LIVE_EPOCHS,
     callback=None,
-) -> MapModel:
+    is_current=None,
+) -> MapModel | None:
     """Continue ``start`` under a new noise scale / beta ``value`` for ``epochs`` epochs.
 
     Adam's moments, the generator and the history carry on from ``start`` (the epochs
     count on). ``callback(epoch, model, history)`` runs after each epoch; returning False
-    stops (a cancelled retrain).
+    stops (a cancelled retrain). ``is_current()``, if given, is asked before every
+    optimiser step: once it answers False the retrain stops there, mid-epoch, and
+    returns None (a newer value was asked for; nothing of this one is kept).
     """
     config = map_config(start.name, value)
     epochs = check_int("epochs", epochs, low=1)
+    if is_current is not None and not callable(is_current):
+        raise TypeError(f"is_current must be callable or None, got {type(is_current).__name__}")
     model = Autoencoder(config, seed=0)
     model.load_state_dict(start.model.state_dict())
     optimizer = make_optimizer(model, lr=MAP_TRAINING["lr"])
@@ -295,10 +304,23 @@ def warm_start(
     generator = torch.Generator()
     generator.set_state(start.generator_state.clone())
     history = History.from_dict(start.history.to_dict())
-    result = fit(model, data.x_train, x_test=data.x_test, epochs=epochs,
-                 batch_size=MAP_TRAINING["batch_size"], lr=MAP_TRAINING["lr"],
-                 optimizer=optimizer, history=history, generator=generator,
-                 callback=callback, num_threads=1)
+    hook = None
+    if is_current is not None:
+        def stop_if_stale(_optimizer, _args, _kwargs) -> None:
+            if not is_current():
+                raise _Stale
+
+        hook = optimizer.register_step_pre_hook(stop_if_stale)
+    try:
+        result = fit(model, data.x_train, x_test=data.x_test, epochs=epochs,
+                     batch_size=MAP_TRAINING["batch_size"], lr=MAP_TRAINING["lr"],
+                     optimizer=optimizer, history=history, generator=generator,
+                     callback=callback, num_threads=1)
+    except _Stale:
+        return None
+    finally:
+        if hook is not None:
+            hook.remove()
     return _from_fit(start.name, config, result,
                      source=f"retrained live: {start.label} + {result.history.epoch[-1] - start.epochs} epochs")
 

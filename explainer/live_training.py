@@ -2,7 +2,7 @@
 
 A slider that asks for a model not in the cache starts a retrain here. The work is a
 function ``work(is_current)`` that trains in steps and checks ``is_current()`` between
-them (``explainer.train.fit``'s callback returning False stops it).
+them (``explainer.latent_maps.warm_start`` asks it before every optimiser step).
 
 Each :class:`LiveRetrainer` has at most one worker thread and one pending request.
 Submitting new work makes every earlier ``is_current`` return False, so the running

@@ -100,6 +100,24 @@ def test_warm_start_leaves_its_start_untouched(tiny):
         torch.testing.assert_close(again.model.state_dict()[k], v, rtol=0, atol=0)
 
 
+def test_warm_start_stops_within_an_epoch_once_it_is_stale(tiny):
+    data, grid, _ = tiny
+    checks, seen = [], []
+
+    def is_current():  # stale after two optimiser steps, long before the epoch ends
+        checks.append(1)
+        return len(checks) <= 2
+
+    out = lm.warm_start(grid.get("vae", 0.3), 0.5, data, epochs=3, is_current=is_current,
+                        callback=lambda epoch, model, history: seen.append(epoch))
+    assert out is None and seen == [] and len(checks) == 3
+    # while current, the check changes nothing: the same weights as without it
+    a = lm.warm_start(grid.get("vae", 0.3), 0.5, data, epochs=1, is_current=lambda: True)
+    b = lm.warm_start(grid.get("vae", 0.3), 0.5, data, epochs=1)
+    for k, v in b.model.state_dict().items():
+        torch.testing.assert_close(a.model.state_dict()[k], v, rtol=0, atol=0)
+
+
 def test_grid_codes_run_row_by_row_from_the_top():
     g = lm.grid_codes(2.0, 3)
     assert g.shape == (9, 2)

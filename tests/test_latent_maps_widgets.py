@@ -121,7 +121,7 @@ def failing_warm_start(monkeypatch, *, at_call: int = 2):
     partial models before it."""
     original = lm.warm_start
 
-    def warm_start(start, value, data, *, epochs, callback):
+    def warm_start(start, value, data, *, epochs, callback, is_current):
         calls = []
 
         def stream(epoch, model, history):
@@ -130,7 +130,7 @@ def failing_warm_start(monkeypatch, *, at_call: int = 2):
                 raise RuntimeError(f"diverged in epoch {epoch}")
             return callback(epoch, model, history)
 
-        return original(start, value, data, epochs=epochs, callback=stream)
+        return original(start, value, data, epochs=epochs, callback=stream, is_current=is_current)
 
     monkeypatch.setattr(lm, "warm_start", warm_start)
 

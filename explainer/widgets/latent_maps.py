@@ -189,8 +189,8 @@ class LatentMapExplorer(Explainer):
 
             try:
                 done = lm.warm_start(start, value, self.data, epochs=self.live_epochs,
-                                     callback=stream)
-                if is_current() and done.epochs == last_epoch:
+                                     callback=stream, is_current=is_current)
+                if done is not None and is_current() and done.epochs == last_epoch:
                     self.live_models[(name, value)] = done
                     self._show(row, done, done.source, is_current=is_current)
             except Exception as err:  # back to the last complete model; the error is shown
