@@ -24,6 +24,7 @@ The larger grid is trained on request: ``train_map_grid(data, grid="large")`` or
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -284,6 +285,10 @@ def train_map_grid(
     return out
 
 
+class _Stale(Exception):
+    """Raised inside a live retrain's optimiser step once a newer value was asked for."""
+
+
 def warm_start(
     start: MapModel,
     value: float,
@@ -291,26 +296,46 @@ def warm_start(
     *,
     epochs: int = LIVE_EPOCHS,
     callback=None,
-) -> MapModel:
+    is_current=None,
+) -> MapModel | None:
     """Continue ``start`` under a new noise scale / beta ``value`` for ``epochs`` epochs.
 
     Adam's moments, the generator and the history carry on from ``start`` (the epochs
     count on). ``callback(epoch, model, history)`` runs after each epoch; returning False
-    stops (a cancelled retrain).
+    stops (a cancelled retrain). ``is_current()``, if given, is asked before every
+    optimiser step: once it answers False the retrain stops there, mid-epoch, and
+    returns None (a newer value was asked for; nothing of this one is kept).
     """
     config = map_config(start.name, value)
     epochs = check_int("epochs", epochs, low=1)
+    if is_current is not None and not callable(is_current):
+        raise TypeError(f"is_current must be callable or None, got {type(is_current).__name__}")
     model = Autoencoder(config, seed=0)
     model.load_state_dict(start.model.state_dict())
     optimizer = make_optimizer(model, lr=MAP_TRAINING["lr"])
-    optimizer.load_state_dict(start.optimizer_state)
+    # a copy: Adam updates its moments in place, and ``start`` (a cached model) must stay
+    # as it is for the next retrain from it
+    optimizer.load_state_dict(copy.deepcopy(start.optimizer_state))
     generator = torch.Generator()
     generator.set_state(start.generator_state.clone())
     history = History.from_dict(start.history.to_dict())
-    result = fit(model, data.x_train, x_test=data.x_test, epochs=epochs,
-                 batch_size=MAP_TRAINING["batch_size"], lr=MAP_TRAINING["lr"],
-                 optimizer=optimizer, history=history, generator=generator,
-                 callback=callback, num_threads=1)
+    hook = None
+    if is_current is not None:
+        def stop_if_stale(_optimizer, _args, _kwargs) -> None:
+            if not is_current():
+                raise _Stale
+
+        hook = optimizer.register_step_pre_hook(stop_if_stale)
+    try:
+        result = fit(model, data.x_train, x_test=data.x_test, epochs=epochs,
+                     batch_size=MAP_TRAINING["batch_size"], lr=MAP_TRAINING["lr"],
+                     optimizer=optimizer, history=history, generator=generator,
+                     callback=callback, num_threads=1)
+    except _Stale:
+        return None
+    finally:
+        if hook is not None:
+            hook.remove()
     return _from_fit(start.name, config, result,
                      source=f"retrained live: {start.label} + {result.history.epoch[-1] - start.epochs} epochs")
 
@@ -572,30 +597,75 @@ def rate_distortion(grid: MapGrid, x_test: torch.Tensor, *, seed: int = 0) -> li
     return out
 
 
+# Bounds of a drawing (the pad sends its strokes from the page): far above any real
+# drawing, low enough that no drawing keeps the kernel busy for more than a few seconds.
+MAX_CANVAS = 1024
+MAX_POINTS = 10_000
+# With pointer capture a pointer dragged off the pad keeps sending points; they draw no
+# ink (clipped at the edge, as in the browser). No pointer is this many pixels away.
+OFF_CANVAS = 10_000
+_STROKE_TYPES = (list, tuple, np.ndarray)
+
+
+def check_strokes(strokes: object, *, canvas_size: int) -> list[np.ndarray]:
+    """``strokes`` as a list of (n_k, 2) float arrays, else raise naming the bad stroke.
+
+    At most ``MAX_POINTS`` points (and strokes) in all; every coordinate finite and
+    within ``OFF_CANVAS`` pixels of the ``canvas_size`` square.
+    """
+    if not isinstance(strokes, (list, tuple)):
+        raise TypeError(f"strokes must be a list of strokes, got {type(strokes).__name__}")
+    if len(strokes) > MAX_POINTS:
+        raise ValueError(f"strokes hold {len(strokes)} strokes; at most {MAX_POINTS} "
+                         "(clear the drawing)")
+    sizes = [len(stroke) if isinstance(stroke, _STROKE_TYPES) else 0 for stroke in strokes]
+    if sum(sizes) > MAX_POINTS:
+        raise ValueError(f"strokes hold {sum(sizes)} points; at most {MAX_POINTS} "
+                         "(clear the drawing)")
+    low, high = -OFF_CANVAS, canvas_size + OFF_CANVAS
+    out = []
+    for k, stroke in enumerate(strokes):
+        try:
+            if not isinstance(stroke, _STROKE_TYPES):
+                raise TypeError
+            points = np.asarray(stroke, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"strokes[{k}] must be a list of [x, y] points, got {stroke!r}") from err
+        if points.size == 0:
+            out.append(points.reshape(0, 2))
+            continue
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise ValueError(f"strokes[{k}] must be a list of [x, y] points, got {stroke!r}")
+        if not np.isfinite(points).all():
+            raise ValueError(f"strokes[{k}] holds a non-finite coordinate")
+        outside = np.flatnonzero(((points < low) | (points > high)).any(axis=1))
+        if outside.size:
+            i = int(outside[0])
+            raise ValueError(f"strokes[{k}][{i}] = [{points[i, 0]:g}, {points[i, 1]:g}] is too far off "
+                             f"the canvas: coordinates must be in [{low}, {high}]")
+        out.append(points)
+    return out
+
+
 def strokes_to_image(strokes: list, *, canvas_size: int = 280, pen_width: float = 18.0) -> np.ndarray | None:
     """A drawing as MNIST would have it: (784,) in [0, 1], or None if nothing is drawn.
 
-    ``strokes``: a list of strokes, each a list of [x, y] points in canvas pixels. As for
-    MNIST: the ink is drawn, its bounding box scaled (keeping the aspect ratio) to fit
-    20 x 20, and pasted into 28 x 28 so that its centre of mass is at the centre.
+    ``strokes``: a list of strokes, each a list of [x, y] points in canvas pixels
+    (checked by :func:`check_strokes`); ``canvas_size`` in [28, ``MAX_CANVAS``];
+    ``pen_width`` in (0, canvas_size]. As for MNIST: the ink is drawn, its bounding box
+    scaled (keeping the aspect ratio) to fit 20 x 20, and pasted into 28 x 28 so that its
+    centre of mass is at the centre.
     """
     from PIL import Image, ImageDraw
 
-    canvas_size = check_int("canvas_size", canvas_size, low=28, high=4096)
-    pen_width = check_real("pen_width", pen_width, low=0.0, low_open=True)
-    if not isinstance(strokes, (list, tuple)):
-        raise TypeError(f"strokes must be a list of strokes, got {type(strokes).__name__}")
+    canvas_size = check_int("canvas_size", canvas_size, low=28, high=MAX_CANVAS)
+    pen_width = check_real("pen_width", pen_width, low=0.0, low_open=True, high=canvas_size)
+    strokes = check_strokes(strokes, canvas_size=canvas_size)
     canvas = Image.new("L", (canvas_size, canvas_size), 0)
     draw = ImageDraw.Draw(canvas)
     r = pen_width / 2
     inked = False
-    for k, stroke in enumerate(strokes):
-        try:
-            points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"strokes[{k}] must be a list of [x, y] points, got {stroke!r}") from err
-        if not np.isfinite(points).all():
-            raise ValueError(f"strokes[{k}] holds a non-finite coordinate")
+    for points in strokes:
         pts = [tuple(p) for p in points]
         if len(pts) > 1:
             draw.line(pts, fill=255, width=int(round(pen_width)))

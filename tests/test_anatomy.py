@@ -99,6 +99,25 @@ def test_diagram_widget_follows_every_control(trained, images):
     assert "Minimize2" in w.readings.value
 
 
+def test_diagram_widget_refuses_bad_values_and_says_when_e_is_off_the_slider(trained, images):
+    from traitlets import TraitError
+
+    labels = torch.arange(12)
+    with pytest.raises(ValueError, match=r"n_choices must be an integer in \[1, inf\], got 0"):
+        DiagramExplorer(trained[1.0].model, images, labels, n_choices=0)
+    w = DiagramExplorer(trained[1.0].model, images, labels, n_choices=6)
+    with pytest.raises(TraitError, match=r"e must be in \[-3, 3\], got 4.0"):
+        w.e_value.value = 4.0
+    # a drawn e beyond the slider's range: the slider shows its end, the readings say so
+    w.noise = w.noise.copy()
+    w.noise[1] = 3.4
+    w.dimension.value = 1
+    assert w.e_value.value == 3.0 and w.noise[1] == 3.4
+    assert "dim 2's e is 3.40, beyond the slider's range [-3, 3]" in w.readings.value
+    with pytest.raises(ValueError, match="trained must hold at least one"):
+        KLWeightExplorer({}, images)
+
+
 def test_kl_weight_widget_redraws_each_cached_weight(trained, images):
     w = KLWeightExplorer(trained, images)
     for beta in (0.0, 5.0, 1.0):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from traitlets import TraitError
 
 from explainer import code_space as cs
 from explainer.plots import code_space as plots
@@ -96,17 +97,28 @@ def test_noisy_replay_button_animates_then_ends_at_trained_model(noisy):
 
 
 def test_sliders_refuse_out_of_range_values(noisy, vae):
-    # a NaN passes the slider's trait but not the pure function: refused, shown, raised
-    with pytest.raises(ValueError, match="noise_scale must be a finite number in"):
-        noisy.noise_scale.value = float("nan")
-    assert "noise_scale must be a finite number" in noisy.errors.outputs[0]["text"]
-    # ipywidgets clamps to the slider's range; the pure functions refuse instead
-    noisy.noise_scale.value = -1.0
-    assert noisy.noise_scale.value == 0.0
+    # ipywidgets clamps a slider's value into its range (noise -1 trained the plain AE,
+    # beta 5 trained beta 2) and lets NaN through: refused here, nothing retrained
+    space = noisy.space
+    for bad, message in ((-1.0, r"noise_scale must be in \[0, 3\], got -1.0"),
+                         (float("nan"), r"noise_scale must be a finite number in \[0, 3\]")):
+        with pytest.raises(TraitError, match=message):
+            noisy.noise_scale.value = bad
+    assert noisy.noise_scale.value == 0.0 and noisy.space is space
+    with pytest.raises(TraitError, match=r"beta must be in \[0, 2\], got 5.0"):
+        vae.beta.value = 5.0
+    assert vae.beta.value == 1.0
     with pytest.raises(ValueError, match="noise_scale must be in"):
         cs.explore_code_space(kind="noisy_ae", noise_scale=-1.0)
-    vae.beta.value = 5.0
-    assert vae.beta.value == vae.beta.max
+
+
+def test_constructors_refuse_values_outside_their_sliders():
+    with pytest.raises(ValueError, match=r"beta must be in \[0, 2\], got 5.0"):
+        VAECodeExplainer(beta=5, frame_delay=0.0, **FAST)
+    with pytest.raises(ValueError, match=r"noise_scale must be in \[0, 3\], got -1.0"):
+        NoisyCodeExplainer(noise_scale=-1, frame_delay=0.0, **FAST)
+    with pytest.raises(ValueError, match=r"beta must be in \[0, 2\], got 2.5"):
+        NoisyCodeExplainer(noise_scale=0.5, beta=2.5, frame_delay=0.0, **FAST)
 
 
 def test_errors_are_shown_on_the_page_and_raised(noisy, monkeypatch):

@@ -37,6 +37,19 @@ def test_code_size_slider_redraws_images_and_marker(comparison):
     assert w.k.min == 1 and w.k.max == P.MAX_CODE_SIZE
 
 
+def test_code_size_refuses_a_k_outside_the_slider(comparison, mnist):
+    from traitlets import TraitError
+
+    with pytest.raises(ValueError, match=r"k must be an integer in \[1, 64\], got 65"):
+        CodeSizeExplorer(comparison, k=65)
+    w = CodeSizeExplorer(comparison, k=10)
+    with pytest.raises(TraitError, match=r"k must be an integer in \[1, 64\], got 0"):
+        w.k.value = 0
+    assert w.k.value == 10
+    with pytest.raises(ValueError, match=r"k must be an integer in \[1, 64\], got 0"):
+        LinearAETrainer(mnist, k=0)
+
+
 def test_code_size_error_reaches_the_page(comparison, monkeypatch):
     w = CodeSizeExplorer(comparison)
     assert_error_shown(w, monkeypatch, plots, "code_size_updates", lambda: setattr(w.k, "value", 4))

@@ -86,6 +86,38 @@ def test_warm_start_changes_the_value_and_can_be_stopped(tiny):
         lm.warm_start(grid.get("vae", 0.3), -1.0, data)
 
 
+def test_warm_start_leaves_its_start_untouched(tiny):
+    # Adam's moments were loaded without a copy and updated in place: every live retrain
+    # from a cached model changed that model's optimiser state, and the next one differed
+    data, grid, _ = tiny
+    start = grid.get("vae", 0.3)
+    moments = {k: v["exp_avg"].clone() for k, v in start.optimizer_state["state"].items()}
+    first = lm.warm_start(start, 0.5, data, epochs=1)
+    for k, v in start.optimizer_state["state"].items():
+        torch.testing.assert_close(v["exp_avg"], moments[k], rtol=0, atol=0)
+    again = lm.warm_start(start, 0.5, data, epochs=1)
+    for k, v in first.model.state_dict().items():
+        torch.testing.assert_close(again.model.state_dict()[k], v, rtol=0, atol=0)
+
+
+def test_warm_start_stops_within_an_epoch_once_it_is_stale(tiny):
+    data, grid, _ = tiny
+    checks, seen = [], []
+
+    def is_current():  # stale after two optimiser steps, long before the epoch ends
+        checks.append(1)
+        return len(checks) <= 2
+
+    out = lm.warm_start(grid.get("vae", 0.3), 0.5, data, epochs=3, is_current=is_current,
+                        callback=lambda epoch, model, history: seen.append(epoch))
+    assert out is None and seen == [] and len(checks) == 3
+    # while current, the check changes nothing: the same weights as without it
+    a = lm.warm_start(grid.get("vae", 0.3), 0.5, data, epochs=1, is_current=lambda: True)
+    b = lm.warm_start(grid.get("vae", 0.3), 0.5, data, epochs=1)
+    for k, v in b.model.state_dict().items():
+        torch.testing.assert_close(a.model.state_dict()[k], v, rtol=0, atol=0)
+
+
 def test_grid_codes_run_row_by_row_from_the_top():
     g = lm.grid_codes(2.0, 3)
     assert g.shape == (9, 2)
@@ -179,6 +211,36 @@ def test_strokes_become_an_mnist_digit():
         lm.strokes_to_image("a digit")
 
 
+def test_strokes_to_image_refuses_a_pen_wider_than_the_canvas():
+    # a pen of 1e8 pixels took 25 s per point inside PIL, uninterruptibly
+    with pytest.raises(ValueError, match=r"pen_width must be in \(0, 280\], got 281"):
+        lm.strokes_to_image([[[10, 10]]], pen_width=281)
+    with pytest.raises(ValueError, match=r"pen_width must be in \(0, 100\]"):
+        lm.strokes_to_image([[[10, 10]]], canvas_size=100, pen_width=1e8)
+    assert lm.strokes_to_image([[[10, 10]]], canvas_size=100, pen_width=100) is not None
+
+
+def test_strokes_to_image_bounds_the_drawing():
+    with pytest.raises(ValueError, match=r"canvas_size must be an integer in \[28, 1024\]"):
+        lm.strokes_to_image([], canvas_size=4096)
+    with pytest.raises(ValueError, match=r"strokes hold 10001 points; at most 10000"):
+        lm.strokes_to_image([[[1, 1]] * 5000, [[2, 2]] * 5001])
+    with pytest.raises(ValueError, match=r"strokes hold 10001 strokes; at most 10000"):
+        lm.strokes_to_image([[]] * 10_001)
+    # a pointer dragged off the pad draws nothing there, as in the browser ...
+    off = lm.strokes_to_image([[[140, 40], [140, 240], [5000, 240]]])
+    assert off is not None
+    # ... but no pointer sends a point millions of pixels away
+    with pytest.raises(ValueError, match=r"strokes\[0\]\[1\] = \[1e\+09, 5\] is too far off the "
+                                         r"canvas: coordinates must be in \[-10000, 10280\]"):
+        lm.strokes_to_image([[[10, 10], [1e9, 5]]])
+    # a flat list of four numbers is not two points
+    with pytest.raises(ValueError, match=r"strokes\[0\] must be a list of \[x, y\] points"):
+        lm.strokes_to_image([[1, 2, 3, 4]])
+    with pytest.raises(ValueError, match=r"strokes\[1\] holds a non-finite coordinate"):
+        lm.strokes_to_image([[[1, 1]], [[None, 1]]])  # JSON's null for a NaN from the page
+
+
 def test_live_retrainer_cancels_the_older_work():
     done, stopped = [], []
 
@@ -206,9 +268,50 @@ def test_live_retrainer_cancels_the_older_work():
         LiveRetrainer(synchronous=1)
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_burst_of_submits_runs_only_the_running_work_and_the_last():
+    # fifty quick slider changes used to start fifty threads at once
+    started, release = threading.Event(), threading.Event()
+    ran, stale = [], []
+
+    def first(is_current):
+        ran.append(0)
+        started.set()
+        release.wait(5)
+        stale.append(not is_current())  # cancelled at its next check
+
+    def numbered(i):
+        return lambda is_current: ran.append(i)
+
+    r = LiveRetrainer()
+    r.submit(first)
+    assert started.wait(5)
+    for i in range(1, 21):
+        r.submit(numbered(i))
+    busy = r.busy
+    release.set()
+    r.wait(10)
+    assert ran == [0, 20] and stale == [True]  # the older pending requests never ran
+    assert busy
+    assert not r.busy and not any(t.name.startswith("live-retrain") for t in threading.enumerate()
+                                  if t.is_alive() and t is not threading.current_thread())
+    r.submit(numbered(21))  # a later request starts a worker again
+    assert r.wait(10) and ran[-1] == 21
+
+
+def test_cancel_drops_the_pending_request():
+    started, release = threading.Event(), threading.Event()
+    ran = []
+    r = LiveRetrainer()
+    r.submit(lambda is_current: (ran.append("running"), started.set(), release.wait(5)))
+    assert started.wait(5)
+    r.submit(lambda is_current: ran.append("pending"))
+    r.cancel()
+    release.set()
+    assert r.wait(10) and ran == ["running"]
+
+
 def test_live_retrainer_reports_errors():
-    errors = []
+    errors, ran = [], []
 
     def broken(is_current):
         raise RuntimeError("diverged")
@@ -217,6 +320,9 @@ def test_live_retrainer_reports_errors():
     r.submit(broken)
     r.wait()
     assert isinstance(errors[0], RuntimeError)
+    r.submit(lambda is_current: ran.append("after"))  # the worker goes on after a failure
+    r.wait()
+    assert ran == ["after"] and len(errors) == 1
     with pytest.raises(RuntimeError, match="diverged"):
         LiveRetrainer(synchronous=True, on_error=errors.append).submit(broken)
 

@@ -11,6 +11,7 @@ from traitlets import TraitError
 
 from explainer import latent_maps as lm
 from explainer.plots import latent_maps as plots
+from explainer.widgets.drawing_pad import DrawingPad
 from explainer.widgets.latent_maps import InterpolationExplorer, LatentMapExplorer
 from latent_maps_fixtures import one_epoch, tiny  # noqa: F401
 
@@ -115,6 +116,74 @@ def test_a_cached_value_cancels_a_running_retrain(tiny, one_epoch):
     assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · cached"
 
 
+def failing_warm_start(monkeypatch, *, at_call: int = 2):
+    """Make live retraining raise in its ``at_call``-th epoch callback, after drawing the
+    partial models before it."""
+    original = lm.warm_start
+
+    def warm_start(start, value, data, *, epochs, callback, is_current):
+        calls = []
+
+        def stream(epoch, model, history):
+            calls.append(epoch)
+            if len(calls) == at_call:
+                raise RuntimeError(f"diverged in epoch {epoch}")
+            return callback(epoch, model, history)
+
+        return original(start, value, data, epochs=epochs, callback=stream, is_current=is_current)
+
+    monkeypatch.setattr(lm, "warm_start", warm_start)
+
+
+@pytest.mark.parametrize("synchronous", [True, False])
+def test_a_failed_live_retrain_says_so_and_shows_the_last_complete_model(tiny, one_epoch,
+                                                                         monkeypatch, synchronous):
+    data, grid, clf = tiny
+    w = LatentMapExplorer(grid, data, clf, synchronous=synchronous, live_epochs=3, n_samples=100)
+    failing_warm_start(monkeypatch)
+    if synchronous:
+        with pytest.raises(RuntimeError, match="diverged in epoch"):
+            w.beta.value = 0.5
+    else:
+        w.beta.value = 0.5
+        assert w.wait_for_training(timeout=60)
+    title = w.fig.layout.annotations[plots.title_annotation(1)].text
+    # not "retraining live ...: epoch 2 of 4" over a partial model, for ever
+    assert title.startswith("<b>VAE β=1</b> · cached") and "failed" in title, title
+    assert "epoch" not in title and w.shown_label(1) == "VAE β=1"
+    assert "retraining VAE β=0.5 live failed (RuntimeError" in w.status.value
+    assert "diverged in epoch" in w.errors.outputs[-1]["text"]  # the worker's error too
+    view = lm.map_view(grid.get("vae", 1.0), data.x_test, data.y_test)
+    np.testing.assert_allclose(codes_shown(w, 1, 4), view.codes[view.labels == 4], atol=1e-6)
+    assert ("vae", 0.5) not in w.live_models
+    monkeypatch.undo()
+    w.beta.value = 0.3  # the row works on
+    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · cached"
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(live_epochs=0), ValueError, r"live_epochs must be an integer in \[1, 100\], got 0"),
+    (dict(live_epochs=2.5), TypeError, "live_epochs must be an integer, got float"),
+    (dict(n_samples=0), ValueError, r"n_samples must be an integer in \[1, 100000\], got 0"),
+    (dict(threshold=1.5), ValueError, r"threshold must be in \[0, 1\], got 1.5"),
+    (dict(seed=-1), ValueError, r"seed must be an integer in \[0, inf\], got -1"),
+    (dict(synchronous="yes"), TypeError, "synchronous must be True or False"),
+])
+def test_explorer_refuses_bad_arguments_at_once(tiny, kwargs, error, message):
+    data, grid, clf = tiny
+    with pytest.raises(error, match=message):
+        LatentMapExplorer(grid, data, clf, **kwargs)
+
+
+def test_explorer_refuses_a_grid_without_the_models_it_shows(tiny):
+    data, grid, clf = tiny
+    no_vae = lm.MapGrid({k: v for k, v in grid.models.items() if k[0] != "vae"})
+    with pytest.raises(ValueError, match="grid must hold the AE, a noisy AE and a VAE"):
+        LatentMapExplorer(no_vae, data, clf)
+    with pytest.raises(TypeError, match="classifier must be a latent_maps.DigitClassifier"):
+        LatentMapExplorer(grid, data, None)
+
+
 def test_click_on_the_plane_decodes_in_both_models(explorer, tiny):
     data, grid, _ = tiny
     w = explorer
@@ -150,6 +219,23 @@ def test_drawing_pad_encodes_and_clears(explorer, tiny):
     assert w.drawn is None
 
 
+def test_drawing_pad_refuses_a_pen_or_canvas_outside_its_range():
+    pad = DrawingPad()
+    for bad in (1e8, 281.0, 0.0, -1.0, math.nan):
+        with pytest.raises(TraitError, match=r"pen_width must be .*\(0, 280\]"):
+            pad.pen_width = bad
+    assert pad.pen_width == 18.0
+    with pytest.raises(TraitError, match=r"pen_width must be in \(0, 280\], got 100000000.0"):
+        DrawingPad(pen_width=1e8)
+    for bad in (10, 5000):
+        with pytest.raises(TraitError, match=r"size must be an integer in \[28, 1024\]"):
+            pad.size = bad
+    small = DrawingPad(size=100, pen_width=90)  # checked together, in either order
+    assert (small.size, small.pen_width) == (100, 90.0)
+    with pytest.raises(TraitError, match=r"size must be at least pen_width \(90\)"):
+        small.size = 80
+
+
 def test_ellipse_checkbox(explorer):
     w = explorer
     assert len(w.fig.data[plots.slot(1, "ellipses")].x) == 0
@@ -175,6 +261,10 @@ def test_sliders_cannot_produce_bad_values_and_bad_values_are_refused(explorer):
     with pytest.raises(ValueError, match=r"strokes\[0\] must be a list of \[x, y\] points"):
         w.pad.strokes = [[1, 2, 3]]
     assert "strokes[0] must be a list" in w.errors.outputs[-1]["text"]
+    # a huge drawing from the page is refused where it is drawn: the page shows why
+    with pytest.raises(ValueError, match="strokes hold 10001 strokes; at most 10000"):
+        w.pad.strokes = [[[140, 140]]] * 10_001
+    assert "at most 10000" in w.errors.outputs[-1]["text"]
 
 
 def test_interpolation_dropdowns(tiny):

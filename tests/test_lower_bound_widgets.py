@@ -60,6 +60,26 @@ def test_bound_split_refuses_bad_values():
         BoundSplitExplorer(elbo.LinearGaussianDecoder(1.0, 0.0, -1.0))
 
 
+def test_lower_bound_widgets_refuse_values_outside_their_sliders():
+    # BoundSplitExplorer(log_std=1000) used log_std 1 (the slider's max), silently
+    with pytest.raises(ValueError, match=r"log_std must be in \[-2.5, 1\], got 1000.0"):
+        BoundSplitExplorer(log_std=1000)
+    with pytest.raises(ValueError, match=r"x must be a finite number in \[-4, 4\], got nan"):
+        BoundSplitExplorer(x=float("nan"))
+    w = BoundSplitExplorer()
+    title = w.fig.layout.title.text
+    with pytest.raises(TraitError, match=r"mean must be in \[-3, 3\], got 3.5"):
+        w.mean.value = 3.5
+    assert w.mean.value == -1.0 and w.fig.layout.title.text == title
+    with pytest.raises(ValueError, match=r"x must be in \[-0.5, 3\], got 5.0"):
+        NonlinearGapExplorer(x=5.0)
+    ascent = ascent_widget()
+    with pytest.raises(TraitError, match=r"rounds must be an integer in \[1, 50\], got 100"):
+        ascent.rounds.value = 100
+    with pytest.raises(ValueError, match="k must be one of 1, 2, 5"):
+        ImportanceSamplingExplorer(torch.zeros(2, 10), k=3)
+
+
 def test_bound_split_shows_errors_on_the_page(monkeypatch):
     w = BoundSplitExplorer()
     assert_error_shown(w, monkeypatch, elbo, "bound_terms", lambda: setattr(w.mean, "value", 0.3))

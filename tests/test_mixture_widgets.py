@@ -51,9 +51,30 @@ def test_builder_refuses_bad_values():
     b = W.MixtureBuilder()
     with pytest.raises(TraitError):
         b.std.value = "wide"
-    # below the slider's range: the slider clamps it to its minimum, never to zero
-    b.std.value = 0.0
-    assert b.std.value == 0.05
+    # below the slider's range: refused (ipywidgets would clamp it to 0.05)
+    with pytest.raises(TraitError, match=r"std must be in \[0.05, 3\], got 0.0"):
+        b.std.value = 0.0
+    assert b.std.value == 0.8
+
+
+def test_builder_refuses_a_nan_weight_at_its_source():
+    # a NaN weight used to be stored, and every other slider then raised until it was reset
+    b = W.MixtureBuilder()
+    with pytest.raises(TraitError, match=r"weight must be a finite number in \[0.01, 1\]"):
+        b.weight.value = float("nan")
+    assert b.weight.value == 0.5 and np.isfinite(b.weights).all()
+    b.mean.value = 0.5  # the other sliders still work
+    assert b.mixture()[1][0] == 0.5 and b.errors.outputs == ()
+    with pytest.raises(TraitError, match=r"n_components must be an integer in \[1, 10\], got 11"):
+        b.n_components.value = 11
+
+
+def test_sampling_slider_and_play_refuse_values_past_the_draws():
+    s = W.AncestralSampling([0.5, 0.5], [-1.0, 1.0], [0.5, 0.5], max_draws=50)
+    for name in ("n_drawn", "play"):
+        with pytest.raises(TraitError, match=name + r" must be an integer in \[0, 50\], got 51"):
+            setattr(getattr(s, name), "value", 51)
+    assert s.n_drawn.value == 0
 
 
 def test_fitted_mixture_slider_shows_each_fit(fits):

@@ -16,16 +16,30 @@ from explainer import anatomy
 from explainer.frames import ControlGrid, control_grid
 from explainer.models import Autoencoder
 from explainer.plots import anatomy as plots
-from explainer.widgets.base import Explainer
+from explainer.validation import check_int
+from explainer.widgets.base import Explainer, float_slider
 from explainer.widgets.figure import SharedFigureWidget
 
 
 class DiagramExplorer(Explainer):
-    """Image011, live: a digit dropdown, a "draw new noise" button and an e slider."""
+    """Image011, live: a digit dropdown, a "draw new noise" button and an e slider.
+
+    The slider covers e in [-3, 3]; a drawn e beyond that is kept as drawn, the slider
+    shows the end of its range and the readings say so.
+    """
+
+    E_RANGE = (-3.0, 3.0)
 
     def __init__(self, model: Autoencoder, images: torch.Tensor, labels: torch.Tensor, *,
                  n_choices: int = 20, seed: int = 0) -> None:
         super().__init__()
+        if not isinstance(model, Autoencoder):
+            raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+        if not 1 <= len(images) == len(labels):
+            raise ValueError(f"images and labels must hold the same number (at least one) of "
+                             f"digits, got {len(images)} images and {len(labels)} labels")
+        n_choices = check_int("n_choices", n_choices, low=1)
+        seed = check_int("seed", seed, low=0)
         self.model, self.images = model, images
         self.noise = anatomy.draw_noise(model.latent_dim, seed=seed)
         self.draws = 0
@@ -36,8 +50,9 @@ class DiagramExplorer(Explainer):
         self.resample = widgets.Button(description="draw new noise", icon="random")
         self.dimension = widgets.Dropdown(options=[(f"dim {j + 1}", j) for j in range(model.latent_dim)],
                                           value=0, description="set e of")
-        self.e_value = widgets.FloatSlider(value=float(self.noise[0]), min=-3.0, max=3.0, step=0.1,
-                                           description="e =", readout_format=".1f")
+        self.e_value = float_slider("e", self._slider_value(0), low=self.E_RANGE[0],
+                                    high=self.E_RANGE[1], step=0.1, description="e =",
+                                    readout_format=".1f")
         self.readings = widgets.HTML()
         self.fig = SharedFigureWidget(plots.diagram_figure(self.current()))
         self._show_readings()
@@ -74,14 +89,18 @@ class DiagramExplorer(Explainer):
 
     def _select_dimension(self, _value: int) -> None:
         self._sync_slider()
+        self._show_readings()
+
+    def _slider_value(self, j: int) -> float:
+        """Where the slider shows dimension ``j``'s e: on its 0.1 grid, at its end if e lies
+        beyond (display only: the noise keeps its drawn value, the readings say so)."""
+        return round(float(np.clip(self.noise[j], *self.E_RANGE)), 1)
 
     def _sync_slider(self) -> None:
-        # show the chosen dimension's e on the slider (clipped to its range for display
-        # only) without treating that as a hand-set value
-        shown = float(np.clip(self.noise[self.dimension.value], self.e_value.min, self.e_value.max))
+        # show the chosen dimension's e without treating that as a hand-set value
         self._syncing = True
         try:
-            self.e_value.value = round(shown, 1)
+            self.e_value.value = self._slider_value(self.dimension.value)
         finally:
             self._syncing = False
 
@@ -100,6 +119,12 @@ class DiagramExplorer(Explainer):
             f"KL if s is the log-variance = {r['kl_log_variance']:.3f} "
             f"(torch.distributions: {r['torch_log_variance']:.3f}); "
             f"KL if s is the log-std = {r['kl_log_std']:.3f}")
+        j = self.dimension.value
+        low, high = self.E_RANGE
+        if not low <= self.noise[j] <= high:
+            self.readings.value += (f"<br>dim {j + 1}'s e is {self.noise[j]:.2f}, beyond the "
+                                    f"slider's range [{low:g}, {high:g}]: the slider shows "
+                                    f"{self._slider_value(j):g}")
 
 
 class KLWeightExplorer(Explainer):
@@ -107,6 +132,10 @@ class KLWeightExplorer(Explainer):
 
     def __init__(self, trained: dict, x_test: torch.Tensor, *, seed: int = 0) -> None:
         super().__init__()
+        if not isinstance(trained, dict) or not trained:
+            raise ValueError("trained must hold at least one {beta: TrainedModel} entry, "
+                             f"got {trained!r}")
+        seed = check_int("seed", seed, low=0)
         self.summaries = {beta: anatomy.summarize(t, x_test, seed=seed)
                           for beta, t in sorted(trained.items())}
         betas = list(self.summaries)

@@ -1,5 +1,15 @@
-"""What every widget class shares: a layout, an error area, guarded callbacks, and what a
-page without a kernel needs (which controls to precompute, which need a kernel)."""
+"""What every widget class shares: a layout, an error area, guarded callbacks, sliders that
+refuse instead of clamping, and what a page without a kernel needs (which controls to
+precompute, which need a kernel).
+
+ipywidgets' number sliders clamp a value outside [min, max] into the range without a
+word (``FloatSlider(max=2).value = 5`` gives 2), let NaN through, truncate 2.7 to 2 in an
+``IntSlider``, and move the value when the range shrinks under it. Widget classes build
+their sliders with :func:`float_slider`, :func:`int_slider` and :func:`play_control`
+instead: the first value is checked before the slider exists (a ``ValueError`` naming
+the parameter and its range, from ``explainer.validation``), and a later value outside
+the range is refused with a ``TraitError`` that names them too. Nothing is clamped.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
+import traitlets
 from plotly.utils import PlotlyJSONEncoder
+
+from explainer.validation import check_int, check_real
 
 if TYPE_CHECKING:  # pragma: no cover
     from explainer.frames import ControlGrid
@@ -122,6 +135,93 @@ class Explainer:
             bundle[EXPORT_MIMETYPE] = json.loads(json.dumps(frames.exported_states(self),
                                                             cls=PlotlyJSONEncoder))
         display(bundle, raw=True)
+
+
+# ----------------------------------------------------------------- sliders that refuse
+class _RefusesOutOfRange(traitlets.HasTraits):
+    """Mixin for ipywidgets' bounded number widgets: refuse a value outside [min, max],
+    never clamp it. ``parameter`` is the name errors give (the constructor's argument)."""
+
+    parameter = traitlets.Unicode("value", help="the parameter named by a refused value's error")
+
+    def _check(self, value: object) -> float | int:
+        raise NotImplementedError
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal: dict) -> float | int:
+        try:
+            return self._check(proposal["value"])
+        except (TypeError, ValueError) as err:
+            raise traitlets.TraitError(str(err)) from err
+
+    @traitlets.validate("min")
+    def _validate_min(self, proposal: dict) -> float | int:
+        low = proposal["value"]
+        if low > self.max:
+            raise traitlets.TraitError(f"{self.parameter}'s min {low:g} is above its max {self.max:g}")
+        if low > self.value:
+            raise traitlets.TraitError(f"{self.parameter}'s min {low:g} is above its value "
+                                       f"{self.value:g}: set the value first")
+        return low
+
+    @traitlets.validate("max")
+    def _validate_max(self, proposal: dict) -> float | int:
+        high = proposal["value"]
+        if high < self.min:
+            raise traitlets.TraitError(f"{self.parameter}'s max {high:g} is below its min {self.min:g}")
+        if high < self.value:
+            raise traitlets.TraitError(f"{self.parameter}'s max {high:g} is below its value "
+                                       f"{self.value:g}: set the value first")
+        return high
+
+
+class CheckedFloatSlider(_RefusesOutOfRange, widgets.FloatSlider):
+    """A ``FloatSlider`` whose value must be a finite real number in [min, max]."""
+
+    # no casting before the check: "0.5" is refused, not read as 0.5
+    value = traitlets.Any(0.0, help="Float value").tag(sync=True)
+
+    def _check(self, value: object) -> float:
+        return check_real(self.parameter, value, low=self.min, high=self.max)
+
+
+class _CheckedInt(_RefusesOutOfRange):
+    # no casting before the check: 2.7 is refused, not truncated to 2
+    value = traitlets.Any(0, help="Int value").tag(sync=True)
+
+    def _check(self, value: object) -> int:
+        return check_int(self.parameter, value, low=self.min, high=self.max)
+
+
+class CheckedIntSlider(_CheckedInt, widgets.IntSlider):
+    """An ``IntSlider`` whose value must be an integer in [min, max]."""
+
+
+class CheckedPlay(_CheckedInt, widgets.Play):
+    """A ``Play`` button whose value must be an integer in [min, max]."""
+
+
+def float_slider(parameter: str, value: object, *, low: float, high: float, step: float,
+                 **kwargs: Any) -> CheckedFloatSlider:
+    """A slider over [low, high] starting at ``value``, which is checked first."""
+    value = check_real(parameter, value, low=low, high=high)
+    return CheckedFloatSlider(value=value, min=low, max=high, step=step, parameter=parameter,
+                              **kwargs)
+
+
+def int_slider(parameter: str, value: object, *, low: int, high: int, step: int = 1,
+               **kwargs: Any) -> CheckedIntSlider:
+    """An integer slider over [low, high] starting at ``value``, which is checked first."""
+    value = check_int(parameter, value, low=low, high=high)
+    return CheckedIntSlider(value=value, min=low, max=high, step=step, parameter=parameter,
+                            **kwargs)
+
+
+def play_control(parameter: str, value: object, *, low: int, high: int, step: int = 1,
+                 **kwargs: Any) -> CheckedPlay:
+    """A play button counting over [low, high] from ``value``, which is checked first."""
+    value = check_int(parameter, value, low=low, high=high)
+    return CheckedPlay(value=value, min=low, max=high, step=step, parameter=parameter, **kwargs)
 
 
 def _walk(widget: widgets.Widget) -> Iterator[widgets.Widget]:

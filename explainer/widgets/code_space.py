@@ -20,7 +20,7 @@ from explainer import code_space
 from explainer.frames import ControlGrid, control_grid
 from explainer.plots import code_space as plots
 from explainer.validation import check_choice, check_int, check_real
-from explainer.widgets.base import Explainer
+from explainer.widgets.base import Explainer, float_slider
 from explainer.widgets.figure import SharedFigureWidget
 
 TRAINING_SET_LABELS = (("two moons (full, half)", "two_moons"),
@@ -111,12 +111,12 @@ class NoisyCodeExplainer(_CodeAxisExplainer):
                  beta: float = 0.0, seed: int = 0, frame_delay: float = 0.05,
                  steps: int = code_space.DEFAULT_STEPS,
                  hidden_dim: int = code_space.DEFAULT_HIDDEN) -> None:
-        self.noise_scale = widgets.FloatSlider(
-            value=noise_scale, min=0.0, max=3.0, step=0.1, description="noise scale",
+        self.noise_scale = float_slider(
+            "noise_scale", noise_scale, low=0.0, high=3.0, step=0.1, description="noise scale",
             continuous_update=False, readout_format=".1f")
-        self.beta = widgets.FloatSlider(
-            value=beta, min=0.0, max=2.0, step=0.1, description="KL pull beta",
-            continuous_update=False, readout_format=".1f", disabled=noise_scale == 0)
+        self.beta = float_slider(
+            "beta", beta, low=0.0, high=2.0, step=0.1, description="KL pull beta",
+            continuous_update=False, readout_format=".1f", disabled=self.noise_scale.value == 0)
         super().__init__(training_set=training_set, seed=seed, frame_delay=frame_delay,
                          steps=steps, hidden_dim=hidden_dim)
         self.on_change(self.noise_scale, self._noise_changed)
@@ -153,8 +153,8 @@ class VAECodeExplainer(_CodeAxisExplainer):
     def __init__(self, *, training_set: str = "two_moons", beta: float = 1.0, seed: int = 0,
                  frame_delay: float = 0.05, steps: int = code_space.DEFAULT_STEPS,
                  hidden_dim: int = code_space.DEFAULT_HIDDEN) -> None:
-        self.beta = widgets.FloatSlider(
-            value=beta, min=0.0, max=2.0, step=0.05, description="KL weight beta",
+        self.beta = float_slider(
+            "beta", beta, low=0.0, high=2.0, step=0.05, description="KL weight beta",
             continuous_update=False, readout_format=".2f")
         super().__init__(training_set=training_set, seed=seed, frame_delay=frame_delay,
                          steps=steps, hidden_dim=hidden_dim)

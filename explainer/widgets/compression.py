@@ -14,7 +14,8 @@ from explainer import compression, pca
 from explainer.data import ImageDataset
 from explainer.frames import ControlGrid, control_grid
 from explainer.plots import compression as plots
-from explainer.widgets.base import Explainer
+from explainer.validation import check_int
+from explainer.widgets.base import Explainer, int_slider
 from explainer.widgets.figure import SharedFigureWidget
 
 
@@ -24,6 +25,8 @@ class LinearAETrainer(Explainer):
     def __init__(self, data: ImageDataset, *, k: int = 10, reference: pca.PCA | None = None,
                  seed: int = 0) -> None:
         super().__init__()
+        k = check_int("k", k, low=1, high=pca.MAX_CODE_SIZE)
+        seed = check_int("seed", seed, low=0)
         self.data, self.k, self.seed = data, k, seed
         self.reference = reference or pca.fit_pca(data.x_train, n_components=pca.MAX_CODE_SIZE)
         self.pca_error = float(pca.error_by_code_size(self.reference, data.x_train, max_k=k)[-1])
@@ -73,11 +76,15 @@ class CodeSizeExplorer(Explainer):
 
     def __init__(self, comparison: compression.CodeSizeComparison, *, k: int = 10) -> None:
         super().__init__()
+        if not isinstance(comparison, compression.CodeSizeComparison):
+            raise TypeError("comparison must be a compression.CodeSizeComparison, got "
+                            f"{type(comparison).__name__}")
+        self.k = int_slider("k", k, low=1, high=len(comparison.pca_error),
+                            description="code size k", continuous_update=True,
+                            style={"description_width": "initial"})
+        k = self.k.value
         self.comparison = comparison
         self.top = float(max(comparison.pca_error.max(), comparison.deep_error.max()))
-        self.k = widgets.IntSlider(value=k, min=1, max=len(comparison.pca_error), step=1,
-                                   description="code size k", continuous_update=True,
-                                   style={"description_width": "initial"})
         self.fig = SharedFigureWidget(plots.code_size_figure(comparison, k=k))
         self.on_change(self.k, self.show)
         self.ui = widgets.VBox([self.k, self.fig, self.errors])

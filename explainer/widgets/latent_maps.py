@@ -25,7 +25,7 @@ from explainer.frames import ControlGrid, control_grid
 from explainer.live_training import LiveRetrainer
 from explainer.plots import latent_maps as plots
 from explainer.plots.images import png_data_uri
-from explainer.validation import check_real
+from explainer.validation import check_int, check_real
 from explainer.widgets.base import Explainer
 from explainer.widgets.drawing_pad import DrawingPad
 from explainer.widgets.figure import SharedFigureWidget
@@ -34,20 +34,43 @@ from explainer.widgets.figure import SharedFigureWidget
 NOISE_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)
 BETA_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 ROW_MODELS = ("top", "bottom")
+# Live retraining runs at most this many epochs (about 0.3 s each on the 4,000 digits).
+MAX_LIVE_EPOCHS = 100
 
 
 class LatentMapExplorer(Explainer):
-    """AE side on top, VAE below; sliders for noise scale and beta; click, draw, hole meter."""
+    """AE side on top, VAE below; sliders for noise scale and beta; click, draw, hole meter.
+
+    ``grid`` must hold the AE, a noisy AE and a VAE; ``live_epochs`` in [1,
+    ``MAX_LIVE_EPOCHS``]; ``n_samples`` (hole meter) in [1, 100000]; ``threshold`` in
+    [0, 1]; ``seed`` >= 0. A live retrain that fails puts the row back on its last
+    complete model, says so in its title and the status line, and shows the error.
+    """
 
     def __init__(self, grid: lm.MapGrid, data: ImageDataset, classifier: lm.DigitClassifier, *,
                  synchronous: bool = False, live_epochs: int = lm.LIVE_EPOCHS,
                  n_samples: int = 1000, threshold: float = 0.9, seed: int = 0) -> None:
         super().__init__()
+        if not isinstance(grid, lm.MapGrid):
+            raise TypeError(f"grid must be a latent_maps.MapGrid, got {type(grid).__name__}")
+        if ("ae", 0.0) not in grid.models or not grid.values("noisy_ae") or not grid.values("vae"):
+            raise ValueError("grid must hold the AE, a noisy AE and a VAE (train_map_grid), got "
+                             f"{sorted(lm.describe(*key) for key in grid.models)}")
+        if not isinstance(data, ImageDataset):
+            raise TypeError(f"data must be an ImageDataset, got {type(data).__name__}")
+        if not isinstance(classifier, lm.DigitClassifier):
+            raise TypeError("classifier must be a latent_maps.DigitClassifier, got "
+                            f"{type(classifier).__name__}")
+        self.live_epochs = check_int("live_epochs", live_epochs, low=1, high=MAX_LIVE_EPOCHS)
+        self.n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
+        self.threshold = check_real("threshold", threshold, low=0.0, high=1.0)
+        self.seed = check_int("seed", seed, low=0)
         self.grid, self.data, self.classifier = grid, data, classifier
-        self.live_epochs, self.n_samples, self.threshold, self.seed = live_epochs, n_samples, threshold, seed
         self.live_models: dict[lm.ModelKey, lm.MapModel] = {}
         self._rows: dict[lm.ModelKey, dict] = {}
         self._shown: list[lm.MapModel | None] = [None, None]
+        # per row: the last complete (cached or finished) model shown, and its note
+        self._complete: list[tuple[lm.MapModel, str] | None] = [None, None]
         self._readings: list[lm.HoleReading | None] = [None, None]
         self._notes = ["", ""]
         self._fig_lock = threading.RLock()
@@ -58,7 +81,7 @@ class LatentMapExplorer(Explainer):
                            for _ in (0, 1)]
         lm.warm_up_training(data)
         self.real_reading = lm.judge_images(data.x_test.numpy(), classifier, data.x_train,
-                                            threshold=threshold, label="real test digits")
+                                            threshold=self.threshold, label="real test digits")
 
         noise_stops = sorted(set(NOISE_STOPS) | set(grid.values("noisy_ae")))
         beta_stops = sorted(set(BETA_STOPS) | set(grid.values("vae")))
@@ -164,18 +187,36 @@ class LatentMapExplorer(Explainer):
                 self._show(row, partial, note, memo=False, is_current=is_current)
                 return is_current()
 
-            done = lm.warm_start(start, value, self.data, epochs=self.live_epochs, callback=stream)
-            if is_current() and done.epochs == last_epoch:
-                self.live_models[(name, value)] = done
-                self._show(row, done, done.source, is_current=is_current)
+            try:
+                done = lm.warm_start(start, value, self.data, epochs=self.live_epochs,
+                                     callback=stream, is_current=is_current)
+                if done is not None and is_current() and done.epochs == last_epoch:
+                    self.live_models[(name, value)] = done
+                    self._show(row, done, done.source, is_current=is_current)
+            except Exception as err:  # back to the last complete model; the error is shown
+                self._show_failure(row, target, err, is_current)
+                raise
 
-        self._set_note(row, f"{target} is being retrained live from {start.label}…", pending=True)
-        self.retrainers[row].submit(work)
+        # the note and the new generation together: a failing older work cannot slip
+        # its note in between (the figure lock is re-entrant for the synchronous case)
+        with self._fig_lock:
+            self._set_note(row, f"{target} is being retrained live from {start.label}…", pending=True)
+            self.retrainers[row].submit(work)
 
-    def wait_for_training(self, timeout: float | None = None) -> None:
-        """Block until both rows' live retrains have finished (tests, benchmarks)."""
-        for retrainer in self.retrainers:
-            retrainer.wait(timeout)
+    def _show_failure(self, row: int, target: str, err: Exception, is_current) -> None:
+        """Show ``row``'s last complete model again, its note saying the retrain failed."""
+        with self._fig_lock:
+            if not is_current() or self._complete[row] is None:
+                return
+            mm, note = self._complete[row]
+            self._show(row, mm, note)
+            self._set_note(row, f"{note}; retraining {target} live failed "
+                                f"({type(err).__name__}, the error is shown below)")
+
+    def wait_for_training(self, timeout: float | None = None) -> bool:
+        """Block until both rows' live retrains have finished (tests, benchmarks); False
+        if ``timeout`` (per row) ran out."""
+        return all([retrainer.wait(timeout) for retrainer in self.retrainers])
 
     def _row(self, mm: lm.MapModel, *, memo: bool = True) -> dict:
         """Everything one row shows for ``mm`` (memoised for cached and finished models)."""
@@ -194,12 +235,16 @@ class LatentMapExplorer(Explainer):
         return row
 
     def _show(self, row: int, mm: lm.MapModel, note: str, *, memo: bool = True, is_current=None) -> None:
+        if is_current is not None and not is_current():
+            return  # stale: a newer value was asked for, spare the map and the hole meter
         data = self._row(mm, memo=memo)
         with self._fig_lock:
             if is_current is not None and not is_current():
                 return
             self._shown[row] = mm
             self._readings[row] = data["reading"]
+            if memo:  # a cached or finished model, not a streamed epoch
+                self._complete[row] = (mm, note)
             view = data["view"]
             with self.fig.batch_update():
                 for name, values in data["traces"].items():
@@ -301,7 +346,11 @@ class InterpolationExplorer(Explainer):
     def __init__(self, models: list[lm.MapModel], data: ImageDataset, *, n_steps: int = 12,
                  n_choices: int = 1000) -> None:
         super().__init__()
-        self.models, self.data, self.n_steps = models, data, n_steps
+        if not models or not all(isinstance(mm, lm.MapModel) for mm in models):
+            raise TypeError("models must be a list of latent_maps.MapModel (at least one)")
+        n_steps = check_int("n_steps", n_steps, low=2, high=100)
+        n_choices = check_int("n_choices", n_choices, low=1)
+        self.models, self.data, self.n_steps = list(models), data, n_steps
         n = min(n_choices, len(data.x_test))
         step = max(1, len(data.x_test) // 50)
         options = [(f"test digit {i} (a {int(data.y_test[i])})", i) for i in range(0, n, step)]

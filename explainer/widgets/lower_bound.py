@@ -13,11 +13,18 @@ import torch
 from explainer import elbo
 from explainer.frames import ControlGrid, control_grid
 from explainer.plots import lower_bound as plots
-from explainer.widgets.base import Explainer
+from explainer.validation import check_choice
+from explainer.widgets.base import Explainer, float_slider, int_slider
 from explainer.widgets.figure import SharedFigureWidget
 
 Z_VIEW = np.linspace(-4.0, 4.0, 401)
 IMPORTANCE_KS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def _check_instance(name: str, value: object, kind: type) -> None:
+    """Raise unless ``value`` is None (the default) or a ``kind``."""
+    if value is not None and not isinstance(value, kind):
+        raise TypeError(f"{name} must be an elbo.{kind.__name__} or None, got {type(value).__name__}")
 
 
 class BoundSplitExplorer(Explainer):
@@ -34,15 +41,16 @@ class BoundSplitExplorer(Explainer):
         log_std: float = 0.0,
     ) -> None:
         super().__init__()
+        _check_instance("decoder", decoder, elbo.LinearGaussianDecoder)
         self.decoder = decoder or elbo.LinearGaussianDecoder(weight=1.5, bias=0.0, variance=0.5)
         style = dict(continuous_update=True, readout_format=".2f",
                      layout=widgets.Layout(width="420px"))
-        self.x = widgets.FloatSlider(value=x, min=-4.0, max=4.0, step=0.05,
-                                     description="observed x", **style)
-        self.mean = widgets.FloatSlider(value=mean, min=-3.0, max=3.0, step=0.02,
-                                        description="q mean μ", **style)
-        self.log_std = widgets.FloatSlider(value=log_std, min=-2.5, max=1.0, step=0.02,
-                                           description="q log s", **style)
+        self.x = float_slider("x", x, low=-4.0, high=4.0, step=0.05,
+                              description="observed x", **style)
+        self.mean = float_slider("mean", mean, low=-3.0, high=3.0, step=0.02,
+                                 description="q mean μ", **style)
+        self.log_std = float_slider("log_std", log_std, low=-2.5, high=1.0, step=0.02,
+                                    description="q log s", **style)
         self.fig = SharedFigureWidget(plots.bound_split_figure(
             Z_VIEW, posterior_density=self.posterior_density(), q_density=self.q_density(),
             terms=self.terms()))
@@ -97,6 +105,8 @@ class EncoderDecoderAscent(Explainer):
         q: elbo.GaussianQ | None = None,
     ) -> None:
         super().__init__()
+        _check_instance("decoder", decoder, elbo.LinearGaussianDecoder)
+        _check_instance("q", q, elbo.GaussianQ)
         self.data = elbo.as_finite_array("x", x)
         self.initial_decoder = decoder or elbo.LinearGaussianDecoder(0.3, -1.0, 4.0)
         self.initial_q = q or elbo.GaussianQ(np.zeros_like(self.data), np.zeros_like(self.data))
@@ -105,7 +115,7 @@ class EncoderDecoderAscent(Explainer):
         self.decoder_button = widgets.Button(description="decoder step")
         self.alternate_button = widgets.Button(description="alternate")
         self.reset_button = widgets.Button(description="reset")
-        self.rounds = widgets.IntSlider(value=5, min=1, max=50, description="rounds")
+        self.rounds = int_slider("rounds", 5, low=1, high=50, description="rounds")
         self.reset_state()
         self.fig = SharedFigureWidget(plots.ascent_figure(
             self.terms(), steps=self.steps, log_marginal=self.log_marginal_trace,
@@ -175,7 +185,11 @@ class ImportanceSamplingExplorer(Explainer):
 
     def __init__(self, log_weights: torch.Tensor, *, k: int = 1) -> None:
         super().__init__()
+        if not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2:
+            raise TypeError("log_weights must be a 2-D torch.Tensor (digits, samples), got "
+                            f"{type(log_weights).__name__} {tuple(getattr(log_weights, 'shape', ()))}")
         ks = [k_ for k_ in IMPORTANCE_KS if k_ <= log_weights.shape[1]]
+        k = check_choice("k", k, ks)
         self.estimates = [float(elbo.importance_sampled_log_likelihood(log_weights, k=k_).mean())
                           for k_ in ks]
         self.elbo = float(elbo.elbo_from_weights(log_weights).mean())
@@ -213,6 +227,10 @@ class NonlinearGapExplorer(Explainer):
 
     def __init__(self, *, x: float = 1.0) -> None:
         super().__init__()
+        self.x = float_slider("x", x, low=-0.5, high=3.0, step=0.05,
+                              description="observed x", continuous_update=False,
+                              layout=widgets.Layout(width="420px"))
+        x = self.x.value
         self.net = elbo.folded_decoder()
         self.z = elbo.z_grid()
         view = (self.z >= -4) & (self.z <= 4)
@@ -220,9 +238,6 @@ class NonlinearGapExplorer(Explainer):
         self.z_view = self.z.numpy()[self.view][::5]
         with torch.no_grad():
             g = self.net(torch.from_numpy(self.z_view).reshape(-1, 1)).reshape(-1).numpy()
-        self.x = widgets.FloatSlider(value=x, min=-0.5, max=3.0, step=0.05,
-                                     description="observed x", continuous_update=False,
-                                     layout=widgets.Layout(width="420px"))
         posterior_density, fits, log_px = self.compute(x)
         self.fig = SharedFigureWidget(plots.nonlinear_posterior_figure(
             self.z_view, decoder_mean=g, posterior_density=posterior_density, fits=fits, x=x,

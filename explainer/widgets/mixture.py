@@ -17,7 +17,7 @@ from explainer import gmm
 from explainer.frames import ControlGrid, control_grid
 from explainer.plots import mixture as plots
 from explainer.validation import check_choice, check_int
-from explainer.widgets.base import Explainer
+from explainer.widgets.base import Explainer, float_slider, int_slider, play_control
 from explainer.widgets.figure import SharedFigureWidget
 
 MAX_COMPONENTS = 10
@@ -54,16 +54,16 @@ class MixtureBuilder(Explainer):
         self.means = np.array(_START["means"], dtype=float)
         self.stds = np.array(_START["stds"], dtype=float)
 
-        self.n_components = widgets.IntSlider(value=n_components, min=1, max=MAX_COMPONENTS,
-                                              description="components")
-        self.component = widgets.IntSlider(value=1, min=1, max=n_components,
-                                           description="edit m =")
-        self.weight = widgets.FloatSlider(value=self.weights[0], min=0.01, max=1.0, step=0.01,
-                                          description="weight w_m")
-        self.mean = widgets.FloatSlider(value=self.means[0], min=gmm.X_RANGE[0],
-                                        max=gmm.X_RANGE[1], step=0.05, description="mean μ_m")
-        self.std = widgets.FloatSlider(value=self.stds[0], min=0.05, max=3.0, step=0.05,
-                                       description="std σ_m")
+        self.n_components = int_slider("n_components", n_components, low=1, high=MAX_COMPONENTS,
+                                       description="components")
+        self.component = int_slider("component", 1, low=1, high=n_components,
+                                    description="edit m =")
+        self.weight = float_slider("weight", self.weights[0], low=0.01, high=1.0, step=0.01,
+                                   description="weight w_m")
+        self.mean = float_slider("mean", self.means[0], low=gmm.X_RANGE[0], high=gmm.X_RANGE[1],
+                                 step=0.05, description="mean μ_m")
+        self.std = float_slider("std", self.stds[0], low=0.05, high=3.0, step=0.05,
+                                description="std σ_m")
         self._syncing = False
 
         w, mu, sd = self.mixture()
@@ -102,7 +102,9 @@ class MixtureBuilder(Explainer):
                 f"<br>L1 error ∫|p − P| dx = {self.error():.3f}")
 
     def _set_n_components(self, k: int) -> None:
-        self.component.max = k  # the selected component clamps itself into 1..k
+        if self.component.value > k:  # the selected component is gone: select the last one
+            self.component.value = k
+        self.component.max = k
         self._redraw()
 
     def _select_component(self, m: int) -> None:
@@ -118,8 +120,14 @@ class MixtureBuilder(Explainer):
     def _edit(self, array: np.ndarray, value: float) -> None:
         if self._syncing:
             return
-        array[self.component.value - 1] = value
-        self._redraw()
+        i = self.component.value - 1
+        before = array[i]
+        array[i] = value
+        try:
+            self._redraw()
+        except Exception:  # a value the mixture refuses is not kept: the other sliders still work
+            array[i] = before
+            raise
 
     def _redraw(self) -> None:
         w, mu, sd = self.mixture()
@@ -181,15 +189,15 @@ class AncestralSampling(Explainer):
                  max_draws: int = 5000, n_bins: int = 60, seed: int = 0) -> None:
         super().__init__()
         self.w, self.mu, self.sd = gmm.check_mixture(weights, means, stds)
-        max_draws = check_int("max_draws", max_draws, low=1)
-        n_bins = check_int("n_bins", n_bins, low=1)
+        max_draws = check_int("max_draws", max_draws, low=1, high=1_000_000)
+        n_bins = check_int("n_bins", n_bins, low=1, high=1000)
         self.m_draws, self.x_draws = gmm.sample_mixture(self.w, self.mu, self.sd, max_draws,
                                                         seed=seed)
         self.x = _plot_grid()
         self.edges = np.linspace(gmm.X_RANGE[0], gmm.X_RANGE[1], n_bins + 1)
 
-        self.n_drawn = widgets.IntSlider(value=0, min=0, max=max_draws, description="draws")
-        self.play = widgets.Play(value=0, min=0, max=max_draws, step=10, interval=120,
+        self.n_drawn = int_slider("n_drawn", 0, low=0, high=max_draws, description="draws")
+        self.play = play_control("play", 0, low=0, high=max_draws, step=10, interval=120,
                                  description="play")
         widgets.jslink((self.play, "value"), (self.n_drawn, "value"))
         self.draw_one = widgets.Button(description="draw 1")
