@@ -22,7 +22,7 @@ from explainer.data import ImageDataset
 from explainer.losses import kl_per_dimension
 from explainer.models import Autoencoder, ModelConfig, reparameterize
 from explainer.train import TrainedModel, train_model
-from explainer.validation import check_images, check_int, check_real
+from explainer.validation import check_int, check_real
 
 # An 8-dimensional code: enough dimensions for some to switch off as beta grows.
 ANATOMY_VAE = ModelConfig(kind="vae", input_dim=784, latent_dim=8, hidden_dims=(256,))
@@ -67,11 +67,11 @@ def diagram(model: Autoencoder, image: torch.Tensor, noise: np.ndarray) -> Diagr
     """Encode ``image`` (784,), add the given ``noise`` e, decode the code c."""
     if model.config.kind != "vae":
         raise ValueError(f"model must be a VAE (kind='vae'), got kind={model.config.kind!r}")
-    x = check_images("image", image.reshape(1, -1), n_pixels=model.config.input_dim)
+    x = model.check_input(torch.as_tensor(image).reshape(1, -1), name="image")
     e = np.asarray(noise, dtype=np.float32).reshape(1, -1)
     if e.shape[1] != model.latent_dim or not np.isfinite(e).all():
         raise ValueError(f"noise must hold {model.latent_dim} finite numbers, got {e.ravel()}")
-    mean, logvar = model.encode(x)
+    mean, logvar = model.encode_checked(x)
     # c = m + exp(s / 2) * e
     code = reparameterize(mean, logvar, torch.from_numpy(e))
     return Diagram(
@@ -154,8 +154,8 @@ def summarize(trained: TrainedModel, x_test: torch.Tensor, *, n_images: int = 10
               n_samples: int = 10, seed: int = 0) -> BetaSummary:
     """Measure a trained VAE on ``x_test``; decode ``n_samples`` codes drawn from N(0, I)."""
     model = trained.model
-    x = check_images("x_test", x_test, n_pixels=model.config.input_dim)
-    mean, logvar = model.encode(x)
+    x = model.check_input(x_test, name="x_test")
+    mean, logvar = model.encode_checked(x)
     kl = kl_per_dimension(mean, logvar).numpy()
     generator = torch.Generator().manual_seed(seed)
     z = torch.randn(n_samples, model.latent_dim, generator=generator)

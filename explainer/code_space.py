@@ -148,8 +148,8 @@ def encode_codes(model: Autoencoder, images: torch.Tensor) -> tuple[np.ndarray, 
     """Each image's code mean m (n,) and noise width sigma (n,): 0 for the AE, the fixed
     noise scale for the noisy AE, exp(s / 2) for the VAE."""
     _check_code_model(model)
-    images = check_images("images", images, n_pixels=model.config.input_dim)
-    mean, logvar = model.encode(images)
+    images = model.check_input(images, name="images")
+    mean, logvar = model.encode_checked(images)
     mean = mean[:, 0].double().numpy()
     if logvar is None:
         return mean, np.zeros_like(mean)

@@ -627,8 +627,7 @@ def log_importance_weights(
     config = getattr(model, "config", None)
     if config is None or getattr(config, "kind", None) != "vae":
         raise ValueError("model must be an explainer.models.Autoencoder of kind 'vae'")
-    if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != config.input_dim:
-        raise ValueError(f"x must be a tensor of shape (n, {config.input_dim})")
+    x = model.check_input(x)
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
     model.eval()
@@ -636,7 +635,7 @@ def log_importance_weights(
     for i in range(0, x.shape[0], chunk_size):
         xb = x[i : i + chunk_size]
         n, d = xb.shape[0], config.latent_dim
-        mean, logvar = model.encode(xb)  # (n, d) each
+        mean, logvar = model.encode_checked(xb)  # (n, d) each
         std = (0.5 * logvar).exp()
         eps = torch.randn((n, n_samples, d), generator=generator, dtype=mean.dtype)
         # z = mu + sigma * e

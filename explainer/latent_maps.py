@@ -49,7 +49,13 @@ from explainer.train import (
     make_optimizer,
     torch_threads,
 )
-from explainer.validation import check_choice, check_images, check_int, check_real
+from explainer.validation import (
+    check_choice,
+    check_images,
+    check_int,
+    check_real,
+    check_unit_interval,
+)
 
 MODEL_NAMES = ("ae", "noisy_ae", "vae")
 MODEL_LABELS = {"ae": "AE", "noisy_ae": "noisy AE", "vae": "VAE"}
@@ -358,8 +364,8 @@ def decode_codes(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
 @torch.inference_mode()
 def encode_images(model: Autoencoder, images: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """(code means (n, 2), posterior standard deviations (n, 2) or None for the AE)."""
-    x = check_images("images", images, n_pixels=model.config.input_dim)
-    mean, logvar = model.encode(x)
+    x = model.check_input(images, name="images")
+    mean, logvar = model.encode_checked(x)
     # sigma = exp(s / 2)
     sigma = None if logvar is None else torch.exp(0.5 * logvar).numpy()
     return mean.numpy(), sigma
@@ -420,6 +426,8 @@ class DigitClassifier(nn.Module):
     @torch.inference_mode()
     def predict_proba(self, images: np.ndarray | torch.Tensor) -> np.ndarray:
         x = check_images("images", images, n_pixels=784)
+        # trained on MNIST's pixels in [0, 1]: other scales give confident nonsense
+        check_unit_interval("images", x)
         return torch.softmax(self.net(x), dim=1).numpy()
 
 
@@ -545,8 +553,9 @@ def rate_distortion(grid: MapGrid, x_test: torch.Tensor, *, seed: int = 0) -> li
     out = []
     for beta in grid.values("vae"):
         mm = grid.get("vae", beta)
-        terms = evaluate(mm.model, x_test, seed=seed)
-        mean, logvar = mm.model.encode(check_images("x_test", x_test, n_pixels=784))
+        x = mm.model.check_input(x_test, name="x_test")
+        terms = evaluate(mm.model, x, seed=seed)
+        mean, logvar = mm.model.encode_checked(x)
         kl = kl_per_dimension(mean, logvar).numpy()
         out.append(RatePoint(beta, terms["reconstruction"], terms["kl"], kl,
                              int((kl > ACTIVE_KL).sum())))

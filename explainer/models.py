@@ -25,7 +25,13 @@ import torch
 from torch import nn
 
 from explainer.losses import LIKELIHOODS, ELBOTerms, elbo_terms
-from explainer.validation import check_choice, check_int, check_real
+from explainer.validation import (
+    check_choice,
+    check_images,
+    check_int,
+    check_real,
+    check_unit_interval,
+)
 
 KINDS = ("ae", "noisy_ae", "vae", "linear_ae")
 
@@ -118,6 +124,9 @@ def reparameterize(
     """
     if eps is None:
         eps = torch.randn(mean.shape, generator=generator, dtype=mean.dtype)
+    elif not isinstance(eps, torch.Tensor) or eps.shape != mean.shape:
+        shape = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
+        raise ValueError(f"eps must have the shape of the code means {tuple(mean.shape)}, got {shape}")
     # c = m + sigma * e,  sigma = exp(s / 2)
     return mean + torch.exp(0.5 * logvar) * eps
 
@@ -160,8 +169,23 @@ class Autoencoder(nn.Module):
     def latent_dim(self) -> int:
         return self.config.latent_dim
 
+    def check_input(self, x: object, *, name: str = "x") -> torch.Tensor:
+        """``x`` as a float32 tensor (n, input_dim) of finite values, in [0, 1] if the
+        decoder is Bernoulli (each pixel is read as a probability of ink); else an error
+        naming ``name`` and the accepted range. Numpy arrays and (n, side, side) images
+        are accepted. Every public method that takes images calls it once."""
+        x = check_images(name, x, n_pixels=self.config.input_dim)
+        if self.config.likelihood == "bernoulli":
+            check_unit_interval(name, x)
+        return x
+
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(m, s): the code's mean (n, latent_dim) and log-variance (None for the AE)."""
+        return self.encode_checked(self.check_input(x))
+
+    def encode_checked(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """:meth:`encode` for images already checked by :meth:`check_input` (loops over
+        batches check once, before the loop)."""
         return self.split_encoding(self.encoder(x))
 
     def split_encoding(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -204,7 +228,16 @@ class Autoencoder(nn.Module):
         generator: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """(decoder output, m, s) for a batch, with the code drawn as in training."""
-        mean, logvar = self.encode(x)
+        return self._forward(self.check_input(x), eps=eps, generator=generator)
+
+    def _forward(
+        self,
+        x: torch.Tensor,
+        *,
+        eps: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        mean, logvar = self.encode_checked(x)
         code = self.sample_code(mean, logvar, eps=eps, generator=generator)
         return self.decoder(code), mean, logvar
 
@@ -216,7 +249,17 @@ class Autoencoder(nn.Module):
         generator: torch.Generator | None = None,
     ) -> ELBOTerms:
         """Per-image reconstruction, KL, -ELBO and training objective for a batch."""
-        decoded, mean, logvar = self(x, eps=eps, generator=generator)
+        return self.loss_terms_checked(self.check_input(x), eps=eps, generator=generator)
+
+    def loss_terms_checked(
+        self,
+        x: torch.Tensor,
+        *,
+        eps: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> ELBOTerms:
+        """:meth:`loss_terms` for images already checked by :meth:`check_input`."""
+        decoded, mean, logvar = self._forward(x, eps=eps, generator=generator)
         return elbo_terms(
             x, decoded, mean, logvar, likelihood=self.config.likelihood, beta=self.config.beta
         )

@@ -24,7 +24,7 @@ from explainer import cache
 from explainer.backprop import objective_gradients
 from explainer.data import ImageDataset
 from explainer.models import Autoencoder, ModelConfig
-from explainer.validation import check_images, check_int, check_real
+from explainer.validation import check_int, check_real
 
 TERMS = ("reconstruction", "kl", "total")
 
@@ -110,15 +110,16 @@ def fit(
     and noise, and the epochs count on (3 epochs, then 3 more, give the weights of 6).
     The shuffles and the code noise are drawn from ``generator``, or from a new one seeded
     with ``seed`` if none is given. ``callback`` runs after each
-    epoch; returning ``False`` stops training there. Raises ``FloatingPointError``
-    naming the epoch and the term if a loss stops being finite.
+    epoch; returning ``False`` stops training there. Images must be finite, and in [0, 1]
+    for a Bernoulli decoder (checked once, before the first epoch). Raises
+    ``FloatingPointError`` naming the epoch and the term if a loss stops being finite.
     """
     if not isinstance(model, Autoencoder):
         raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
-    n_pixels = model.config.input_dim
-    x_train = check_images("x_train", x_train, n_pixels=n_pixels)
+    # once, before the loop: shape, finite values, and [0, 1] for a Bernoulli decoder
+    x_train = model.check_input(x_train, name="x_train")
     if x_test is not None:
-        x_test = check_images("x_test", x_test, n_pixels=n_pixels)
+        x_test = model.check_input(x_test, name="x_test")
     epochs = check_int("epochs", epochs, low=0)
     batch_size = check_int("batch_size", batch_size, low=1)
     lr = check_real("lr", lr, low=0.0, low_open=True)
@@ -161,7 +162,7 @@ def fit(
             history.train_kl.append(train_terms[1])
             history.train_total.append(train_terms[2])
             if x_test is not None:
-                test_terms = evaluate(model, x_test, seed=seed)
+                test_terms = _evaluate(model, x_test, seed=seed, batch_size=2048)
                 _check_finite(epoch, "test", [test_terms[t] for t in TERMS])
                 for t in TERMS:
                     getattr(history, f"test_{t}").append(test_terms[t])
@@ -177,7 +178,6 @@ def fit(
     return FitResult(model, history, optimizer, generator)
 
 
-@torch.inference_mode()
 def evaluate(
     model: Autoencoder, x: torch.Tensor, *, seed: int = 0, batch_size: int = 2048
 ) -> dict[str, float]:
@@ -185,12 +185,23 @@ def evaluate(
 
     The noise is drawn from ``seed``, so the same model and data give the same numbers.
     """
+    if not isinstance(model, Autoencoder):
+        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+    x = model.check_input(x)
+    seed = check_int("seed", seed, low=0)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    return _evaluate(model, x, seed=seed, batch_size=batch_size)
+
+
+@torch.inference_mode()
+def _evaluate(model: Autoencoder, x: torch.Tensor, *, seed: int, batch_size: int) -> dict[str, float]:
+    """:func:`evaluate` on images already checked (fit's test pass after every epoch)."""
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
     model.eval()
     sums = {"reconstruction": 0.0, "kl": 0.0, "total": 0.0, "objective": 0.0}
     for i in range(0, x.shape[0], batch_size):
-        terms = model.loss_terms(x[i : i + batch_size], generator=generator)
+        terms = model.loss_terms_checked(x[i : i + batch_size], generator=generator)
         sums["reconstruction"] += float(terms.reconstruction.sum())
         sums["kl"] += float(terms.kl.sum())
         sums["total"] += float(terms.total.sum())

@@ -85,11 +85,15 @@ def check_images(name: str, x: object, *, n_pixels: int) -> torch.Tensor:
     return x.to(torch.float32)
 
 
-def check_unit_interval(name: str, x: torch.Tensor) -> torch.Tensor:
-    """Raise unless every value of ``x`` is in [0, 1] (pixel intensities)."""
+def check_unit_interval(name: str, x: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    """Return ``x`` if every value is in [0, 1] (pixel intensities), else raise naming the
+    range found and the usual fix (8-bit images divided by 255)."""
     lo, hi = float(x.min()), float(x.max())
-    if lo < 0.0 or hi > 1.0:
-        raise ValueError(f"{name} must hold pixel values in [0, 1], got values in [{lo:g}, {hi:g}]")
+    if not (lo >= 0.0 and hi <= 1.0):  # also refuses NaN
+        raise ValueError(
+            f"{name} must hold pixel values in [0, 1], got values in [{lo:g}, {hi:g}]; "
+            "scale the images first (8-bit images, 0 to 255: divide by 255)"
+        )
     return x
 
 

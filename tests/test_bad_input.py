@@ -1,0 +1,100 @@
+"""Bad input across the public API, in one table: every row is a call that must be refused
+with an error naming the parameter and the accepted range, never answered silently.
+
+One row per bad call, in this simple format (rows can be added anywhere):
+
+    pytest.param(lambda: <the bad call>, ExceptionType, r"regex the message must match", id="...")
+
+The calls use tiny models and data (784-8-2 networks, a few random images), so each row runs
+in milliseconds.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from explainer import anatomy, code_space, elbo, latent_maps, pca, train
+from explainer.data import ImageDataset
+from explainer.models import Autoencoder, ModelConfig
+
+
+def tiny(kind: str = "vae", **config) -> Autoencoder:
+    """A 784-8-2 model of the family (a 784-2 one for "linear_ae"): built in milliseconds."""
+    hidden = () if kind == "linear_ae" else (8,)
+    return Autoencoder(ModelConfig(kind=kind, latent_dim=2, hidden_dims=hidden, **config))
+
+
+def images(n: int = 4, *, scale: float = 1.0) -> torch.Tensor:
+    """``n`` random images (n, 784) with pixel values in [0, scale]."""
+    return scale * torch.rand(n, 784, generator=torch.Generator().manual_seed(0))
+
+
+def dataset(x_train: torch.Tensor | None = None, **fields) -> ImageDataset:
+    """A 4 + 4 image 28x28 dataset; ``fields`` replace any of its fields."""
+    labels = torch.arange(4)
+    parts = dict(name="tiny", side=28, x_train=images() if x_train is None else x_train,
+                 y_train=labels, x_test=images(), y_test=labels)
+    return ImageDataset(**{**parts, **fields})
+
+
+BYTES = images(scale=255.0)  # MNIST as 8-bit intensities, not divided by 255
+PIXELS_0_255 = r"must hold pixel values in \[0, 1\], got values in \[0\.\d+, 25\d\.?\d*\].*divide by 255"
+
+ROWS = [
+    # --- images outside [0, 1] meet the Bernoulli likelihood -----------------------------
+    pytest.param(lambda: train.fit(tiny(), BYTES, epochs=1), ValueError, "x_train " + PIXELS_0_255,
+                 id="fit-x_train-0-255"),
+    pytest.param(lambda: train.fit(tiny(), images(), x_test=BYTES, epochs=1), ValueError,
+                 "x_test " + PIXELS_0_255, id="fit-x_test-0-255"),
+    pytest.param(lambda: train.fit(tiny("ae"), -images(), epochs=1), ValueError,
+                 r"x_train must hold pixel values in \[0, 1\], got values in \[-", id="fit-negative-pixels"),
+    pytest.param(lambda: train.evaluate(tiny(), BYTES), ValueError, "x " + PIXELS_0_255,
+                 id="evaluate-0-255"),
+    pytest.param(lambda: tiny().loss_terms(BYTES), ValueError, "x " + PIXELS_0_255,
+                 id="loss_terms-0-255"),
+    pytest.param(lambda: tiny().encode(BYTES), ValueError, "x " + PIXELS_0_255, id="encode-0-255"),
+    pytest.param(lambda: tiny("noisy_ae", noise_scale=1.0)(BYTES), ValueError, "x " + PIXELS_0_255,
+                 id="forward-0-255"),
+    pytest.param(lambda: dataset(BYTES), ValueError, "x_train " + PIXELS_0_255, id="dataset-0-255"),
+    pytest.param(lambda: elbo.log_importance_weights(tiny(), BYTES, n_samples=2, seed=0),
+                 ValueError, "x " + PIXELS_0_255, id="importance-weights-0-255"),
+    pytest.param(lambda: latent_maps.encode_images(tiny(), BYTES), ValueError,
+                 "images " + PIXELS_0_255, id="encode_images-0-255"),
+    pytest.param(lambda: latent_maps.DigitClassifier().predict_proba(BYTES), ValueError,
+                 "images " + PIXELS_0_255, id="classifier-0-255"),
+    pytest.param(lambda: anatomy.diagram(tiny(), BYTES[0], [0.0, 0.0]), ValueError,
+                 "image " + PIXELS_0_255, id="diagram-0-255"),
+    pytest.param(lambda: pca.autoencoder_reconstruct(tiny("ae"), BYTES), ValueError,
+                 "x " + PIXELS_0_255, id="autoencoder_reconstruct-0-255"),
+    pytest.param(lambda: code_space.encode_codes(Autoencoder(code_space.code_model_config()), BYTES),
+                 ValueError, "images " + PIXELS_0_255, id="encode_codes-0-255"),
+    # --- the model's own methods: shape, dtype, values ------------------------------------
+    pytest.param(lambda: tiny().encode(torch.rand(3, 5)), ValueError,
+                 r"x must have shape \(n_samples, 784\).*got \(3, 5\)", id="encode-wrong-width"),
+    pytest.param(lambda: tiny().loss_terms(torch.rand(784)), ValueError,
+                 r"x must have shape \(n_samples, 784\).*got \(784,\)", id="loss_terms-one-image-1d"),
+    pytest.param(lambda: tiny().encode([[0.5] * 784]), TypeError,
+                 "x must be a torch.Tensor or numpy array, got list", id="encode-list"),
+    pytest.param(lambda: tiny().loss_terms(torch.full((2, 784), float("nan"))), ValueError,
+                 "x must be finite: 1568 values are NaN", id="loss_terms-nan"),
+    pytest.param(lambda: tiny().loss_terms(images(3), eps=torch.zeros(1, 2)), ValueError,
+                 r"eps must have the shape of the code means \(3, 2\), got \(1, 2\)",
+                 id="loss_terms-eps-broadcast"),
+]
+
+
+@pytest.mark.parametrize("call, error, match", ROWS)
+def test_bad_input_is_refused(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_valid_input_still_passes():
+    """The same entry points accept images in [0, 1], as float32, float64 or 28x28."""
+    model = tiny()
+    x = images()
+    assert model.encode(x.double())[0].shape == (4, 2)
+    assert model.loss_terms(x.reshape(4, 28, 28)).total.shape == (4,)
+    assert train.evaluate(model, x)["total"] > 0
+    assert dataset().x_train.dtype == torch.float32
