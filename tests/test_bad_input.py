@@ -14,7 +14,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from explainer import anatomy, code_space, elbo, latent_maps, pca, train
+import numpy as np
+
+from explainer import anatomy, code_space, elbo, gmm, latent_maps, pca, train
 from explainer.data import ImageDataset
 from explainer.models import Autoencoder, ModelConfig
 
@@ -38,6 +40,7 @@ def dataset(x_train: torch.Tensor | None = None, **fields) -> ImageDataset:
     return ImageDataset(**{**parts, **fields})
 
 
+TARGET = gmm.target_density()
 BYTES = images(scale=255.0)  # MNIST as 8-bit intensities, not divided by 255
 PIXELS_0_255 = r"must hold pixel values in \[0, 1\], got values in \[0\.\d+, 25\d\.?\d*\].*divide by 255"
 
@@ -81,6 +84,53 @@ ROWS = [
     pytest.param(lambda: tiny().loss_terms(images(3), eps=torch.zeros(1, 2)), ValueError,
                  r"eps must have the shape of the code means \(3, 2\), got \(1, 2\)",
                  id="loss_terms-eps-broadcast"),
+    # --- mixtures: sizes bounded so that no call needs more than about 1 GB ---------------
+    pytest.param(lambda: gmm.mixture_density([0.0], np.ones(100_001), np.zeros(100_001),
+                                             np.ones(100_001)), ValueError,
+                 r"K must be in \[1, 100000\].*weights, means and stds.*got K = 100001",
+                 id="mixture-too-many-components"),
+    pytest.param(lambda: gmm.grid_mixture(TARGET, 100_001), ValueError,
+                 r"n_components must be an integer in \[1, 100000\], got 100001",
+                 id="grid_mixture-too-many-components"),
+    pytest.param(lambda: gmm.fit_mixtures(ks=(100_000,)), ValueError,
+                 r"ks\[0\] must be an integer in \[1, 512\], got 100000", id="fit_mixtures-K-too-large"),
+    pytest.param(lambda: gmm.fit_mixtures(ks=(64,), n_samples=50), ValueError,
+                 r"ks\[0\] must be at most n_samples \(50\).*got 64", id="fit_mixtures-K-above-samples"),
+    pytest.param(lambda: gmm.fit_mixtures(ks=(2,), n_samples=20_001, use_disk_cache=False), ValueError,
+                 r"n_samples must be an integer in \[1, 20000\]", id="fit_mixtures-too-many-samples"),
+    pytest.param(lambda: gmm.fit_gaussian_mixture(np.zeros((50, 2)), 2, seed=0), ValueError,
+                 r"samples must be 1-D \(one number per draw\), got shape \(50, 2\)",
+                 id="fit_gaussian_mixture-2d-samples"),
+    pytest.param(lambda: gmm.fit_gaussian_mixture(np.arange(2000.0), 1000, seed=0), ValueError,
+                 r"n_components must be an integer in \[1, 512\]", id="fit_gaussian_mixture-K-too-large"),
+    pytest.param(lambda: gmm.sample_mixture([1.0], [0.0], [1.0], 1_000_001, seed=0), ValueError,
+                 r"n_samples must be an integer in \[1, 1000000\]", id="sample_mixture-too-many"),
+    pytest.param(lambda: TARGET.sample(1_000_001, seed=0), ValueError,
+                 r"n_samples must be an integer in \[1, 1000000\]", id="target-sample-too-many"),
+    pytest.param(lambda: gmm.latent_draws(1_000_001, seed=0), ValueError,
+                 r"n_samples must be an integer in \[1, 1000000\]", id="latent_draws-too-many"),
+    pytest.param(lambda: gmm.x_grid(1_000_001), ValueError,
+                 r"n_points must be an integer in \[2, 1000000\]", id="x_grid-too-many-points"),
+    pytest.param(lambda: gmm.component_densities(np.zeros(4195), np.ones(1000), np.zeros(1000),
+                                                 np.ones(1000)), ValueError,
+                 r"K \* len\(x\) must be at most 4194304.*got 1000 \* 4195",
+                 id="component_densities-too-large"),
+    pytest.param(lambda: gmm.component_curves(np.ones(10_000), np.zeros(10_000), np.ones(10_000),
+                                              n_points=419), ValueError,
+                 r"n_points must be an integer in \[2, 418\]", id="component_curves-too-many-points"),
+    pytest.param(lambda: gmm.latent_model_density([0.0], gmm.analytic_decoder(TARGET),
+                                                  n_quadrature=100_001), ValueError,
+                 r"n_quadrature must be an integer in \[1, 100000\]", id="latent_model-too-many-z"),
+    pytest.param(lambda: gmm.latent_mixture_densities([0.0], np.zeros(200_000), np.ones(200_000),
+                                                      [1]), ValueError,
+                 r"mu must hold at most 100000 values \(one per z\), got 200000",
+                 id="latent_mixture_densities-too-many-z"),
+    pytest.param(lambda: gmm.mixture_density(np.zeros(1_000_000), np.ones(2000), np.zeros(2000),
+                                             np.ones(2000)), ValueError,
+                 r"K \* len\(x\) must be at most 1e\+09.*got K = 2000 components at len\(x\) = 1000000",
+                 id="mixture-too-many-evaluations"),
+    pytest.param(lambda: gmm.train_latent_decoder(np.arange(100.0), n_latent=1025, n_steps=1), ValueError,
+                 r"n_latent must be an integer in \[1, 1024\]", id="train_latent_decoder-n_latent"),
 ]
 
 
