@@ -24,6 +24,7 @@ from explainer.validation import (
     check_choice,
     check_images,
     check_int,
+    check_labels,
     check_real,
     check_unit_interval,
 )
@@ -59,7 +60,7 @@ class ImageDataset:
         for split in ("train", "test"):
             x = check_images(f"x_{split}", getattr(self, f"x_{split}"), n_pixels=side * side)
             check_unit_interval(f"x_{split}", x)
-            y = _check_labels(f"y_{split}", getattr(self, f"y_{split}"), n_images=x.shape[0])
+            y = check_labels(f"y_{split}", getattr(self, f"y_{split}"), n_images=x.shape[0])
             object.__setattr__(self, f"x_{split}", x)
             object.__setattr__(self, f"y_{split}", y)
 
@@ -73,20 +74,6 @@ class ImageDataset:
         for t in (self.x_train, self.y_train, self.x_test, self.y_test):
             h.update(t.contiguous().numpy().tobytes())
         return h.hexdigest()[:16]
-
-
-def _check_labels(name: str, y: object, *, n_images: int) -> torch.Tensor:
-    """``y`` as an int64 tensor of one integer label per image, else raise."""
-    if isinstance(y, np.ndarray):
-        y = torch.from_numpy(y)
-    if not isinstance(y, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(y).__name__}")
-    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
-        raise TypeError(f"{name} must hold integer labels, got dtype {y.dtype}")
-    if y.shape != (n_images,):
-        raise ValueError(f"{name} must hold one label per image, shape ({n_images},), "
-                         f"got {tuple(y.shape)}")
-    return y.to(torch.int64)
 
 
 def load_mnist(

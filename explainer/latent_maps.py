@@ -53,6 +53,7 @@ from explainer.validation import (
     check_choice,
     check_images,
     check_int,
+    check_labels,
     check_real,
     check_unit_interval,
 )
@@ -354,8 +355,13 @@ def grid_codes(half_width: float, n_grid: int) -> np.ndarray:
 
 @torch.inference_mode()
 def decode_codes(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
-    """Decoded images (n, 784) for codes (n, 2)."""
-    c = np.asarray(codes, dtype=np.float32).reshape(-1, model.latent_dim)
+    """Decoded images (n, 784) for codes (n, latent_dim), one code per row."""
+    if not isinstance(model, Autoencoder):
+        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+    c = np.asarray(codes, dtype=np.float32)
+    if c.ndim != 2 or c.shape[1] != model.latent_dim:
+        raise ValueError(f"codes must have shape (n, {model.latent_dim}) (one row per code), "
+                         f"got {c.shape}")
     if not np.isfinite(c).all():
         raise ValueError("codes must be finite")
     return model.decode(torch.from_numpy(c)).numpy()
@@ -373,7 +379,13 @@ def encode_images(model: Autoencoder, images: torch.Tensor | np.ndarray) -> tupl
 
 def tile_manifold(decoded: np.ndarray, n_grid: int) -> np.ndarray:
     """n_grid^2 decoded digits (row by row) as one (n_grid * 28, n_grid * 28) image."""
-    x = np.asarray(decoded, dtype=np.float32).reshape(n_grid, n_grid, MNIST_SIDE, MNIST_SIDE)
+    n_grid = check_int("n_grid", n_grid, low=1, high=100)
+    x = np.asarray(decoded, dtype=np.float32)
+    pixels = MNIST_SIDE * MNIST_SIDE
+    if x.shape[0] != n_grid * n_grid or x[0].size != pixels or x.ndim not in (2, 3):
+        raise ValueError(f"decoded must hold n_grid^2 = {n_grid * n_grid} images of {pixels} "
+                         f"pixels, got shape {x.shape}")
+    x = x.reshape(n_grid, n_grid, MNIST_SIDE, MNIST_SIDE)
     return x.transpose(0, 2, 1, 3).reshape(n_grid * MNIST_SIDE, n_grid * MNIST_SIDE)
 
 
@@ -381,18 +393,25 @@ def map_view(mm: MapModel, x_test: torch.Tensor, y_test: torch.Tensor, *, n_grid
              half_width: float | None = None) -> MapView:
     """Encode the test digits and decode an ``n_grid`` x ``n_grid`` grid over the plane."""
     codes, sigmas = encode_images(mm.model, x_test)
+    labels = check_labels("y_test", y_test, n_images=len(codes)).numpy()
     h = plane_half_width(codes) if half_width is None else check_real(
         "half_width", half_width, low=0.0, low_open=True)
     points = grid_codes(h, n_grid)
     return MapView(label=mm.label, codes=codes, sigmas=sigmas,
-                   labels=np.asarray(y_test).astype(int), half_width=h, grid_points=points,
+                   labels=labels, half_width=h, grid_points=points,
                    manifold=tile_manifold(decode_codes(mm.model, points), n_grid))
 
 
 def ellipse_outlines(centres: np.ndarray, sigmas: np.ndarray, *, n_vertices: int = 24) -> tuple[np.ndarray, np.ndarray]:
-    """x and y of the 1-sigma ellipses {m + sigma * (cos t, sin t)}, NaN between ellipses."""
-    centres = np.asarray(centres, dtype=np.float64).reshape(-1, 2)
-    sigmas = np.asarray(sigmas, dtype=np.float64).reshape(-1, 2)
+    """x and y of the 1-sigma ellipses {m + sigma * (cos t, sin t)}, NaN between ellipses.
+
+    ``centres`` and ``sigmas``: (n, 2), one row per ellipse."""
+    centres = np.asarray(centres, dtype=np.float64)
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    if centres.ndim != 2 or centres.shape[1] != 2:
+        raise ValueError(f"centres must have shape (n, 2), got {centres.shape}")
+    if sigmas.shape != centres.shape:
+        raise ValueError(f"sigmas must have the shape of centres {centres.shape}, got {sigmas.shape}")
     t = np.linspace(0.0, 2.0 * np.pi, n_vertices)
     # x_k = m_1 + sigma_1 cos t_k,  y_k = m_2 + sigma_2 sin t_k
     xs = centres[:, :1] + sigmas[:, :1] * np.cos(t)[None, :]

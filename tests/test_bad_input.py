@@ -32,6 +32,12 @@ def images(n: int = 4, *, scale: float = 1.0) -> torch.Tensor:
     return scale * torch.rand(n, 784, generator=torch.Generator().manual_seed(0))
 
 
+def map_model(kind: str = "vae") -> latent_maps.MapModel:
+    """A tiny untrained model dressed as a latent map's model."""
+    return latent_maps.MapModel(kind, 1.0, tiny(kind), train.History(), {},
+                                torch.Generator().get_state())
+
+
 def dataset(x_train: torch.Tensor | None = None, **fields) -> ImageDataset:
     """A 4 + 4 image 28x28 dataset; ``fields`` replace any of its fields."""
     labels = torch.arange(4)
@@ -131,6 +137,34 @@ ROWS = [
                  id="mixture-too-many-evaluations"),
     pytest.param(lambda: gmm.train_latent_decoder(np.arange(100.0), n_latent=1025, n_steps=1), ValueError,
                  r"n_latent must be an integer in \[1, 1024\]", id="train_latent_decoder-n_latent"),
+    # --- shapes are checked, never reinterpreted --------------------------------------------
+    pytest.param(lambda: latent_maps.decode_codes(tiny(), np.zeros((3, 4))), ValueError,
+                 r"codes must have shape \(n, 2\) \(one row per code\), got \(3, 4\)",
+                 id="latent_maps-decode_codes-3x4"),
+    pytest.param(lambda: latent_maps.decode_codes(tiny(), np.zeros(2)), ValueError,
+                 r"codes must have shape \(n, 2\) \(one row per code\), got \(2,\)",
+                 id="latent_maps-decode_codes-1d"),
+    pytest.param(lambda: code_space.decode_codes(Autoencoder(code_space.code_model_config()),
+                                                 np.zeros((3, 2))), ValueError,
+                 r"codes must be 1-D \(one number per code: the code is 1-D\), got shape \(3, 2\)",
+                 id="code_space-decode_codes-n-by-2"),
+    pytest.param(lambda: code_space.noise_densities(np.zeros(5), np.zeros((2, 2)), np.ones((2, 2))),
+                 ValueError, r"means must be 1-D \(one code per image\), got shape \(2, 2\)",
+                 id="noise_densities-2d-means"),
+    pytest.param(lambda: latent_maps.map_view(map_model(), images(4), torch.arange(3), n_grid=2),
+                 ValueError, r"y_test must hold one label per image, shape \(4,\), got \(3,\)",
+                 id="map_view-labels-wrong-length"),
+    pytest.param(lambda: latent_maps.map_view(map_model(), images(4), torch.full((4,), 1.7), n_grid=2),
+                 TypeError, r"y_test must hold integer labels, got dtype torch.float32",
+                 id="map_view-float-labels"),
+    pytest.param(lambda: latent_maps.ellipse_outlines(np.zeros((3, 3)), np.ones((3, 3))), ValueError,
+                 r"centres must have shape \(n, 2\), got \(3, 3\)", id="ellipses-3d-centres"),
+    pytest.param(lambda: latent_maps.ellipse_outlines(np.zeros((3, 2)), np.ones((2, 2))), ValueError,
+                 r"sigmas must have the shape of centres \(3, 2\), got \(2, 2\)",
+                 id="ellipses-sigmas-mismatch"),
+    pytest.param(lambda: latent_maps.tile_manifold(np.zeros((10, 784)), 3), ValueError,
+                 r"decoded must hold n_grid\^2 = 9 images of 784 pixels, got shape \(10, 784\)",
+                 id="tile_manifold-wrong-count"),
 ]
 
 
