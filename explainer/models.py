@@ -34,6 +34,9 @@ from explainer.validation import (
 )
 
 KINDS = ("ae", "noisy_ae", "vae", "linear_ae")
+# The noisy AE's fixed noise scale: the prior's scale is 1, and beyond 100 the code is
+# all noise (at 1e20 its log-variance overflows float32 and training cannot start).
+MAX_NOISE_SCALE = 100.0
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class ModelConfig:
 
     ``hidden_dims`` defaults to (400,) and must be empty for ``"linear_ae"``. ``beta``
     defaults to 1 for ``"vae"`` and 0 otherwise; ``likelihood`` to ``"bernoulli"``
-    (``"gaussian"`` for ``"linear_ae"``).
+    (``"gaussian"`` for ``"linear_ae"``). ``noise_scale`` is in [0, ``MAX_NOISE_SCALE``].
     """
 
     kind: str = "vae"
@@ -66,7 +69,7 @@ class ModelConfig:
             check_int(f"hidden_dims[{i}]", width, low=1)
         if linear and hidden:
             raise ValueError(f"hidden_dims must be () for kind='linear_ae', got {hidden}")
-        noise_scale = check_real("noise_scale", self.noise_scale, low=0.0)
+        noise_scale = check_real("noise_scale", self.noise_scale, low=0.0, high=MAX_NOISE_SCALE)
         if noise_scale > 0 and self.kind != "noisy_ae":
             raise ValueError(
                 f"noise_scale applies to kind='noisy_ae' only (the VAE learns its own), "

@@ -24,9 +24,16 @@ from explainer import cache
 from explainer.backprop import objective_gradients
 from explainer.data import ImageDataset
 from explainer.models import Autoencoder, ModelConfig
-from explainer.validation import check_int, check_real
+from explainer.validation import check_choice, check_int, check_real
 
 TERMS = ("reconstruction", "kl", "total")
+SPLITS = ("train", "test")
+# Named as the likely cause when training diverges (measured: Adam at lr >= 1 diverges in
+# one epoch here, the library trains at 1e-3 to 2e-2; data of 1e20 overflow the squared
+# error). A huge beta or the largest noise_scale does not diverge: Adam's steps keep their
+# size whatever the gradient's scale.
+LARGE_LR = 0.1
+LARGE_PIXEL = 1e3
 
 
 @dataclass
@@ -55,6 +62,12 @@ class History:
 
     def last(self, split: str = "test") -> dict[str, float]:
         """The final epoch's terms for ``split`` ("train" or "test")."""
+        check_choice("split", split, SPLITS)
+        if not self.epoch:
+            raise ValueError("the history has no epochs yet: train first (fit, train_model)")
+        if not getattr(self, f"{split}_total"):
+            raise ValueError(f"no {split} split recorded (fit was given no x_{split}); "
+                             f"the history holds {', '.join(s for s in SPLITS if getattr(self, f'{s}_total'))}")
         return {t: getattr(self, f"{split}_{t}")[-1] for t in TERMS}
 
 
@@ -137,6 +150,7 @@ def fit(
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     n = x_train.shape[0]
     cfg = model.config
+    causes = _divergence_causes(cfg, lr=optimizer.param_groups[0]["lr"], x_train=x_train)
     bar = _progress_bar(epochs, progress)
     start = time.perf_counter() - (history.seconds[-1] if history.seconds else 0.0)
     with torch_threads(num_threads):
@@ -156,14 +170,14 @@ def fit(
                         (terms.reconstruction.sum(), terms.kl.sum(), terms.total.sum())
                     )
             train_terms = (sums / n).tolist()
-            _check_finite(epoch, "training", train_terms)
+            _check_finite(epoch, "training", train_terms, causes)
             history.epoch.append(epoch)
             history.train_reconstruction.append(train_terms[0])
             history.train_kl.append(train_terms[1])
             history.train_total.append(train_terms[2])
             if x_test is not None:
                 test_terms = _evaluate(model, x_test, seed=seed, batch_size=2048)
-                _check_finite(epoch, "test", [test_terms[t] for t in TERMS])
+                _check_finite(epoch, "test", [test_terms[t] for t in TERMS], causes)
                 for t in TERMS:
                     getattr(history, f"test_{t}").append(test_terms[t])
             history.seconds.append(time.perf_counter() - start)
@@ -304,12 +318,30 @@ def train_mnist_2d_vae(
                        **MNIST_2D_TRAINING)
 
 
-def _check_finite(epoch: int, split: str, values: list[float]) -> None:
+def _divergence_causes(config: ModelConfig, *, lr: float, x_train: torch.Tensor) -> str:
+    """What to say if training diverges: the settings that are extreme, or that none is."""
+    causes = []
+    if lr > LARGE_LR:
+        causes.append(f"the learning rate lr={lr:g} is far above the 1e-3 to 2e-2 Adam trains "
+                      "with here: lower it")
+    low, high = float(x_train.min()), float(x_train.max())
+    largest = max(-low, high)
+    if largest > LARGE_PIXEL:
+        causes.append(f"x_train holds values up to {largest:g}, whose squared errors overflow "
+                      "float32: scale the data (images into [0, 1])")
+    if causes:
+        return "Likely cause: " + "; ".join(causes) + "."
+    return (f"No setting is extreme (lr={lr:g}, beta={config.beta:g}, "
+            f"noise_scale={config.noise_scale:g}, x_train in [{low:g}, {high:g}]): "
+            "try a smaller lr, or check the data.")
+
+
+def _check_finite(epoch: int, split: str, values: list[float], causes: str) -> None:
     for term, value in zip(TERMS, values):
         if not math.isfinite(value):
             raise FloatingPointError(
                 f"training diverged at epoch {epoch}: the {split} {term} term is {value}. "
-                "Lower the learning rate (lr) or check the data; nothing was cached."
+                f"{causes} Nothing was cached."
             )
 
 

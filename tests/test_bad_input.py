@@ -16,7 +16,7 @@ import torch
 
 import numpy as np
 
-from explainer import anatomy, code_space, elbo, gmm, latent_maps, pca, train
+from explainer import anatomy, code_space, data, elbo, gmm, latent_maps, pca, train
 from explainer.data import ImageDataset
 from explainer.models import Autoencoder, ModelConfig
 
@@ -36,6 +36,12 @@ def map_model(kind: str = "vae") -> latent_maps.MapModel:
     """A tiny untrained model dressed as a latent map's model."""
     return latent_maps.MapModel(kind, 1.0, tiny(kind), train.History(), {},
                                 torch.Generator().get_state())
+
+
+def trained_history(*, test: bool) -> train.History:
+    """The history of one epoch of a tiny model, with or without a test split."""
+    x = images()
+    return train.fit(tiny(), x, x_test=x if test else None, epochs=1).history
 
 
 def dataset(x_train: torch.Tensor | None = None, **fields) -> ImageDataset:
@@ -165,6 +171,38 @@ ROWS = [
     pytest.param(lambda: latent_maps.tile_manifold(np.zeros((10, 784)), 3), ValueError,
                  r"decoded must hold n_grid\^2 = 9 images of 784 pixels, got shape \(10, 784\)",
                  id="tile_manifold-wrong-count"),
+    # --- numbers: the message says what is wrong and where the accepted range is ----------
+    pytest.param(lambda: ModelConfig(kind="noisy_ae", noise_scale=1e20), ValueError,
+                 r"noise_scale must be in \[0, 100\], got 1e\+20", id="config-noise-1e20"),
+    pytest.param(lambda: train.fit(tiny("noisy_ae", noise_scale=100.0), images(), epochs=2,
+                                   lr=1e10), FloatingPointError,
+                 r"diverged at epoch \d: .*the learning rate lr=1e\+10 is far above", id="fit-lr-1e10"),
+    pytest.param(lambda: train.fit(tiny("linear_ae"), images(scale=1e20), epochs=2), FloatingPointError,
+                 r"diverged at epoch 1: .*x_train holds values up to 9\.9\d*e\+19", id="fit-gaussian-data-1e20"),
+    pytest.param(lambda: train.History().last(), ValueError,
+                 r"the history has no epochs yet", id="history-empty"),
+    pytest.param(lambda: trained_history(test=False).last("test"), ValueError,
+                 r"no test split recorded \(fit was given no x_test\)", id="history-no-test"),
+    pytest.param(lambda: trained_history(test=True).last("val"), ValueError,
+                 r"split must be one of 'train', 'test'", id="history-bad-split"),
+    pytest.param(lambda: data.load_mnist(test_fraction=0.0001), ValueError,
+                 r"test_fraction must be in about \(0\.001, 0\.999\).*at least one image.*got 0\.0001",
+                 id="mnist-empty-test"),
+    pytest.param(lambda: data.load_mnist(test_fraction=0.9999), ValueError,
+                 r"test_fraction must be in about \(0\.001, 0\.999\).*got 0\.9999",
+                 id="mnist-empty-train"),
+    pytest.param(lambda: data.load_digits(test_fraction=0.001), ValueError,
+                 r"test_fraction must be in about \(0\.0027\d*, 0\.997\d*\)", id="digits-empty-test"),
+    pytest.param(lambda: data.stratified_split(np.array([0.5, 1.5]), test_fraction=0.5, seed=0),
+                 TypeError, r"labels must hold integer labels", id="split-float-labels"),
+    pytest.param(lambda: elbo.normal_density(np.zeros(3), mean=0.0, log_std=-1000.0), ValueError,
+                 r"log_std must be in \[-300, 300\], got -1000", id="normal_density-tiny-std"),
+    pytest.param(lambda: elbo.fit_gaussian_q(1e10, decoder_mean=elbo.folded_decoder(), variance=0.1),
+                 ValueError, r"x must be in \[-445\.2, 447\.2\] for this decoder and variance.*got 1e\+10",
+                 id="fit_gaussian_q-huge-x"),
+    pytest.param(lambda: elbo.numerical_posterior(-1e6, decoder_mean=elbo.folded_decoder(),
+                                                  variance=0.1, z=elbo.z_grid()),
+                 ValueError, r"x must be in \[-445\.2, 447\.2\]", id="numerical_posterior-huge-x"),
 ]
 
 
