@@ -94,10 +94,21 @@ def draw_noise(latent_dim: int, *, seed: int) -> np.ndarray:
     return torch.randn(latent_dim, generator=generator).numpy()
 
 
+def _check_code_stats(mean: object, logvar: object) -> tuple[np.ndarray, np.ndarray]:
+    """(m, s) as float64 arrays of one shape with finite values, else raise."""
+    m = np.asarray(mean, dtype=np.float64)
+    s = np.asarray(logvar, dtype=np.float64)
+    if s.shape != m.shape:
+        raise ValueError(f"logvar must have the shape of mean {m.shape}, got {s.shape}")
+    for name, a in (("mean", m), ("logvar", s)):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} must be finite, got {a}")
+    return m, s
+
+
 def minimize2_terms(mean: np.ndarray, logvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The tutorial's Minimize2 per dimension, split: (exp(s) - (1 + s), m^2)."""
-    s = np.asarray(logvar, dtype=np.float64)
-    m = np.asarray(mean, dtype=np.float64)
+    m, s = _check_code_stats(mean, logvar)
     # exp(s) - (1 + s): zero at s = 0, the noise the prior asks for
     return np.exp(s) - (1.0 + s), m**2
 
@@ -111,8 +122,7 @@ def kl_readings(mean: np.ndarray, logvar: np.ndarray) -> dict[str, float]:
     1/2 sum_j (exp(2 s_j) - 1 - 2 s_j + m_j^2).
     ``torch_log_variance``: ``torch.distributions.kl_divergence`` with scale exp(s / 2).
     """
-    m = torch.as_tensor(np.asarray(mean, dtype=np.float64))
-    s = torch.as_tensor(np.asarray(logvar, dtype=np.float64))
+    m, s = (torch.as_tensor(a) for a in _check_code_stats(mean, logvar))
     prior = Normal(torch.zeros_like(m), torch.ones_like(m))
     return {
         # sum_j (exp(s_j) - (1 + s_j) + m_j^2)
@@ -155,6 +165,9 @@ def summarize(trained: TrainedModel, x_test: torch.Tensor, *, n_images: int = 10
     """Measure a trained VAE on ``x_test``; decode ``n_samples`` codes drawn from N(0, I)."""
     model = trained.model
     x = model.check_input(x_test, name="x_test")
+    n_images = check_int("n_images", n_images, low=1, high=len(x))
+    n_samples = check_int("n_samples", n_samples, low=1, high=10_000)
+    seed = check_int("seed", seed, low=0)
     mean, logvar = model.encode_checked(x)
     kl = kl_per_dimension(mean, logvar).numpy()
     generator = torch.Generator().manual_seed(seed)

@@ -175,14 +175,18 @@ def decode_codes(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
 def axis_codes(t: np.ndarray, code_full: float, code_half: float) -> np.ndarray:
     """Codes at axis positions ``t``: c = c_full + t (c_half - c_full)."""
     t = np.asarray(t, dtype=np.float64)
+    code_full = check_real("code_full", code_full)
+    code_half = check_real("code_half", code_half)
     # c = c_full + t (c_half - c_full)
     return code_full + t * (code_half - code_full)
 
 
 def midpoint_code(code_full: float, code_half: float) -> float:
     """The point halfway between the two codes: (c_full + c_half) / 2."""
+    code_full = check_real("code_full", code_full)
+    code_half = check_real("code_half", code_half)
     # c_mid = (c_full + c_half) / 2
-    return 0.5 * (float(code_full) + float(code_half))
+    return 0.5 * (code_full + code_half)
 
 
 def noise_densities(codes: np.ndarray, means: np.ndarray, sigmas: np.ndarray) -> np.ndarray:

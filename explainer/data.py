@@ -263,6 +263,8 @@ def moon_phases(
 
 def moon_images(illuminated: list[float], *, size: int = 28) -> torch.Tensor:
     """Moons at each lit fraction in ``illuminated``, flattened: (len, size * size)."""
+    if len(illuminated) == 0:
+        raise ValueError("illuminated must hold at least one lit fraction")
     images = np.stack([render_moon(k, size=size).ravel() for k in illuminated])
     return torch.from_numpy(images)
 
@@ -274,7 +276,11 @@ def lit_fraction(images: torch.Tensor | np.ndarray, *, reference: float | None =
     """
     x = images.numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     x = x.reshape(x.shape[0], -1)
+    if not np.isfinite(x).all():
+        raise ValueError("images must be finite: they hold NaN or infinite values")
     if reference is None:
         side = int(math.isqrt(x.shape[1]))
         reference = float(render_moon(FULL_MOON, size=side).sum())
+    reference = check_real("reference", reference, low=0.0, low_open=True)
+    # k = sum of the pixels / the full moon's sum
     return x.sum(axis=1) / reference

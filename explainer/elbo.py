@@ -441,6 +441,21 @@ def z_grid(*, low: float = -10.0, high: float = 10.0, n_points: int = 4001) -> t
     return torch.linspace(low, high, n_points, dtype=torch.float64)
 
 
+def _check_z_grid(z: object) -> None:
+    """Refuse a z grid the trapezoid weights would misread: it must be as ``z_grid`` makes
+    it, a 1-D float64 tensor of at least 3 evenly spaced, increasing points."""
+    if not isinstance(z, torch.Tensor) or z.dtype != torch.float64:
+        kind = type(z).__name__ if not isinstance(z, torch.Tensor) else str(z.dtype).split(".")[-1]
+        raise TypeError(f"z must be a float64 torch.Tensor (use elbo.z_grid()), got {kind}")
+    if z.ndim != 1 or len(z) < 3:
+        raise ValueError(f"z must be 1-D with at least 3 points, got shape {tuple(z.shape)}")
+    steps = z[1:] - z[:-1]
+    if not torch.isfinite(z).all() or not (steps > 0).all() or float(
+            (steps - steps[0]).abs().max()) > 1e-9 * float(steps[0]):
+        raise ValueError("z must be evenly spaced and increasing (the trapezoid weights assume "
+                         "it): use elbo.z_grid()")
+
+
 def _trapezoid_log_weights(z: torch.Tensor) -> torch.Tensor:
     """log of the trapezoid rule's weights on an even grid: dz, with dz/2 at both ends."""
     dz = float(z[1] - z[0])
@@ -503,6 +518,7 @@ def _log_likelihood_on_grid(
 ) -> torch.Tensor:
     """log p(x|z) at every z of the grid, once x is known to be in the range where the
     quadrature holds (see ``MAX_NLL``), else an error naming that range."""
+    _check_z_grid(z)
     g = decoder_mean(z.reshape(-1, 1)).reshape(-1)
     # (x - g)^2 / (2 v) <= MAX_NLL  <=>  |x - g(z)| <= sqrt(2 v MAX_NLL) for every z
     reach = math.sqrt(2.0 * variance * MAX_NLL)
@@ -676,8 +692,7 @@ def importance_sampled_log_likelihood(log_weights: torch.Tensor, *, k: int) -> t
     gives log (1/k) sum exp(log w), and the groups are averaged. Its expectation is the
     IWAE bound L_k: L_1 is the ELBO, L_k rises with k towards log p(x).
     """
-    if not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2:
-        raise ValueError("log_weights must be a 2-D tensor (n_images, n_samples)")
+    _check_log_weights(log_weights)
     total = log_weights.shape[1]
     k = check_int("k", k, low=1, high=total)
     groups = total // k
@@ -688,13 +703,24 @@ def importance_sampled_log_likelihood(log_weights: torch.Tensor, *, k: int) -> t
 
 def elbo_from_weights(log_weights: torch.Tensor) -> torch.Tensor:
     """The ELBO per image, E_q[log w], estimated by the mean of all log weights: (n,)."""
+    _check_log_weights(log_weights)
+    return log_weights.mean(dim=1)
+
+
+def _check_log_weights(log_weights: object) -> None:
     if not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2:
         raise ValueError("log_weights must be a 2-D tensor (n_images, n_samples)")
-    return log_weights.mean(dim=1)
+    if log_weights.shape[0] == 0 or log_weights.shape[1] == 0:
+        raise ValueError(f"log_weights must hold at least one sample per image, got shape "
+                         f"{tuple(log_weights.shape)}")
+    if torch.isnan(log_weights).any():
+        raise ValueError("log_weights must not hold NaN (from log_importance_weights)")
 
 
 def fixed_test_digits(x_test: torch.Tensor, *, n_digits: int, seed: int) -> torch.Tensor:
     """``n_digits`` test images chosen by a seeded permutation (the same set every run)."""
+    if not isinstance(x_test, torch.Tensor) or x_test.ndim < 1:
+        raise TypeError(f"x_test must be a torch.Tensor of images, got {type(x_test).__name__}")
     n_digits = check_int("n_digits", n_digits, low=1, high=x_test.shape[0])
     seed = check_int("seed", seed, low=0)
     order = torch.randperm(x_test.shape[0], generator=torch.Generator().manual_seed(seed))

@@ -195,6 +195,8 @@ def integrate(values: object, grid: object) -> float:
     v, g = _as_points("values", values), _as_points("grid", grid)
     if v.shape != g.shape or g.ndim != 1 or len(g) < 2:
         raise ValueError(f"values and grid must be 1-D of one length >= 2, got {v.shape}, {g.shape}")
+    if not (np.diff(g) > 0).all():
+        raise ValueError("grid must be increasing (a decreasing grid would flip the sign)")
     # sum_i (x_{i+1} - x_i) (f_i + f_{i+1}) / 2
     return float(np.trapezoid(v, g))
 
@@ -406,6 +408,8 @@ def _fit_all(ks: tuple[int, ...], n_samples: int, seed: int) -> dict[str, np.nda
 def mean_log_likelihood(samples: object, weights: object, means: object, stds: object) -> float:
     """(1/n) sum_i log P(x_i): how well the mixture explains the samples it was fitted to."""
     x = _as_points("samples", samples).reshape(-1)
+    if len(x) == 0:
+        raise ValueError("samples must hold at least one draw")
     # (1/n) sum_i log sum_m P(m) N(x_i; mu_m, sigma_m)
     return float(np.mean(log_mixture_density(x, weights, means, stds)))
 
@@ -469,6 +473,8 @@ def sample_mixture(
 def histogram_density(x: object, edges: object) -> np.ndarray:
     """Counts per bin divided by (n * bin width): a histogram on the density scale."""
     x, edges = _as_points("x", x), _as_points("edges", edges)
+    if edges.ndim != 1 or len(edges) < 2 or not (np.diff(edges) > 0).all():
+        raise ValueError(f"edges must be increasing, with at least 2 entries, got {edges}")
     counts, _ = np.histogram(x, bins=edges)
     n = max(len(x), 1)
     return counts / (n * np.diff(edges))
@@ -685,6 +691,8 @@ def latent_mixture_densities(x: object, mu: object, sigma: object, ns: object) -
     if len(mu) > MAX_COMPONENTS:
         raise ValueError(f"mu must hold at most {MAX_COMPONENTS} values (one per z), got {len(mu)}")
     ns = [check_int(f"ns[{i}]", n, low=1, high=len(mu)) for i, n in enumerate(np.atleast_1d(ns))]
+    if not ns:
+        raise ValueError("ns must hold at least one N")
     if mu.shape != sigma.shape or (sigma <= 0).any():
         raise ValueError("mu and sigma must be 1-D of one length, with sigma > 0 for every z")
     x = _as_points("x", x).reshape(-1)

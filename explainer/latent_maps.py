@@ -108,6 +108,7 @@ def model_value(config: ModelConfig) -> float:
 
 def describe(name: str, value: float) -> str:
     """A short name such as ``VAE beta=0.3`` or ``noisy AE noise=1``."""
+    check_choice("name", name, MODEL_NAMES)
     if name == "ae":
         return "AE"
     if name == "noisy_ae":
@@ -225,7 +226,7 @@ class MapGrid:
         values = self.values(name)
         if not values:
             raise KeyError(f"no cached model of kind {name!r}")
-        value = float(value)
+        value = check_real("value", value, low=0.0)
 
         def distance(v: float) -> float:
             # |log v - log value|, with 0 handled on a linear scale
@@ -339,6 +340,12 @@ class MapView:
 def plane_half_width(codes: np.ndarray, *, floor: float = 3.0) -> float:
     """Half-width of the square shown: the 99th percentile of |code|, at least ``floor``
     (the prior's 3-sigma circle), rounded up to a multiple of 0.5."""
+    codes = np.asarray(codes, dtype=np.float64)
+    if codes.size == 0:
+        raise ValueError("codes must hold at least one code")
+    if not np.isfinite(codes).all():
+        raise ValueError("codes must be finite: they hold NaN or infinite values")
+    floor = check_real("floor", floor, low=0.0, low_open=True)
     # h = max(floor, q99(|c|)), rounded up to 0.5
     q = float(np.quantile(np.abs(codes), 0.99))
     return math.ceil(max(floor, q * 1.05) * 2) / 2
@@ -422,7 +429,9 @@ def ellipse_outlines(centres: np.ndarray, sigmas: np.ndarray, *, n_vertices: int
 
 def prior_circles(radii: tuple[float, ...] = (1.0, 2.0, 3.0)) -> tuple[np.ndarray, np.ndarray]:
     """Contours of the prior N(0, I) density in 2-D: circles of radius r (r sigma), NaN-separated."""
-    r = np.asarray(radii, dtype=np.float64)
+    r = np.asarray(radii, dtype=np.float64).reshape(-1)
+    if not (np.isfinite(r).all() and (r > 0).all()):
+        raise ValueError(f"radii must be finite and > 0, got {r}")
     return ellipse_outlines(np.zeros((len(r), 2)), np.repeat(r[:, None], 2, axis=1), n_vertices=73)
 
 
@@ -489,6 +498,9 @@ def train_digit_classifier(data: ImageDataset, *, seed: int = 0) -> DigitClassif
 def nearest_distances(images: np.ndarray | torch.Tensor, reference: torch.Tensor, *,
                       chunk: int = 500) -> np.ndarray:
     """Euclidean pixel distance from each image to its nearest image in ``reference``: (n,)."""
+    if not isinstance(reference, torch.Tensor) or reference.ndim != 2:
+        raise TypeError("reference must be a 2-D torch.Tensor of images (n, pixels)")
+    reference = check_images("reference", reference, n_pixels=reference.shape[1])
     x = check_images("images", images, n_pixels=reference.shape[1])
     out = []
     for i in range(0, x.shape[0], chunk):
@@ -547,8 +559,9 @@ def interpolate(model: Autoencoder, image_a: torch.Tensor, image_b: torch.Tensor
                 n_steps: int = 10) -> np.ndarray:
     """Decodes of the straight line between two images' code means: (n_steps, 784)."""
     n_steps = check_int("n_steps", n_steps, low=2, high=100)
-    codes, _ = encode_images(model, torch.stack([torch.as_tensor(image_a).reshape(-1),
-                                                 torch.as_tensor(image_b).reshape(-1)]))
+    pair = [model.check_input(torch.as_tensor(image).reshape(1, -1), name=name)
+            for name, image in (("image_a", image_a), ("image_b", image_b))]
+    codes, _ = encode_images(model, torch.cat(pair))
     t = np.linspace(0.0, 1.0, n_steps)[:, None]
     # c(t) = (1 - t) m_a + t m_b
     return decode_codes(model, (1.0 - t) * codes[0] + t * codes[1])

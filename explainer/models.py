@@ -37,6 +37,9 @@ KINDS = ("ae", "noisy_ae", "vae", "linear_ae")
 # The noisy AE's fixed noise scale: the prior's scale is 1, and beyond 100 the code is
 # all noise (at 1e20 its log-variance overflows float32 and training cannot start).
 MAX_NOISE_SCALE = 100.0
+# Weights of one model: 4 bytes each, times 4 in training (weights, gradients, Adam's two
+# moments): 2**25 of them is 0.5 GB. MNIST's 784-400-20 VAE has 0.65 million.
+MAX_PARAMETERS = 2**25
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,16 @@ class ModelConfig:
             check_int(f"hidden_dims[{i}]", width, low=1)
         if linear and hidden:
             raise ValueError(f"hidden_dims must be () for kind='linear_ae', got {hidden}")
+        enc_out = 2 * self.latent_dim if self.kind == "vae" else self.latent_dim
+        # a layer of n_in inputs and n_out outputs has (n_in + 1) n_out weights
+        sizes = [self.input_dim, *hidden, enc_out], [self.latent_dim, *reversed(hidden), self.input_dim]
+        n_params = sum((a + 1) * b for s in sizes for a, b in zip(s[:-1], s[1:]))
+        if n_params > MAX_PARAMETERS:
+            raise ValueError(
+                f"the model would have {n_params} parameters (input_dim={self.input_dim}, "
+                f"hidden_dims={hidden}): input_dim and hidden_dims must keep it at most "
+                f"{MAX_PARAMETERS} (0.5 GB to train with Adam)"
+            )
         noise_scale = check_real("noise_scale", self.noise_scale, low=0.0, high=MAX_NOISE_SCALE)
         if noise_scale > 0 and self.kind != "noisy_ae":
             raise ValueError(
@@ -125,6 +138,9 @@ def reparameterize(
     Pass ``eps`` to fix the noise (tests, the "draw your own noise" slider), or a
     ``generator`` to draw it reproducibly.
     """
+    if logvar.shape != mean.shape:
+        raise ValueError(f"logvar must have the shape of the code means {tuple(mean.shape)}, "
+                         f"got {tuple(logvar.shape)}")
     if eps is None:
         eps = torch.randn(mean.shape, generator=generator, dtype=mean.dtype)
     elif not isinstance(eps, torch.Tensor) or eps.shape != mean.shape:

@@ -104,6 +104,8 @@ def decode(pca: PCA, code: torch.Tensor) -> torch.Tensor:
     if not isinstance(code, torch.Tensor) or code.ndim != 2:
         raise TypeError("code must be a 2-D torch.Tensor of shape (n, k)")
     k = _check_k(pca, code.shape[1])
+    if not torch.isfinite(code).all():
+        raise ValueError("code must be finite: it holds NaN or infinite values")
     # x_hat = mu + c W_k^T
     return pca.mean_ + code.to(torch.float64) @ pca.components_[:k]
 

@@ -139,9 +139,16 @@ def fit(
     seed = check_int("seed", seed, low=0)
     if num_threads is not None:
         num_threads = check_int("num_threads", num_threads, low=1)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable (epoch, model, history), got {type(callback).__name__}")
     if optimizer is None:
         optimizer = make_optimizer(model, lr=lr)
-    history = history if history is not None else History()
+    elif not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    if history is None:
+        history = History()
+    elif not isinstance(history, History):
+        raise TypeError(f"history must be an explainer.train.History, got {type(history).__name__}")
     first_epoch = history.epoch[-1] + 1 if history.epoch else 1
 
     if generator is None:

@@ -16,7 +16,7 @@ import torch
 
 import numpy as np
 
-from explainer import anatomy, code_space, data, elbo, gmm, latent_maps, pca, train
+from explainer import anatomy, code_space, compression, data, elbo, gmm, latent_maps, models, pca, train
 from explainer.data import ImageDataset
 from explainer.models import Autoencoder, ModelConfig
 
@@ -44,6 +44,11 @@ def trained_history(*, test: bool) -> train.History:
     return train.fit(tiny(), x, x_test=x if test else None, epochs=1).history
 
 
+def folded_q(x: float = 1.0, **grid) -> elbo.GaussianFit:
+    """The best Gaussian q under elbo's folded decoder, on a grid of z given by ``grid``."""
+    return elbo.fit_gaussian_q(x, decoder_mean=elbo.folded_decoder(), variance=0.1, **grid)
+
+
 def dataset(x_train: torch.Tensor | None = None, **fields) -> ImageDataset:
     """A 4 + 4 image 28x28 dataset; ``fields`` replace any of its fields."""
     labels = torch.arange(4)
@@ -53,6 +58,7 @@ def dataset(x_train: torch.Tensor | None = None, **fields) -> ImageDataset:
 
 
 TARGET = gmm.target_density()
+NAN = float("nan")
 BYTES = images(scale=255.0)  # MNIST as 8-bit intensities, not divided by 255
 PIXELS_0_255 = r"must hold pixel values in \[0, 1\], got values in \[0\.\d+, 25\d\.?\d*\].*divide by 255"
 
@@ -203,6 +209,119 @@ ROWS = [
     pytest.param(lambda: elbo.numerical_posterior(-1e6, decoder_mean=elbo.folded_decoder(),
                                                   variance=0.1, z=elbo.z_grid()),
                  ValueError, r"x must be in \[-445\.2, 447\.2\]", id="numerical_posterior-huge-x"),
+    # --- the rest of the API: NaN, inf, negative, zero, wrong type, shape or size ----------
+    pytest.param(lambda: models.reparameterize(torch.zeros(4, 2), torch.zeros(1, 2)), ValueError,
+                 r"logvar must have the shape of the code means \(4, 2\), got \(1, 2\)",
+                 id="reparameterize-logvar-broadcast"),
+    pytest.param(lambda: ModelConfig(hidden_dims=(10**7,)), ValueError,
+                 r"the model would have 16300000824 parameters.*at most 33554432", id="config-huge-hidden"),
+    pytest.param(lambda: ModelConfig(latent_dim=NAN), TypeError, r"latent_dim must be an integer",
+                 id="config-latent-nan"),
+    pytest.param(lambda: train.fit(tiny(), images(), epochs=1, callback=5), TypeError,
+                 r"callback must be callable \(epoch, model, history\), got int", id="fit-callback-int"),
+    pytest.param(lambda: train.fit(tiny(), images(), epochs=1, optimizer="adam"), TypeError,
+                 r"optimizer must be a torch.optim.Optimizer, got str", id="fit-optimizer-str"),
+    pytest.param(lambda: train.fit(tiny(), images(), epochs=1, history={}), TypeError,
+                 r"history must be an explainer.train.History, got dict", id="fit-history-dict"),
+    pytest.param(lambda: train.fit(tiny(), images(), epochs=1, lr=float("inf")), ValueError,
+                 r"lr must be a finite number in \(0, inf\]", id="fit-lr-inf"),
+    pytest.param(lambda: train.fit(tiny(), images()[:0], epochs=1), ValueError,
+                 r"x_train must hold at least one image", id="fit-empty"),
+    pytest.param(lambda: train.evaluate(tiny(), images(), batch_size=0), ValueError,
+                 r"batch_size must be an integer in \[1, inf\], got 0", id="evaluate-batch-0"),
+    pytest.param(lambda: data.lit_fraction(images(), reference=0.0), ValueError,
+                 r"reference must be in \(0, inf\], got 0\.0", id="lit_fraction-reference-0"),
+    pytest.param(lambda: data.lit_fraction(images(), reference=-1.0), ValueError,
+                 r"reference must be in \(0, inf\]", id="lit_fraction-reference-negative"),
+    pytest.param(lambda: data.lit_fraction(torch.full((2, 784), NAN)), ValueError,
+                 r"images must be finite", id="lit_fraction-nan"),
+    pytest.param(lambda: data.moon_images([]), ValueError,
+                 r"illuminated must hold at least one lit fraction", id="moon_images-empty"),
+    pytest.param(lambda: data.render_moon(NAN), ValueError,
+                 r"illuminated must be a finite number in \[0, 1\]", id="render_moon-nan"),
+    pytest.param(lambda: data.render_moon(0.5, size=0), ValueError,
+                 r"size must be an integer in \[4, 1024\], got 0", id="render_moon-size-0"),
+    pytest.param(lambda: pca.decode(pca.fit_pca(images(), n_components=2), torch.full((2, 2), NAN)),
+                 ValueError, r"code must be finite", id="pca-decode-nan"),
+    pytest.param(lambda: pca.fit_pca(images(1)), ValueError,
+                 r"x must hold at least 2 samples for a PCA, got 1", id="pca-one-sample"),
+    pytest.param(lambda: pca.encode(pca.fit_pca(images(), n_components=2), images(), k=3),
+                 ValueError, r"k must be an integer in \[1, 2\], got 3", id="pca-encode-k-too-large"),
+    pytest.param(lambda: compression.nearest_code_size(3, ()), ValueError,
+                 r"grid must hold at least one code size", id="nearest_code_size-empty-grid"),
+    pytest.param(lambda: compression.nearest_code_size(0), ValueError,
+                 r"k must be an integer in \[1, 64\], got 0", id="nearest_code_size-k-0"),
+    pytest.param(lambda: anatomy.minimize2_terms([0.0, 1.0, 2.0], [0.0]), ValueError,
+                 r"logvar must have the shape of mean \(3,\), got \(1,\)", id="minimize2-broadcast"),
+    pytest.param(lambda: anatomy.kl_readings([0.0, 1.0, 2.0], [0.5]), ValueError,
+                 r"logvar must have the shape of mean \(3,\), got \(1,\)", id="kl_readings-broadcast"),
+    pytest.param(lambda: anatomy.kl_readings([NAN], [0.0]), ValueError, r"mean must be finite",
+                 id="kl_readings-nan"),
+    pytest.param(lambda: anatomy.summarize(train.TrainedModel(tiny(), train.History(), False, ""),
+                                           images(), n_images=0), ValueError,
+                 r"n_images must be an integer in \[1, 4\], got 0", id="summarize-n_images-0"),
+    pytest.param(lambda: anatomy.draw_noise(0, seed=0), ValueError,
+                 r"latent_dim must be an integer in \[1, inf\], got 0", id="draw_noise-0"),
+    pytest.param(lambda: code_space.axis_codes([0.5], NAN, 1.0), ValueError,
+                 r"code_full must be a finite number", id="axis_codes-nan"),
+    pytest.param(lambda: code_space.midpoint_code(0.0, float("inf")), ValueError,
+                 r"code_half must be a finite number", id="midpoint-inf"),
+    pytest.param(lambda: code_space.code_model_config("noisy_ae", noise_scale=-1.0), ValueError,
+                 r"noise_scale must be in \[0, 100\], got -1\.0", id="code_model-noise-negative"),
+    pytest.param(lambda: latent_maps.plane_half_width(np.full((3, 2), NAN)), ValueError,
+                 r"codes must be finite", id="plane_half_width-nan"),
+    pytest.param(lambda: latent_maps.plane_half_width(np.zeros((0, 2))), ValueError,
+                 r"codes must hold at least one code", id="plane_half_width-empty"),
+    pytest.param(lambda: latent_maps.plane_half_width(np.zeros((3, 2)), floor=-1.0), ValueError,
+                 r"floor must be in \(0, inf\], got -1\.0", id="plane_half_width-floor"),
+    pytest.param(lambda: latent_maps.prior_circles((-1.0,)), ValueError,
+                 r"radii must be finite and > 0", id="prior_circles-negative"),
+    pytest.param(lambda: latent_maps.nearest_distances(images(), torch.full((3, 784), NAN)), ValueError,
+                 r"reference must be finite", id="nearest_distances-nan-reference"),
+    pytest.param(lambda: latent_maps.nearest_distances(images(), torch.rand(3, 10)), ValueError,
+                 r"images must have shape \(n_samples, 10\)", id="nearest_distances-width"),
+    pytest.param(lambda: latent_maps.interpolate(tiny(), images(1)[0, :10], images(1)[0]), ValueError,
+                 r"image_a must have shape \(n_samples, 784\)", id="interpolate-wrong-size"),
+    pytest.param(lambda: latent_maps.MapGrid({("vae", 1.0): map_model()}).nearest("vae", NAN),
+                 ValueError, r"value must be a finite number in \[0, inf\]", id="map_grid-nearest-nan"),
+    pytest.param(lambda: latent_maps.describe("gan", 1.0), ValueError,
+                 r"name must be one of 'ae', 'noisy_ae', 'vae'", id="describe-unknown"),
+    pytest.param(lambda: latent_maps.prior_samples(0), ValueError,
+                 r"n_samples must be an integer in \[1, 100000\], got 0", id="prior_samples-0"),
+    pytest.param(lambda: latent_maps.strokes_to_image([[[0.0, NAN]]]), ValueError,
+                 r"strokes\[0\] holds a non-finite coordinate", id="strokes-nan"),
+    pytest.param(lambda: folded_q(z=np.linspace(-10, 10, 4001)), TypeError,
+                 r"z must be a float64 torch.Tensor \(use elbo.z_grid\(\)\), got ndarray", id="quadrature-z-numpy"),
+    pytest.param(lambda: folded_q(z=torch.tensor([-10.0, 0.0, 0.1, 10.0], dtype=torch.float64)),
+                 ValueError, r"z must be evenly spaced", id="quadrature-z-uneven"),
+    pytest.param(lambda: elbo.quadrature_log_marginal(1.0, decoder_mean=elbo.folded_decoder(),
+                                                      variance=0.1, z=torch.linspace(-10, 10, 101)),
+                 TypeError, r"z must be a float64 torch.Tensor .*got float32", id="quadrature-z-float32"),
+    pytest.param(lambda: elbo.importance_sampled_log_likelihood(torch.full((2, 10), NAN), k=2),
+                 ValueError, r"log_weights must not hold NaN", id="importance-nan"),
+    pytest.param(lambda: elbo.elbo_from_weights(torch.zeros(2, 0)), ValueError,
+                 r"log_weights must hold at least one sample per image, got shape \(2, 0\)",
+                 id="elbo_from_weights-empty"),
+    pytest.param(lambda: elbo.fixed_test_digits([[0.0] * 784], n_digits=1, seed=0), TypeError,
+                 r"x_test must be a torch.Tensor", id="fixed_test_digits-list"),
+    pytest.param(lambda: elbo.LinearGaussianDecoder(1.0, 0.0, 0.0), ValueError,
+                 r"variance must be in \(0, inf\], got 0\.0", id="linear-gaussian-variance-0"),
+    pytest.param(lambda: elbo.GaussianQ([0.0, 1.0], [0.0]), ValueError,
+                 r"mean and log_std must have the same shape", id="gaussian-q-mismatch"),
+    pytest.param(lambda: gmm.l1_error([1.0, 1.0], [0.0, 0.0], [1.0, 0.0]), ValueError,
+                 r"grid must be increasing", id="l1-decreasing-grid"),
+    pytest.param(lambda: gmm.mean_log_likelihood([], [1.0], [0.0], [1.0]), ValueError,
+                 r"samples must hold at least one draw", id="mean_log_likelihood-empty"),
+    pytest.param(lambda: gmm.latent_mixture_densities([0.0], [0.0], [1.0], []), ValueError,
+                 r"ns must hold at least one N", id="latent_sums-no-ns"),
+    pytest.param(lambda: gmm.histogram_density([0.0], [1.0, 0.0]), ValueError,
+                 r"edges must be increasing, with at least 2 entries", id="histogram-decreasing-edges"),
+    pytest.param(lambda: gmm.mixture_density([0.0], [1.0, -1.0], [0.0, 1.0], [1.0, 1.0]), ValueError,
+                 r"weights must be >= 0", id="mixture-negative-weight"),
+    pytest.param(lambda: gmm.mixture_density([0.0], [1.0], [0.0], [0.0]), ValueError,
+                 r"stds must be > 0", id="mixture-zero-std"),
+    pytest.param(lambda: gmm.mixture_density([NAN], [1.0], [0.0], [1.0]), ValueError,
+                 r"x must be finite", id="mixture-nan-x"),
 ]
 
 
