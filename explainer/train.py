@@ -272,6 +272,8 @@ def train_model(
     The cache key holds every hyperparameter, the data's fingerprint and the library's
     version. Nothing is cached if training fails.
     """
+    if not isinstance(config, ModelConfig):
+        raise TypeError(f"config must be an explainer.models.ModelConfig, got {type(config).__name__}")
     if not isinstance(data, ImageDataset):
         raise TypeError(f"data must be an explainer.data.ImageDataset, got {type(data).__name__}")
     if data.n_pixels != config.input_dim:
