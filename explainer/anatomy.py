@@ -22,7 +22,7 @@ from explainer.data import ImageDataset
 from explainer.losses import kl_per_dimension
 from explainer.models import Autoencoder, ModelConfig, reparameterize
 from explainer.train import TrainedModel, train_model
-from explainer.validation import check_images, check_int, check_real
+from explainer.validation import check_int, check_real
 
 # An 8-dimensional code: enough dimensions for some to switch off as beta grows.
 ANATOMY_VAE = ModelConfig(kind="vae", input_dim=784, latent_dim=8, hidden_dims=(256,))
@@ -67,11 +67,11 @@ def diagram(model: Autoencoder, image: torch.Tensor, noise: np.ndarray) -> Diagr
     """Encode ``image`` (784,), add the given ``noise`` e, decode the code c."""
     if model.config.kind != "vae":
         raise ValueError(f"model must be a VAE (kind='vae'), got kind={model.config.kind!r}")
-    x = check_images("image", image.reshape(1, -1), n_pixels=model.config.input_dim)
+    x = model.check_input(torch.as_tensor(image).reshape(1, -1), name="image")
     e = np.asarray(noise, dtype=np.float32).reshape(1, -1)
     if e.shape[1] != model.latent_dim or not np.isfinite(e).all():
         raise ValueError(f"noise must hold {model.latent_dim} finite numbers, got {e.ravel()}")
-    mean, logvar = model.encode(x)
+    mean, logvar = model.encode_checked(x)
     # c = m + exp(s / 2) * e
     code = reparameterize(mean, logvar, torch.from_numpy(e))
     return Diagram(
@@ -94,10 +94,21 @@ def draw_noise(latent_dim: int, *, seed: int) -> np.ndarray:
     return torch.randn(latent_dim, generator=generator).numpy()
 
 
+def _check_code_stats(mean: object, logvar: object) -> tuple[np.ndarray, np.ndarray]:
+    """(m, s) as float64 arrays of one shape with finite values, else raise."""
+    m = np.asarray(mean, dtype=np.float64)
+    s = np.asarray(logvar, dtype=np.float64)
+    if s.shape != m.shape:
+        raise ValueError(f"logvar must have the shape of mean {m.shape}, got {s.shape}")
+    for name, a in (("mean", m), ("logvar", s)):
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} must be finite, got {a}")
+    return m, s
+
+
 def minimize2_terms(mean: np.ndarray, logvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The tutorial's Minimize2 per dimension, split: (exp(s) - (1 + s), m^2)."""
-    s = np.asarray(logvar, dtype=np.float64)
-    m = np.asarray(mean, dtype=np.float64)
+    m, s = _check_code_stats(mean, logvar)
     # exp(s) - (1 + s): zero at s = 0, the noise the prior asks for
     return np.exp(s) - (1.0 + s), m**2
 
@@ -111,8 +122,7 @@ def kl_readings(mean: np.ndarray, logvar: np.ndarray) -> dict[str, float]:
     1/2 sum_j (exp(2 s_j) - 1 - 2 s_j + m_j^2).
     ``torch_log_variance``: ``torch.distributions.kl_divergence`` with scale exp(s / 2).
     """
-    m = torch.as_tensor(np.asarray(mean, dtype=np.float64))
-    s = torch.as_tensor(np.asarray(logvar, dtype=np.float64))
+    m, s = (torch.as_tensor(a) for a in _check_code_stats(mean, logvar))
     prior = Normal(torch.zeros_like(m), torch.ones_like(m))
     return {
         # sum_j (exp(s_j) - (1 + s_j) + m_j^2)
@@ -154,8 +164,11 @@ def summarize(trained: TrainedModel, x_test: torch.Tensor, *, n_images: int = 10
               n_samples: int = 10, seed: int = 0) -> BetaSummary:
     """Measure a trained VAE on ``x_test``; decode ``n_samples`` codes drawn from N(0, I)."""
     model = trained.model
-    x = check_images("x_test", x_test, n_pixels=model.config.input_dim)
-    mean, logvar = model.encode(x)
+    x = model.check_input(x_test, name="x_test")
+    n_images = check_int("n_images", n_images, low=1, high=len(x))
+    n_samples = check_int("n_samples", n_samples, low=1, high=10_000)
+    seed = check_int("seed", seed, low=0)
+    mean, logvar = model.encode_checked(x)
     kl = kl_per_dimension(mean, logvar).numpy()
     generator = torch.Generator().manual_seed(seed)
     z = torch.randn(n_samples, model.latent_dim, generator=generator)

@@ -148,8 +148,8 @@ def encode_codes(model: Autoencoder, images: torch.Tensor) -> tuple[np.ndarray, 
     """Each image's code mean m (n,) and noise width sigma (n,): 0 for the AE, the fixed
     noise scale for the noisy AE, exp(s / 2) for the VAE."""
     _check_code_model(model)
-    images = check_images("images", images, n_pixels=model.config.input_dim)
-    mean, logvar = model.encode(images)
+    images = model.check_input(images, name="images")
+    mean, logvar = model.encode_checked(images)
     mean = mean[:, 0].double().numpy()
     if logvar is None:
         return mean, np.zeros_like(mean)
@@ -159,9 +159,14 @@ def encode_codes(model: Autoencoder, images: torch.Tensor) -> tuple[np.ndarray, 
 
 @torch.inference_mode()
 def decode_codes(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
-    """Images (n, 784) in [0, 1] decoded from 1-D codes (n,)."""
+    """Images (n, 784) in [0, 1] decoded from 1-D codes (n,) (or a column (n, 1))."""
     _check_code_model(model)
-    codes = np.asarray(codes, dtype=np.float64).reshape(-1)
+    codes = np.asarray(codes, dtype=np.float64)
+    if codes.ndim == 2 and codes.shape[1] == 1:
+        codes = codes[:, 0]
+    if codes.ndim != 1:
+        raise ValueError(f"codes must be 1-D (one number per code: the code is 1-D), got shape "
+                         f"{codes.shape}")
     if not np.isfinite(codes).all():
         raise ValueError("codes must be finite")
     return model.decode(torch.from_numpy(codes.astype(np.float32)).unsqueeze(1)).double().numpy()
@@ -170,14 +175,18 @@ def decode_codes(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
 def axis_codes(t: np.ndarray, code_full: float, code_half: float) -> np.ndarray:
     """Codes at axis positions ``t``: c = c_full + t (c_half - c_full)."""
     t = np.asarray(t, dtype=np.float64)
+    code_full = check_real("code_full", code_full)
+    code_half = check_real("code_half", code_half)
     # c = c_full + t (c_half - c_full)
     return code_full + t * (code_half - code_full)
 
 
 def midpoint_code(code_full: float, code_half: float) -> float:
     """The point halfway between the two codes: (c_full + c_half) / 2."""
+    code_full = check_real("code_full", code_full)
+    code_half = check_real("code_half", code_half)
     # c_mid = (c_full + c_half) / 2
-    return 0.5 * (float(code_full) + float(code_half))
+    return 0.5 * (code_full + code_half)
 
 
 def noise_densities(codes: np.ndarray, means: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
@@ -186,8 +195,12 @@ def noise_densities(codes: np.ndarray, means: np.ndarray, sigmas: np.ndarray) ->
     Every sigma must be > 0 (the plain AE has no band: its code is a point).
     """
     codes = np.asarray(codes, dtype=np.float64).reshape(1, -1)
-    means = np.asarray(means, dtype=np.float64).reshape(-1, 1)
-    sigmas = np.asarray(sigmas, dtype=np.float64).reshape(-1, 1)
+    means = np.asarray(means, dtype=np.float64)
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    for name, a in (("means", means), ("sigmas", sigmas)):
+        if a.ndim != 1:
+            raise ValueError(f"{name} must be 1-D (one code per image), got shape {a.shape}")
+    means, sigmas = means.reshape(-1, 1), sigmas.reshape(-1, 1)
     if means.shape != sigmas.shape:
         raise ValueError(
             f"means and sigmas must have the same length, got {means.size} and {sigmas.size}"

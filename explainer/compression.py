@@ -157,6 +157,8 @@ def train_deep_ae(data: ImageDataset, *, k: int, seed: int = 0, progress: bool =
 def nearest_code_size(k: int, grid: tuple[int, ...] = CODE_SIZE_GRID) -> int:
     """The trained code size closest to ``k`` (the smaller one on a tie)."""
     k = check_int("k", k, low=1, high=pca.MAX_CODE_SIZE)
+    if len(grid) == 0:
+        raise ValueError("grid must hold at least one code size")
     return min(grid, key=lambda g: (abs(g - k), g))
 
 

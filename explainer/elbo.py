@@ -41,6 +41,12 @@ from explainer.losses import reconstruction_nll
 from explainer.validation import check_int, check_real
 
 LOG_2PI = math.log(2.0 * math.pi)
+# The quadrature of section 2 holds while -log p(x|z) <= MAX_NLL nats at every z of the
+# grid: the terms it sums are then small enough for float64 to keep the bound's gap (a
+# fraction of a nat). Measured: at 5e10 nats the fitted gap comes out negative.
+MAX_NLL = 1e6
+# normal_density's log std: exp(2 log_std) must stay a positive, finite float64
+MAX_ABS_LOG_STD = 300.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -435,6 +441,21 @@ def z_grid(*, low: float = -10.0, high: float = 10.0, n_points: int = 4001) -> t
     return torch.linspace(low, high, n_points, dtype=torch.float64)
 
 
+def _check_z_grid(z: object) -> None:
+    """Refuse a z grid the trapezoid weights would misread: it must be as ``z_grid`` makes
+    it, a 1-D float64 tensor of at least 3 evenly spaced, increasing points."""
+    if not isinstance(z, torch.Tensor) or z.dtype != torch.float64:
+        kind = type(z).__name__ if not isinstance(z, torch.Tensor) else str(z.dtype).split(".")[-1]
+        raise TypeError(f"z must be a float64 torch.Tensor (use elbo.z_grid()), got {kind}")
+    if z.ndim != 1 or len(z) < 3:
+        raise ValueError(f"z must be 1-D with at least 3 points, got shape {tuple(z.shape)}")
+    steps = z[1:] - z[:-1]
+    if not torch.isfinite(z).all() or not (steps > 0).all() or float(
+            (steps - steps[0]).abs().max()) > 1e-9 * float(steps[0]):
+        raise ValueError("z must be evenly spaced and increasing (the trapezoid weights assume "
+                         "it): use elbo.z_grid()")
+
+
 def _trapezoid_log_weights(z: torch.Tensor) -> torch.Tensor:
     """log of the trapezoid rule's weights on an even grid: dz, with dz/2 at both ends."""
     dz = float(z[1] - z[0])
@@ -450,10 +471,9 @@ def log_joint_on_grid(
     """log p(z) + log p(x|z) at every z of the grid: shape (n_points,)."""
     x = check_real("x", x)
     variance = check_real("variance", variance, low=0.0, low_open=True)
-    g = decoder_mean(z.reshape(-1, 1)).reshape(-1)
+    log_lik = _log_likelihood_on_grid(x, decoder_mean, variance=variance, z=z)
     # log N(z; 0, 1) + log N(x; g(z), v)
     log_prior = -0.5 * (LOG_2PI + z * z)
-    log_lik = -0.5 * (LOG_2PI + math.log(variance)) - (x - g) ** 2 / (2 * variance)
     return log_prior + log_lik
 
 
@@ -496,7 +516,19 @@ def _log_likelihood_on_grid(
     x: float, decoder_mean: Callable[[torch.Tensor], torch.Tensor], *, variance: float,
     z: torch.Tensor,
 ) -> torch.Tensor:
+    """log p(x|z) at every z of the grid, once x is known to be in the range where the
+    quadrature holds (see ``MAX_NLL``), else an error naming that range."""
+    _check_z_grid(z)
     g = decoder_mean(z.reshape(-1, 1)).reshape(-1)
+    # (x - g)^2 / (2 v) <= MAX_NLL  <=>  |x - g(z)| <= sqrt(2 v MAX_NLL) for every z
+    reach = math.sqrt(2.0 * variance * MAX_NLL)
+    g_low, g_high = float(g.min()), float(g.max())
+    if not g_high - reach <= x <= g_low + reach:
+        raise ValueError(
+            f"x must be in [{g_high - reach:.1f}, {g_low + reach:.1f}] for this decoder and "
+            f"variance (where -log p(x|z) <= {MAX_NLL:g} nats at every z of the grid, else "
+            f"float64 quadrature loses the gap), got {x:g}"
+        )
     # log p(x|z) = log N(x; g(z), v)
     return -0.5 * (LOG_2PI + math.log(variance)) - (x - g) ** 2 / (2 * variance)
 
@@ -627,8 +659,7 @@ def log_importance_weights(
     config = getattr(model, "config", None)
     if config is None or getattr(config, "kind", None) != "vae":
         raise ValueError("model must be an explainer.models.Autoencoder of kind 'vae'")
-    if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != config.input_dim:
-        raise ValueError(f"x must be a tensor of shape (n, {config.input_dim})")
+    x = model.check_input(x)
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
     model.eval()
@@ -636,7 +667,7 @@ def log_importance_weights(
     for i in range(0, x.shape[0], chunk_size):
         xb = x[i : i + chunk_size]
         n, d = xb.shape[0], config.latent_dim
-        mean, logvar = model.encode(xb)  # (n, d) each
+        mean, logvar = model.encode_checked(xb)  # (n, d) each
         std = (0.5 * logvar).exp()
         eps = torch.randn((n, n_samples, d), generator=generator, dtype=mean.dtype)
         # z = mu + sigma * e
@@ -661,8 +692,7 @@ def importance_sampled_log_likelihood(log_weights: torch.Tensor, *, k: int) -> t
     gives log (1/k) sum exp(log w), and the groups are averaged. Its expectation is the
     IWAE bound L_k: L_1 is the ELBO, L_k rises with k towards log p(x).
     """
-    if not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2:
-        raise ValueError("log_weights must be a 2-D tensor (n_images, n_samples)")
+    _check_log_weights(log_weights)
     total = log_weights.shape[1]
     k = check_int("k", k, low=1, high=total)
     groups = total // k
@@ -673,13 +703,24 @@ def importance_sampled_log_likelihood(log_weights: torch.Tensor, *, k: int) -> t
 
 def elbo_from_weights(log_weights: torch.Tensor) -> torch.Tensor:
     """The ELBO per image, E_q[log w], estimated by the mean of all log weights: (n,)."""
+    _check_log_weights(log_weights)
+    return log_weights.mean(dim=1)
+
+
+def _check_log_weights(log_weights: object) -> None:
     if not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2:
         raise ValueError("log_weights must be a 2-D tensor (n_images, n_samples)")
-    return log_weights.mean(dim=1)
+    if log_weights.shape[0] == 0 or log_weights.shape[1] == 0:
+        raise ValueError(f"log_weights must hold at least one sample per image, got shape "
+                         f"{tuple(log_weights.shape)}")
+    if torch.isnan(log_weights).any():
+        raise ValueError("log_weights must not hold NaN (from log_importance_weights)")
 
 
 def fixed_test_digits(x_test: torch.Tensor, *, n_digits: int, seed: int) -> torch.Tensor:
     """``n_digits`` test images chosen by a seeded permutation (the same set every run)."""
+    if not isinstance(x_test, torch.Tensor) or x_test.ndim < 1:
+        raise TypeError(f"x_test must be a torch.Tensor of images, got {type(x_test).__name__}")
     n_digits = check_int("n_digits", n_digits, low=1, high=x_test.shape[0])
     seed = check_int("seed", seed, low=0)
     order = torch.randperm(x_test.shape[0], generator=torch.Generator().manual_seed(seed))
@@ -687,9 +728,12 @@ def fixed_test_digits(x_test: torch.Tensor, *, n_digits: int, seed: int) -> torc
 
 
 def normal_density(z: np.ndarray, *, mean: float, log_std: float) -> np.ndarray:
-    """N(z; mean, exp(log_std)^2) on the points ``z`` (for drawing q and p(z|x))."""
+    """N(z; mean, exp(log_std)^2) on the points ``z`` (for drawing q and p(z|x));
+    ``log_std`` in [-300, 300]."""
     mean = check_real("mean", mean)
-    log_std = check_real("log_std", log_std)
+    log_std = check_real("log_std", log_std, low=-MAX_ABS_LOG_STD, high=MAX_ABS_LOG_STD)
     z = as_finite_array("z", z)
-    # exp( log N(z; mean, s^2) )
-    return np.exp(log_normal_pdf(z, mean=mean, variance=math.exp(2.0 * log_std)))
+    # far from a narrow peak (z - mean)^2 / (2 s^2) overflows to inf: the density is 0 there
+    with np.errstate(over="ignore"):
+        # exp( log N(z; mean, s^2) )
+        return np.exp(log_normal_pdf(z, mean=mean, variance=math.exp(2.0 * log_std)))

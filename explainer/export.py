@@ -345,13 +345,69 @@ def default_notebooks() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
+def notebook_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be exported (one line), or None if it is a readable notebook."""
+    if not path.exists():
+        return f"notebook {path} does not exist"
+    if path.is_dir():
+        return f"notebook {path} is a folder, not a notebook file"
+    if path.suffix != ".ipynb":
+        return f"notebook {path} is not a .ipynb file"
+    try:
+        nbformat.validate(nbformat.read(path, as_version=4))
+    except Exception as err:  # nbformat raises many kinds (JSON, schema, conversion, OS)
+        reason = (str(err).strip().splitlines() or [""])[0][:120]
+        return f"notebook {path} does not parse as a notebook ({type(err).__name__}: {reason})"
+    return None
+
+
+def out_dir_problem(out: Path) -> str | None:
+    """Why the pages cannot be written into ``out`` (one line), or None."""
+    if out.exists():
+        if not out.is_dir():
+            return f"--out {out} is a file, not a folder"
+        if not os.access(out, os.W_OK | os.X_OK):
+            return f"--out {out} is a folder you cannot write to"
+        return None
+    # the nearest folder that exists must let us create the rest
+    ancestor = next(p for p in out.absolute().parents if p.exists())
+    if not ancestor.is_dir():
+        return f"--out {out} cannot be created: {ancestor} is a file"
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return f"--out {out} cannot be created: {ancestor} is a folder you cannot write to"
+    return None
+
+
+def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[Path]:
+    """Every argument checked before any notebook runs; a bad one ends the program with a
+    one-line message and exit code 2, as argparse does."""
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    paths = list(args.notebooks) or default_notebooks()
+    if not paths:
+        parser.error(f"no notebooks given, and none found in {NOTEBOOKS}")
+    written: dict[str, Path] = {}
+    for path in paths:
+        problem = notebook_problem(path)
+        if problem:
+            parser.error(problem)
+        if path.stem in written:
+            parser.error(f"notebooks {written[path.stem]} and {path} would both be written to "
+                         f"{path.stem}.html")
+        written[path.stem] = path
+    problem = out_dir_problem(args.out)
+    if problem:
+        parser.error(problem)
+    return paths
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explainer.export", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the pages")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once")
     args = parser.parse_args(argv)
-    paths = args.notebooks or default_notebooks()
+    paths = check_arguments(parser, args)
     start = time.perf_counter()
     pages = export_notebooks(paths, args.out, jobs=args.jobs)
     failed = False

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,24 @@ X_RANGE = (-4.5, 7.0)
 QUADRATURE_RANGE = (-8.0, 10.0)
 # the K values fitted by default: powers of two up to the tutorial's 512
 DEFAULT_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+# Sizes accepted, so that no call needs more than about 1 GB (measured: the largest
+# accepted call of each kind adds at most ~0.5 GB to the ~0.4 GB of the imports).
+# A mixture evaluated at points is computed in blocks of points (BLOCK_ELEMENTS entries of
+# the (components x points) matrix at a time), so its memory is bounded for any K here.
+MAX_COMPONENTS = 100_000
+# EM (scikit-learn) holds several (n_samples x K) arrays at once
+MAX_EM_COMPONENTS = 512
+MAX_EM_SAMPLES = 20_000
+# draws of one sampling call, points of one grid
+MAX_DRAWS = 1_000_000
+MAX_GRID_POINTS = 1_000_000
+# 2**20 float64 entries = 8 MB per temporary array of a block
+BLOCK_ELEMENTS = 2**20
+# the largest (components x points) array handed out whole (32 MB)
+MAX_OUTPUT_ELEMENTS = 2**22
+# Gaussians evaluated by one call (K components at n points: K * n): 1e9 is a minute of work
+MAX_EVALUATIONS = 10**9
 
 
 # ----------------------------------------------------------------------------- mixtures
@@ -63,6 +82,11 @@ def check_mixture(
             "weights, means and stds must have one equal length K >= 1, got "
             f"{len(w)}, {len(mu)}, {len(sd)}"
         )
+    if len(w) > MAX_COMPONENTS:
+        raise ValueError(
+            f"K must be in [1, {MAX_COMPONENTS}] (one entry per component in weights, means "
+            f"and stds), got K = {len(w)}"
+        )
     if (w < 0).any() or w.sum() <= 0:
         raise ValueError(f"weights must be >= 0 with a positive sum, got {w}")
     if (sd <= 0).any():
@@ -78,6 +102,36 @@ def _as_points(name: str, x: object) -> np.ndarray:
     return a
 
 
+def _as_draws(name: str, x: object, *, low: int = 1, high: int) -> np.ndarray:
+    """1-D draws (a (n, 1) column is accepted) with ``low`` <= n <= ``high``, else raise."""
+    a = _as_points(name, x)
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one number per draw), got shape {a.shape}")
+    if not low <= len(a) <= high:
+        raise ValueError(f"{name} must hold between {low} and {high} draws, got {len(a)}")
+    return a
+
+
+def _check_evaluations(n_components: int, n_points: int) -> None:
+    """Refuse a mixture evaluation that would run for minutes: K * len(x) <= MAX_EVALUATIONS."""
+    if n_components * n_points > MAX_EVALUATIONS:
+        raise ValueError(
+            f"K * len(x) must be at most {MAX_EVALUATIONS:.0e} Gaussians evaluated (a minute of work), "
+            f"got K = {n_components} components at len(x) = {n_points} points"
+        )
+
+
+def _point_blocks(n_components: int, n_points: int) -> Iterator[slice]:
+    """Slices of the points, each block of the (components x points) matrix holding about
+    BLOCK_ELEMENTS entries. Widths are multiples of 64, so every point keeps its place in
+    the vector lanes and its sum over the components is the one a single product gives."""
+    width = max(64, BLOCK_ELEMENTS // max(n_components, 1) // 64 * 64)
+    for start in range(0, n_points, width):
+        yield slice(start, start + width)
+
+
 def gaussian_pdf(x: np.ndarray, mean: np.ndarray | float, std: np.ndarray | float) -> np.ndarray:
     """N(x; mean, std) elementwise (broadcasting)."""
     # N(x; mu, sigma) = exp(-(x - mu)^2 / (2 sigma^2)) / (sigma sqrt(2 pi))
@@ -88,6 +142,12 @@ def component_densities(x: object, weights: object, means: object, stds: object)
     """The weighted component curves P(m) N(x; mu_m, sigma_m), shape (K, len(x))."""
     w, mu, sd = check_mixture(weights, means, stds)
     x = _as_points("x", x).reshape(-1)
+    if len(w) * len(x) > MAX_OUTPUT_ELEMENTS:
+        raise ValueError(
+            f"component_densities returns a (K, len(x)) array: K * len(x) must be at most "
+            f"{MAX_OUTPUT_ELEMENTS}, got {len(w)} * {len(x)}; pass fewer points, or use "
+            "mixture_density for their sum"
+        )
     # P(m) N(x; mu_m, sigma_m) for every m (rows) and x (columns)
     return w[:, None] * gaussian_pdf(x[None, :], mu[:, None], sd[:, None])
 
@@ -97,8 +157,12 @@ def mixture_density(x: object, weights: object, means: object, stds: object) -> 
     w, mu, sd = check_mixture(weights, means, stds)
     xa = _as_points("x", x)
     flat = xa.reshape(-1)
-    # sum_m P(m) N(x; mu_m, sigma_m), one matrix-vector product over all components
-    return (w @ gaussian_pdf(flat[None, :], mu[:, None], sd[:, None])).reshape(xa.shape)
+    _check_evaluations(len(w), len(flat))
+    out = np.empty(flat.shape)
+    for block in _point_blocks(len(w), len(flat)):
+        # sum_m P(m) N(x; mu_m, sigma_m), one matrix-vector product per block of points
+        out[block] = w @ gaussian_pdf(flat[None, block], mu[:, None], sd[:, None])
+    return out.reshape(xa.shape)
 
 
 def log_mixture_density(x: object, weights: object, means: object, stds: object) -> np.ndarray:
@@ -106,19 +170,21 @@ def log_mixture_density(x: object, weights: object, means: object, stds: object)
     w, mu, sd = check_mixture(weights, means, stds)
     xa = _as_points("x", x)
     flat = xa.reshape(-1)
-    # log P(x) = logsumexp_m [log P(m) - (x - mu_m)^2 / (2 sigma_m^2) - log(sigma_m sqrt(2 pi))]
-    log_terms = (
-        np.log(np.where(w > 0, w, 1.0))[:, None]
-        - 0.5 * ((flat[None, :] - mu[:, None]) / sd[:, None]) ** 2
-        - np.log(sd * math.sqrt(2 * math.pi))[:, None]
-    )
-    log_terms[w == 0] = -np.inf
-    return special.logsumexp(log_terms, axis=0).reshape(xa.shape)
+    _check_evaluations(len(w), len(flat))
+    log_w = np.log(np.where(w > 0, w, 1.0))[:, None]
+    log_norm = np.log(sd * math.sqrt(2 * math.pi))[:, None]
+    out = np.empty(flat.shape)
+    for block in _point_blocks(len(w), len(flat)):
+        # log P(x) = logsumexp_m [log P(m) - (x - mu_m)^2 / (2 sigma_m^2) - log(sigma_m sqrt(2 pi))]
+        log_terms = log_w - 0.5 * ((flat[None, block] - mu[:, None]) / sd[:, None]) ** 2 - log_norm
+        log_terms[w == 0] = -np.inf
+        out[block] = special.logsumexp(log_terms, axis=0)
+    return out.reshape(xa.shape)
 
 
 def x_grid(n_points: int = 6001, *, x_range: tuple[float, float] = QUADRATURE_RANGE) -> np.ndarray:
     """An evenly spaced grid over ``x_range`` (by default the quadrature grid)."""
-    n_points = check_int("n_points", n_points, low=2)
+    n_points = check_int("n_points", n_points, low=2, high=MAX_GRID_POINTS)
     low = check_real("x_range[0]", x_range[0])
     high = check_real("x_range[1]", x_range[1], low=low, low_open=True)
     return np.linspace(low, high, n_points)
@@ -129,6 +195,8 @@ def integrate(values: object, grid: object) -> float:
     v, g = _as_points("values", values), _as_points("grid", grid)
     if v.shape != g.shape or g.ndim != 1 or len(g) < 2:
         raise ValueError(f"values and grid must be 1-D of one length >= 2, got {v.shape}, {g.shape}")
+    if not (np.diff(g) > 0).all():
+        raise ValueError("grid must be increasing (a decreasing grid would flip the sign)")
     # sum_i (x_{i+1} - x_i) (f_i + f_{i+1}) / 2
     return float(np.trapezoid(v, g))
 
@@ -184,7 +252,7 @@ class TargetDensity:
 
     def sample(self, n_samples: int, *, seed: int) -> np.ndarray:
         """``n_samples`` draws (ancestral: shape j ~ w, then x ~ p_j), seeded."""
-        n_samples = check_int("n_samples", n_samples, low=1)
+        n_samples = check_int("n_samples", n_samples, low=1, high=MAX_DRAWS)
         seed = check_int("seed", seed, low=0)
         rng = np.random.default_rng(seed)
         which = rng.choice(len(self.weights), size=n_samples, p=np.asarray(self.weights))
@@ -243,8 +311,16 @@ def fit_gaussian_mixture(samples: np.ndarray, n_components: int, *, seed: int) -
     """One ``GaussianMixture`` fitted by EM, seeded and fast enough for K = 512: one
     k-means++ start (no full k-means), ``covariance_type="diag"`` (in 1-D the same model as
     "full", but computed for all components at once instead of in a Python loop), at
-    most 100 EM steps, stopping when the mean log-likelihood gains less than 1e-3."""
-    n_components = check_int("n_components", n_components, low=1, high=len(samples))
+    most 100 EM steps, stopping when the mean log-likelihood gains less than 1e-3.
+
+    ``samples``: 1-D, at most ``MAX_EM_SAMPLES``; ``n_components`` at most
+    ``MAX_EM_COMPONENTS`` and at most one per sample."""
+    samples = _as_draws("samples", samples, high=MAX_EM_SAMPLES)
+    n_components = check_int("n_components", n_components, low=1, high=MAX_EM_COMPONENTS)
+    if n_components > len(samples):
+        raise ValueError(f"n_components must be at most the number of samples ({len(samples)}): "
+                         f"EM needs one sample per component; got {n_components}")
+    seed = check_int("seed", seed, low=0)
     return GaussianMixture(
         n_components=n_components,
         covariance_type="diag",
@@ -254,7 +330,7 @@ def fit_gaussian_mixture(samples: np.ndarray, n_components: int, *, seed: int) -
         tol=1e-3,
         reg_covar=1e-6,
         random_state=seed,
-    ).fit(np.asarray(samples, dtype=np.float64).reshape(-1, 1))
+    ).fit(samples.reshape(-1, 1))
 
 
 def fit_mixtures(
@@ -265,11 +341,17 @@ def fit_mixtures(
     use_disk_cache: bool = True,
 ) -> MixtureFits:
     """GaussianMixture fitted to ``n_samples`` seeded draws of the target for every K in
-    ``ks``, with each fit's L1 error; cached in memory and (by default) on disk."""
-    ks = tuple(check_int("ks[i]", k, low=1) for k in ks)
+    ``ks``, with each fit's L1 error; cached in memory and (by default) on disk.
+
+    Each K is in [1, ``MAX_EM_COMPONENTS``] and at most ``n_samples``, itself at most
+    ``MAX_EM_SAMPLES`` (EM holds several n_samples x K arrays)."""
+    n_samples = check_int("n_samples", n_samples, low=1, high=MAX_EM_SAMPLES)
+    ks = tuple(check_int(f"ks[{i}]", k, low=1, high=MAX_EM_COMPONENTS) for i, k in enumerate(ks))
     if not ks or list(ks) != sorted(set(ks)):
         raise ValueError(f"ks must be a non-empty increasing sequence of integers, got {ks}")
-    n_samples = check_int("n_samples", n_samples, low=max(ks))
+    if ks[-1] > n_samples:
+        raise ValueError(f"ks[{len(ks) - 1}] must be at most n_samples ({n_samples}): EM needs "
+                         f"one sample per component; got {ks[-1]}")
     seed = check_int("seed", seed, low=0)
     return _fit_mixtures_cached(ks, n_samples, seed, bool(use_disk_cache))
 
@@ -331,6 +413,8 @@ def _fit_all(ks: tuple[int, ...], n_samples: int, seed: int) -> dict[str, np.nda
 def mean_log_likelihood(samples: object, weights: object, means: object, stds: object) -> float:
     """(1/n) sum_i log P(x_i): how well the mixture explains the samples it was fitted to."""
     x = _as_points("samples", samples).reshape(-1)
+    if len(x) == 0:
+        raise ValueError("samples must hold at least one draw")
     # (1/n) sum_i log sum_m P(m) N(x_i; mu_m, sigma_m)
     return float(np.mean(log_mixture_density(x, weights, means, stds)))
 
@@ -352,7 +436,7 @@ def grid_mixture(
     even grid of spacing h over ``x_range``, weights P(m) proportional to p(mu_m), every
     sigma = h. This is p smoothed by N(0, h), so its error is the approximation error
     alone: how close K Gaussians can get when nothing is estimated."""
-    n_components = check_int("n_components", n_components, low=1)
+    n_components = check_int("n_components", n_components, low=1, high=MAX_COMPONENTS)
     low, high = x_range
     h = (high - low) / n_components
     # mu_m = low + (m + 1/2) h
@@ -379,7 +463,7 @@ def sample_mixture(
     """Ancestral sampling: m ~ P(m) (multinomial), then x ~ N(mu_m, sigma_m). Returns
     (m, x); the first n draws of a longer run equal a run of n (one seeded stream)."""
     w, mu, sd = check_mixture(weights, means, stds)
-    n_samples = check_int("n_samples", n_samples, low=1)
+    n_samples = check_int("n_samples", n_samples, low=1, high=MAX_DRAWS)
     seed = check_int("seed", seed, low=0)
     # two independent seeded streams, so the first n draws never depend on n_samples
     pick, noise = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
@@ -394,6 +478,8 @@ def sample_mixture(
 def histogram_density(x: object, edges: object) -> np.ndarray:
     """Counts per bin divided by (n * bin width): a histogram on the density scale."""
     x, edges = _as_points("x", x), _as_points("edges", edges)
+    if edges.ndim != 1 or len(edges) < 2 or not (np.diff(edges) > 0).all():
+        raise ValueError(f"edges must be increasing, with at least 2 entries, got {edges}")
     counts, _ = np.histogram(x, bins=edges)
     n = max(len(x), 1)
     return counts / (n * np.diff(edges))
@@ -468,13 +554,12 @@ def train_latent_decoder(
     each of S equal-probability slices, so they cover the line evenly) and minimises
     -mean_i log (1/S) sum_s N(x_i; mu(z_s), sigma(z_s)). One thread, seeded, cached in
     memory."""
-    x = _as_points("samples", samples).reshape(-1)
-    if len(x) < 2:
-        raise ValueError(f"samples must hold at least 2 points, got {len(x)}")
+    x = _as_draws("samples", samples, low=2, high=MAX_DRAWS)
     hidden = check_int("hidden", hidden, low=1, high=1024)
-    n_steps = check_int("n_steps", n_steps, low=1)
-    n_latent = check_int("n_latent", n_latent, low=1)
-    batch_size = check_int("batch_size", batch_size, low=1, high=len(x))
+    n_steps = check_int("n_steps", n_steps, low=1, high=100_000)
+    # each step holds a few (batch_size x n_latent) arrays and their gradients
+    n_latent = check_int("n_latent", n_latent, low=1, high=1024)
+    batch_size = check_int("batch_size", batch_size, low=1, high=min(len(x), 4096))
     lr = check_real("lr", lr, low=0.0, low_open=True)
     seed = check_int("seed", seed, low=0)
     return _train_cached(x.tobytes(), hidden, n_steps, n_latent, batch_size, lr, seed)
@@ -545,7 +630,7 @@ def _train_cached(
 
 def latent_draws(n_samples: int, *, seed: int) -> np.ndarray:
     """z_1..z_N ~ N(0, 1), seeded; a longer run extends a shorter one."""
-    n_samples = check_int("n_samples", n_samples, low=1)
+    n_samples = check_int("n_samples", n_samples, low=1, high=MAX_DRAWS)
     seed = check_int("seed", seed, low=0)
     return np.random.default_rng(seed).standard_normal(n_samples)
 
@@ -556,6 +641,8 @@ def latent_mixture_density(x: object, mu: object, sigma: object) -> np.ndarray:
     mu, sigma = _as_points("mu", mu).reshape(-1), _as_points("sigma", sigma).reshape(-1)
     if len(mu) == 0 or mu.shape != sigma.shape:
         raise ValueError(f"mu and sigma must be 1-D of one length >= 1, got {mu.shape}, {sigma.shape}")
+    if len(mu) > MAX_COMPONENTS:
+        raise ValueError(f"mu must hold at most {MAX_COMPONENTS} values (one per z), got {len(mu)}")
     if (sigma <= 0).any():
         raise ValueError("sigma must be > 0 for every z")
     return mixture_density(x, np.ones_like(mu), mu, sigma)
@@ -564,7 +651,7 @@ def latent_mixture_density(x: object, mu: object, sigma: object) -> np.ndarray:
 def latent_model_density(x: object, decoder: LatentDecoder, *, n_quadrature: int = 4000) -> np.ndarray:
     """The infinite mixture int P(z) N(x; mu(z), sigma(z)) dz by quadrature over z at the
     normal quantiles z_j = Phi^{-1}((j + 1/2) / J), each with weight 1/J."""
-    n_quadrature = check_int("n_quadrature", n_quadrature, low=1)
+    n_quadrature = check_int("n_quadrature", n_quadrature, low=1, high=MAX_COMPONENTS)
     # z_j = Phi^{-1}((j + 1/2) / J)
     z = special.ndtri((np.arange(n_quadrature) + 0.5) / n_quadrature)
     mu, sigma = decoder(z)
@@ -578,7 +665,8 @@ def component_curves(
     mu_m +- ``width`` sigma_m, joined into one polyline with NaN gaps (one plot trace for
     any K; 512 components cost 512 * (n_points + 1) points, not 512 full grids)."""
     w, mu, sd = check_mixture(weights, means, stds)
-    n_points = check_int("n_points", n_points, low=2)
+    # the curves hold K * (n_points + 1) points each way
+    n_points = check_int("n_points", n_points, low=2, high=max(2, MAX_OUTPUT_ELEMENTS // len(w) - 1))
     width = check_real("width", width, low=0.0, low_open=True)
     t = np.linspace(-width, width, n_points)
     # x = mu_m + t sigma_m on each window, then P(m) N(x; mu_m, sigma_m)
@@ -605,15 +693,23 @@ def latent_mixture_densities(x: object, mu: object, sigma: object, ns: object) -
     """P_N(x) for every N in ``ns`` at once, shape (len(ns), len(x)), from running sums
     over the first N terms: row i equals ``latent_mixture_density(x, mu[:N], sigma[:N])``."""
     mu, sigma = _as_points("mu", mu).reshape(-1), _as_points("sigma", sigma).reshape(-1)
-    ns = [check_int("ns[i]", n, low=1, high=len(mu)) for n in np.atleast_1d(ns)]
+    if len(mu) > MAX_COMPONENTS:
+        raise ValueError(f"mu must hold at most {MAX_COMPONENTS} values (one per z), got {len(mu)}")
+    ns = [check_int(f"ns[{i}]", n, low=1, high=len(mu)) for i, n in enumerate(np.atleast_1d(ns))]
+    if not ns:
+        raise ValueError("ns must hold at least one N")
     if mu.shape != sigma.shape or (sigma <= 0).any():
         raise ValueError("mu and sigma must be 1-D of one length, with sigma > 0 for every z")
     x = _as_points("x", x).reshape(-1)
+    _check_evaluations(max(ns), len(x))
     # S_N(x) = sum_{n <= N} N(x; mu(z_n), sigma(z_n)), in blocks between consecutive N
     order = sorted(set(ns))
     sums, running, start = {}, np.zeros_like(x), 0
     for n in order:
-        running = running + gaussian_pdf(x[None, :], mu[start:n, None], sigma[start:n, None]).sum(0)
+        block_sum = np.empty_like(x)
+        for cols in _point_blocks(n - start, len(x)):
+            block_sum[cols] = gaussian_pdf(x[None, cols], mu[start:n, None], sigma[start:n, None]).sum(0)
+        running = running + block_sum
         sums[n], start = running, n
     # P_N(x) = S_N(x) / N
     return np.stack([sums[n] / n for n in ns])

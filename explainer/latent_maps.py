@@ -50,7 +50,14 @@ from explainer.train import (
     model_from_record,
     torch_threads,
 )
-from explainer.validation import check_choice, check_images, check_int, check_real
+from explainer.validation import (
+    check_choice,
+    check_images,
+    check_int,
+    check_labels,
+    check_real,
+    check_unit_interval,
+)
 
 MODEL_NAMES = ("ae", "noisy_ae", "vae")
 MODEL_LABELS = {"ae": "AE", "noisy_ae": "noisy AE", "vae": "VAE"}
@@ -102,6 +109,7 @@ def model_value(config: ModelConfig) -> float:
 
 def describe(name: str, value: float) -> str:
     """A short name such as ``VAE beta=0.3`` or ``noisy AE noise=1``."""
+    check_choice("name", name, MODEL_NAMES)
     if name == "ae":
         return "AE"
     if name == "noisy_ae":
@@ -234,7 +242,7 @@ class MapGrid:
         values = self.values(name)
         if not values:
             raise KeyError(f"no cached model of kind {name!r}")
-        value = float(value)
+        value = check_real("value", value, low=0.0)
 
         def distance(v: float) -> float:
             # |log v - log value|, with 0 handled on a linear scale
@@ -372,6 +380,12 @@ class MapView:
 def plane_half_width(codes: np.ndarray, *, floor: float = 3.0) -> float:
     """Half-width of the square shown: the 99th percentile of |code|, at least ``floor``
     (the prior's 3-sigma circle), rounded up to a multiple of 0.5."""
+    codes = np.asarray(codes, dtype=np.float64)
+    if codes.size == 0:
+        raise ValueError("codes must hold at least one code")
+    if not np.isfinite(codes).all():
+        raise ValueError("codes must be finite: they hold NaN or infinite values")
+    floor = check_real("floor", floor, low=0.0, low_open=True)
     # h = max(floor, q99(|c|)), rounded up to 0.5
     q = float(np.quantile(np.abs(codes), 0.99))
     return math.ceil(max(floor, q * 1.05) * 2) / 2
@@ -388,8 +402,13 @@ def grid_codes(half_width: float, n_grid: int) -> np.ndarray:
 
 @torch.inference_mode()
 def decode_codes(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
-    """Decoded images (n, 784) for codes (n, 2)."""
-    c = np.asarray(codes, dtype=np.float32).reshape(-1, model.latent_dim)
+    """Decoded images (n, 784) for codes (n, latent_dim), one code per row."""
+    if not isinstance(model, Autoencoder):
+        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+    c = np.asarray(codes, dtype=np.float32)
+    if c.ndim != 2 or c.shape[1] != model.latent_dim:
+        raise ValueError(f"codes must have shape (n, {model.latent_dim}) (one row per code), "
+                         f"got {c.shape}")
     if not np.isfinite(c).all():
         raise ValueError("codes must be finite")
     return model.decode(torch.from_numpy(c)).numpy()
@@ -398,8 +417,8 @@ def decode_codes(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
 @torch.inference_mode()
 def encode_images(model: Autoencoder, images: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """(code means (n, 2), posterior standard deviations (n, 2) or None for the AE)."""
-    x = check_images("images", images, n_pixels=model.config.input_dim)
-    mean, logvar = model.encode(x)
+    x = model.check_input(images, name="images")
+    mean, logvar = model.encode_checked(x)
     # sigma = exp(s / 2)
     sigma = None if logvar is None else torch.exp(0.5 * logvar).numpy()
     return mean.numpy(), sigma
@@ -407,7 +426,13 @@ def encode_images(model: Autoencoder, images: torch.Tensor | np.ndarray) -> tupl
 
 def tile_manifold(decoded: np.ndarray, n_grid: int) -> np.ndarray:
     """n_grid^2 decoded digits (row by row) as one (n_grid * 28, n_grid * 28) image."""
-    x = np.asarray(decoded, dtype=np.float32).reshape(n_grid, n_grid, MNIST_SIDE, MNIST_SIDE)
+    n_grid = check_int("n_grid", n_grid, low=1, high=100)
+    x = np.asarray(decoded, dtype=np.float32)
+    pixels = MNIST_SIDE * MNIST_SIDE
+    if x.shape[0] != n_grid * n_grid or x[0].size != pixels or x.ndim not in (2, 3):
+        raise ValueError(f"decoded must hold n_grid^2 = {n_grid * n_grid} images of {pixels} "
+                         f"pixels, got shape {x.shape}")
+    x = x.reshape(n_grid, n_grid, MNIST_SIDE, MNIST_SIDE)
     return x.transpose(0, 2, 1, 3).reshape(n_grid * MNIST_SIDE, n_grid * MNIST_SIDE)
 
 
@@ -415,18 +440,25 @@ def map_view(mm: MapModel, x_test: torch.Tensor, y_test: torch.Tensor, *, n_grid
              half_width: float | None = None) -> MapView:
     """Encode the test digits and decode an ``n_grid`` x ``n_grid`` grid over the plane."""
     codes, sigmas = encode_images(mm.model, x_test)
+    labels = check_labels("y_test", y_test, n_images=len(codes)).numpy()
     h = plane_half_width(codes) if half_width is None else check_real(
         "half_width", half_width, low=0.0, low_open=True)
     points = grid_codes(h, n_grid)
     return MapView(label=mm.label, codes=codes, sigmas=sigmas,
-                   labels=np.asarray(y_test).astype(int), half_width=h, grid_points=points,
+                   labels=labels, half_width=h, grid_points=points,
                    manifold=tile_manifold(decode_codes(mm.model, points), n_grid))
 
 
 def ellipse_outlines(centres: np.ndarray, sigmas: np.ndarray, *, n_vertices: int = 24) -> tuple[np.ndarray, np.ndarray]:
-    """x and y of the 1-sigma ellipses {m + sigma * (cos t, sin t)}, NaN between ellipses."""
-    centres = np.asarray(centres, dtype=np.float64).reshape(-1, 2)
-    sigmas = np.asarray(sigmas, dtype=np.float64).reshape(-1, 2)
+    """x and y of the 1-sigma ellipses {m + sigma * (cos t, sin t)}, NaN between ellipses.
+
+    ``centres`` and ``sigmas``: (n, 2), one row per ellipse."""
+    centres = np.asarray(centres, dtype=np.float64)
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    if centres.ndim != 2 or centres.shape[1] != 2:
+        raise ValueError(f"centres must have shape (n, 2), got {centres.shape}")
+    if sigmas.shape != centres.shape:
+        raise ValueError(f"sigmas must have the shape of centres {centres.shape}, got {sigmas.shape}")
     t = np.linspace(0.0, 2.0 * np.pi, n_vertices)
     # x_k = m_1 + sigma_1 cos t_k,  y_k = m_2 + sigma_2 sin t_k
     xs = centres[:, :1] + sigmas[:, :1] * np.cos(t)[None, :]
@@ -437,7 +469,9 @@ def ellipse_outlines(centres: np.ndarray, sigmas: np.ndarray, *, n_vertices: int
 
 def prior_circles(radii: tuple[float, ...] = (1.0, 2.0, 3.0)) -> tuple[np.ndarray, np.ndarray]:
     """Contours of the prior N(0, I) density in 2-D: circles of radius r (r sigma), NaN-separated."""
-    r = np.asarray(radii, dtype=np.float64)
+    r = np.asarray(radii, dtype=np.float64).reshape(-1)
+    if not (np.isfinite(r).all() and (r > 0).all()):
+        raise ValueError(f"radii must be finite and > 0, got {r}")
     return ellipse_outlines(np.zeros((len(r), 2)), np.repeat(r[:, None], 2, axis=1), n_vertices=73)
 
 
@@ -460,6 +494,8 @@ class DigitClassifier(nn.Module):
     @torch.inference_mode()
     def predict_proba(self, images: np.ndarray | torch.Tensor) -> np.ndarray:
         x = check_images("images", images, n_pixels=784)
+        # trained on MNIST's pixels in [0, 1]: other scales give confident nonsense
+        check_unit_interval("images", x)
         return torch.softmax(self.net(x), dim=1).numpy()
 
 
@@ -506,6 +542,9 @@ def train_digit_classifier(data: ImageDataset, *, seed: int = 0) -> DigitClassif
 def nearest_distances(images: np.ndarray | torch.Tensor, reference: torch.Tensor, *,
                       chunk: int = 500) -> np.ndarray:
     """Euclidean pixel distance from each image to its nearest image in ``reference``: (n,)."""
+    if not isinstance(reference, torch.Tensor) or reference.ndim != 2:
+        raise TypeError("reference must be a 2-D torch.Tensor of images (n, pixels)")
+    reference = check_images("reference", reference, n_pixels=reference.shape[1])
     x = check_images("images", images, n_pixels=reference.shape[1])
     out = []
     for i in range(0, x.shape[0], chunk):
@@ -564,8 +603,9 @@ def interpolate(model: Autoencoder, image_a: torch.Tensor, image_b: torch.Tensor
                 n_steps: int = 10) -> np.ndarray:
     """Decodes of the straight line between two images' code means: (n_steps, 784)."""
     n_steps = check_int("n_steps", n_steps, low=2, high=100)
-    codes, _ = encode_images(model, torch.stack([torch.as_tensor(image_a).reshape(-1),
-                                                 torch.as_tensor(image_b).reshape(-1)]))
+    pair = [model.check_input(torch.as_tensor(image).reshape(1, -1), name=name)
+            for name, image in (("image_a", image_a), ("image_b", image_b))]
+    codes, _ = encode_images(model, torch.cat(pair))
     t = np.linspace(0.0, 1.0, n_steps)[:, None]
     # c(t) = (1 - t) m_a + t m_b
     return decode_codes(model, (1.0 - t) * codes[0] + t * codes[1])
@@ -589,8 +629,9 @@ def rate_distortion(grid: MapGrid, x_test: torch.Tensor, *, seed: int = 0) -> li
     out = []
     for beta in grid.values("vae"):
         mm = grid.get("vae", beta)
-        terms = evaluate(mm.model, x_test, seed=seed)
-        mean, logvar = mm.model.encode(check_images("x_test", x_test, n_pixels=784))
+        x = mm.model.check_input(x_test, name="x_test")
+        terms = evaluate(mm.model, x, seed=seed)
+        mean, logvar = mm.model.encode_checked(x)
         kl = kl_per_dimension(mean, logvar).numpy()
         out.append(RatePoint(beta, terms["reconstruction"], terms["kl"], kl,
                              int((kl > ACTIVE_KL).sum())))

@@ -25,9 +25,21 @@ import torch
 from torch import nn
 
 from explainer.losses import LIKELIHOODS, ELBOTerms, elbo_terms
-from explainer.validation import check_choice, check_int, check_real
+from explainer.validation import (
+    check_choice,
+    check_images,
+    check_int,
+    check_real,
+    check_unit_interval,
+)
 
 KINDS = ("ae", "noisy_ae", "vae", "linear_ae")
+# The noisy AE's fixed noise scale: the prior's scale is 1, and beyond 100 the code is
+# all noise (at 1e20 its log-variance overflows float32 and training cannot start).
+MAX_NOISE_SCALE = 100.0
+# Weights of one model: 4 bytes each, times 4 in training (weights, gradients, Adam's two
+# moments): 2**25 of them is 0.5 GB. MNIST's 784-400-20 VAE has 0.65 million.
+MAX_PARAMETERS = 2**25
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,7 @@ class ModelConfig:
 
     ``hidden_dims`` defaults to (400,) and must be empty for ``"linear_ae"``. ``beta``
     defaults to 1 for ``"vae"`` and 0 otherwise; ``likelihood`` to ``"bernoulli"``
-    (``"gaussian"`` for ``"linear_ae"``).
+    (``"gaussian"`` for ``"linear_ae"``). ``noise_scale`` is in [0, ``MAX_NOISE_SCALE``].
     """
 
     kind: str = "vae"
@@ -60,7 +72,17 @@ class ModelConfig:
             check_int(f"hidden_dims[{i}]", width, low=1)
         if linear and hidden:
             raise ValueError(f"hidden_dims must be () for kind='linear_ae', got {hidden}")
-        noise_scale = check_real("noise_scale", self.noise_scale, low=0.0)
+        enc_out = 2 * self.latent_dim if self.kind == "vae" else self.latent_dim
+        # a layer of n_in inputs and n_out outputs has (n_in + 1) n_out weights
+        sizes = [self.input_dim, *hidden, enc_out], [self.latent_dim, *reversed(hidden), self.input_dim]
+        n_params = sum((a + 1) * b for s in sizes for a, b in zip(s[:-1], s[1:]))
+        if n_params > MAX_PARAMETERS:
+            raise ValueError(
+                f"the model would have {n_params} parameters (input_dim={self.input_dim}, "
+                f"hidden_dims={hidden}): input_dim and hidden_dims must keep it at most "
+                f"{MAX_PARAMETERS} (0.5 GB to train with Adam)"
+            )
+        noise_scale = check_real("noise_scale", self.noise_scale, low=0.0, high=MAX_NOISE_SCALE)
         if noise_scale > 0 and self.kind != "noisy_ae":
             raise ValueError(
                 f"noise_scale applies to kind='noisy_ae' only (the VAE learns its own), "
@@ -116,8 +138,14 @@ def reparameterize(
     Pass ``eps`` to fix the noise (tests, the "draw your own noise" slider), or a
     ``generator`` to draw it reproducibly.
     """
+    if logvar.shape != mean.shape:
+        raise ValueError(f"logvar must have the shape of the code means {tuple(mean.shape)}, "
+                         f"got {tuple(logvar.shape)}")
     if eps is None:
         eps = torch.randn(mean.shape, generator=generator, dtype=mean.dtype)
+    elif not isinstance(eps, torch.Tensor) or eps.shape != mean.shape:
+        shape = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
+        raise ValueError(f"eps must have the shape of the code means {tuple(mean.shape)}, got {shape}")
     # c = m + sigma * e,  sigma = exp(s / 2)
     return mean + torch.exp(0.5 * logvar) * eps
 
@@ -160,8 +188,23 @@ class Autoencoder(nn.Module):
     def latent_dim(self) -> int:
         return self.config.latent_dim
 
+    def check_input(self, x: object, *, name: str = "x") -> torch.Tensor:
+        """``x`` as a float32 tensor (n, input_dim) of finite values, in [0, 1] if the
+        decoder is Bernoulli (each pixel is read as a probability of ink); else an error
+        naming ``name`` and the accepted range. Numpy arrays and (n, side, side) images
+        are accepted. Every public method that takes images calls it once."""
+        x = check_images(name, x, n_pixels=self.config.input_dim)
+        if self.config.likelihood == "bernoulli":
+            check_unit_interval(name, x)
+        return x
+
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(m, s): the code's mean (n, latent_dim) and log-variance (None for the AE)."""
+        return self.encode_checked(self.check_input(x))
+
+    def encode_checked(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """:meth:`encode` for images already checked by :meth:`check_input` (loops over
+        batches check once, before the loop)."""
         return self.split_encoding(self.encoder(x))
 
     def split_encoding(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -204,7 +247,16 @@ class Autoencoder(nn.Module):
         generator: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """(decoder output, m, s) for a batch, with the code drawn as in training."""
-        mean, logvar = self.encode(x)
+        return self._forward(self.check_input(x), eps=eps, generator=generator)
+
+    def _forward(
+        self,
+        x: torch.Tensor,
+        *,
+        eps: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        mean, logvar = self.encode_checked(x)
         code = self.sample_code(mean, logvar, eps=eps, generator=generator)
         return self.decoder(code), mean, logvar
 
@@ -216,7 +268,17 @@ class Autoencoder(nn.Module):
         generator: torch.Generator | None = None,
     ) -> ELBOTerms:
         """Per-image reconstruction, KL, -ELBO and training objective for a batch."""
-        decoded, mean, logvar = self(x, eps=eps, generator=generator)
+        return self.loss_terms_checked(self.check_input(x), eps=eps, generator=generator)
+
+    def loss_terms_checked(
+        self,
+        x: torch.Tensor,
+        *,
+        eps: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> ELBOTerms:
+        """:meth:`loss_terms` for images already checked by :meth:`check_input`."""
+        decoded, mean, logvar = self._forward(x, eps=eps, generator=generator)
         return elbo_terms(
             x, decoded, mean, logvar, likelihood=self.config.likelihood, beta=self.config.beta
         )

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from explainer.models import Autoencoder
-from explainer.validation import check_images, check_int
+from explainer.validation import check_int
 
 # The code sizes at which the notebook trains autoencoders (the k slider shows PCA at
 # every k from 1 to MAX_CODE_SIZE and the autoencoders at the nearest of these).
@@ -104,6 +104,8 @@ def decode(pca: PCA, code: torch.Tensor) -> torch.Tensor:
     if not isinstance(code, torch.Tensor) or code.ndim != 2:
         raise TypeError("code must be a 2-D torch.Tensor of shape (n, k)")
     k = _check_k(pca, code.shape[1])
+    if not torch.isfinite(code).all():
+        raise ValueError("code must be finite: it holds NaN or infinite values")
     # x_hat = mu + c W_k^T
     return pca.mean_ + code.to(torch.float64) @ pca.components_[:k]
 
@@ -177,26 +179,34 @@ def decoder_subspace(model: Autoencoder) -> torch.Tensor:
     return model.decoder[0].weight.detach()
 
 
-@torch.inference_mode()
 def autoencoder_reconstruct(model: Autoencoder, x: torch.Tensor | np.ndarray) -> torch.Tensor:
     """A deterministic autoencoder's reconstruction decode(encode(x)) of each row: (n, d)."""
-    if not isinstance(model, Autoencoder):
-        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
-    if model.config.kind not in ("ae", "linear_ae"):
-        raise ValueError(f"model.config.kind must be 'ae' or 'linear_ae', got {model.config.kind!r}")
-    x = check_images("x", x, n_pixels=model.config.input_dim)
-    was_training = model.training
-    model.eval()
-    mean, _ = model.encode(x)
-    out = model.decode(mean)
-    model.train(was_training)
-    return out
+    _check_deterministic(model)
+    return _reconstruct(model, model.check_input(x))
 
 
 def autoencoder_error(model: Autoencoder, x: torch.Tensor | np.ndarray) -> float:
     """Mean squared reconstruction error per image of ``x`` through ``model``."""
-    x = check_images("x", x, n_pixels=model.config.input_dim)
-    return float(squared_error(x, autoencoder_reconstruct(model, x)).mean())
+    _check_deterministic(model)
+    x = model.check_input(x)
+    return float(squared_error(x, _reconstruct(model, x)).mean())
+
+
+def _check_deterministic(model: object) -> None:
+    if not isinstance(model, Autoencoder):
+        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+    if model.config.kind not in ("ae", "linear_ae"):
+        raise ValueError(f"model.config.kind must be 'ae' or 'linear_ae', got {model.config.kind!r}")
+
+
+@torch.inference_mode()
+def _reconstruct(model: Autoencoder, x: torch.Tensor) -> torch.Tensor:
+    was_training = model.training
+    model.eval()
+    mean, _ = model.encode_checked(x)
+    out = model.decode(mean)
+    model.train(was_training)
+    return out
 
 
 def _as_matrix(name: str, x: object) -> torch.Tensor:

@@ -25,9 +25,16 @@ from explainer import cache
 from explainer.backprop import objective_gradients
 from explainer.data import ImageDataset
 from explainer.models import Autoencoder, ModelConfig
-from explainer.validation import check_images, check_int, check_real
+from explainer.validation import check_choice, check_int, check_real
 
 TERMS = ("reconstruction", "kl", "total")
+SPLITS = ("train", "test")
+# Named as the likely cause when training diverges (measured: Adam at lr >= 1 diverges in
+# one epoch here, the library trains at 1e-3 to 2e-2; data of 1e20 overflow the squared
+# error). A huge beta or the largest noise_scale does not diverge: Adam's steps keep their
+# size whatever the gradient's scale.
+LARGE_LR = 0.1
+LARGE_PIXEL = 1e3
 
 
 @dataclass
@@ -74,6 +81,12 @@ class History:
 
     def last(self, split: str = "test") -> dict[str, float]:
         """The final epoch's terms for ``split`` ("train" or "test")."""
+        check_choice("split", split, SPLITS)
+        if not self.epoch:
+            raise ValueError("the history has no epochs yet: train first (fit, train_model)")
+        if not getattr(self, f"{split}_total"):
+            raise ValueError(f"no {split} split recorded (fit was given no x_{split}); "
+                             f"the history holds {', '.join(s for s in SPLITS if getattr(self, f'{s}_total'))}")
         return {t: getattr(self, f"{split}_{t}")[-1] for t in TERMS}
 
 
@@ -129,24 +142,32 @@ def fit(
     and noise, and the epochs count on (3 epochs, then 3 more, give the weights of 6).
     The shuffles and the code noise are drawn from ``generator``, or from a new one seeded
     with ``seed`` if none is given. ``callback`` runs after each
-    epoch; returning ``False`` stops training there. Raises ``FloatingPointError``
-    naming the epoch and the term if a loss stops being finite.
+    epoch; returning ``False`` stops training there. Images must be finite, and in [0, 1]
+    for a Bernoulli decoder (checked once, before the first epoch). Raises
+    ``FloatingPointError`` naming the epoch and the term if a loss stops being finite.
     """
     if not isinstance(model, Autoencoder):
         raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
-    n_pixels = model.config.input_dim
-    x_train = check_images("x_train", x_train, n_pixels=n_pixels)
+    # once, before the loop: shape, finite values, and [0, 1] for a Bernoulli decoder
+    x_train = model.check_input(x_train, name="x_train")
     if x_test is not None:
-        x_test = check_images("x_test", x_test, n_pixels=n_pixels)
+        x_test = model.check_input(x_test, name="x_test")
     epochs = check_int("epochs", epochs, low=0)
     batch_size = check_int("batch_size", batch_size, low=1)
     lr = check_real("lr", lr, low=0.0, low_open=True)
     seed = check_int("seed", seed, low=0)
     if num_threads is not None:
         num_threads = check_int("num_threads", num_threads, low=1)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable (epoch, model, history), got {type(callback).__name__}")
     if optimizer is None:
         optimizer = make_optimizer(model, lr=lr)
-    history = history if history is not None else History()
+    elif not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    if history is None:
+        history = History()
+    elif not isinstance(history, History):
+        raise TypeError(f"history must be an explainer.train.History, got {type(history).__name__}")
     first_epoch = history.epoch[-1] + 1 if history.epoch else 1
 
     if generator is None:
@@ -155,6 +176,7 @@ def fit(
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     n = x_train.shape[0]
     cfg = model.config
+    causes = _divergence_causes(cfg, lr=optimizer.param_groups[0]["lr"], x_train=x_train)
     bar = _progress_bar(epochs, progress)
     start = time.perf_counter() - (history.seconds[-1] if history.seconds else 0.0)
     with torch_threads(num_threads):
@@ -174,14 +196,14 @@ def fit(
                         (terms.reconstruction.sum(), terms.kl.sum(), terms.total.sum())
                     )
             train_terms = (sums / n).tolist()
-            _check_finite(epoch, "training", train_terms)
+            _check_finite(epoch, "training", train_terms, causes)
             history.epoch.append(epoch)
             history.train_reconstruction.append(train_terms[0])
             history.train_kl.append(train_terms[1])
             history.train_total.append(train_terms[2])
             if x_test is not None:
-                test_terms = evaluate(model, x_test, seed=seed)
-                _check_finite(epoch, "test", [test_terms[t] for t in TERMS])
+                test_terms = _evaluate(model, x_test, seed=seed, batch_size=2048)
+                _check_finite(epoch, "test", [test_terms[t] for t in TERMS], causes)
                 for t in TERMS:
                     getattr(history, f"test_{t}").append(test_terms[t])
             history.seconds.append(time.perf_counter() - start)
@@ -196,7 +218,6 @@ def fit(
     return FitResult(model, history, optimizer, generator)
 
 
-@torch.inference_mode()
 def evaluate(
     model: Autoencoder, x: torch.Tensor, *, seed: int = 0, batch_size: int = 2048
 ) -> dict[str, float]:
@@ -204,12 +225,23 @@ def evaluate(
 
     The noise is drawn from ``seed``, so the same model and data give the same numbers.
     """
+    if not isinstance(model, Autoencoder):
+        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+    x = model.check_input(x)
+    seed = check_int("seed", seed, low=0)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    return _evaluate(model, x, seed=seed, batch_size=batch_size)
+
+
+@torch.inference_mode()
+def _evaluate(model: Autoencoder, x: torch.Tensor, *, seed: int, batch_size: int) -> dict[str, float]:
+    """:func:`evaluate` on images already checked (fit's test pass after every epoch)."""
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
     model.eval()
     sums = {"reconstruction": 0.0, "kl": 0.0, "total": 0.0, "objective": 0.0}
     for i in range(0, x.shape[0], batch_size):
-        terms = model.loss_terms(x[i : i + batch_size], generator=generator)
+        terms = model.loss_terms_checked(x[i : i + batch_size], generator=generator)
         sums["reconstruction"] += float(terms.reconstruction.sum())
         sums["kl"] += float(terms.kl.sum())
         sums["total"] += float(terms.total.sum())
@@ -266,6 +298,8 @@ def train_model(
     The cache key holds every hyperparameter, the data's fingerprint and the library's
     version. Nothing is cached if training fails.
     """
+    if not isinstance(config, ModelConfig):
+        raise TypeError(f"config must be an explainer.models.ModelConfig, got {type(config).__name__}")
     if not isinstance(data, ImageDataset):
         raise TypeError(f"data must be an explainer.data.ImageDataset, got {type(data).__name__}")
     if data.n_pixels != config.input_dim:
@@ -319,12 +353,30 @@ def train_mnist_2d_vae(
                        **MNIST_2D_TRAINING)
 
 
-def _check_finite(epoch: int, split: str, values: list[float]) -> None:
+def _divergence_causes(config: ModelConfig, *, lr: float, x_train: torch.Tensor) -> str:
+    """What to say if training diverges: the settings that are extreme, or that none is."""
+    causes = []
+    if lr > LARGE_LR:
+        causes.append(f"the learning rate lr={lr:g} is far above the 1e-3 to 2e-2 Adam trains "
+                      "with here: lower it")
+    low, high = float(x_train.min()), float(x_train.max())
+    largest = max(-low, high)
+    if largest > LARGE_PIXEL:
+        causes.append(f"x_train holds values up to {largest:g}, whose squared errors overflow "
+                      "float32: scale the data (images into [0, 1])")
+    if causes:
+        return "Likely cause: " + "; ".join(causes) + "."
+    return (f"No setting is extreme (lr={lr:g}, beta={config.beta:g}, "
+            f"noise_scale={config.noise_scale:g}, x_train in [{low:g}, {high:g}]): "
+            "try a smaller lr, or check the data.")
+
+
+def _check_finite(epoch: int, split: str, values: list[float], causes: str) -> None:
     for term, value in zip(TERMS, values):
         if not math.isfinite(value):
             raise FloatingPointError(
                 f"training diverged at epoch {epoch}: the {split} {term} term is {value}. "
-                "Lower the learning rate (lr) or check the data; nothing was cached."
+                f"{causes} Nothing was cached."
             )
 
 

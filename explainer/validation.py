@@ -85,11 +85,29 @@ def check_images(name: str, x: object, *, n_pixels: int) -> torch.Tensor:
     return x.to(torch.float32)
 
 
-def check_unit_interval(name: str, x: torch.Tensor) -> torch.Tensor:
-    """Raise unless every value of ``x`` is in [0, 1] (pixel intensities)."""
+def check_labels(name: str, y: object, *, n_images: int) -> torch.Tensor:
+    """``y`` as an int64 tensor of one integer label per image, else raise."""
+    if isinstance(y, np.ndarray):
+        y = torch.from_numpy(y)
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(y).__name__}")
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer labels, got dtype {y.dtype}")
+    if y.shape != (n_images,):
+        raise ValueError(f"{name} must hold one label per image, shape ({n_images},), "
+                         f"got {tuple(y.shape)}")
+    return y.to(torch.int64)
+
+
+def check_unit_interval(name: str, x: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    """Return ``x`` if every value is in [0, 1] (pixel intensities), else raise naming the
+    range found and the usual fix (8-bit images divided by 255)."""
     lo, hi = float(x.min()), float(x.max())
-    if lo < 0.0 or hi > 1.0:
-        raise ValueError(f"{name} must hold pixel values in [0, 1], got values in [{lo:g}, {hi:g}]")
+    if not (lo >= 0.0 and hi <= 1.0):  # also refuses NaN
+        raise ValueError(
+            f"{name} must hold pixel values in [0, 1], got values in [{lo:g}, {hi:g}]; "
+            "scale the images first (8-bit images, 0 to 255: divide by 255)"
+        )
     return x
 
 

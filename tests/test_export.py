@@ -4,6 +4,7 @@ Executing notebooks and opening the pages in Chromium is in tests/browser/test_h
 """
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -134,6 +135,69 @@ def test_export_refuses_a_missing_notebook(tmp_path):
         export.export_notebook(tmp_path / "missing.ipynb", tmp_path)
     with pytest.raises(ValueError, match="jobs must be a positive integer"):
         export.export_notebooks([], tmp_path, jobs=0)
+
+
+def _write_notebook(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title")]), path)
+    return path
+
+
+BAD_ARGUMENTS = {
+    # each: (the arguments, given the temporary folder; the one-line error expected)
+    "missing": (lambda t: [str(t / "good.ipynb"), str(t / "missing.ipynb")],
+                r"notebook .*missing\.ipynb does not exist"),
+    "folder": (lambda t: [str(t)], r"notebook .* is a folder, not a notebook file"),
+    "not-ipynb": (lambda t: [str(t / "notes.txt")], r"notebook .*notes\.txt is not a \.ipynb file"),
+    "not-json": (lambda t: [str(t / "broken.ipynb")],
+                 r"notebook .*broken\.ipynb does not parse as a notebook \(NotJSONError"),
+    "not-a-notebook": (lambda t: [str(t / "list.ipynb")],
+                       r"notebook .*list\.ipynb does not parse as a notebook"),
+    "same-name": (lambda t: [str(t / "good.ipynb"), str(t / "sub" / "good.ipynb")],
+                  r"notebooks .*good\.ipynb and .*good\.ipynb would both be written to good\.html"),
+    "out-is-a-file": (lambda t: [str(t / "good.ipynb"), "--out", str(t / "notes.txt")],
+                      r"--out .*notes\.txt is a file, not a folder"),
+    "out-under-a-file": (lambda t: [str(t / "good.ipynb"), "--out", str(t / "notes.txt" / "pages")],
+                         r"--out .*pages cannot be created: .*notes\.txt is a file"),
+    "jobs-zero": (lambda t: [str(t / "good.ipynb"), "--jobs", "0"], r"--jobs must be at least 1, got 0"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ARGUMENTS))
+def test_bad_arguments_are_refused_up_front_in_one_line(case, tmp_path, monkeypatch, capsys):
+    _write_notebook(tmp_path / "good.ipynb")
+    _write_notebook(tmp_path / "sub" / "good.ipynb")
+    (tmp_path / "notes.txt").write_text("not a notebook")
+    (tmp_path / "broken.ipynb").write_text("not json")
+    (tmp_path / "list.ipynb").write_text("[]")
+
+    def no_kernel(*_args, **_kwargs):
+        raise AssertionError("a notebook ran before every argument was checked")
+
+    monkeypatch.setattr(export, "run_notebook", no_kernel)
+    arguments, message = BAD_ARGUMENTS[case]
+    with pytest.raises(SystemExit) as stopped:
+        export.main(arguments(tmp_path))
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("python -m explainer.export: error: ")
+    assert re.search(message, last), last
+    assert not any(tmp_path.rglob("*.html"))
+
+
+def test_good_arguments_reach_the_export(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_export(paths, out_dir, *, jobs):
+        seen.update(paths=paths, out_dir=out_dir, jobs=jobs)
+        return []
+
+    monkeypatch.setattr(export, "export_notebooks", fake_export)
+    good = _write_notebook(tmp_path / "good.ipynb")
+    assert export.main([str(good), "--out", str(tmp_path / "new" / "pages"), "--jobs", "1"]) == 0
+    assert seen == {"paths": [good], "out_dir": tmp_path / "new" / "pages", "jobs": 1}
 
 
 def test_static_pngs_only_on_request(monkeypatch):

@@ -68,7 +68,7 @@ def test_model_construction_leaves_global_rng_alone():
         (dict(beta=-1.0), ValueError, r"beta must be in \[0, inf\]"),
         (dict(beta=float("inf")), ValueError, "beta must be a finite number"),
         (dict(beta=float("nan")), ValueError, "beta must be a finite number"),
-        (dict(kind="noisy_ae", noise_scale=-0.1), ValueError, r"noise_scale must be in \[0, inf\]"),
+        (dict(kind="noisy_ae", noise_scale=-0.1), ValueError, r"noise_scale must be in \[0, 100\]"),
         (dict(kind="noisy_ae", noise_scale=float("nan")), ValueError, "noise_scale must be a finite"),
         (dict(kind="vae", noise_scale=0.5), ValueError, "noise_scale applies to kind='noisy_ae'"),
         (dict(kind="ae", beta=1.0), ValueError, "beta must be 0 for kind='ae'"),
