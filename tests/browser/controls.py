@@ -62,11 +62,11 @@ def operate(page, control) -> None:
             page.mouse.click(x, box["y"] + box["height"] / 2)
 
 
-def wait_for_change(area, before: str, *, timeout: float = 30.0, figures_only: bool = False) -> float | None:
+def wait_for_change(area, before: str, *, timeout: float = 30.0) -> float | None:
     """Seconds until the output area's signature differs from ``before``; None if it never does."""
     start = time.monotonic()
     while time.monotonic() - start < timeout:
-        if area.evaluate(SIGNATURE_JS, figures_only) != before:
+        if area.evaluate(SIGNATURE_JS) != before:
             return time.monotonic() - start
         time.sleep(0.02)
     return None
@@ -86,26 +86,46 @@ def wait_until_steady(area, *, quiet: float = 0.6, timeout: float = 20.0) -> Non
 
 def exercise_every_control(page, *, settle: Callable[[], None] = lambda: None) -> tuple[int, list[str]]:
     """Operate every control on the page in turn; return how many there were and a
-    description of each that changed nothing. ``settle`` waits for the kernel between
-    controls, and a control's output area must stop changing before the control is operated."""
+    description of each that changed nothing, and of each output area whose figures
+    no control changed. ``settle`` waits for the kernel between controls, and a control's
+    output area must stop changing before the control is operated.
+
+    The second check catches a stuck figure: a slider's own readout changes at once even
+    when its figure ignores every update from the kernel, so a control passes on its text,
+    but a widget none of whose controls moved its figure is stuck (some controls, such as
+    a setting used only when a button is pressed, rightly change only text)."""
     controls = page.locator(CONTROLS)
     n = controls.count()
     unchanged = []
+    figures_before: dict[int, str] = {}  # output area (its index on the page) -> figures' signature
+    figures_moved: set[int] = set()
     for i in range(n):
         control = controls.nth(i)
         control.scroll_into_view_if_needed()
         area = control.locator(OUTPUT_AREA)
         wait_until_steady(area)
-        # where the control drives a figure, the figure itself must change: a slider's own
-        # readout changes at once, even when its figure ignores the kernel's update
-        figures_only = area.evaluate("a => a.querySelectorAll('.js-plotly-plot').length > 0")
-        before = area.evaluate(SIGNATURE_JS, figures_only)
+        index = area.evaluate(AREA_INDEX_JS)
+        if area.evaluate(HAS_FIGURE_JS):
+            figures_before.setdefault(index, area.evaluate(SIGNATURE_JS, True))
+        before = area.evaluate(SIGNATURE_JS)
         operate(page, control)
-        if wait_for_change(area, before, figures_only=figures_only) is None:
+        if wait_for_change(area, before) is None:
             unchanged.append(control.evaluate("e => e.outerHTML.slice(0, 160)")
                              + " now " + str(control.get_attribute("aria-valuenow")))
         settle()
+        if index in figures_before and area.evaluate(SIGNATURE_JS, True) != figures_before[index]:
+            figures_moved.add(index)
+    for index in sorted(set(figures_before) - figures_moved):
+        area = page.locator(".jp-OutputArea-output").nth(index)
+        wait_until_steady(area)  # a late redraw still counts
+        if area.evaluate(SIGNATURE_JS, True) != figures_before[index]:
+            continue
+        unchanged.append(f"the figures of output area {index}: no control changed them (stuck?)")
     return n, unchanged
+
+
+AREA_INDEX_JS = "a => [...document.querySelectorAll('.jp-OutputArea-output')].indexOf(a)"
+HAS_FIGURE_JS = "a => a.querySelectorAll('.js-plotly-plot').length > 0"
 
 
 # arms a timer in the page: the next keydown starts it, and the first animation frame in
@@ -213,16 +233,11 @@ def load_plotly_slowly(page, *, delay: float) -> None:
     page.route("**" + SLOW_BUNDLE_PATH, answer_late)
 
 
-def slow_figure_follows(page) -> bool:
-    """In tests/browser/slow_plotly.ipynb, once its figure is drawn: whether moving its slider
-    moves the figure's first point (read off plotly's data in the page, not the readout)."""
-    first_y = "() => { const g = document.querySelector('.js-plotly-plot'); return g && g.data ? g.data[0].y[0] : null; }"
-    page.wait_for_function(f"() => ({first_y})() !== null", timeout=60_000)
-    handle = page.locator(CONTROLS).first
-    handle.focus()
-    handle.press("ArrowRight")
-    try:
-        page.wait_for_function(f"() => ({first_y})() === 1", timeout=15_000)
-    except Exception:  # playwright's TimeoutError: the figure ignored the update
-        return False
-    return True
+def slow_figure_follows(page) -> list[str]:
+    """In tests/browser/slow_plotly.ipynb, once its figure is drawn: operate its slider as
+    every notebook's controls are operated, and return what changed nothing."""
+    page.wait_for_function("() => { const g = document.querySelector('.js-plotly-plot');"
+                           " return !!(g && g.data); }", timeout=60_000)
+    n, unchanged = exercise_every_control(page, settle=lambda: page.wait_for_timeout(300))
+    assert n == 1, f"slow_plotly.ipynb should show one control, found {n}"
+    return unchanged

@@ -58,11 +58,13 @@ def test_a_figure_whose_plotly_loads_slowly_still_follows_its_slider(page, voila
     # the page but never the figure; nothing reports an error
     load_plotly_slowly(page, delay=4.0)
     open_in_voila(page, voila_url, "slow_plotly.ipynb")
-    assert slow_figure_follows(page)
+    unchanged = slow_figure_follows(page)
+    assert not unchanged, unchanged
 
 
 def test_a_figure_whose_plotly_loads_promptly_follows_its_slider(page, voila_url):
     # the same page with plotly.js on time: shows the check above can pass
     open_in_voila(page, voila_url, "slow_plotly.ipynb")
-    assert slow_figure_follows(page)
+    unchanged = slow_figure_follows(page)
+    assert not unchanged, unchanged
     assert_nothing_hidden(page, lab=False)
