@@ -1,4 +1,5 @@
-"""The shared-loader FigureWidget: plotly's own widget, its bundle imported once per page."""
+"""SharedFigureWidget: plotly's own widget, its bundle imported once per page, its early
+update messages kept (the browser tests drive the front end itself)."""
 
 import json
 
@@ -23,11 +24,21 @@ def test_its_module_carries_plotlys_bundle_and_imports_it_once_per_page():
     bundle = _BUNDLE.read_text(encoding="utf-8")
     # the bundle travels as one JSON string literal: any figure can be the first to load
     assert json.dumps(bundle) in esm
-    assert "export default async" in esm
     # the import is guarded by a page-wide key: later figures reuse the first module
     loader = esm.replace(json.dumps(bundle), "")
     assert "if (!globalThis[key])" in loader
     assert loader.count("import(") == 1
+    # every placeholder filled in
+    assert "__KEY__" not in loader and "__MESSAGES__" not in loader and "__BUNDLE__" not in loader
+
+
+def test_its_module_keeps_every_kind_of_update_message_the_kernel_sends():
+    # the messages kept while plotly.js loads are exactly the kernel's _py2js_* traits
+    loader = SharedFigureWidget._esm.replace(json.dumps(_BUNDLE.read_text(encoding="utf-8")), "")
+    line = next(ln for ln in loader.splitlines() if ln.startswith("const messages = "))
+    kept = json.loads(line.removeprefix("const messages = ").rstrip(";"))
+    sent = {name for name in go.FigureWidget.class_trait_names() if name.startswith("_py2js_")}
+    assert set(kept) == sent and {"_py2js_restyle", "_py2js_relayout", "_py2js_update"} <= sent
 
 
 def _page_reports_defaults(fig, **delta):

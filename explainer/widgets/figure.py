@@ -1,14 +1,14 @@
-"""A plotly ``FigureWidget`` whose front-end code is compiled once per page, not once per figure.
+"""A plotly ``FigureWidget`` that follows the kernel however late plotly.js loads, compiles
+plotly.js once per page, and keeps the kernel's copy of the figure in step with the page.
 
 plotly (>= 6) ships its ~5 MB front-end bundle with every ``FigureWidget``, and anywidget
-imports each copy as a fresh module, so the browser parses and initialises plotly.js again
-for every figure on the page. Measured here in Voila with four figures: about 4 s from the
-end of execution to the last figure drawn, against about 1.8 s with the loader below.
-
-The loader below hands anywidget a small module that imports the same bundle at most once
-per page (kept on ``globalThis``) and returns that module's widget definition to every
-later figure. Each instance still carries the bundle, so any figure can be the first one
-rendered (after a reload, in any order); only the repeated compilation is saved.
+imports each copy as a fresh module. anywidget also gives a model 2 s to load its module; a
+model that takes longer drops every later message from the kernel, so on a busy machine a
+figure could be drawn and then ignore every slider, with nothing reported anywhere. The
+front end in ``figure_loader.js`` is ready at once, imports plotly's bundle at most once per
+page (kept on ``globalThis``), keeps the kernel's messages that arrive before plotly.js is
+ready and hands them to plotly in order once it is. Each instance still carries the bundle,
+so any figure can be the first one rendered (after a reload, in any order).
 
 It also keeps the kernel's copy of the figure in step with the page. After every update the
 page reports the defaults plotly.js filled in ("trace deltas", "layout delta"), and plotly's
@@ -35,31 +35,25 @@ import traitlets
 
 # the bundle plotly itself uses for FigureWidget (plotly/package_data/widgetbundle.js)
 _BUNDLE = Path(plotly.basewidget.__file__).parent / "package_data" / "widgetbundle.js"
+_LOADER = Path(__file__).with_name("figure_loader.js")
 # one key per bundle version, so two plotly versions on one page never share a module
-_KEY = f"__vae_explainer_plotly_{_BUNDLE.stat().st_size}"
+_KEY = f"__vae_explainer_plotly_widget_{_BUNDLE.stat().st_size}"
 
 
-def _shared_loader(bundle: str) -> str:
-    """An ES module whose default export resolves to plotly's widget definition, importing
-    ``bundle`` from a blob URL only the first time any figure on the page asks for it."""
-    return (
-        f"const key = {json.dumps(_KEY)};\n"
-        f"const source = {json.dumps(bundle)};\n"
-        "export default async () => {\n"
-        "  if (!globalThis[key]) {\n"
-        "    const url = URL.createObjectURL(new Blob([source], {type: 'text/javascript'}));\n"
-        "    globalThis[key] = import(url);\n"
-        "  }\n"
-        "  const widget = (await globalThis[key]).default;\n"
-        "  return typeof widget === 'function' ? await widget() : widget;\n"
-        "};\n"
-    )
+def _front_end(bundle: str) -> str:
+    """The ES module of ``figure_loader.js`` with plotly's ``bundle``, the key it is shared
+    under and the names of the kernel's update messages (``_py2js_*``) filled in."""
+    messages = sorted(n for n in go.FigureWidget.class_trait_names() if n.startswith("_py2js_"))
+    return (_LOADER.read_text(encoding="utf-8")
+            .replace("__KEY__", json.dumps(_KEY))
+            .replace("__MESSAGES__", json.dumps(messages))
+            .replace("__BUNDLE__", json.dumps(bundle)))
 
 
 class SharedFigureWidget(go.FigureWidget):
-    """``go.FigureWidget`` with the shared loader: same Python API, same front end."""
+    """``go.FigureWidget`` with the front end above: same Python API, same drawing."""
 
-    _esm = _shared_loader(_BUNDLE.read_text(encoding="utf-8"))
+    _esm = _front_end(_BUNDLE.read_text(encoding="utf-8"))
 
     # each override is registered for its trait again: a plain method of the same name would
     # hide plotly's decorated handler from traitlets, and the page's reports would be ignored

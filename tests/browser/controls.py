@@ -208,29 +208,43 @@ def wait_for_hidden_error(page, *, lab: bool, timeout: float = 30.0) -> None:
         page.wait_for_timeout(200)
 
 
-# Makes plotly.js arrive late, as on a busy machine: the shared figure loader's blob URL for the
-# bundle is swapped for a same-origin URL that the test answers after ``delay`` seconds.
+# Makes plotly.js arrive late, as on a busy machine: the blob URL made for plotly's bundle (known
+# by its exact size; the figure's own module, which carries the bundle as a string, is larger)
+# is swapped for a same-origin URL that the test answers only when it releases the bundle.
 SLOW_BUNDLE_PATH = "/__slow_plotly_bundle__.js"
-SLOW_BUNDLE_JS = """(() => {
+SLOW_BUNDLE_JS = """((size) => {
   const create = URL.createObjectURL.bind(URL);
-  URL.createObjectURL = (blob) => blob.size > 1000000
+  URL.createObjectURL = (blob) => blob.size === size
     ? location.origin + '""" + SLOW_BUNDLE_PATH + """' : create(blob);
-})();"""
+})"""
 
 
-def load_plotly_slowly(page, *, delay: float) -> None:
-    """From now on, every page load in ``page`` gets plotly's widget bundle ``delay`` seconds
-    after asking for it (a figure's model then takes longer than anywidget's 2 s limit)."""
+def hold_plotly(page) -> Callable[[], None]:
+    """From now on, every page load in ``page`` waits for plotly's widget bundle until the
+    returned function is called (held longer than anywidget's 2 s, a figure's model has
+    missed its limit)."""
     from explainer.widgets.figure import _BUNDLE
 
     bundle = _BUNDLE.read_text(encoding="utf-8")
+    held = []
 
-    def answer_late(route) -> None:
-        time.sleep(delay)
-        route.fulfill(status=200, content_type="text/javascript", body=bundle)
+    def release() -> None:
+        assert held, "no page asked for plotly's bundle"
+        while held:
+            held.pop().fulfill(status=200, content_type="text/javascript", body=bundle)
 
-    page.add_init_script(SLOW_BUNDLE_JS)
-    page.route("**" + SLOW_BUNDLE_PATH, answer_late)
+    def hold(route) -> None:
+        held.append(route)
+
+    page.add_init_script(f"{SLOW_BUNDLE_JS}({_BUNDLE.stat().st_size});")
+    page.route("**" + SLOW_BUNDLE_PATH, hold)
+    return release
+
+
+def figure_drawn(page) -> bool:
+    """Whether a plotly figure has been drawn on the page."""
+    return page.evaluate("() => { const g = document.querySelector('.js-plotly-plot');"
+                         " return !!(g && g.data); }")
 
 
 def slow_figure_follows(page) -> list[str]:

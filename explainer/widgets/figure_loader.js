@@ -1,0 +1,81 @@
+// The front end of SharedFigureWidget (explainer/widgets/figure.py), which fills in the three
+// names below: plotly's widget bundle, the key it is shared under, and the trait names of the
+// kernel's update messages.
+//
+// anywidget gives a model 2 s to load its module and drops every later message from the kernel
+// if it takes longer; plotly.js (5 MB) can take longer on a busy machine. So this module is
+// ready at once, imports plotly's bundle at most once per page, keeps the kernel's messages
+// that arrive before plotly is ready, and hands them to plotly in order once it is.
+const key = __KEY__;
+const source = __BUNDLE__;
+const messages = __MESSAGES__;
+
+function plotlyWidget() {
+  if (!globalThis[key]) {
+    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    globalThis[key] = import(url).then(async (module) => {
+      URL.revokeObjectURL(url);
+      const widget = module.default;
+      return typeof widget === "function" ? widget : () => widget;
+    });
+  }
+  return globalThis[key];
+}
+
+export default () => {
+  let figure; // plotly's widget definition for this model, once loaded
+  let ready; // settles when plotly holds this model and every early message
+
+  return {
+    initialize({ model, experimental }) {
+      const early = []; // [name, message] received before plotly listened, in order
+      const listening = new Set(); // events plotly's own handlers now receive
+      const replaying = new Map(); // name -> the early message plotly is reading now
+      const keep = (name) => () => {
+        const message = model.get(name);
+        if (message !== null && !listening.has(`change:${name}`)) early.push([name, message]);
+      };
+      const keepers = messages.map((name) => [`change:${name}`, keep(name)]);
+      for (const [event, keeper] of keepers) model.on(event, keeper);
+
+      // the model plotly sees: reads an early message while it is replayed, and until the
+      // replay ends its handlers for messages are held back (the keepers queue instead)
+      const held = new Set(keepers.map(([event]) => event));
+      const handlers = new Map(); // event -> plotly's handlers, for the replay
+      const wrapped = new Map(); // plotly's handler -> what the model calls instead
+      const plotlyModel = {
+        ...model,
+        get: (name) => (replaying.has(name) ? replaying.get(name) : model.get(name)),
+        on: (event, handler) => {
+          if (!handlers.has(event)) handlers.set(event, []);
+          handlers.get(event).push(handler);
+          const call = (...args) => {
+            if (listening.has(event) || !held.has(event)) handler(...args);
+          };
+          wrapped.set(handler, call);
+          model.on(event, call);
+        },
+        off: (event, handler) => model.off(event, wrapped.get(handler) ?? handler),
+      };
+
+      ready = plotlyWidget().then(async (make) => {
+        figure = await make();
+        await figure.initialize?.({ model: plotlyModel, experimental });
+        for (const [name, message] of early) {
+          replaying.set(name, message);
+          for (const handler of handlers.get(`change:${name}`) ?? []) handler();
+          replaying.delete(name);
+        }
+        for (const [event, keeper] of keepers) {
+          listening.add(event);
+          model.off(event, keeper);
+        }
+      });
+    },
+
+    async render({ model, el, signal, experimental }) {
+      await ready;
+      return figure.render({ model, el, signal, experimental });
+    },
+  };
+};
