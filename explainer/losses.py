@@ -31,6 +31,15 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
 
 
+def bernoulli_entropy_floor(x: torch.Tensor) -> torch.Tensor:
+    """The smallest value :func:`bernoulli_nll` can take for each image: the entropy of its
+    own grey levels, shape (n,). No decoder goes below it (the cross-entropy is smallest when
+    sigmoid(l_d) = x_d), so it is the part of the "reconstruction" nats that no model can
+    remove; zero for binary images."""
+    # H(x) = -sum_d [x_d log x_d + (1 - x_d) log(1 - x_d)],  with 0 log 0 = 0
+    return (torch.special.entr(x) + torch.special.entr(1.0 - x)).sum(dim=1)
+
+
 def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, *, log_sigma: float = 0.0) -> torch.Tensor:
     """-log N(x; mean, sigma^2 I) per image: shape (n,)."""
     d = x.shape[1]

@@ -60,3 +60,17 @@ def test_elbo_terms_add_up():
 def test_unknown_likelihood():
     with pytest.raises(ValueError, match="likelihood must be one of"):
         losses.reconstruction_nll("poisson", torch.zeros(1, 2), torch.zeros(1, 2))
+
+
+def test_the_entropy_floor_is_the_smallest_bernoulli_nll_and_is_reached_at_the_image_itself():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(4, 30, generator=g, dtype=torch.float64)
+    x[0] = (x[0] > 0.5).double()  # a binary image: its floor is zero
+    floor = losses.bernoulli_entropy_floor(x)
+    assert floor[0] == 0.0 and (floor[1:] > 0).all()
+    # the cross-entropy at sigmoid(l) = x equals the floor; any other logits give more
+    at_x = losses.bernoulli_nll(torch.logit(x.clamp(1e-12, 1 - 1e-12)), x)
+    torch.testing.assert_close(at_x, floor, atol=1e-4, rtol=0)
+    for _ in range(20):
+        other = losses.bernoulli_nll(torch.randn(4, 30, generator=g, dtype=torch.float64), x)
+        assert (other >= floor).all()
