@@ -31,6 +31,9 @@ ANATOMY_TRAINING = {"epochs": 12, "batch_size": 128, "lr": 5e-3}
 BETA_GRID = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0)
 # A code dimension is "active" if its KL to the prior, averaged over images, exceeds this.
 ACTIVE_KL = 0.01
+# The literature's criterion (Burda, Grosse & Salakhutdinov 2016, "active units"): a code
+# dimension is active if its mean E_q[z_j], varied over the images, has a variance above this.
+ACTIVE_VARIANCE = 0.01
 
 
 def train_beta_grid(
@@ -133,6 +136,21 @@ def kl_readings(mean: np.ndarray, logvar: np.ndarray) -> dict[str, float]:
         "kl_log_std": float(0.5 * ((2 * s).exp() - 1 - 2 * s + m**2).sum()),
         "torch_log_variance": float(kl_divergence(Normal(m, torch.exp(0.5 * s)), prior).sum()),
     }
+
+
+def active_units(mean: object, *, threshold: float = ACTIVE_VARIANCE) -> np.ndarray:
+    """Which code dimensions are active by Burda et al.'s (2016) criterion: the variance over
+    the images of the encoder means E_q[z_j] (``mean``, shape (n_images, latent_dim), at
+    least two images) exceeds ``threshold``. Returns a boolean array (latent_dim,)."""
+    means = np.asarray(mean.detach() if isinstance(mean, torch.Tensor) else mean, dtype=np.float64)
+    if means.ndim != 2 or means.shape[0] < 2 or means.shape[1] < 1:
+        raise ValueError("mean must have shape (n_images, latent_dim) with at least two images "
+                         f"and one dimension, got shape {means.shape}")
+    if not np.isfinite(means).all():
+        raise ValueError("mean must hold finite numbers")
+    threshold = check_real("threshold", threshold, low=0.0)
+    # A_u = Var_x( E_q[u | x] ),  active if A_u > threshold
+    return means.var(axis=0) > threshold
 
 
 @dataclass(frozen=True)

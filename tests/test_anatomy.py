@@ -129,3 +129,15 @@ def test_kl_weight_widget_redraws_each_cached_weight(trained, images):
         assert f"beta = {beta:g}" in w.fig.layout.title.text
     with pytest.raises(Exception, match="Invalid selection"):
         w.beta.value = 0.5  # not on the trained grid: the slider refuses it
+
+
+def test_active_units_is_the_variance_of_the_means_over_the_images():
+    g = torch.Generator().manual_seed(0)
+    # dimension 0 varies with the image (active), dimension 1 is the same for every image
+    mean = torch.stack([torch.randn(50, generator=g), torch.full((50,), 0.3)], dim=1)
+    assert anatomy.active_units(mean).tolist() == [True, False]
+    assert anatomy.active_units(mean.numpy(), threshold=10.0).tolist() == [False, False]
+    with pytest.raises(ValueError, match="at least two images"):
+        anatomy.active_units(mean[:1])
+    with pytest.raises(ValueError, match="threshold"):
+        anatomy.active_units(mean, threshold=-1.0)
