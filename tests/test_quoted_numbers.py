@@ -20,7 +20,10 @@ QUOTED = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})*|\d+)(\.\d+)?(\s?%)?(?![\w])"
 NOT_TEXT = re.compile(r"`[^`]*`|\]\([^)]*\)|<[^>]+>")
 
 # numbers the text sets rather than measures, per notebook: (number as quoted, why)
-DEFINITIONS: dict[str, list[tuple[str, str]]] = {}
+DEFINITIONS: dict[str, list[tuple[str, str]]] = {
+    "01": [("0.05", "the linear autoencoder's gradient-descent step size"),
+           ("0.003", "the deep autoencoder's Adam step size")],
+}
 
 
 def quoted_numbers(markdown: str) -> list[str]:
