@@ -95,7 +95,8 @@ def effective_sample_size(log_weights: torch.Tensor) -> torch.Tensor:
 
     K if every draw counts equally, 1 if one draw carries all the weight.
     """
-    if not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2 or log_weights.numel() == 0:
+    if (not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2
+            or log_weights.numel() == 0):
         raise ValueError("log_weights must be a non-empty 2-D tensor (n_images, n_samples)")
     # (sum w)^2 / sum w^2 = exp(2 logsumexp(log w) - logsumexp(2 log w))
     return torch.exp(2.0 * torch.logsumexp(log_weights, dim=1)
