@@ -505,7 +505,7 @@ class LatentDecoder:
 
 def analytic_decoder(target: TargetDensity, *, sigma: float = 0.15) -> LatentDecoder:
     """mu(z) = F^{-1}(Phi(z)) pushes N(0, 1) onto the target exactly; with a constant
-    sigma(z) = ``sigma`` the infinite mixture is the target smoothed by N(0, sigma)."""
+    sigma(z) = ``sigma`` the infinite mixture is the target smoothed by N(0, sigma^2)."""
     sigma = check_real("sigma", sigma, low=0.0, low_open=True)
     grid_z = np.linspace(-8.5, 8.5, 4001)
     # u = Phi(z), clipped away from 0 and 1 only for the interpolation table

@@ -261,3 +261,57 @@ def log_samples_needed(kl: float) -> float:
     the target is KL nats away from the proposal (Chatterjee & Diaconis, 2018)."""
     # log10 exp(KL) = KL / ln 10
     return float(kl) / math.log(10.0)
+
+
+def figure_inputs(comparisons: Sequence[EstimatorComparison], *, decimals: int = 2) -> dict:
+    """The arguments of ``plots.marginal_likelihood.estimates_against_k_figure`` for
+    comparisons run with the same ``ks``: one row per code dimension, rounded to
+    ``decimals`` (a figure stored in a notebook then repeats exactly)."""
+    comparisons = list(comparisons)
+    if not comparisons:
+        raise ValueError("comparisons must hold at least one EstimatorComparison")
+    ks = comparisons[0].ks
+    if any(c.ks != ks for c in comparisons):
+        raise ValueError(f"every comparison must use the same ks, got "
+                         f"{[list(c.ks) for c in comparisons]}")
+    decimals = check_int("decimals", decimals, low=0, high=15)
+    return dict(
+        ks=list(ks),
+        latent_dims=[c.latent_dim for c in comparisons],
+        means={n: np.round(np.stack([c.mean(n) for c in comparisons]), decimals)
+               for n in ESTIMATORS},
+        spreads={n: np.round(np.stack([c.seed_spread(n) for c in comparisons]), decimals)
+                 for n in ESTIMATORS},
+    )
+
+
+def summary(comparison: EstimatorComparison, *, ks: Sequence[int] = (1, 10, 100, 1000)) -> str:
+    """The comparison as rounded text: each estimator's mean over digits (and its spread
+    over seeds) at each K, the per-digit difference at the largest K, the effective number
+    of draws, and KL(q || prior) with the number of prior draws it calls for."""
+    c = comparison
+    ks = list(_check_ks(ks, n_samples=c.n_samples))
+    missing = [k for k in ks if k not in c.ks]
+    if missing:
+        raise ValueError(f"ks must be among the comparison's {list(c.ks)}, got {missing}")
+    cols = [c.ks.index(k) for k in ks]
+    lines = [f"{c.latent_dim}-D code, {c.kl_prior.size} digits, {len(c.seeds)} seeds: "
+             "mean over digits ± sd over seeds (nats)",
+             " " * 22 + "".join(f"{'K = ' + format(k, ','):>16s}" for k in ks)]
+    for name, label in (("prior", "z from the prior"), ("encoder", "z from the encoder")):
+        mean, spread = c.mean(name), c.seed_spread(name)
+        cells = "".join(f"{mean[i]:9.1f} ± {spread[i]:4.1f}" for i in cols)
+        lines.append(f"  {label:20s}{cells}")
+    k = c.ks[-1]
+    diff = c.difference(k=k)
+    low, high = np.percentile(diff, [5, 95])
+    lines.append(f"  encoder minus prior at K = {k:,}, per digit: mean {diff.mean():.1f}, "
+                 f"5-95% of digits {low:.1f} to {high:.1f}; encoder higher on "
+                 f"{int((diff > 0).sum())} of {diff.size}")
+    ess = {name: float(np.median(c.ess[name])) for name in ESTIMATORS}
+    lines.append(f"  effective draws of {c.n_samples:,} (median over digits): "
+                 f"prior {ess['prior']:.0f}, encoder {ess['encoder']:.0f}")
+    kl = float(c.kl_prior.mean())
+    lines.append(f"  KL(q(z|x) || N(0, I)), mean over digits: {kl:.1f} nats, "
+                 f"exp(KL) = 10^{log_samples_needed(kl):.1f} prior draws")
+    return "\n".join(lines)

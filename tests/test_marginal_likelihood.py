@@ -206,3 +206,20 @@ def test_figure_names_every_curve():
     assert list(prior_8.error_y.array) == [0.1, 0.1, 0.1]
     with pytest.raises(ValueError, match="must have shape"):
         ml_plots.estimates_against_k_figure(ks, latent_dims=[2], means=means, spreads=spreads)
+
+
+def test_summary_and_figure_inputs_round_what_they_show():
+    model = one_d_bernoulli_vae()
+    x = torch.rand((4, 6), generator=torch.Generator().manual_seed(5))
+    result = ml.compare_estimators(model, x, ks=(1, 10, 100), n_samples=100, seeds=(0, 1))
+    text = ml.summary(result, ks=(1, 100))
+    assert "1-D code, 4 digits, 2 seeds" in text and "K = 100" in text
+    assert f"{result.mean('prior')[2]:.1f}" in text and f"{result.mean('encoder')[0]:.1f}" in text
+    inputs = ml.figure_inputs([result, result])
+    assert inputs["latent_dims"] == [1, 1] and inputs["ks"] == [1, 10, 100]
+    np.testing.assert_array_equal(inputs["means"]["prior"][0], np.round(result.mean("prior"), 2))
+    fig = ml_plots.estimates_against_k_figure(**inputs)
+    assert len(fig.data) == 4
+    with pytest.raises(ValueError, match="among the comparison's"):
+        ml.summary(result, ks=(1, 30))
+    assert ml.log_samples_needed(math.log(1000.0)) == pytest.approx(3.0)

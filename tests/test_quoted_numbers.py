@@ -20,7 +20,12 @@ QUOTED = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})*|\d+)(\.\d+)?(\s?%)?(?![\w])"
 NOT_TEXT = re.compile(r"`[^`]*`|\]\([^)]*\)|<[^>]+>")
 
 # numbers the text sets rather than measures, per notebook: (number as quoted, why)
-DEFINITIONS: dict[str, list[tuple[str, str]]] = {}
+DEFINITIONS: dict[str, list[tuple[str, str]]] = {
+    "05": [
+        ("0.15", "the analytic decoder's constant sigma(z): a setting the text defines and the "
+                 "code passes as analytic_decoder(target, sigma=0.15)"),
+    ],
+}
 
 
 def quoted_numbers(markdown: str) -> list[str]:
