@@ -56,6 +56,7 @@ def estimates_against_k_figure(
         fig.update_xaxes(type="log", title_text="K (samples per digit)", row=1, col=col)
     fig.update_yaxes(title_text="estimate of log p(x), nats (mean over digits)", row=1, col=1)
     fig.update_layout(height=height, template="plotly_white",
-                      title="log p(x) ≈ log (1/K) Σ_k w_k, with z from the prior or from the encoder",
+                      title=("log p(x) ≈ log (1/K) Σ_k w_k, "
+                             "with z from the prior or from the encoder"),
                       legend=dict(orientation="h", y=-0.3))
     return fig
