@@ -187,7 +187,15 @@ def compare_estimators(
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
     ks = _check_ks(ks, n_samples=n_samples)
     seeds = _check_seeds(seeds)
+    chunk_size = check_int("chunk_size", chunk_size, low=1)
     digits = model.check_input(digits, name="digits")
+    return _compare(model, digits, ks=ks, n_samples=n_samples, seeds=seeds,
+                    chunk_size=chunk_size)
+
+
+def _compare(model: nn.Module, digits: torch.Tensor, *, ks: tuple[int, ...], n_samples: int,
+             seeds: tuple[int, ...], chunk_size: int) -> EstimatorComparison:
+    """:func:`compare_estimators` for arguments already checked."""
     estimates = {name: [] for name in ESTIMATORS}
     ess = {name: [] for name in ESTIMATORS}
     for seed in seeds:
@@ -243,7 +251,7 @@ def cached_comparison(
     arrays = cache.load_arrays(path, parse=lambda a: cache.check_arrays(a, spec)) \
         if use_disk_cache else None
     if arrays is None:
-        result = compare_estimators(model, digits, ks=ks, n_samples=n_samples, seeds=seeds)
+        result = _compare(model, digits, ks=ks, n_samples=n_samples, seeds=seeds, chunk_size=8)
         if use_disk_cache:
             cache.save_arrays(path, {**result.estimates, "kl_prior": result.kl_prior,
                                      **{f"{n}_ess": v for n, v in result.ess.items()}})

@@ -173,6 +173,7 @@ def test_cached_comparison_is_stored_and_read_back(isolated_cache):
         (dict(seeds=(0, 0)), ValueError, "seeds must be distinct"),
         (dict(seeds=(-1,)), ValueError, "seeds[0] must be an integer in [0, inf]"),
         (dict(n_samples=0), ValueError, "n_samples must be an integer in [1, 100000]"),
+        (dict(chunk_size=0), ValueError, "chunk_size must be an integer in [1, inf]"),
     ],
 )
 def test_bad_input_is_refused(kwargs, exc, words):
