@@ -4,18 +4,19 @@ VAE's infinite mixture over a continuous latent z.
 Everything is on one line (1-D x). Densities are evaluated on a grid and compared by
 quadrature (the trapezoid rule on a fine grid); every random draw takes a seed.
 
-- ``mixture_density``: P(x) = sum_m P(m) N(x; mu_m, sigma_m).
+- ``mixture_density``: P(x) = sum_m P(m) N(x; mu_m, sigma_m^2).
 - ``TargetDensity`` / ``target_density``: a skewed, three-bump density that is *not* a
   Gaussian mixture (a gamma, a logistic and a triangle), with exact pdf, cdf, quantile
   function and a seeded sampler.
 - ``l1_error``: the L1 distance int |p - q| dx by quadrature (0: equal; 2: disjoint).
 - ``fit_mixtures``: scikit-learn ``GaussianMixture`` fitted to seeded samples for a grid
   of K, cached in memory and on disk.
-- ``grid_mixture``: a K-component mixture built from the density itself (no samples),
-  the approximation limit a mixture of K Gaussians can reach.
-- ``sample_mixture``: ancestral sampling, m ~ P(m), then x ~ N(mu_m, sigma_m).
+- ``grid_mixture``: a K-component mixture built from the density itself (no samples):
+  one construction, so its error is an upper bound on the best error K Gaussians can
+  reach, not a limit (EM on samples beats it at small K).
+- ``sample_mixture``: ancestral sampling, m ~ P(m), then x ~ N(mu_m, sigma_m^2).
 - ``analytic_decoder`` / ``train_latent_decoder``: z ~ N(0, 1) -> mu(z), sigma(z);
-  ``latent_mixture_density`` averages N(x; mu(z_n), sigma(z_n)) over N draws of z.
+  ``latent_mixture_density`` averages N(x; mu(z_n), sigma(z_n)^2) over N draws of z.
 """
 
 from __future__ import annotations
@@ -133,13 +134,13 @@ def _point_blocks(n_components: int, n_points: int) -> Iterator[slice]:
 
 
 def gaussian_pdf(x: np.ndarray, mean: np.ndarray | float, std: np.ndarray | float) -> np.ndarray:
-    """N(x; mean, std) elementwise (broadcasting)."""
+    """N(x; mean, std^2) elementwise (broadcasting)."""
     # N(x; mu, sigma) = exp(-(x - mu)^2 / (2 sigma^2)) / (sigma sqrt(2 pi))
     return np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
 
 
 def component_densities(x: object, weights: object, means: object, stds: object) -> np.ndarray:
-    """The weighted component curves P(m) N(x; mu_m, sigma_m), shape (K, len(x))."""
+    """The weighted component curves P(m) N(x; mu_m, sigma_m^2), shape (K, len(x))."""
     w, mu, sd = check_mixture(weights, means, stds)
     x = _as_points("x", x).reshape(-1)
     if len(w) * len(x) > MAX_OUTPUT_ELEMENTS:
@@ -148,19 +149,19 @@ def component_densities(x: object, weights: object, means: object, stds: object)
             f"{MAX_OUTPUT_ELEMENTS}, got {len(w)} * {len(x)}; pass fewer points, or use "
             "mixture_density for their sum"
         )
-    # P(m) N(x; mu_m, sigma_m) for every m (rows) and x (columns)
+    # P(m) N(x; mu_m, sigma_m^2) for every m (rows) and x (columns)
     return w[:, None] * gaussian_pdf(x[None, :], mu[:, None], sd[:, None])
 
 
 def mixture_density(x: object, weights: object, means: object, stds: object) -> np.ndarray:
-    """P(x) = sum_m P(m) N(x; mu_m, sigma_m), weights renormalised; same shape as ``x``."""
+    """P(x) = sum_m P(m) N(x; mu_m, sigma_m^2), weights renormalised; same shape as ``x``."""
     w, mu, sd = check_mixture(weights, means, stds)
     xa = _as_points("x", x)
     flat = xa.reshape(-1)
     _check_evaluations(len(w), len(flat))
     out = np.empty(flat.shape)
     for block in _point_blocks(len(w), len(flat)):
-        # sum_m P(m) N(x; mu_m, sigma_m), one matrix-vector product per block of points
+        # sum_m P(m) N(x; mu_m, sigma_m^2), one matrix-vector product per block of points
         out[block] = w @ gaussian_pdf(flat[None, block], mu[:, None], sd[:, None])
     return out.reshape(xa.shape)
 
@@ -264,8 +265,10 @@ class TargetDensity:
 
 
 def target_density() -> TargetDensity:
-    """The density the mixtures chase: a skewed gamma bump with a hard left edge, a
-    logistic peak, and a triangle with kinks; none of them is a Gaussian."""
+    """The density the mixtures chase: a skewed gamma bump (shape 2, so continuous, zero
+    left of x = -3 and rising linearly from it: a kink at -3), a logistic peak, and a
+    triangle on [2.8, 4.8] (continuous, with kinks at its ends and apex); none of them is
+    a Gaussian."""
     return TargetDensity(
         weights=(0.5, 0.3, 0.2),
         shapes=(
@@ -415,7 +418,7 @@ def mean_log_likelihood(samples: object, weights: object, means: object, stds: o
     x = _as_points("samples", samples).reshape(-1)
     if len(x) == 0:
         raise ValueError("samples must hold at least one draw")
-    # (1/n) sum_i log sum_m P(m) N(x_i; mu_m, sigma_m)
+    # (1/n) sum_i log sum_m P(m) N(x_i; mu_m, sigma_m^2)
     return float(np.mean(log_mixture_density(x, weights, means, stds)))
 
 
@@ -434,8 +437,9 @@ def grid_mixture(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A K-component mixture built from the density itself, with no samples: means on an
     even grid of spacing h over ``x_range``, weights P(m) proportional to p(mu_m), every
-    sigma = h. This is p smoothed by N(0, h), so its error is the approximation error
-    alone: how close K Gaussians can get when nothing is estimated."""
+    sigma = h. This is p smoothed by N(0, h^2): nothing is estimated from samples, but it is
+    one construction among many, so its error bounds the best error of K Gaussians from
+    above (EM on samples beats it at small K)."""
     n_components = check_int("n_components", n_components, low=1, high=MAX_COMPONENTS)
     low, high = x_range
     h = (high - low) / n_components
@@ -460,7 +464,7 @@ def grid_mixture_errors(target: TargetDensity, ks: tuple[int, ...] = DEFAULT_KS)
 def sample_mixture(
     weights: object, means: object, stds: object, n_samples: int, *, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Ancestral sampling: m ~ P(m) (multinomial), then x ~ N(mu_m, sigma_m). Returns
+    """Ancestral sampling: m ~ P(m) (multinomial), then x ~ N(mu_m, sigma_m^2). Returns
     (m, x); the first n draws of a longer run equal a run of n (one seeded stream)."""
     w, mu, sd = check_mixture(weights, means, stds)
     n_samples = check_int("n_samples", n_samples, low=1, high=MAX_DRAWS)
@@ -501,7 +505,7 @@ class LatentDecoder:
 
 def analytic_decoder(target: TargetDensity, *, sigma: float = 0.15) -> LatentDecoder:
     """mu(z) = F^{-1}(Phi(z)) pushes N(0, 1) onto the target exactly; with a constant
-    sigma(z) = ``sigma`` the infinite mixture is the target smoothed by N(0, sigma)."""
+    sigma(z) = ``sigma`` the infinite mixture is the target smoothed by N(0, sigma^2)."""
     sigma = check_real("sigma", sigma, low=0.0, low_open=True)
     grid_z = np.linspace(-8.5, 8.5, 4001)
     # u = Phi(z), clipped away from 0 and 1 only for the interpolation table
@@ -549,11 +553,14 @@ def train_latent_decoder(
     lr: float = 1e-2,
     seed: int = 0,
 ) -> TrainedDecoder:
-    """Fit mu(z), sigma(z) by maximum likelihood of the infinite mixture on ``samples``:
-    each step takes ``batch_size`` of the x (a seeded permutation) and draws ``n_latent`` fresh z ~ N(0, 1) (seeded; stratified, one in
-    each of S equal-probability slices, so they cover the line evenly) and minimises
-    -mean_i log (1/S) sum_s N(x_i; mu(z_s), sigma(z_s)). One thread, seeded, cached in
-    memory."""
+    """Fit mu(z), sigma(z) to ``samples`` by maximising a Monte Carlo estimate of the
+    infinite mixture's log-likelihood, log (1/S) sum_s N(x; mu(z_s), sigma(z_s)^2): for
+    finite S its expectation lies below log P(x) (Jensen), so this climbs a lower bound on
+    the log-likelihood, not the log-likelihood itself. Each step takes ``batch_size`` of
+    the x (a seeded permutation), draws S = ``n_latent`` fresh z ~ N(0, 1) (seeded;
+    stratified, one in each of S equal-probability slices, so they cover the line evenly)
+    and minimises -mean_i log (1/S) sum_s N(x_i; mu(z_s), sigma(z_s)^2). One thread, seeded,
+    cached in memory."""
     x = _as_draws("samples", samples, low=2, high=MAX_DRAWS)
     hidden = check_int("hidden", hidden, low=1, high=1024)
     n_steps = check_int("n_steps", n_steps, low=1, high=100_000)
@@ -598,13 +605,13 @@ def _train_cached(
             u = (torch.arange(n_latent) + torch.rand(n_latent, generator=gen)) / n_latent
             z = torch.special.ndtri(u)
             mu, sigma = net(z)  # (S,), (S,)
-            # log N(x_i; mu_s, sigma_s), shape (n, S)
+            # log N(x_i; mu_s, sigma_s^2), shape (n, S)
             log_n = (
                 -0.5 * ((x[:, None] - mu[None, :]) / sigma[None, :]) ** 2
                 - torch.log(sigma)[None, :]
                 - 0.5 * math.log(2 * math.pi)
             )
-            # -mean_i log (1/S) sum_s N(x_i; mu(z_s), sigma(z_s))
+            # -mean_i log (1/S) sum_s N(x_i; mu(z_s), sigma(z_s)^2)
             loss = -(torch.logsumexp(log_n, dim=1) - log_s).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -636,7 +643,7 @@ def latent_draws(n_samples: int, *, seed: int) -> np.ndarray:
 
 
 def latent_mixture_density(x: object, mu: object, sigma: object) -> np.ndarray:
-    """P_N(x) = (1/N) sum_n N(x; mu(z_n), sigma(z_n)): the N-sample estimate of
+    """P_N(x) = (1/N) sum_n N(x; mu(z_n), sigma(z_n)^2): the N-sample estimate of
     int P(z) P(x|z) dz, from the decoder's outputs at the drawn z."""
     mu, sigma = _as_points("mu", mu).reshape(-1), _as_points("sigma", sigma).reshape(-1)
     if len(mu) == 0 or mu.shape != sigma.shape:
@@ -649,7 +656,7 @@ def latent_mixture_density(x: object, mu: object, sigma: object) -> np.ndarray:
 
 
 def latent_model_density(x: object, decoder: LatentDecoder, *, n_quadrature: int = 4000) -> np.ndarray:
-    """The infinite mixture int P(z) N(x; mu(z), sigma(z)) dz by quadrature over z at the
+    """The infinite mixture int P(z) N(x; mu(z), sigma(z)^2) dz by quadrature over z at the
     normal quantiles z_j = Phi^{-1}((j + 1/2) / J), each with weight 1/J."""
     n_quadrature = check_int("n_quadrature", n_quadrature, low=1, high=MAX_COMPONENTS)
     # z_j = Phi^{-1}((j + 1/2) / J)
@@ -661,7 +668,7 @@ def latent_model_density(x: object, decoder: LatentDecoder, *, n_quadrature: int
 def component_curves(
     weights: object, means: object, stds: object, *, n_points: int = 25, width: float = 4.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The weighted curves P(m) N(x; mu_m, sigma_m), each on its own window
+    """The weighted curves P(m) N(x; mu_m, sigma_m^2), each on its own window
     mu_m +- ``width`` sigma_m, joined into one polyline with NaN gaps (one plot trace for
     any K; 512 components cost 512 * (n_points + 1) points, not 512 full grids)."""
     w, mu, sd = check_mixture(weights, means, stds)
@@ -669,7 +676,7 @@ def component_curves(
     n_points = check_int("n_points", n_points, low=2, high=max(2, MAX_OUTPUT_ELEMENTS // len(w) - 1))
     width = check_real("width", width, low=0.0, low_open=True)
     t = np.linspace(-width, width, n_points)
-    # x = mu_m + t sigma_m on each window, then P(m) N(x; mu_m, sigma_m)
+    # x = mu_m + t sigma_m on each window, then P(m) N(x; mu_m, sigma_m^2)
     x = mu[:, None] + t[None, :] * sd[:, None]
     y = w[:, None] * gaussian_pdf(x, mu[:, None], sd[:, None])
     gap = np.full((len(w), 1), np.nan)
@@ -679,7 +686,7 @@ def component_curves(
 def latent_term_curves(
     mu: object, sigma: object, *, n_shown: int, n_points: int = 25
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``n_shown`` of the N terms N(x; mu(z_n), sigma(z_n)) / N of the N-sample
+    """The first ``n_shown`` of the N terms N(x; mu(z_n), sigma(z_n)^2) / N of the N-sample
     sum (N = len(mu)), as one polyline with NaN gaps (see ``component_curves``)."""
     mu, sigma = _as_points("mu", mu).reshape(-1), _as_points("sigma", sigma).reshape(-1)
     n_total = len(mu)
@@ -702,7 +709,7 @@ def latent_mixture_densities(x: object, mu: object, sigma: object, ns: object) -
         raise ValueError("mu and sigma must be 1-D of one length, with sigma > 0 for every z")
     x = _as_points("x", x).reshape(-1)
     _check_evaluations(max(ns), len(x))
-    # S_N(x) = sum_{n <= N} N(x; mu(z_n), sigma(z_n)), in blocks between consecutive N
+    # S_N(x) = sum_{n <= N} N(x; mu(z_n), sigma(z_n)^2), in blocks between consecutive N
     order = sorted(set(ns))
     sums, running, start = {}, np.zeros_like(x), 0
     for n in order:

@@ -23,6 +23,10 @@ NOT_TEXT = re.compile(r"`[^`]*`|\]\([^)]*\)|<[^>]+>")
 DEFINITIONS: dict[str, list[tuple[str, str]]] = {
     "01": [("0.05", "the linear autoencoder's gradient-descent step size"),
            ("0.003", "the deep autoencoder's Adam step size")],
+    "05": [
+        ("0.15", "the analytic decoder's constant sigma(z): a setting the text defines and the "
+                 "code passes as analytic_decoder(target, sigma=0.15)"),
+    ],
 }
 
 

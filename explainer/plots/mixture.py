@@ -31,7 +31,7 @@ def mixture_figure(
     *,
     title: str = "",
 ) -> go.Figure:
-    """The target density (grey, filled), the weighted components P(m) N(x; mu_m, sigma_m)
+    """The target density (grey, filled), the weighted components P(m) N(x; mu_m, sigma_m^2)
     (blue, one polyline with gaps) and their sum P(x) (black), as in the tutorial's
     picture of a density split into Gaussians.
 
@@ -40,7 +40,7 @@ def mixture_figure(
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x, y=target, name="target p(x)", line=TARGET_STYLE,
                              fill="tozeroy", fillcolor=TARGET_FILL))
-    fig.add_trace(go.Scatter(x=component_xy[0], y=component_xy[1], name="P(m) N(x; μ_m, σ_m)",
+    fig.add_trace(go.Scatter(x=component_xy[0], y=component_xy[1], name="P(m) N(x; μ_m, σ_m²)",
                              line=COMPONENT_STYLE, connectgaps=False))
     fig.add_trace(go.Scatter(x=x, y=total, name="mixture P(x)", line=SUM_STYLE))
     _density_axes(fig)
@@ -58,7 +58,7 @@ def fitted_mixture_figure(
     *,
     ks: np.ndarray,
     fitted_errors: np.ndarray,
-    limit_errors: np.ndarray,
+    grid_errors: np.ndarray,
     k: int,
     n_samples: int,
     title: str = "",
@@ -67,7 +67,7 @@ def fitted_mixture_figure(
     error against K on log axes, for mixtures fitted to ``n_samples`` draws and for the
     grid mixtures built from the density itself, with the shown K marked.
 
-    Traces: 0 target, 1 components, 2 fitted sum, 3 fitted error curve, 4 limit error
+    Traces: 0 target, 1 components, 2 fitted sum, 3 fitted error curve, 4 grid-mixture error
     curve, 5 marker of the shown K.
     """
     fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4],
@@ -80,7 +80,7 @@ def fitted_mixture_figure(
     fig.add_trace(go.Scatter(x=ks, y=fitted_errors, mode="lines+markers",
                              name=f"EM fit to {n_samples} samples", line=dict(color="black")),
                   row=1, col=2)
-    fig.add_trace(go.Scatter(x=ks, y=limit_errors, mode="lines+markers",
+    fig.add_trace(go.Scatter(x=ks, y=grid_errors, mode="lines+markers",
                              name="built from p(x) itself", line=dict(color="rgb(44,160,44)")),
                   row=1, col=2)
     i = list(ks).index(k)
@@ -114,7 +114,7 @@ def sampling_figure(
     """
     m = np.arange(1, len(weights) + 1)
     fig = make_subplots(rows=1, cols=2, column_widths=[0.3, 0.7],
-                        subplot_titles=("1. draw m ~ P(m)", "2. draw x ~ N(μ_m, σ_m)"))
+                        subplot_titles=("1. draw m ~ P(m)", "2. draw x ~ N(μ_m, σ_m²)"))
     fig.add_trace(go.Bar(x=m, y=weights, name="P(m)", marker_color="rgba(31,119,180,0.6)"),
                   row=1, col=1)
     fig.add_trace(go.Scatter(x=m, y=frequencies, mode="markers", name="share of draws",
@@ -155,7 +155,7 @@ def latent_mixture_figure(
 ) -> go.Figure:
     """The continuous latent. Left: the decoder's mu(z) with a band mu(z) +- sigma(z), and
     the drawn z (markers at (z_n, mu(z_n))). Right: the drawn terms N(x; mu(z_n),
-    sigma(z_n)) / N (blue), their sum P_N(x) (black), the infinite mixture
+    sigma(z_n)^2) / N (blue), their sum P_N(x) (black), the infinite mixture
     int P(z) P(x|z) dz (red, dashed) and the target (grey).
 
     Traces: 0 band upper, 1 band lower (filled), 2 mu(z), 3 drawn z, 4 target, 5 terms,
@@ -163,7 +163,7 @@ def latent_mixture_figure(
     """
     fig = make_subplots(rows=1, cols=2, column_widths=[0.38, 0.62],
                         subplot_titles=("decoder: z → μ(z) ± σ(z)",
-                                        "P(x) ≈ (1/N) Σ N(x; μ(z_n), σ(z_n))"))
+                                        "P(x) ≈ (1/N) Σ N(x; μ(z_n), σ(z_n)²)"))
     band = dict(color="rgba(31,119,180,0)")
     fig.add_trace(go.Scatter(x=z, y=mu + sigma, line=band, showlegend=False,
                              hoverinfo="skip"), row=1, col=1)
@@ -191,14 +191,16 @@ def latent_mixture_figure(
 
 
 def loss_curve_figure(losses: np.ndarray, *, entropy: float, title: str = "") -> go.Figure:
-    """Negative log-likelihood per x against training step, with the target's entropy
-    (the lowest value any model can reach on average) as a dashed line.
+    """The training loss per x against step: minus the S-sample estimate
+    log (1/S) sum_s N(x; mu(z_s), sigma(z_s)^2), which on average lies above -log P(x)
+    (Jensen). The target's entropy (the lowest -log P(x) any model can reach on average
+    over fresh draws) is the dashed line.
 
     Traces: 0 loss, 1 entropy.
     """
     steps = np.arange(1, len(losses) + 1)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=steps, y=losses, name="−log P(x) per x (batch)",
+    fig.add_trace(go.Scatter(x=steps, y=losses, name="−log (1/S) Σ_s N(x; μ(z_s), σ(z_s)²) per x (batch)",
                              line=dict(color="black", width=1)))
     fig.add_trace(go.Scatter(x=[1, len(losses)], y=[entropy, entropy], name="entropy of p(x)",
                              line=dict(color="rgb(44,160,44)", dash="dash")))

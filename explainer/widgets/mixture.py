@@ -154,12 +154,12 @@ class FittedMixture(Explainer):
         # every fit's curves, computed once: the slider only swaps arrays
         self.curves = {kk: gmm.component_curves(*fits.mixture(kk)) for kk in fits.ks}
         self.totals = {kk: gmm.mixture_density(self.x, *fits.mixture(kk)) for kk in fits.ks}
-        self.limit_errors = gmm.grid_mixture_errors(target, fits.ks)
+        self.grid_errors = gmm.grid_mixture_errors(target, fits.ks)
 
         self.k = widgets.SelectionSlider(options=list(fits.ks), value=k, description="K")
         self.fig = SharedFigureWidget(plots.fitted_mixture_figure(
             self.x, target.pdf(self.x), self.curves[k], self.totals[k],
-            ks=np.array(fits.ks), fitted_errors=fits.errors_, limit_errors=self.limit_errors,
+            ks=np.array(fits.ks), fitted_errors=fits.errors_, grid_errors=self.grid_errors,
             k=k, n_samples=fits.n_samples, title=self.title(k)))
         self.on_change(self.k, self._show)
         self.ui = widgets.VBox([self.k, self.fig, self.errors])
@@ -181,7 +181,7 @@ class FittedMixture(Explainer):
 
 
 class AncestralSampling(Explainer):
-    """Sampling as a story: m ~ P(m), then x ~ N(mu_m, sigma_m). The draws are one seeded
+    """Sampling as a story: m ~ P(m), then x ~ N(mu_m, sigma_m^2). The draws are one seeded
     sequence; the slider (or Play, or the buttons) shows the first n of them, and the
     histogram of x converges to P(x)."""
 
@@ -254,7 +254,7 @@ N_OPTIONS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
 
 class LatentMixture(Explainer):
     """The VAE's infinite mixture: z ~ N(0, 1), a decoder gives mu(z), sigma(z), and
-    P(x) = int P(z) N(x; mu(z), sigma(z)) dz is estimated by the average over N drawn z.
+    P(x) = int P(z) N(x; mu(z), sigma(z)^2) dz is estimated by the average over N drawn z.
     Choose the decoder and N; up to ``n_terms_shown`` of the summed curves are drawn."""
 
     def __init__(self, decoders: Mapping[str, gmm.LatentDecoder], *, n: int = 10,
