@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from explainer.elbo import BoundTerms
 
-BOUND_COLUMNS = ("log p(x)", "Lb + KL(q‖p(z|x))", "Lb = −Minimize1 − Minimize2/2")
+BOUND_COLUMNS = ("log p(x)", "Lb +<br>KL(q‖p(z|x))", "Lb = −Minimize1<br>− Minimize2/2")
 # the waterfall segments' trace names (widgets and tests find the traces by these)
 LOG_MARGINAL_BAR = "log p(x)"
 LOWER_BOUND_BAR = "Lb"
@@ -42,7 +42,8 @@ LIKELIHOOD_COLOR = "#17becf"
 
 
 def bound_bar_segments(terms: BoundTerms) -> list[dict]:
-    """The five waterfall segments (name, column, base, height) of the two splits.
+    """The five waterfall segments (name, column, base, height, color; width if not the
+    usual 0.6) of the two splits.
 
     Column 1: log p(x). Column 2: Lb, then KL(q || p(z|x)) on top of it: ends at log p(x).
     Column 3: -Minimize2/2 = -KL(q || p(z)), then -Minimize1 = E_q log p(x|z) from there:
@@ -54,8 +55,9 @@ def bound_bar_segments(terms: BoundTerms) -> list[dict]:
              color=LOG_MARGINAL_COLOR),
         dict(name=LOWER_BOUND_BAR, column=BOUND_COLUMNS[1], base=0.0, height=t.lower_bound,
              color=LOWER_BOUND_COLOR),
+        # narrower: with negative terms the gap lies over the Lb bar, which stays visible
         dict(name=GAP_BAR, column=BOUND_COLUMNS[1], base=t.lower_bound,
-             height=t.kl_posterior, color=GAP_COLOR),
+             height=t.kl_posterior, color=GAP_COLOR, width=0.3),
         dict(name=PRIOR_KL_BAR, column=BOUND_COLUMNS[2], base=0.0, height=-0.5 * t.minimize2,
              color=PRIOR_KL_COLOR),
         dict(name=LIKELIHOOD_BAR, column=BOUND_COLUMNS[2], base=-0.5 * t.minimize2,
@@ -83,7 +85,7 @@ def lower_bound_level(terms: BoundTerms) -> dict:
 def _bar_traces(terms: BoundTerms, *, showlegend: bool = True) -> list[go.Bar]:
     return [
         go.Bar(x=[s["column"]], y=[s["height"]], base=[s["base"]], name=s["name"],
-               marker_color=s["color"], width=0.6, showlegend=showlegend,
+               marker_color=s["color"], width=s.get("width", 0.6), showlegend=showlegend,
                hovertemplate=f"{s['name']}: %{{y:.4f}}<extra></extra>")
         for s in bound_bar_segments(terms)
     ]
@@ -95,7 +97,8 @@ def bound_split_figure(
     posterior_density: np.ndarray,
     q_density: np.ndarray,
     terms: BoundTerms,
-    height: int = 460,
+    height: int = 500,
+    width: int = 960,
 ) -> go.Figure:
     """Left: the true posterior p(z|x) and q(z). Right: log p(x) = Lb + KL(q || p(z|x)),
     and Lb = -Minimize1 - Minimize2/2 = E_q log p(x|z) - KL(q || p(z)), as waterfall bars
@@ -117,10 +120,11 @@ def bound_split_figure(
                              hovertemplate="Lb: %{y:.4f}<extra></extra>"), row=1, col=2)
     fig.update_xaxes(title_text="z", row=1, col=1)
     fig.update_yaxes(title_text="density", row=1, col=1)
+    fig.update_xaxes(tickangle=0, row=1, col=2)
     fig.update_yaxes(title_text="nats", zeroline=True, row=1, col=2)
-    fig.update_layout(barmode="overlay", height=height, template="plotly_white",
-                      title=dict(text=bound_summary(terms), font=dict(size=12)),
-                      legend=dict(orientation="h", y=-0.2), margin=dict(t=100, b=40))
+    fig.update_layout(barmode="overlay", height=height, width=width, template="plotly_white",
+                      title=dict(text=bound_summary(terms), font=dict(size=12), y=0.97),
+                      legend=dict(orientation="h", y=-0.22), margin=dict(t=120, b=40))
     return fig
 
 
