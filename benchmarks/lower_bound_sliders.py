@@ -43,7 +43,7 @@ def main() -> None:
     rows = []
     for name, control, values in (
         ("BoundSplitExplorer: q mean", split.mean, np.linspace(-2, 2, 7)),
-        ("BoundSplitExplorer: q log std", split.log_std, np.linspace(-2, 0.8, 7)),
+        ("BoundSplitExplorer: q log sigma", split.log_std, np.linspace(-2, 0.8, 7)),
         ("BoundSplitExplorer: observed x", split.x, np.linspace(-3, 3, 7)),
     ):
         rows.append((name, median_ms(lambda v, c=control: setattr(c, "value", float(v)), values)))

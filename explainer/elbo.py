@@ -3,17 +3,25 @@
 Three settings, from exact to estimated:
 
 1. **The linear-Gaussian model**, where every quantity has a closed form:
-   p(z) = N(0, 1), p(x|z) = N(w z + b, v), and a Gaussian q(z) = N(mu, s^2). Then
+   p(z) = N(0, 1), p(x|z) = N(w z + b, v), and a Gaussian q(z) = N(mu, sigma^2) (sigma a
+   standard deviation; the series' s is a log-variance, here s = 2 log sigma). Then
 
        p(x)   = N(x; b, w^2 + v)
        p(z|x) = N( w (x - b) / (w^2 + v),  v / (w^2 + v) )
-       Lb     = E_q[log p(x|z)] - KL(q || p(z))
+       Lb     = E_q[log p(x|z)] - KL(q || p(z))  =  -Minimize1 - Minimize2 / 2
        log p(x) = Lb + KL(q || p(z|x))                (exactly, for every q)
 
+   (the tutorial's two losses: Minimize1 = E_q[-log p(x|z)], Minimize2 = 2 KL(q || p(z));
+   ``two_losses`` in closed form, ``two_losses_monte_carlo`` by sampling q.)
+
    ``encoder_step`` climbs Lb in q's parameters (decoder fixed: log p(x) cannot move,
-   so the gap shrinks); ``decoder_step`` climbs Lb in (w, b, log v) with q fixed (log p(x)
-   itself rises). Both use exact gradients and a backtracking line search that accepts
-   a step only if Lb does not fall, so alternating them never lowers Lb.
+   so the gap shrinks); ``decoder_step`` climbs Lb in (w, b, log v) with q fixed. A
+   decoder step does not always raise log p(x): log p(x) = Lb + KL(q || p(z|x)) changes
+   with the decoder in both terms, and log p(x) can fall while Lb rises (the gap shrinks
+   faster); only when q is the posterior before the step (the gap is 0) is the rise of Lb
+   a lower bound on the rise of log p(x), as in EM. Both steps use exact gradients and a
+   backtracking line search that accepts a step only if Lb does not fall, so alternating
+   them never lowers Lb.
 
 2. **A non-linear 1-D decoder** x|z ~ N(g(z), v), g a small tanh network: p(x) has no
    closed form, so log p(x), the posterior and Lb are computed by quadrature on a fine
@@ -23,6 +31,8 @@ Three settings, from exact to estimated:
 3. **The MNIST VAE**: log p(x) by importance sampling with the encoder as proposal,
    log p(x) ~ log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x) (Burda et al.,
    2016). Its expectation rises with K from the ELBO (K = 1) towards log p(x).
+   ``image_two_losses`` splits one image's ELBO into the tutorial's Minimize1 and
+   Minimize2 / 2, each computed two ways.
 
 Everything is in nats; the exact model computes in float64.
 """
@@ -37,13 +47,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from explainer.losses import reconstruction_nll
+from explainer.losses import kl_standard_normal, reconstruction_nll
 from explainer.validation import check_int, check_real
 
 LOG_2PI = math.log(2.0 * math.pi)
 # The quadrature of section 2 holds while -log p(x|z) <= MAX_NLL nats at every z of the
-# grid: the terms it sums are then small enough for float64 to keep the bound's gap (a
-# fraction of a nat). Measured: at 5e10 nats the fitted gap comes out negative.
+# grid: the terms it sums are then small enough for float64 to keep the bound's gap (tenths
+# of a nat to a few nats). Measured: at 5e10 nats the fitted gap comes out negative.
 MAX_NLL = 1e6
 # normal_density's log std: exp(2 log_std) must stay a positive, finite float64
 MAX_ABS_LOG_STD = 300.0
@@ -98,7 +108,8 @@ class LinearGaussianDecoder:
 
 @dataclass(frozen=True)
 class GaussianQ:
-    """q(z) = N(mean, exp(log_std)^2): one per observation (arrays) or one (numbers)."""
+    """q(z) = N(mean, sigma^2), sigma = exp(log_std) a standard deviation: one per
+    observation (arrays) or one (numbers)."""
 
     mean: np.ndarray
     log_std: np.ndarray
@@ -115,7 +126,7 @@ class GaussianQ:
 
     @property
     def std(self) -> np.ndarray:
-        # s = exp(log s)
+        # sigma = exp(log sigma)
         return np.exp(self.log_std)
 
 
@@ -126,9 +137,9 @@ def log_normal_pdf(x: np.ndarray, *, mean: np.ndarray, variance: np.ndarray) -> 
 
 
 def kl_gaussian(q: GaussianQ, *, p: GaussianQ) -> np.ndarray:
-    """KL( N(mean_q, s_q^2) || N(mean_p, s_p^2) ), elementwise."""
+    """KL( N(mean_q, sigma_q^2) || N(mean_p, sigma_p^2) ), elementwise."""
     mean_q, log_std_q, mean_p, log_std_p = q.mean, q.log_std, p.mean, p.log_std
-    # log(s_p / s_q) + (s_q^2 + (m_q - m_p)^2) / (2 s_p^2) - 1/2
+    # log(sigma_p / sigma_q) + (sigma_q^2 + (m_q - m_p)^2) / (2 sigma_p^2) - 1/2
     return (
         log_std_p
         - log_std_q
@@ -150,7 +161,7 @@ def posterior(x: object, *, decoder: LinearGaussianDecoder) -> GaussianQ:
     w, b, v = decoder.weight, decoder.bias, decoder.variance
     # mean = w (x - b) / (w^2 + v)
     mean = w * (x - b) / (w * w + v)
-    # log std = 1/2 log( v / (w^2 + v) )
+    # log sigma = 1/2 log( v / (w^2 + v) )
     log_std = np.full_like(mean, 0.5 * (math.log(v) - math.log(w * w + v)))
     return GaussianQ(mean, log_std)
 
@@ -162,7 +173,7 @@ def kl_to_posterior(x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder) 
 
 def kl_to_prior(q: GaussianQ) -> np.ndarray:
     """KL( q || N(0, 1) ): the lower bound's regulariser (the tutorial's Minimize2 / 2)."""
-    # 1/2 (mu^2 + s^2 - 1) - log s
+    # 1/2 (mu^2 + sigma^2 - 1) - log sigma
     return 0.5 * (q.mean**2 + np.exp(2.0 * q.log_std) - 1.0) - q.log_std
 
 
@@ -172,7 +183,7 @@ def expected_log_likelihood(
     """E_q[ log p(x|z) ]: the lower bound's reconstruction term (minus Minimize1)."""
     x = as_finite_array("x", x)
     w, b, v = decoder.weight, decoder.bias, decoder.variance
-    # E_q (x - w z - b)^2 = (x - w mu - b)^2 + w^2 s^2
+    # E_q (x - w z - b)^2 = (x - w mu - b)^2 + w^2 sigma^2
     expected_square = (x - w * q.mean - b) ** 2 + w * w * np.exp(2.0 * q.log_std)
     # -1/2 log(2 pi v) - E_q (x - w z - b)^2 / (2 v)
     return -0.5 * (LOG_2PI + math.log(v)) - expected_square / (2.0 * v)
@@ -190,6 +201,7 @@ class BoundTerms:
 
     log_marginal = lower_bound + kl_posterior  (image047)
     lower_bound  = expected_log_likelihood - kl_prior  (image059)
+                 = -minimize1 - minimize2 / 2  (image061-067)
     """
 
     log_marginal: float
@@ -197,6 +209,16 @@ class BoundTerms:
     kl_posterior: float
     kl_prior: float
     expected_log_likelihood: float
+
+    @property
+    def minimize1(self) -> float:
+        """The tutorial's Minimize1, the reconstruction term: E_q[-log p(x|z)]."""
+        return -self.expected_log_likelihood
+
+    @property
+    def minimize2(self) -> float:
+        """The tutorial's Minimize2: 2 KL(q || p(z))."""
+        return 2.0 * self.kl_prior
 
     @property
     def identity_residual(self) -> float:
@@ -217,16 +239,98 @@ def bound_terms(x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder) -> B
     )
 
 
+@dataclass(frozen=True)
+class TwoLosses:
+    """Lb split into the tutorial's two losses, in nats summed over the observations:
+
+        Lb = -Minimize1 - Minimize2 / 2,
+        Minimize1 = E_q[-log p(x|z)]  (reconstruction),  Minimize2 = 2 KL(q || p(z)).
+
+    ``n_samples`` is 0 for the closed forms (standard errors 0), else the number of draws
+    from q behind a Monte Carlo estimate, whose standard errors are given.
+    """
+
+    minimize1: float
+    minimize2: float
+    n_samples: int = 0
+    minimize1_stderr: float = 0.0
+    minimize2_stderr: float = 0.0
+    lower_bound_stderr: float = 0.0
+
+    @property
+    def lower_bound(self) -> float:
+        """Lb = -Minimize1 - Minimize2 / 2."""
+        # Lb = -Minimize1 - Minimize2 / 2
+        return -self.minimize1 - 0.5 * self.minimize2
+
+
+def two_losses(x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder) -> TwoLosses:
+    """Minimize1 and Minimize2 of the linear-Gaussian model in closed form, summed over x.
+
+    Minimize2 is computed from the tutorial's own formula, sum (e^s - (1 + s) + mu^2) with
+    s = log sigma^2 the log-variance; it equals 2 KL(q || p(z)).
+    """
+    x = as_finite_array("x", x)
+    _check_q_matches(x, q)
+    # Minimize1 = -E_q log p(x|z)
+    minimize1 = -np.sum(expected_log_likelihood(x, q=q, decoder=decoder))
+    # s = log sigma^2
+    s = 2.0 * q.log_std
+    # Minimize2 = sum_i ( e^{s_i} - (1 + s_i) + mu_i^2 )
+    minimize2 = np.sum(np.exp(s) - (1.0 + s) + q.mean**2)
+    return TwoLosses(float(minimize1), float(minimize2))
+
+
+def two_losses_monte_carlo(
+    x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder, n_samples: int, seed: int
+) -> TwoLosses:
+    """Minimize1 and Minimize2 estimated from ``n_samples`` draws z ~ q (seeded), with
+    their standard errors: the mean of -log p(x|z), and twice the mean of
+    log q(z) - log p(z) (whose expectation is KL(q || p(z))). Summed over x.
+    """
+    x = as_finite_array("x", x)
+    _check_q_matches(x, q)
+    n_samples = check_int("n_samples", n_samples, low=2, high=10_000_000)
+    seed = check_int("seed", seed, low=0)
+    generator = torch.Generator().manual_seed(seed)
+    xs, mean, std = x.ravel(), q.mean.ravel(), q.std.ravel()
+    eps = torch.randn((n_samples, xs.size), generator=generator, dtype=torch.float64).numpy()
+    # z = mu + sigma e,  e ~ N(0, 1)   (n_samples, n_obs)
+    z = mean + std * eps
+    # -log p(x|z) = -log N(x; w z + b, v), summed over the observations
+    nll = -log_normal_pdf(xs, mean=decoder.weight * z + decoder.bias,
+                          variance=decoder.variance).sum(axis=1)
+    # log q(z) - log p(z) = log N(z; mu, sigma^2) - log N(z; 0, 1), summed
+    log_ratio = (log_normal_pdf(z, mean=mean, variance=std**2)
+                 - log_normal_pdf(z, mean=0.0, variance=1.0)).sum(axis=1)
+    return TwoLosses(
+        minimize1=float(nll.mean()),
+        minimize2=float(2.0 * log_ratio.mean()),
+        n_samples=n_samples,
+        minimize1_stderr=_stderr(nll),
+        minimize2_stderr=2.0 * _stderr(log_ratio),
+        # -log w = -log p(x|z) + log q(z) - log p(z): -Lb per draw
+        lower_bound_stderr=_stderr(nll + log_ratio),
+    )
+
+
+def _stderr(samples: np.ndarray | torch.Tensor) -> float:
+    """The standard error of the mean of ``samples``: std / sqrt(n)."""
+    samples = np.asarray(samples, dtype=np.float64)
+    # sd / sqrt(n)
+    return float(samples.std(ddof=1) / math.sqrt(samples.size))
+
+
 def encoder_gradient(
     x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(dLb/dmu, dLb/dlog s) for each observation, exact."""
+    """(dLb/dmu, dLb/dlog sigma) for each observation, exact."""
     x = as_finite_array("x", x)
     w, b, v = decoder.weight, decoder.bias, decoder.variance
     s2 = np.exp(2.0 * q.log_std)
     # dLb/dmu = w (x - w mu - b) / v - mu
     d_mean = w * (x - w * q.mean - b) / v - q.mean
-    # dLb/dlog s = -w^2 s^2 / v - s^2 + 1
+    # dLb/dlog sigma = -w^2 sigma^2 / v - sigma^2 + 1
     d_log_std = -w * w * s2 / v - s2 + 1.0
     return d_mean, d_log_std
 
@@ -240,11 +344,11 @@ def decoder_gradient(
     s2 = np.exp(2.0 * q.log_std)
     # residual r = x - w mu - b
     r = x - w * q.mean - b
-    # dLb/dw = (r mu - w s^2) / v
+    # dLb/dw = (r mu - w sigma^2) / v
     d_w = np.sum(r * q.mean - w * s2) / v
     # dLb/db = r / v
     d_b = np.sum(r) / v
-    # dLb/dlog v = -1/2 + (r^2 + w^2 s^2) / (2 v)
+    # dLb/dlog v = -1/2 + (r^2 + w^2 sigma^2) / (2 v)
     d_log_v = np.sum(-0.5 + (r * r + w * w * s2) / (2.0 * v))
     return float(d_w), float(d_b), float(d_log_v)
 
@@ -268,7 +372,7 @@ def encoder_step(
     step_size: float = 1.0,
     max_halvings: int = 60,
 ) -> AscentStep:
-    """One gradient-ascent step on Lb in q's (mean, log std), the decoder fixed.
+    """One gradient-ascent step on Lb in q's (mean, log sigma), the decoder fixed.
 
     Backtracking (Armijo) line search: start at ``step_size`` and halve until Lb rises
     by at least 1e-4 * step * |gradient|^2; if no step qualifies, q stays as it is.
@@ -302,7 +406,8 @@ def decoder_step(
 ) -> AscentStep:
     """One gradient-ascent step on Lb in the decoder's (w, b, log v), every q fixed.
 
-    The same backtracking line search as :func:`encoder_step`: Lb never falls.
+    The same backtracking line search as :func:`encoder_step`: Lb never falls. log p(x)
+    may fall (see the module docstring): only Lb is guaranteed.
     """
     x, step_size, max_halvings = _check_step(x, q, step_size, max_halvings)
     theta = np.array([decoder.weight, decoder.bias, math.log(decoder.variance)])
@@ -546,13 +651,13 @@ def _grid_lower_bound(
             f"the quadrature grid on [{float(z[0]):g}, {float(z[-1]):g}] with step "
             f"{float(z[1] - z[0]):.3g}; use a wider or finer grid"
         )
-    # q(z) = N(z; mean, s^2)
+    # q(z) = N(z; mean, sigma^2)
     log_q = -0.5 * LOG_2PI - log_std - (z - mean) ** 2 / (2 * std * std)
     log_w = _trapezoid_log_weights(z) if log_w is None else log_w
     weights = (log_q + log_w).exp()
     # E_q log p(x|z) = sum_j w_j q(z_j) log p(x|z_j)
     expected = (weights * log_lik).sum()
-    # KL(q || N(0,1)) = 1/2 (mu^2 + s^2 - 1) - log s
+    # KL(q || N(0,1)) = 1/2 (mu^2 + sigma^2 - 1) - log sigma
     kl_prior = 0.5 * (mean * mean + std * std - 1.0) - log_std
     return expected - kl_prior
 
@@ -578,7 +683,7 @@ def fit_gaussian_q(
     z: torch.Tensor | None = None, mean_init: float = 0.0, log_std_init: float = 0.0,
     n_steps: int = 100,
 ) -> GaussianFit:
-    """The Gaussian q = N(mu, s^2) that maximises Lb for observation ``x``, by gradient
+    """The Gaussian q = N(mu, sigma^2) that maximises Lb for observation ``x``, by gradient
     ascent (autograd gradients, backtracking line search: Lb never falls).
 
     Maximising Lb = log p(x) - KL(q || p(z|x)) minimises the KL from q to the posterior:
@@ -717,6 +822,88 @@ def _check_log_weights(log_weights: object) -> None:
         raise ValueError("log_weights must not hold NaN (from log_importance_weights)")
 
 
+@dataclass(frozen=True)
+class ImageTwoLosses:
+    """One image's ELBO under a VAE split into the tutorial's two losses, each computed
+    two ways (nats):
+
+        ELBO = -Minimize1 - Minimize2 / 2,
+        Minimize1 = E_q[-log p(x|z)],  Minimize2 / 2 = KL(q(z|x) || N(0, I)).
+
+    ``minimize1``: the mean of -log p(x|z) over ``n_samples`` draws z ~ q(z|x).
+    ``minimize1_training``: the training loss's reconstruction term
+    (``Autoencoder.loss_terms``, one draw of z per evaluation, as in a training step),
+    averaged over ``n_samples`` evaluations; ``minimize1_one_draw`` is the first of them.
+    ``kl``: the closed form (``losses.kl_standard_normal``), Minimize2 / 2.
+    ``kl_monte_carlo``: the mean of log q(z|x) - log p(z) over the draws of ``minimize1``.
+    """
+
+    minimize1: float
+    minimize1_stderr: float
+    minimize1_training: float
+    minimize1_training_stderr: float
+    minimize1_one_draw: float
+    kl: float
+    kl_monte_carlo: float
+    kl_monte_carlo_stderr: float
+    n_samples: int
+
+    @property
+    def minimize2(self) -> float:
+        """Minimize2 = 2 KL(q(z|x) || N(0, I))."""
+        return 2.0 * self.kl
+
+    @property
+    def elbo(self) -> float:
+        """ELBO = -Minimize1 - Minimize2 / 2 (Minimize1 by sampling, the KL closed)."""
+        # ELBO = -Minimize1 - Minimize2 / 2
+        return -self.minimize1 - 0.5 * self.minimize2
+
+
+@torch.inference_mode()
+def image_two_losses(model: nn.Module, x: torch.Tensor, *, n_samples: int,
+                     seed: int) -> ImageTwoLosses:
+    """Split one image's ELBO into Minimize1 and Minimize2 / 2, each two ways (see
+    :class:`ImageTwoLosses`). ``x``: one image, shape (1, input_dim); ``model``: an
+    ``explainer.models.Autoencoder`` of kind "vae"; the draws come from a
+    ``torch.Generator`` seeded with ``seed``.
+    """
+    n_samples = check_int("n_samples", n_samples, low=2, high=1_000_000)
+    seed = check_int("seed", seed, low=0)
+    config = getattr(model, "config", None)
+    if config is None or getattr(config, "kind", None) != "vae":
+        raise ValueError("model must be an explainer.models.Autoencoder of kind 'vae'")
+    x = model.check_input(x)
+    if x.shape[0] != 1:
+        raise ValueError(f"x must be one image, shape (1, {config.input_dim}), got "
+                         f"{x.shape[0]} images")
+    generator = torch.Generator().manual_seed(seed)
+    was_training = model.training
+    model.eval()
+    mean, logvar = model.encode_checked(x)  # (1, d) each
+    eps = torch.randn((n_samples, config.latent_dim), generator=generator, dtype=mean.dtype)
+    # z = m + exp(s / 2) e
+    z = mean + (0.5 * logvar).exp() * eps  # (K, d)
+    x_rep = x.expand(n_samples, -1)
+    # Minimize1 per draw: -log p(x|z)
+    nll = reconstruction_nll(config.likelihood, model.decode_logits(z), x_rep).double()
+    # log q(z|x) - log p(z) = sum_j [ log N(z_j; m_j, e^{s_j}) - log N(z_j; 0, 1) ]
+    #                       = sum_j [ -s_j / 2 - e_j^2 / 2 + z_j^2 / 2 ]
+    log_ratio = (-0.5 * logvar - 0.5 * eps * eps + 0.5 * z * z).sum(dim=1).double()
+    # KL = 1/2 sum_j ( e^{s_j} - (1 + s_j) + m_j^2 ): Minimize2 / 2
+    kl = float(kl_standard_normal(mean, logvar)[0])
+    # the training loss: one draw of z per evaluation, n_samples evaluations
+    training = model.loss_terms_checked(x_rep, generator=generator).reconstruction.double()
+    model.train(was_training)
+    return ImageTwoLosses(
+        minimize1=float(nll.mean()), minimize1_stderr=_stderr(nll),
+        minimize1_training=float(training.mean()), minimize1_training_stderr=_stderr(training),
+        minimize1_one_draw=float(training[0]),
+        kl=kl, kl_monte_carlo=float(log_ratio.mean()), kl_monte_carlo_stderr=_stderr(log_ratio),
+        n_samples=n_samples,
+    )
+
+
 def fixed_test_digits(x_test: torch.Tensor, *, n_digits: int, seed: int) -> torch.Tensor:
     """``n_digits`` test images chosen by a seeded permutation (the same set every run)."""
     if not isinstance(x_test, torch.Tensor) or x_test.ndim < 1:
@@ -733,7 +920,7 @@ def normal_density(z: np.ndarray, *, mean: float, log_std: float) -> np.ndarray:
     mean = check_real("mean", mean)
     log_std = check_real("log_std", log_std, low=-MAX_ABS_LOG_STD, high=MAX_ABS_LOG_STD)
     z = as_finite_array("z", z)
-    # far from a narrow peak (z - mean)^2 / (2 s^2) overflows to inf: the density is 0 there
+    # far from a narrow peak (z - mean)^2 / (2 sigma^2) overflows to inf: the density is 0 there
     with np.errstate(over="ignore"):
-        # exp( log N(z; mean, s^2) )
+        # exp( log N(z; mean, sigma^2) )
         return np.exp(log_normal_pdf(z, mean=mean, variance=math.exp(2.0 * log_std)))

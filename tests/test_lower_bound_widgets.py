@@ -21,8 +21,14 @@ from explainer.widgets.lower_bound import (
 from widget_errors import assert_error_shown
 
 
-def bar_values(fig, first):
-    return [v for i in range(first, first + 5) for v in (fig.data[i].y[0], fig.data[i].base[0])]
+def trace(fig, name):
+    (found,) = fig.select_traces(selector=dict(name=name))
+    return found
+
+
+def bar_values(fig):
+    return [v for name in plots.BAR_NAMES
+            for v in (trace(fig, name).y[0], trace(fig, name).base[0])]
 
 
 def expected_bars(terms):
@@ -35,18 +41,57 @@ def test_bound_split_sliders_redraw_exactly():
         control.value = value
         q = elbo.GaussianQ(w.mean.value, w.log_std.value)
         terms = elbo.bound_terms(w.x.value, q=q, decoder=w.decoder)
-        assert bar_values(w.fig, 2) == pytest.approx(expected_bars(terms))
+        assert bar_values(w.fig) == pytest.approx(expected_bars(terms))
         np.testing.assert_allclose(
-            w.fig.data[1].y,
+            trace(w.fig, plots.Q_TRACE).y,
             elbo.normal_density(Z_VIEW, mean=w.mean.value, log_std=w.log_std.value))
         post = elbo.posterior(w.x.value, decoder=w.decoder)
         np.testing.assert_allclose(
-            w.fig.data[0].y,
+            trace(w.fig, plots.POSTERIOR_TRACE).y,
             elbo.normal_density(Z_VIEW, mean=float(post.mean), log_std=float(post.log_std)))
         assert w.fig.layout.title.text == plots.bound_summary(terms)
         # the bars add up: Lb + KL ends at log p(x)
-        lb, kl = w.fig.data[3].y[0], w.fig.data[4].y[0]
-        assert lb + kl == pytest.approx(w.fig.data[2].y[0], abs=1e-12)
+        lb, kl = trace(w.fig, plots.LOWER_BOUND_BAR).y[0], trace(w.fig, plots.GAP_BAR).y[0]
+        assert lb + kl == pytest.approx(trace(w.fig, plots.LOG_MARGINAL_BAR).y[0], abs=1e-12)
+
+
+def test_bound_split_bar_splits_into_the_two_losses():
+    w = BoundSplitExplorer()
+    for control, value in ((w.mean, 1.0), (w.log_std, -0.8), (w.x, 0.5), (w.mean, -2.0)):
+        control.value = value
+        q = elbo.GaussianQ(w.mean.value, w.log_std.value)
+        # independent: the tutorial's formulas, s = log sigma^2 the log-variance
+        s = 2 * w.log_std.value
+        minimize2 = np.exp(s) - (1 + s) + w.mean.value ** 2
+        minimize1 = -float(elbo.expected_log_likelihood(w.x.value, q=q, decoder=w.decoder))
+        prior_part = trace(w.fig, plots.PRIOR_KL_BAR)
+        likelihood_part = trace(w.fig, plots.LIKELIHOOD_BAR)
+        assert prior_part.y[0] == pytest.approx(-minimize2 / 2, abs=1e-12)
+        assert prior_part.base[0] == 0.0
+        assert likelihood_part.y[0] == pytest.approx(-minimize1, abs=1e-12)
+        # the two stacked parts end at Lb: where the second column's Lb ends too
+        end = likelihood_part.base[0] + likelihood_part.y[0]
+        lb = float(elbo.lower_bound(w.x.value, q=q, decoder=w.decoder))
+        assert end == pytest.approx(lb, abs=1e-12)
+        assert trace(w.fig, plots.LOWER_BOUND_BAR).y[0] == pytest.approx(lb, abs=1e-12)
+        assert list(trace(w.fig, plots.LOWER_BOUND_LEVEL).y) == pytest.approx([lb, lb])
+        # and Lb + the gap is log p(x)
+        log_px = float(elbo.log_marginal(w.x.value, decoder=w.decoder))
+        gap = trace(w.fig, plots.GAP_BAR)
+        assert gap.base[0] + gap.y[0] == pytest.approx(log_px, abs=1e-12)
+        assert f"Minimize1 = E_q[−log p(x|z)] = {minimize1:.4f}" in w.fig.layout.title.text
+        assert f"Minimize2 = 2 KL(q‖p(z)) = {minimize2:.4f}" in w.fig.layout.title.text
+
+
+def test_bound_split_static_figure_is_the_live_one():
+    w = BoundSplitExplorer(mean=1.0, log_std=-0.8)
+    w.x.value = 1.5
+    static = w.static_figure()
+    for name in (*plots.BAR_NAMES, plots.LOWER_BOUND_LEVEL, plots.Q_TRACE,
+                 plots.POSTERIOR_TRACE):
+        np.testing.assert_allclose(np.asarray(trace(static, name).y, dtype=float),
+                                   np.asarray(trace(w.fig, name).y, dtype=float))
+    assert static.layout.title.text == w.fig.layout.title.text
 
 
 def test_bound_split_refuses_bad_values():
@@ -104,9 +149,9 @@ def test_ascent_buttons_follow_the_pure_steps():
     dec = elbo.decoder_step(w.data, q=enc.q, decoder=d0)
     assert w.decoder == dec.decoder
     assert w.lower_bound_trace[2] >= w.lower_bound_trace[1]
-    assert list(w.fig.data[5].y) == w.log_marginal_trace
-    assert list(w.fig.data[6].y) == w.lower_bound_trace
-    assert bar_values(w.fig, 0) == pytest.approx(expected_bars(w.terms()))
+    assert list(trace(w.fig, plots.LOG_MARGINAL_CURVE).y) == w.log_marginal_trace
+    assert list(trace(w.fig, plots.LOWER_BOUND_CURVE).y) == w.lower_bound_trace
+    assert bar_values(w.fig) == pytest.approx(expected_bars(w.terms()))
 
 
 def test_alternate_never_lowers_the_bound_and_reset_restarts():
@@ -117,9 +162,9 @@ def test_alternate_never_lowers_the_bound_and_reset_restarts():
     lbs = w.lower_bound_trace
     assert all(b >= a for a, b in zip(lbs, lbs[1:]))
     assert w.log_marginal_trace[-1] <= w.ceiling + 1e-9
-    assert list(w.fig.data[7].y) == [w.ceiling, w.ceiling]
+    assert list(trace(w.fig, plots.CEILING_LINE).y) == [w.ceiling, w.ceiling]
     w.reset_button.click()
-    assert w.steps == [0] and list(w.fig.data[5].x) == [0]
+    assert w.steps == [0] and list(trace(w.fig, plots.LOG_MARGINAL_CURVE).x) == [0]
     assert w.decoder == w.initial_decoder
 
 

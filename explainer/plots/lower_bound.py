@@ -16,7 +16,22 @@ from plotly.subplots import make_subplots
 
 from explainer.elbo import BoundTerms
 
-BOUND_COLUMNS = ("log p(x)", "Lb + KL(q‖p(z|x))", "−KL(q‖p(z)) + E_q log p(x|z)")
+BOUND_COLUMNS = ("log p(x)", "Lb +<br>KL(q‖p(z|x))", "Lb = −Minimize1<br>− Minimize2/2")
+# the waterfall segments' trace names (widgets and tests find the traces by these)
+LOG_MARGINAL_BAR = "log p(x)"
+LOWER_BOUND_BAR = "Lb"
+GAP_BAR = "KL(q‖p(z|x)): the gap"
+PRIOR_KL_BAR = "−Minimize2/2 = −KL(q‖p(z))"
+LIKELIHOOD_BAR = "−Minimize1 = E_q log p(x|z)"
+BAR_NAMES = (LOG_MARGINAL_BAR, LOWER_BOUND_BAR, GAP_BAR, PRIOR_KL_BAR, LIKELIHOOD_BAR)
+# the dashed line at the height of Lb across the second and third columns
+LOWER_BOUND_LEVEL = "Lb: both splits meet here"
+POSTERIOR_TRACE = "p(z|x), exact"
+# the ascent figure's curves
+LOG_MARGINAL_CURVE = "log p(X), step by step"
+LOWER_BOUND_CURVE = "Lb, step by step"
+CEILING_LINE = "best log p(X) of any decoder"
+Q_TRACE = "q(z)"
 POSTERIOR_COLOR = "#1f77b4"
 Q_COLOR = "#ff7f0e"
 LOG_MARGINAL_COLOR = "#2ca02c"
@@ -27,40 +42,50 @@ LIKELIHOOD_COLOR = "#17becf"
 
 
 def bound_bar_segments(terms: BoundTerms) -> list[dict]:
-    """The five waterfall segments (name, column, base, height) of the two splits.
+    """The five waterfall segments (name, column, base, height, color; width if not the
+    usual 0.6) of the two splits.
 
     Column 1: log p(x). Column 2: Lb, then KL(q || p(z|x)) on top of it: ends at log p(x).
-    Column 3: -KL(q || p(z)), then E_q log p(x|z) from there: ends at Lb.
+    Column 3: -Minimize2/2 = -KL(q || p(z)), then -Minimize1 = E_q log p(x|z) from there:
+    ends at Lb (the tutorial's two losses, image061-067).
     """
     t = terms
     return [
-        dict(name="log p(x)", column=BOUND_COLUMNS[0], base=0.0, height=t.log_marginal,
+        dict(name=LOG_MARGINAL_BAR, column=BOUND_COLUMNS[0], base=0.0, height=t.log_marginal,
              color=LOG_MARGINAL_COLOR),
-        dict(name="Lb", column=BOUND_COLUMNS[1], base=0.0, height=t.lower_bound,
+        dict(name=LOWER_BOUND_BAR, column=BOUND_COLUMNS[1], base=0.0, height=t.lower_bound,
              color=LOWER_BOUND_COLOR),
-        dict(name="KL(q‖p(z|x)): the gap", column=BOUND_COLUMNS[1], base=t.lower_bound,
-             height=t.kl_posterior, color=GAP_COLOR),
-        dict(name="−KL(q‖p(z))", column=BOUND_COLUMNS[2], base=0.0, height=-t.kl_prior,
+        # narrower: with negative terms the gap lies over the Lb bar, which stays visible
+        dict(name=GAP_BAR, column=BOUND_COLUMNS[1], base=t.lower_bound,
+             height=t.kl_posterior, color=GAP_COLOR, width=0.3),
+        dict(name=PRIOR_KL_BAR, column=BOUND_COLUMNS[2], base=0.0, height=-0.5 * t.minimize2,
              color=PRIOR_KL_COLOR),
-        dict(name="E_q log p(x|z)", column=BOUND_COLUMNS[2], base=-t.kl_prior,
-             height=t.expected_log_likelihood, color=LIKELIHOOD_COLOR),
+        dict(name=LIKELIHOOD_BAR, column=BOUND_COLUMNS[2], base=-0.5 * t.minimize2,
+             height=-t.minimize1, color=LIKELIHOOD_COLOR),
     ]
 
 
 def bound_summary(terms: BoundTerms) -> str:
-    """One line of the numbers behind the bars, and the identity's residual."""
+    """Two lines of the numbers behind the bars: log p(x) = Lb + KL with the identity's
+    residual, and Lb = -Minimize1 - Minimize2/2."""
     t = terms
     return (
-        f"log p(x) = {t.log_marginal:.4f} = Lb {t.lower_bound:.4f} + KL {t.kl_posterior:.4f}"
-        f"  (residual {t.identity_residual:.1e});  Lb = −KL(q‖p(z)) {-t.kl_prior:.4f}"
-        f" + E_q log p(x|z) {t.expected_log_likelihood:.4f}"
+        f"log p(x) = {t.log_marginal:.4f} = Lb {t.lower_bound:.4f} + KL(q‖p(z|x)) "
+        f"{t.kl_posterior:.4f}  (residual {t.identity_residual:.1e})<br>"
+        f"Lb = −Minimize1 − Minimize2/2,  Minimize1 = E_q[−log p(x|z)] = {t.minimize1:.4f},  "
+        f"Minimize2 = 2 KL(q‖p(z)) = {t.minimize2:.4f}"
     )
+
+
+def lower_bound_level(terms: BoundTerms) -> dict:
+    """The dashed line at the height of Lb from the second column to the third: x, y."""
+    return dict(x=[BOUND_COLUMNS[1], BOUND_COLUMNS[2]], y=[terms.lower_bound] * 2)
 
 
 def _bar_traces(terms: BoundTerms, *, showlegend: bool = True) -> list[go.Bar]:
     return [
         go.Bar(x=[s["column"]], y=[s["height"]], base=[s["base"]], name=s["name"],
-               marker_color=s["color"], width=0.6, showlegend=showlegend,
+               marker_color=s["color"], width=s.get("width", 0.6), showlegend=showlegend,
                hovertemplate=f"{s['name']}: %{{y:.4f}}<extra></extra>")
         for s in bound_bar_segments(terms)
     ]
@@ -72,28 +97,34 @@ def bound_split_figure(
     posterior_density: np.ndarray,
     q_density: np.ndarray,
     terms: BoundTerms,
-    height: int = 420,
+    height: int = 500,
+    width: int = 960,
 ) -> go.Figure:
     """Left: the true posterior p(z|x) and q(z). Right: log p(x) = Lb + KL(q || p(z|x)),
-    and Lb = -KL(q || p(z)) + E_q log p(x|z), as waterfall bars (image051, image059).
+    and Lb = -Minimize1 - Minimize2/2 = E_q log p(x|z) - KL(q || p(z)), as waterfall bars
+    (image051, image059, image061-067), with a dashed line at Lb across the two splits.
 
-    Traces: 0 posterior, 1 q, 2-6 the bar segments of :func:`bound_bar_segments`.
+    Traces (by name): POSTERIOR_TRACE, Q_TRACE, the BAR_NAMES, LOWER_BOUND_LEVEL.
     """
     fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.1,
                         subplot_titles=("q(z) against the true posterior p(z|x)",
                                         "log p(x) split two ways (nats)"))
-    fig.add_trace(go.Scatter(x=z, y=posterior_density, name="p(z|x), exact",
+    fig.add_trace(go.Scatter(x=z, y=posterior_density, name=POSTERIOR_TRACE,
                              line=dict(color=POSTERIOR_COLOR, width=3)), row=1, col=1)
-    fig.add_trace(go.Scatter(x=z, y=q_density, name="q(z)", line=dict(color=Q_COLOR, width=2),
+    fig.add_trace(go.Scatter(x=z, y=q_density, name=Q_TRACE, line=dict(color=Q_COLOR, width=2),
                              fill="tozeroy", opacity=0.6), row=1, col=1)
     for bar in _bar_traces(terms):
         fig.add_trace(bar, row=1, col=2)
+    fig.add_trace(go.Scatter(**lower_bound_level(terms), name=LOWER_BOUND_LEVEL, mode="lines",
+                             line=dict(color=LOWER_BOUND_COLOR, dash="dash", width=2),
+                             hovertemplate="Lb: %{y:.4f}<extra></extra>"), row=1, col=2)
     fig.update_xaxes(title_text="z", row=1, col=1)
     fig.update_yaxes(title_text="density", row=1, col=1)
+    fig.update_xaxes(tickangle=0, row=1, col=2)
     fig.update_yaxes(title_text="nats", zeroline=True, row=1, col=2)
-    fig.update_layout(barmode="overlay", height=height, template="plotly_white",
-                      title=dict(text=bound_summary(terms), font=dict(size=12)),
-                      legend=dict(orientation="h", y=-0.2), margin=dict(t=80, b=40))
+    fig.update_layout(barmode="overlay", height=height, width=width, template="plotly_white",
+                      title=dict(text=bound_summary(terms), font=dict(size=12), y=0.97),
+                      legend=dict(orientation="h", y=-0.22), margin=dict(t=120, b=40))
     return fig
 
 
@@ -109,28 +140,28 @@ def ascent_figure(
     """Left: the current split of log p(X) (bars). Right: log p(X) and Lb over the
     encoder and decoder steps, and the highest log p(X) any decoder reaches (dashed).
 
-    Traces: 0-4 the bar segments, 5 log p(X) over steps, 6 Lb over steps, 7 the ceiling.
+    Traces (by name): the BAR_NAMES, LOG_MARGINAL_CURVE, LOWER_BOUND_CURVE, CEILING_LINE.
     """
     fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.16,
                         subplot_titles=("log p(X) split two ways (nats)",
                                         "log p(X) and Lb, step by step"))
     for bar in _bar_traces(terms):
         fig.add_trace(bar, row=1, col=1)
-    fig.add_trace(go.Scatter(x=list(steps), y=list(log_marginal), name="log p(X)",
+    fig.add_trace(go.Scatter(x=list(steps), y=list(log_marginal), name=LOG_MARGINAL_CURVE,
                              mode="lines+markers", line=dict(color=LOG_MARGINAL_COLOR)),
                   row=1, col=2)
-    fig.add_trace(go.Scatter(x=list(steps), y=list(lower_bound), name="Lb",
+    fig.add_trace(go.Scatter(x=list(steps), y=list(lower_bound), name=LOWER_BOUND_CURVE,
                              mode="lines+markers", line=dict(color=LOWER_BOUND_COLOR)),
                   row=1, col=2)
     fig.add_trace(go.Scatter(x=[0, max(1, max(steps, default=0))], y=[ceiling, ceiling],
-                             name="best log p(X) of any decoder", mode="lines",
+                             name=CEILING_LINE, mode="lines",
                              line=dict(color="grey", dash="dash")), row=1, col=2)
     fig.update_xaxes(title_text="step (encoder and decoder steps counted separately)",
                      row=1, col=2)
     fig.update_yaxes(title_text="nats", row=1, col=1)
     fig.update_layout(barmode="overlay", height=height, template="plotly_white",
                       title=dict(text=bound_summary(terms), font=dict(size=12)),
-                      legend=dict(orientation="h", y=-0.25), margin=dict(t=80, b=40))
+                      legend=dict(orientation="h", y=-0.25), margin=dict(t=100, b=40))
     return fig
 
 

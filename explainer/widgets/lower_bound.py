@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
+import plotly.graph_objects as go
 import torch
 
 from explainer import elbo
@@ -21,6 +22,22 @@ Z_VIEW = np.linspace(-4.0, 4.0, 401)
 IMPORTANCE_KS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
+def _trace(fig: go.FigureWidget, name: str) -> go.Scatter | go.Bar:
+    """The trace of ``fig`` called ``name`` (the figure builders name every trace)."""
+    found = list(fig.select_traces(selector=dict(name=name)))
+    if len(found) != 1:
+        raise LookupError(f"the figure must hold one trace named {name!r}, found {len(found)}")
+    return found[0]
+
+
+def _redraw_bars(fig: go.FigureWidget, terms: elbo.BoundTerms) -> None:
+    """Set every waterfall segment (found by name) to the split of ``terms``."""
+    for seg in plots.bound_bar_segments(terms):
+        bar = _trace(fig, seg["name"])
+        bar.y = [seg["height"]]
+        bar.base = [seg["base"]]
+
+
 def _check_instance(name: str, value: object, kind: type) -> None:
     """Raise unless ``value`` is None (the default) or a ``kind``."""
     if value is not None and not isinstance(value, kind):
@@ -28,8 +45,9 @@ def _check_instance(name: str, value: object, kind: type) -> None:
 
 
 class BoundSplitExplorer(Explainer):
-    """Sliders for the observed x and q's mean and log std; the figure shows q against the
-    exact posterior and log p(x) = Lb + KL(q || p(z|x)) = -KL(q || p(z)) + E_q log p(x|z) + KL.
+    """Sliders for the observed x and q's mean and log sigma (q = N(mu, sigma^2)); the figure
+    shows q against the exact posterior, and two bars: log p(x) = Lb + KL(q || p(z|x)), and
+    Lb = -Minimize1 - Minimize2/2 (the tutorial's two losses), all in closed form.
     """
 
     def __init__(
@@ -50,7 +68,7 @@ class BoundSplitExplorer(Explainer):
         self.mean = float_slider("mean", mean, low=-3.0, high=3.0, step=0.02,
                                  description="q mean μ", **style)
         self.log_std = float_slider("log_std", log_std, low=-2.5, high=1.0, step=0.02,
-                                    description="q log s", **style)
+                                    description="q log σ", **style)
         self.fig = SharedFigureWidget(plots.bound_split_figure(
             Z_VIEW, posterior_density=self.posterior_density(), q_density=self.q_density(),
             terms=self.terms()))
@@ -82,17 +100,22 @@ class BoundSplitExplorer(Explainer):
         post_density = self.posterior_density() if posterior else None
         with self.fig.batch_update():
             if post_density is not None:
-                self.fig.data[0].y = post_density
-            self.fig.data[1].y = q_density
-            for trace, seg in zip(self.fig.data[2:7], plots.bound_bar_segments(terms)):
-                trace.y = [seg["height"]]
-                trace.base = [seg["base"]]
+                _trace(self.fig, plots.POSTERIOR_TRACE).y = post_density
+            _trace(self.fig, plots.Q_TRACE).y = q_density
+            _redraw_bars(self.fig, terms)
+            _trace(self.fig, plots.LOWER_BOUND_LEVEL).y = plots.lower_bound_level(terms)["y"]
             self.fig.layout.title.text = plots.bound_summary(terms)
+
+    def static_figure(self) -> go.Figure:
+        """The figure as it stands, as a plain ``go.Figure`` (for reading without a kernel)."""
+        return plots.bound_split_figure(Z_VIEW, posterior_density=self.posterior_density(),
+                                        q_density=self.q_density(), terms=self.terms())
 
 
 class EncoderDecoderAscent(Explainer):
     """Buttons: "encoder step" climbs Lb in every q (log p(X) stays put, the gap shrinks);
-    "decoder step" climbs Lb in (w, b, log v) with the q's fixed (log p(X) rises);
+    "decoder step" climbs Lb in (w, b, log v) with the q's fixed (Lb rises; log p(X) may
+    rise or fall, since the gap changes too);
     "alternate" runs ``rounds`` of both; "reset" starts again. The trace shows log p(X)
     and Lb after every step, and the highest log p(X) any linear-Gaussian decoder reaches.
     """
@@ -167,14 +190,12 @@ class EncoderDecoderAscent(Explainer):
     def redraw(self) -> None:
         terms = self.terms()
         with self.fig.batch_update():
-            for trace, seg in zip(self.fig.data[:5], plots.bound_bar_segments(terms)):
-                trace.y = [seg["height"]]
-                trace.base = [seg["base"]]
-            self.fig.data[5].x = self.steps
-            self.fig.data[5].y = self.log_marginal_trace
-            self.fig.data[6].x = self.steps
-            self.fig.data[6].y = self.lower_bound_trace
-            self.fig.data[7].x = [0, max(1, self.steps[-1])]
+            _redraw_bars(self.fig, terms)
+            log_px = _trace(self.fig, plots.LOG_MARGINAL_CURVE)
+            log_px.x, log_px.y = self.steps, self.log_marginal_trace
+            lb = _trace(self.fig, plots.LOWER_BOUND_CURVE)
+            lb.x, lb.y = self.steps, self.lower_bound_trace
+            _trace(self.fig, plots.CEILING_LINE).x = [0, max(1, self.steps[-1])]
             self.fig.layout.title.text = plots.bound_summary(terms)
 
 
