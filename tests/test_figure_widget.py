@@ -83,3 +83,13 @@ def test_layout_deltas_keep_numpy_tick_values():
         "layout_edit_id": fig._last_layout_edit_id}
     assert np.array_equal(fig.layout.xaxis.tickvals, [0.0, 1.0])
     assert fig._layout_defaults["xaxis"] == {"type": "linear"}
+
+
+def test_every_anywidget_of_the_library_routes_the_kernels_messages_past_anywidgets_limit():
+    # late_bind.js is prepended to each module and armed on the model's first change
+    from explainer.widgets.drawing_pad import DrawingPad
+
+    for esm in (SharedFigureWidget._esm, DrawingPad._esm):
+        module = esm if isinstance(esm, str) else esm.default_value
+        assert "function followTheKernel(model)" in module
+        assert 'model.on("change", followTheKernel);' in module

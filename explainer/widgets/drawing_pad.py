@@ -11,14 +11,18 @@ their errors are raised in the widget's guarded callback and shown on the page.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import anywidget
 import traitlets
 
 from explainer.latent_maps import MAX_CANVAS
 from explainer.validation import check_int, check_real
 
-_ESM = r"""
+_ESM = (Path(__file__).with_name("late_bind.js").read_text(encoding="utf-8") + r"""
 function render({ model, el }) {
+  // the first change (the learner's first stroke) hands us the real model (late_bind.js)
+  model.on("change", followTheKernel);
   let size = model.get("size");
   const canvas = document.createElement("canvas");
   canvas.className = "explainer-drawing-pad";
@@ -59,7 +63,7 @@ function render({ model, el }) {
   paint();
 }
 export default { render };
-"""
+""")
 
 
 class DrawingPad(anywidget.AnyWidget):

@@ -36,15 +36,17 @@ import traitlets
 # the bundle plotly itself uses for FigureWidget (plotly/package_data/widgetbundle.js)
 _BUNDLE = Path(plotly.basewidget.__file__).parent / "package_data" / "widgetbundle.js"
 _LOADER = Path(__file__).with_name("figure_loader.js")
+_LATE_BIND = Path(__file__).with_name("late_bind.js")
 # one key per bundle version, so two plotly versions on one page never share a module
 _KEY = f"__vae_explainer_plotly_widget_{_BUNDLE.stat().st_size}"
 
 
 def _front_end(bundle: str) -> str:
-    """The ES module of ``figure_loader.js`` with plotly's ``bundle``, the key it is shared
-    under and the names of the kernel's update messages (``_py2js_*``) filled in."""
+    """The ES module of ``late_bind.js`` and ``figure_loader.js``, with plotly's ``bundle``,
+    the key it is shared under and the names of the kernel's update messages (``_py2js_*``)
+    filled in."""
     messages = sorted(n for n in go.FigureWidget.class_trait_names() if n.startswith("_py2js_"))
-    return (_LOADER.read_text(encoding="utf-8")
+    return (_LATE_BIND.read_text(encoding="utf-8") + "\n" + _LOADER.read_text(encoding="utf-8")
             .replace("__KEY__", json.dumps(_KEY))
             .replace("__MESSAGES__", json.dumps(messages))
             .replace("__BUNDLE__", json.dumps(bundle)))

@@ -5,7 +5,9 @@
 // anywidget gives a model 2 s to load its module and drops every later message from the kernel
 // if it takes longer; plotly.js (5 MB) can take longer on a busy machine. So this module is
 // ready at once, imports plotly's bundle at most once per page, keeps the kernel's messages
-// that arrive before plotly is ready, and hands them to plotly in order once it is.
+// that arrive before plotly is ready, and hands them to plotly in order once it is. Should the
+// page's thread be held past the 2 s all the same, followTheKernel (late_bind.js) keeps the
+// figure receiving the kernel's messages from its first drawing on.
 const key = __KEY__;
 const source = __BUNDLE__;
 const messages = __MESSAGES__;
@@ -28,6 +30,8 @@ export default () => {
 
   return {
     initialize({ model, experimental }) {
+      // the first change (at the latest plotly's report after drawing) hands us the real model
+      model.on("change", followTheKernel);
       const early = []; // [name, message] received before plotly listened, in order
       const listening = new Set(); // events plotly's own handlers now receive
       const replaying = new Map(); // name -> the early message plotly is reading now

@@ -208,15 +208,13 @@ def wait_for_hidden_error(page, *, lab: bool, timeout: float = 30.0) -> None:
         page.wait_for_timeout(200)
 
 
-# Makes plotly.js arrive late, as on a busy machine: the blob URL made for plotly's bundle (known
-# by its exact size; the figure's own module, which carries the bundle as a string, is larger)
-# is swapped for a same-origin URL that the test answers only when it releases the bundle.
-SLOW_BUNDLE_PATH = "/__slow_plotly_bundle__.js"
-SLOW_BUNDLE_JS = """((size) => {
+# Makes a module arrive late, as on a busy machine: the blob URL the page makes for it (known by
+# its exact size) is swapped for a same-origin URL that the test answers when it chooses.
+HOLD_BLOB_JS = """(() => {
   const create = URL.createObjectURL.bind(URL);
-  URL.createObjectURL = (blob) => blob.size === size
-    ? location.origin + '""" + SLOW_BUNDLE_PATH + """' : create(blob);
-})"""
+  URL.createObjectURL = (blob) => blob.size === %(size)d
+    ? location.origin + '%(path)s' : create(blob);
+})();"""
 
 
 def hold_plotly(page) -> Callable[[], None]:
@@ -225,19 +223,34 @@ def hold_plotly(page) -> Callable[[], None]:
     missed its limit)."""
     from explainer.widgets.figure import _BUNDLE
 
-    bundle = _BUNDLE.read_text(encoding="utf-8")
-    held = []
+    return _hold_blob(page, _BUNDLE.read_text(encoding="utf-8"))
 
-    def release() -> None:
-        assert held, "no page asked for plotly's bundle"
-        while held:
-            held.pop().fulfill(status=200, content_type="text/javascript", body=bundle)
+
+def hold_figure_module(page) -> Callable[[], None]:
+    """The same for the figure's own module (late_bind.js and figure_loader.js): anywidget
+    itself then waits past its 2 s for the model's module, as behind a long drawing."""
+    from explainer.widgets.figure import SharedFigureWidget
+
+    return _hold_blob(page, SharedFigureWidget._esm)
+
+
+def _hold_blob(page, source: str) -> Callable[[], None]:
+    """Serve the blob URL the page makes for ``source`` (known by its size in bytes) from a
+    same-origin URL that answers only when the returned function is called."""
+    size = len(source.encode("utf-8"))
+    path = f"/__held_module_{size}__.js"
+    held = []
 
     def hold(route) -> None:
         held.append(route)
 
-    page.add_init_script(f"{SLOW_BUNDLE_JS}({_BUNDLE.stat().st_size});")
-    page.route("**" + SLOW_BUNDLE_PATH, hold)
+    def release() -> None:
+        assert held, "no page asked for the held module"
+        while held:
+            held.pop().fulfill(status=200, content_type="text/javascript", body=source)
+
+    page.add_init_script(HOLD_BLOB_JS % {"size": size, "path": path})
+    page.route("**" + path, hold)
     return release
 
 

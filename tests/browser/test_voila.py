@@ -9,7 +9,8 @@ import pytest
 
 from tests.browser.conftest import require_browser
 from tests.browser.controls import (ERRORS, assert_failing_callback_shown, assert_nothing_hidden,
-                                    exercise_every_control, figure_drawn, hold_plotly,
+                                    exercise_every_control, figure_drawn, hold_figure_module,
+                                    hold_plotly,
                                     slow_figure_follows, wait_for_hidden_error)
 from tests.browser.servers import NOTEBOOKS
 from tests.browser.voila_page import open_in_voila
@@ -57,6 +58,20 @@ def test_a_figure_whose_plotly_loads_late_still_follows_its_slider(page, voila_u
     open_in_voila(page, voila_url, "slow_plotly.ipynb")
     page.wait_for_timeout(3000)
     assert not figure_drawn(page), "the figure was drawn while plotly.js was held back"
+    release()
+    unchanged = slow_figure_follows(page)
+    assert not unchanged, unchanged
+    assert_nothing_hidden(page, lab=False)
+
+
+def test_a_figure_whose_own_module_loads_late_still_follows_its_slider(page, voila_url):
+    # anywidget's own limit missed: the figure's module (not plotly.js) held back past 2 s, as
+    # when other figures' drawing holds the page's thread; anywidget then drops every message
+    # to the model, and late_bind.js must route them to the figure all the same (without it
+    # this test fails here with "no control changed them (stuck?)")
+    release = hold_figure_module(page)
+    open_in_voila(page, voila_url, "slow_plotly.ipynb")
+    page.wait_for_timeout(3000)
     release()
     unchanged = slow_figure_follows(page)
     assert not unchanged, unchanged
