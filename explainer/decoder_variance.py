@@ -132,11 +132,12 @@ class VarianceWeightGrid:
     def current(self) -> RateDistortion:
         return self.points[self.variance, self.beta]
 
-    def equivalents(self) -> list[RateDistortion]:
-        """The other models whose sigma^2 beta equals the current one's (to 1e-9 relative)."""
-        here = self.current
-        return [p for key, p in self.points.items()
-                if key != (self.variance, self.beta)
+    def equivalents(self, point: RateDistortion | None = None) -> list[RateDistortion]:
+        """The other models whose sigma^2 beta equals that of ``point`` (default: the current
+        model), to 1e-9 relative."""
+        here = self.current if point is None else point
+        return [p for p in self.points.values()
+                if (p.variance, p.beta) != (here.variance, here.beta)
                 and np.isclose(p.product, here.product, rtol=1e-9, atol=0.0)]
 
     def pairs(self, *, reference: float = REFERENCE_VARIANCE) -> list[tuple[RateDistortion, RateDistortion]]:

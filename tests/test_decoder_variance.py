@@ -156,3 +156,11 @@ def test_the_widget_follows_both_sliders_by_trace_name(small_grid):
     assert "no model trained" in str(w.errors.outputs)
     with pytest.raises(TypeError, match="VarianceWeightGrid"):
         DecoderVarianceExplorer({})
+
+
+def test_equivalents_of_a_given_point_leave_the_selection_alone(small_grid):
+    grid, _ = small_grid
+    grid.select(0.1, 1.0)
+    point = grid.points[1.0, 1.0]
+    assert [(p.variance, p.beta) for p in grid.equivalents(point)] == [(0.1, 10.0)]
+    assert (grid.variance, grid.beta) == (0.1, 1.0)

@@ -133,17 +133,17 @@ def variance_updates(point, equivalents, points) -> list[dict]:
 
 
 def variance_title(point, equivalents) -> str:
-    same = "; ".join(f"sigma^2={p.variance:g}, beta={p.beta:g}: rate {p.rate:.1f}, "
-                     f"distortion {p.distortion:.1f}" for p in equivalents)
+    same = "".join(f"<br>same sigma^2 beta: sigma^2={p.variance:g}, beta={p.beta:g}: rate "
+                   f"{p.rate:.1f}, distortion {p.distortion:.1f}" for p in equivalents)
     return (f"sigma^2={point.variance:g}, beta={point.beta:g} (sigma^2 beta = {point.product:g}): "
             f"rate {point.rate:.1f} nats, distortion {point.distortion:.1f}"
-            + (f"<br>same sigma^2 beta: {same}" if same else "<br>no other model with this sigma^2 beta"))
+            + (same or "<br>no other model with this sigma^2 beta"))
 
 
 def variance_figure(point, equivalents, points) -> go.Figure:
     """Rate (KL) against distortion (squared error) for the grid of Gaussian-decoder VAEs,
     the selected model and those with the same sigma^2 beta marked; its reconstructions."""
-    fig = make_subplots(rows=2, cols=1, row_heights=[0.75, 0.25], vertical_spacing=0.14,
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.75, 0.25], vertical_spacing=0.2,
                         subplot_titles=("rate against distortion, test digits",
                                         "test digits reconstructed by the selected model (from m)"))
     data = variance_updates(point, equivalents, points)
@@ -163,7 +163,9 @@ def variance_figure(point, equivalents, points) -> go.Figure:
     x_name = fig.get_subplot(2, 1).xaxis.plotly_name.replace("axis", "")
     fig.update_xaxes(visible=False, row=2, col=1)
     fig.update_yaxes(visible=False, scaleanchor=x_name, row=2, col=1)
-    fig.update_layout(template="plotly_white", height=560, legend=dict(orientation="h", y=1.12),
+    fig.update_layout(template="plotly_white", height=580,
+                      legend=dict(x=0.99, y=0.99, xanchor="right", yanchor="top",
+                                  bgcolor="rgba(255,255,255,0.8)"),
                       title=dict(text=variance_title(point, equivalents), font=dict(size=12)),
                       margin=dict(l=50, r=20, t=110, b=20))
     return fig
@@ -175,8 +177,8 @@ def estimator_figure(pathwise, score, reference, *, dimension: int = 0) -> go.Fi
     against the ``reference`` value; right, each estimator's spread (standard deviation of
     one draw's term) per dimension, for d/dm and d/ds, on a log axis."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
-        f"estimate of d/dm_{dimension + 1} as the draws grow",
-        "spread of one draw's term, per dimension (log)"))
+        f"estimate of d/dm_{dimension + 1} against draws",
+        "spread of one draw's term (log axis)"))
     n = np.arange(1, pathwise.n_draws + 1)
     fig.add_trace(go.Scatter(x=n, y=score.running_mean(dimension), name="score function",
                              mode="lines", line=dict(color="#d62728")), row=1, col=1)
