@@ -83,7 +83,8 @@ def beta_updates(summary: BetaSummary) -> list[dict]:
 def beta_title(summary: BetaSummary) -> str:
     return (f"beta = {summary.beta:g}: mean s {summary.mean_logvar:.1f}, "
             f"{summary.active} of {len(summary.kl_per_dim)} dimensions active; "
-            f"reconstruction {summary.reconstruction_nats:.0f} nats, KL {summary.kl_nats:.1f}")
+            f"reconstruction {summary.reconstruction_nats:.0f} nats (pixel entropy floor "
+            f"{summary.entropy_floor:.0f}), KL {summary.kl_nats:.1f}")
 
 
 def beta_figure(summary: BetaSummary) -> go.Figure:
