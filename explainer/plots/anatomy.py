@@ -82,7 +82,7 @@ def beta_updates(summary: BetaSummary) -> list[dict]:
 
 def beta_title(summary: BetaSummary) -> str:
     return (f"beta = {summary.beta:g}: mean s {summary.mean_logvar:.1f}, "
-            f"{summary.active} of {len(summary.kl_per_dim)} dimensions active; "
+            f"{summary.active} of {len(summary.kl_per_dim)} dimensions active;<br>"
             f"reconstruction {summary.reconstruction_nats:.0f} nats (pixel entropy floor "
             f"{summary.entropy_floor:.0f}), KL {summary.kl_nats:.1f}")
 
@@ -90,7 +90,7 @@ def beta_title(summary: BetaSummary) -> str:
 def beta_figure(summary: BetaSummary) -> go.Figure:
     """Log-variances (histogram), KL per dimension, reconstructions and prior samples."""
     fig = make_subplots(
-        rows=3, cols=2, row_heights=[0.56, 0.22, 0.22], vertical_spacing=0.1,
+        rows=3, cols=2, row_heights=[0.56, 0.22, 0.22], vertical_spacing=0.13,
         specs=[[{}, {}], [{"colspan": 2}, None], [{"colspan": 2}, None]],
         subplot_titles=("log-variances s (all test digits, all dims)",
                         f"KL per dimension (nats; grey: below {ACTIVE_KL:g})",
