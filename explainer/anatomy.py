@@ -19,7 +19,7 @@ import torch
 from torch.distributions import Normal, kl_divergence
 
 from explainer.data import ImageDataset
-from explainer.losses import kl_per_dimension
+from explainer.losses import bernoulli_entropy_floor, kl_per_dimension
 from explainer.models import Autoencoder, ModelConfig, reparameterize
 from explainer.train import TrainedModel, train_model
 from explainer.validation import check_int, check_real
@@ -160,7 +160,7 @@ class BetaSummary:
     ``logvars``: (n_images, latent_dim) encoder log-variances; ``kl_per_dim``:
     (latent_dim,) KL to the prior averaged over images; ``active``: how many exceed
     ``ACTIVE_KL``; ``reconstructions`` (of evenly spaced test digits) and ``samples``:
-    (n, 784) images.
+    (n, 784) images; ``entropy_floor``: the images' pixel entropy floor, in nats.
     """
 
     beta: float
@@ -171,6 +171,9 @@ class BetaSummary:
     kl_nats: float
     reconstructions: np.ndarray
     samples: np.ndarray
+    # the pixel entropy floor of x_test (nats per image): the part of reconstruction_nats
+    # that no decoder can remove (see explainer.losses.bernoulli_entropy_floor)
+    entropy_floor: float = 0.0
 
     @property
     def mean_logvar(self) -> float:
@@ -200,4 +203,5 @@ def summarize(trained: TrainedModel, x_test: torch.Tensor, *, n_images: int = 10
         # reconstructions of evenly spaced test digits from their code means: decode(m)
         reconstructions=model.decode(mean[np.linspace(0, len(x) - 1, n_images).astype(int)]).numpy(),
         samples=model.decode(z).numpy(),
+        entropy_floor=float(bernoulli_entropy_floor(x).mean()),
     )

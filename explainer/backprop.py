@@ -44,10 +44,12 @@ def objective_gradients(model: Autoencoder, x: torch.Tensor, *,
     mean, logvar = model.split_encoding(h)
     code = mean if logvar is None else reparameterize(mean, logvar, eps)
     decoder_inputs, decoded = _forward(decoder, code)
-    terms = elbo_terms(x, decoded, mean, logvar, likelihood=cfg.likelihood, beta=cfg.beta)
+    terms = elbo_terms(x, decoded, mean, logvar, likelihood=cfg.likelihood, beta=cfg.beta,
+                       decoder_variance=cfg.decoder_variance)
 
     # dL/d(decoded) = (1/n) d(reconstruction)/d(decoded)
-    g_decoded = reconstruction_nll_grad(cfg.likelihood, decoded, x).div_(n)
+    g_decoded = reconstruction_nll_grad(cfg.likelihood, decoded, x,
+                                        variance=cfg.decoder_variance).div_(n)
     g_code = _backward(decoder, decoder_inputs, g_decoded, input_grad=True)
     if logvar is None:
         g_h = g_code

@@ -70,24 +70,37 @@ def kl_per_dimension(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return (0.5 * (logvar.exp() - 1.0 - logvar + mean.pow(2))).mean(dim=0)
 
 
-def reconstruction_nll(likelihood: str, decoded: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """-log p(x|z) per image; ``decoded`` holds logits (bernoulli) or means (gaussian)."""
+def reconstruction_nll(likelihood: str, decoded: torch.Tensor, x: torch.Tensor, *,
+                       variance: float = 1.0) -> torch.Tensor:
+    """-log p(x|z) per image; ``decoded`` holds logits (bernoulli) or means (gaussian).
+
+    ``variance``: the Gaussian decoder's sigma^2 (1 unless a model sets another; the
+    Bernoulli decoder has none and accepts only the default)."""
     if likelihood == "bernoulli":
+        _check_no_variance(variance)
         return bernoulli_nll(decoded, x)
     if likelihood == "gaussian":
-        return gaussian_nll(decoded, x)
+        if variance == 1.0:
+            return gaussian_nll(decoded, x)
+        # sigma = sqrt(variance):  SSE / (2 sigma^2) + D log(sigma sqrt(2 pi))
+        return gaussian_nll(decoded, x, log_sigma=0.5 * math.log(variance))
     raise ValueError(f"likelihood must be one of {LIKELIHOODS}; got {likelihood!r}")
 
 
-def reconstruction_nll_grad(likelihood: str, decoded: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def reconstruction_nll_grad(likelihood: str, decoded: torch.Tensor, x: torch.Tensor, *,
+                            variance: float = 1.0) -> torch.Tensor:
     """d(-log p(x|z)) / d(decoded), pixel by pixel: shape (n, D). Used by the hand-derived
-    backward pass of :mod:`explainer.backprop`."""
+    backward pass of :mod:`explainer.backprop`. ``variance`` as in :func:`reconstruction_nll`."""
     if likelihood == "bernoulli":
+        _check_no_variance(variance)
         # d/dl [ softplus(l) - x l ] = sigmoid(l) - x
         return torch.sigmoid(decoded).sub_(x)
     if likelihood == "gaussian":
-        # d/dmu [ (x - mu)^2 / 2 ] = mu - x
-        return decoded - x
+        if variance == 1.0:
+            # d/dmu [ (x - mu)^2 / 2 ] = mu - x
+            return decoded - x
+        # d/dmu [ (x - mu)^2 / (2 sigma^2) ] = (mu - x) / sigma^2
+        return (decoded - x).div_(variance)
     raise ValueError(f"likelihood must be one of {LIKELIHOODS}; got {likelihood!r}")
 
 
@@ -132,12 +145,20 @@ def elbo_terms(
     *,
     likelihood: str = "bernoulli",
     beta: float = 1.0,
+    decoder_variance: float = 1.0,
 ) -> ELBOTerms:
-    """The ELBO's terms for a batch, separately: see :class:`ELBOTerms`."""
-    reconstruction = reconstruction_nll(likelihood, decoded, x)
+    """The ELBO's terms for a batch, separately: see :class:`ELBOTerms`. ``decoder_variance``
+    is the Gaussian decoder's sigma^2 (see :func:`reconstruction_nll`)."""
+    reconstruction = reconstruction_nll(likelihood, decoded, x, variance=decoder_variance)
     if logvar is None:
         kl = torch.zeros_like(reconstruction)
     else:
         kl = kl_standard_normal(mean, logvar)
     # -ELBO = reconstruction + KL;  objective = reconstruction + beta * KL
     return ELBOTerms(reconstruction, kl, reconstruction + kl, reconstruction + beta * kl)
+
+
+def _check_no_variance(variance: float) -> None:
+    if variance != 1.0:
+        raise ValueError("variance applies to the gaussian likelihood only (a Bernoulli decoder "
+                         f"has no variance to set); got variance={variance}")

@@ -37,6 +37,10 @@ KINDS = ("ae", "noisy_ae", "vae", "linear_ae")
 # The noisy AE's fixed noise scale: the prior's scale is 1, and beyond 100 the code is
 # all noise (at 1e20 its log-variance overflows float32 and training cannot start).
 MAX_NOISE_SCALE = 100.0
+# The Gaussian decoder's variance: pixels lie in [0, 1], so sigma^2 from 1e-6 to 1e6 covers
+# every sensible setting with room to spare (float32 keeps SSE / (2 sigma^2) finite).
+MIN_DECODER_VARIANCE = 1e-6
+MAX_DECODER_VARIANCE = 1e6
 # Weights of one model: 4 bytes each, times 4 in training (weights, gradients, Adam's two
 # moments): 2**25 of them is 0.5 GB. MNIST's 784-400-20 VAE has 0.65 million.
 MAX_PARAMETERS = 2**25
@@ -58,6 +62,9 @@ class ModelConfig:
     noise_scale: float = 0.0
     beta: float | None = None
     likelihood: str | None = None
+    # The Gaussian decoder's variance sigma^2: -log p(x|z) = SSE / (2 sigma^2) + const.
+    # Left out of ``to_dict`` (and so of the cache key) at its default, 1.
+    decoder_variance: float = 1.0
 
     def __post_init__(self) -> None:
         check_choice("kind", self.kind, KINDS)
@@ -104,6 +111,14 @@ class ModelConfig:
             )
         likelihood = self.likelihood or ("gaussian" if linear else "bernoulli")
         check_choice("likelihood", likelihood, LIKELIHOODS)
+        decoder_variance = check_real("decoder_variance", self.decoder_variance,
+                                      low=MIN_DECODER_VARIANCE, high=MAX_DECODER_VARIANCE)
+        if decoder_variance != 1.0 and likelihood != "gaussian":
+            raise ValueError(
+                "decoder_variance applies to likelihood='gaussian' only (a Bernoulli decoder has "
+                f"no variance), got decoder_variance={decoder_variance} for likelihood={likelihood!r}"
+            )
+        object.__setattr__(self, "decoder_variance", decoder_variance)
         object.__setattr__(self, "hidden_dims", hidden)
         object.__setattr__(self, "noise_scale", noise_scale)
         object.__setattr__(self, "beta", beta)
@@ -117,6 +132,9 @@ class ModelConfig:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["hidden_dims"] = list(self.hidden_dims)
+        if out["decoder_variance"] == 1.0:
+            # the default is left out: every model's cache key stays what it was before the field
+            del out["decoder_variance"]
         return out
 
     def replace(self, **changes) -> ModelConfig:
@@ -280,5 +298,6 @@ class Autoencoder(nn.Module):
         """:meth:`loss_terms` for images already checked by :meth:`check_input`."""
         decoded, mean, logvar = self._forward(x, eps=eps, generator=generator)
         return elbo_terms(
-            x, decoded, mean, logvar, likelihood=self.config.likelihood, beta=self.config.beta
+            x, decoded, mean, logvar, likelihood=self.config.likelihood, beta=self.config.beta,
+            decoder_variance=self.config.decoder_variance,
         )

@@ -73,6 +73,11 @@ def test_summary_counts_active_dimensions(trained, images):
     assert s.active == int((s.kl_per_dim > anatomy.ACTIVE_KL).sum())
     assert s.reconstructions.shape == (4, 784) and s.samples.shape == (5, 784)
     assert s.mean_logvar == pytest.approx(float(s.logvars.mean()))
+    # the floor is the images' own pixel entropy, and the title names it
+    x = images.double()
+    entropy = -(x * x.log().nan_to_num(0.0) + (1 - x) * (1 - x).log().nan_to_num(0.0)).sum(1)
+    assert s.entropy_floor == pytest.approx(float(entropy.mean()), rel=1e-4)
+    assert f"pixel entropy floor {s.entropy_floor:.0f}" in plots.beta_title(s)
 
 
 def test_diagram_widget_follows_every_control(trained, images):

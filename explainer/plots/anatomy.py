@@ -82,14 +82,15 @@ def beta_updates(summary: BetaSummary) -> list[dict]:
 
 def beta_title(summary: BetaSummary) -> str:
     return (f"beta = {summary.beta:g}: mean s {summary.mean_logvar:.1f}, "
-            f"{summary.active} of {len(summary.kl_per_dim)} dimensions active; "
-            f"reconstruction {summary.reconstruction_nats:.0f} nats, KL {summary.kl_nats:.1f}")
+            f"{summary.active} of {len(summary.kl_per_dim)} dimensions active;<br>"
+            f"reconstruction {summary.reconstruction_nats:.0f} nats (pixel entropy floor "
+            f"{summary.entropy_floor:.0f}), KL {summary.kl_nats:.1f}")
 
 
 def beta_figure(summary: BetaSummary) -> go.Figure:
     """Log-variances (histogram), KL per dimension, reconstructions and prior samples."""
     fig = make_subplots(
-        rows=3, cols=2, row_heights=[0.56, 0.22, 0.22], vertical_spacing=0.1,
+        rows=3, cols=2, row_heights=[0.56, 0.22, 0.22], vertical_spacing=0.13,
         specs=[[{}, {}], [{"colspan": 2}, None], [{"colspan": 2}, None]],
         subplot_titles=("log-variances s (all test digits, all dims)",
                         f"KL per dimension (nats; grey: below {ACTIVE_KL:g})",
@@ -113,4 +114,92 @@ def beta_figure(summary: BetaSummary) -> go.Figure:
     fig.update_layout(template="plotly_white", height=620, showlegend=False,
                       title=dict(text=beta_title(summary), font=dict(size=13)),
                       margin=dict(l=40, r=20, t=90, b=20))
+    return fig
+
+
+def variance_updates(point, equivalents, points) -> list[dict]:
+    """Trace data of :func:`variance_figure`: every grid model, the selected model's
+    equivalents (same sigma^2 beta), the selected model, its reconstructions."""
+    eq = list(equivalents)
+    return [
+        dict(x=[p.rate for p in points], y=[p.distortion for p in points],
+             text=[f"sigma^2={p.variance:g}, beta={p.beta:g}" for p in points]),
+        dict(x=[p.rate for p in eq], y=[p.distortion for p in eq],
+             text=[f"sigma^2={p.variance:g}, beta={p.beta:g}" for p in eq]),
+        dict(x=[point.rate], y=[point.distortion],
+             text=[f"sigma^2={point.variance:g}, beta={point.beta:g}"]),
+        dict(source=png_data_uri(tile_images(point.reconstructions, n_cols=len(point.reconstructions),
+                                             pad=1))),
+    ]
+
+
+def variance_title(point, equivalents) -> str:
+    same = "".join(f"<br>same sigma^2 beta: sigma^2={p.variance:g}, beta={p.beta:g}: rate "
+                   f"{p.rate:.1f}, distortion {p.distortion:.1f}" for p in equivalents)
+    return (f"sigma^2={point.variance:g}, beta={point.beta:g} (sigma^2 beta = {point.product:g}): "
+            f"rate {point.rate:.1f} nats, distortion {point.distortion:.1f}"
+            + (same or "<br>no other model with this sigma^2 beta"))
+
+
+def variance_figure(point, equivalents, points) -> go.Figure:
+    """Rate (KL) against distortion (squared error) for the grid of Gaussian-decoder VAEs,
+    the selected model and those with the same sigma^2 beta marked; its reconstructions."""
+    fig = make_subplots(rows=2, cols=1, row_heights=[0.75, 0.25], vertical_spacing=0.2,
+                        subplot_titles=("rate against distortion, test digits",
+                                        "test digits reconstructed by the selected model (from m)"))
+    data = variance_updates(point, equivalents, points)
+    fig.add_trace(go.Scatter(name="grid models", mode="markers", hoverinfo="text+x+y",
+                             marker=dict(size=9, color="#bbbbbb"), **data[0]), row=1, col=1)
+    fig.add_trace(go.Scatter(name="same sigma^2 beta", mode="markers", hoverinfo="text+x+y",
+                             marker=dict(size=18, color="rgba(0,0,0,0)",
+                                         line=dict(color="#d62728", width=2)), **data[1]),
+                  row=1, col=1)
+    fig.add_trace(go.Scatter(name="selected model", mode="markers", hoverinfo="text+x+y",
+                             marker=dict(size=11, color="#1f77b4"), **data[2]), row=1, col=1)
+    fig.add_trace(go.Image(name="reconstructions", hoverinfo="skip", **data[3]), row=2, col=1)
+    rates = [p.rate for p in points]
+    fig.update_xaxes(title_text="rate: KL to the prior (nats per digit)",
+                     range=[-0.05 * max(rates) - 1, 1.05 * max(rates) + 1], row=1, col=1)
+    fig.update_yaxes(title_text="distortion: squared error per digit", row=1, col=1)
+    x_name = fig.get_subplot(2, 1).xaxis.plotly_name.replace("axis", "")
+    fig.update_xaxes(visible=False, row=2, col=1)
+    fig.update_yaxes(visible=False, scaleanchor=x_name, row=2, col=1)
+    fig.update_layout(template="plotly_white", height=580,
+                      legend=dict(x=0.99, y=0.99, xanchor="right", yanchor="top",
+                                  bgcolor="rgba(255,255,255,0.8)"),
+                      title=dict(text=variance_title(point, equivalents), font=dict(size=12)),
+                      margin=dict(l=50, r=20, t=110, b=20))
+    return fig
+
+
+def estimator_figure(pathwise, score, reference, *, dimension: int = 0) -> go.Figure:
+    """Pathwise against score-function gradient estimates (``GradientEstimate``s from the
+    same draws): left, the running estimate of d/dm_j E_q[log p(x|c)] as draws accumulate,
+    against the ``reference`` value; right, each estimator's spread (standard deviation of
+    one draw's term) per dimension, for d/dm and d/ds, on a log axis."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
+        f"estimate of d/dm_{dimension + 1} against draws",
+        "spread of one draw's term (log axis)"))
+    n = np.arange(1, pathwise.n_draws + 1)
+    fig.add_trace(go.Scatter(x=n, y=score.running_mean(dimension), name="score function",
+                             mode="lines", line=dict(color="#d62728")), row=1, col=1)
+    fig.add_trace(go.Scatter(x=n, y=pathwise.running_mean(dimension), name="pathwise",
+                             mode="lines", line=dict(color="#1f77b4")), row=1, col=1)
+    fig.add_trace(go.Scatter(x=[1, pathwise.n_draws], y=[reference, reference], name="reference",
+                             mode="lines", line=dict(color="#444", dash="dot")), row=1, col=1)
+    dims = [f"dim {j + 1}" for j in range(pathwise.grad_mean.shape[1])]
+    for est, colour in ((pathwise, "#1f77b4"), (score, "#d62728")):
+        sd_m, sd_s = (np.sqrt(v) for v in est.variance())
+        fig.add_trace(go.Bar(x=dims, y=sd_m, name=f"{est.estimator}, d/dm", marker_color=colour),
+                      row=1, col=2)
+        fig.add_trace(go.Bar(x=dims, y=sd_s, name=f"{est.estimator}, d/ds", marker_color=colour,
+                             opacity=0.45), row=1, col=2)
+    # the score function's first draws swing far: show +-3 of its standard errors at 30 draws
+    half = 3.0 * float(np.sqrt(score.variance()[0][dimension] / 30.0))
+    fig.update_xaxes(type="log", title_text="number of draws", row=1, col=1)
+    fig.update_yaxes(title_text="gradient estimate", range=[reference - half, reference + half],
+                     row=1, col=1)
+    fig.update_yaxes(type="log", title_text="standard deviation of one draw", row=1, col=2)
+    fig.update_layout(template="plotly_white", height=420, barmode="group",
+                      legend=dict(orientation="h", y=-0.2), margin=dict(l=50, r=20, t=60, b=40))
     return fig

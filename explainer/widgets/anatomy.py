@@ -4,6 +4,8 @@
   noise by hand; the bars of m, sigma, e and c and the decoded image follow.
 - :class:`KLWeightExplorer`: a slider over the trained grid of KL weights; every
   value is measured once when the widget is built, so moving it only redraws.
+- :class:`DecoderVarianceExplorer`: the Gaussian decoder's variance beside the KL weight,
+  over a trained grid; models with the same sigma^2 beta are marked.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 import torch
 
 from explainer import anatomy
+from explainer.decoder_variance import VarianceWeightGrid
 from explainer.frames import ControlGrid, control_grid
 from explainer.models import Autoencoder
 from explainer.plots import anatomy as plots
@@ -155,3 +158,48 @@ class KLWeightExplorer(Explainer):
             for trace, data in zip(self.fig.data, plots.beta_updates(summary)):
                 trace.update(**data)
             self.fig.layout.title.text = plots.beta_title(summary)
+
+
+class DecoderVarianceExplorer(Explainer):
+    """Two sliders over the trained grid of Gaussian-decoder VAEs: the decoder variance
+    sigma^2 and the KL weight beta. The state is a :class:`VarianceWeightGrid`; the figure
+    marks the selected model and every model with the same sigma^2 beta."""
+
+    def __init__(self, grid: VarianceWeightGrid) -> None:
+        super().__init__()
+        if not isinstance(grid, VarianceWeightGrid):
+            raise TypeError("grid must be an explainer.decoder_variance.VarianceWeightGrid, got "
+                            f"{type(grid).__name__}")
+        self.grid = grid
+        self.variance = widgets.SelectionSlider(options=[(f"{v:g}", v) for v in grid.variances],
+                                                value=grid.variance, description="sigma^2")
+        self.beta = widgets.SelectionSlider(options=[(f"{b:g}", b) for b in grid.betas],
+                                            value=grid.beta, description="KL weight")
+        self.readout = widgets.HTML()
+        self.fig = SharedFigureWidget(plots.variance_figure(grid.current, grid.equivalents(),
+                                                            list(grid.points.values())))
+        self._show_readout()
+        self.on_change(self.variance, lambda _v: self.show())
+        self.on_change(self.beta, lambda _v: self.show())
+        self.ui = widgets.VBox([widgets.HBox([self.variance, self.beta]), self.fig, self.readout,
+                                self.errors])
+
+    def exported_controls(self) -> list[ControlGrid]:
+        return [control_grid(self.variance), control_grid(self.beta)]
+
+    def show(self) -> None:
+        point = self.grid.select(self.variance.value, self.beta.value)
+        equivalents = self.grid.equivalents()
+        names = ("grid models", "same sigma^2 beta", "selected model", "reconstructions")
+        updates = dict(zip(names, plots.variance_updates(point, equivalents,
+                                                         list(self.grid.points.values()))))
+        with self.fig.batch_update():
+            for trace in self.fig.data:
+                trace.update(**updates[trace.name])
+            self.fig.layout.title.text = plots.variance_title(point, equivalents)
+        self._show_readout()
+
+    def _show_readout(self) -> None:
+        p = self.grid.current
+        self.readout.value = (f"SSE / (2 sigma^2) + beta KL has the minimiser of SSE + "
+                              f"2 sigma^2 beta KL: here 2 sigma^2 beta = {2 * p.product:g}")

@@ -1,0 +1,172 @@
+"""The reparameterisation trick as what it is: a way for gradients to reach m and s.
+
+Training needs the gradient of E_q[f(c)], q = N(m, diag(e^s)), in the encoder's outputs m
+and s (the Bernoulli decoder's f(c) = log p(x|c)). The expectation is over a distribution
+that itself depends on m and s, so one cannot just differentiate a drawn f(c). Two unbiased
+Monte Carlo estimators of that gradient, from the same draws e ~ N(0, I):
+
+- pathwise (reparameterised): write the draw as c = m + e^{s/2} e, a differentiable function
+  of m and s with the randomness moved into e, and differentiate through it:
+      d/dm_j E[f] = E[ df/dc_j ],     d/ds_j E[f] = E[ df/dc_j e_j e^{s_j/2} / 2 ].
+- score function (REINFORCE): differentiate the density instead of the draw:
+      d/dtheta E[f] = E[ f(c) d/dtheta log q(c) ],
+      d/dm_j log q = e_j e^{-s_j/2},   d/ds_j log q = (e_j^2 - 1) / 2.
+
+Both average per-draw terms; :class:`GradientEstimate` keeps every draw's term so that its
+mean, standard error and variance can be read off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from explainer.losses import bernoulli_nll
+from explainer.models import Autoencoder
+from explainer.validation import check_int
+
+ESTIMATORS = ("pathwise", "score function")
+# Draws per batch through the decoder (bounds memory: a batch of codes and its images).
+BATCH = 4096
+
+
+@dataclass(frozen=True)
+class GradientEstimate:
+    """Per-draw terms of one estimator: ``grad_mean`` and ``grad_logvar`` are (n_draws, k),
+    each row one draw's estimate of (d/dm, d/ds) E_q[f(c)]; the estimate is their mean."""
+
+    estimator: str
+    grad_mean: np.ndarray
+    grad_logvar: np.ndarray
+
+    @property
+    def n_draws(self) -> int:
+        return self.grad_mean.shape[0]
+
+    def mean(self) -> tuple[np.ndarray, np.ndarray]:
+        """The estimates of (d/dm, d/ds) E_q[f], each (k,)."""
+        return self.grad_mean.mean(axis=0), self.grad_logvar.mean(axis=0)
+
+    def variance(self) -> tuple[np.ndarray, np.ndarray]:
+        """The variance of ONE draw's term, per dimension (unbiased), each (k,)."""
+        return self.grad_mean.var(axis=0, ddof=1), self.grad_logvar.var(axis=0, ddof=1)
+
+    def standard_error(self) -> tuple[np.ndarray, np.ndarray]:
+        """The standard error of the mean over the draws: sqrt(variance / n_draws)."""
+        vm, vs = self.variance()
+        return np.sqrt(vm / self.n_draws), np.sqrt(vs / self.n_draws)
+
+    def running_mean(self, j: int, *, wrt: str = "mean") -> np.ndarray:
+        """The estimate of dimension ``j``'s gradient after 1, 2, ..., n_draws draws."""
+        g = self.grad_mean if wrt == "mean" else self.grad_logvar
+        return np.cumsum(g[:, j]) / np.arange(1, self.n_draws + 1)
+
+
+def _check_q(mean: object, logvar: object) -> tuple[torch.Tensor, torch.Tensor]:
+    m = torch.as_tensor(np.asarray(mean, dtype=np.float64))
+    s = torch.as_tensor(np.asarray(logvar, dtype=np.float64))
+    if m.ndim != 1 or m.numel() < 1 or s.shape != m.shape:
+        raise ValueError("mean and logvar must be 1-D and of one shape (latent_dim,), got "
+                         f"{tuple(m.shape)} and {tuple(s.shape)}")
+    if not (torch.isfinite(m).all() and torch.isfinite(s).all()):
+        raise ValueError("mean and logvar must be finite")
+    return m, s
+
+
+def draw_noise(n_draws: int, latent_dim: int, *, seed: int) -> torch.Tensor:
+    """e ~ N(0, I), (n_draws, latent_dim) in float64, from ``seed``."""
+    n_draws = check_int("n_draws", n_draws, low=2)
+    latent_dim = check_int("latent_dim", latent_dim, low=1)
+    seed = check_int("seed", seed, low=0)
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(n_draws, latent_dim, generator=generator, dtype=torch.float64)
+
+
+def estimate_gradients(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    mean: object,
+    logvar: object,
+    *,
+    n_draws: int,
+    seed: int,
+) -> dict[str, GradientEstimate]:
+    """Both estimators of (d/dm, d/ds) E_q[f(c)], q = N(mean, diag(exp(logvar))), from the
+    same ``n_draws`` draws e (seeded). ``f`` maps codes (n, k) (float64) to values (n,),
+    differentiably (torch autograd)."""
+    if not callable(f):
+        raise TypeError(f"f must be callable (codes (n, k) -> values (n,)), got {type(f).__name__}")
+    m, s = _check_q(mean, logvar)
+    e = draw_noise(n_draws, m.numel(), seed=seed)
+    sigma = torch.exp(0.5 * s)
+    grads_c, values = [], []
+    for i in range(0, n_draws, BATCH):
+        # c = m + e^{s/2} e
+        c = (m + sigma * e[i:i + BATCH]).requires_grad_(True)
+        value = f(c)
+        if value.shape != (c.shape[0],):
+            raise ValueError(f"f must return one value per code, shape ({c.shape[0]},), got "
+                             f"{tuple(value.shape)}")
+        # df/dc, draw by draw (the draws are independent: the gradient of the sum)
+        (grad_c,) = torch.autograd.grad(value.sum(), c)
+        grads_c.append(grad_c.detach())
+        values.append(value.detach())
+    grad_c, value = torch.cat(grads_c).double(), torch.cat(values).double()[:, None]
+    return {
+        "pathwise": GradientEstimate(
+            "pathwise",
+            # d/dm f(m + e^{s/2} e) = df/dc
+            grad_mean=grad_c.numpy(),
+            # d/ds f(m + e^{s/2} e) = df/dc * e e^{s/2} / 2
+            grad_logvar=(grad_c * e * sigma * 0.5).numpy(),
+        ),
+        "score function": GradientEstimate(
+            "score function",
+            # f(c) d/dm log q(c) = f(c) (c - m) / e^s = f(c) e e^{-s/2}
+            grad_mean=(value * e / sigma).numpy(),
+            # f(c) d/ds log q(c) = f(c) ((c - m)^2 e^{-s} - 1) / 2 = f(c) (e^2 - 1) / 2
+            grad_logvar=(value * (e**2 - 1.0) * 0.5).numpy(),
+        ),
+    }
+
+
+def quadratic(weights: object, centre: object) -> tuple[Callable[[torch.Tensor], torch.Tensor],
+                                                       Callable[[np.ndarray, np.ndarray], tuple]]:
+    """f(c) = -sum_j a_j (c_j - b_j)^2 and the exact gradient of its expectation under q:
+    E_q[f] = -sum_j a_j ((m_j - b_j)^2 + e^{s_j}), so d/dm_j = -2 a_j (m_j - b_j) and
+    d/ds_j = -a_j e^{s_j}. Returns (f, exact(mean, logvar) -> (d/dm, d/ds))."""
+    a = torch.as_tensor(np.asarray(weights, dtype=np.float64))
+    b = torch.as_tensor(np.asarray(centre, dtype=np.float64))
+    if a.ndim != 1 or b.shape != a.shape or not (torch.isfinite(a).all() and torch.isfinite(b).all()):
+        raise ValueError(f"weights and centre must be finite 1-D arrays of one shape, got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+
+    def f(c: torch.Tensor) -> torch.Tensor:
+        # f(c) = -sum_j a_j (c_j - b_j)^2
+        return -(a * (c - b) ** 2).sum(dim=1)
+
+    def exact(mean: np.ndarray, logvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        m, s = (np.asarray(v, dtype=np.float64) for v in (mean, logvar))
+        # d/dm_j = -2 a_j (m_j - b_j),  d/ds_j = -a_j e^{s_j}
+        return -2 * a.numpy() * (m - b.numpy()), -a.numpy() * np.exp(s)
+
+    return f, exact
+
+
+def decoder_log_likelihood(model: Autoencoder, image: object) -> Callable[[torch.Tensor], torch.Tensor]:
+    """f(c) = log p(x|c) for one ``image`` x (784,) under ``model``'s Bernoulli decoder:
+    -sum_d [x_d log x_hat_d + (1 - x_d) log(1 - x_hat_d)] negated, x_hat = sigmoid(decoder(c))."""
+    if not isinstance(model, Autoencoder):
+        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+    if model.config.kind != "vae" or model.config.likelihood != "bernoulli":
+        raise ValueError("model must be a VAE with a Bernoulli decoder, got kind="
+                         f"{model.config.kind!r}, likelihood={model.config.likelihood!r}")
+    x = model.check_input(torch.as_tensor(image).reshape(1, -1), name="image")
+
+    def f(c: torch.Tensor) -> torch.Tensor:
+        # log p(x|c) = -BCE(decoder(c), x), summed over pixels
+        return -bernoulli_nll(model.decode_logits(c.float()), x.expand(c.shape[0], -1)).double()
+
+    return f
