@@ -866,7 +866,7 @@ def cell_masses(q: AggregatePosterior, edges: np.ndarray) -> np.ndarray:
     return y_mass.T @ x_mass / q.n_components
 
 
-def density_picture(q: AggregatePosterior, *, half_width: float = 4.0, n_cells: int = 60,
+def density_picture(q: AggregatePosterior, *, half_width: float = 4.0, n_cells: int = 50,
                     max_radius: float = 4.5, n_radii: int = 91, n_draws: int = 20_000,
                     seed: int = 0) -> DensityPicture:
     """q and p of a 2-D code, averaged over each of ``n_cells`` x ``n_cells`` cells of

@@ -145,9 +145,10 @@ def latent_maps_figure(top: MapView, bottom: MapView, *, show_ellipses: bool = F
 
 def hole_meter_figure(vae: list[HoleReading], betas: list[float], others: list[HoleReading],
                       real: HoleReading) -> go.Figure:
-    """The hole meter over the beta grid (VAE), with the AE-side models and real test digits as lines."""
+    """The hole meter over the beta grid (VAE), with the AE-side models (sampled from the prior
+    or from a Gaussian fitted to their codes) and real test digits as lines."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
-        f"prior samples classified with confidence ≥ {real.threshold:g}",
+        f"samples named with confidence ≥ {real.threshold:g}",
         "mean distance to the nearest training digit"))
     styles = ("dash", "dot", "dashdot", "longdash")
     for col, attr in ((1, "confident"), (2, "nearest")):
@@ -164,7 +165,8 @@ def hole_meter_figure(vae: list[HoleReading], betas: list[float], others: list[H
         fig.update_xaxes(type="log", title_text="KL weight β", row=1, col=col)
     fig.update_yaxes(title_text="fraction", range=[0, 1], row=1, col=1)
     fig.update_yaxes(title_text="pixel distance (L2)", row=1, col=2)
-    fig.update_layout(height=380, template="plotly_white", margin=dict(l=50, r=10, t=40, b=40))
+    fig.update_layout(height=380, width=1000, template="plotly_white",
+                      margin=dict(l=50, r=10, t=40, b=40))
     return fig
 
 
