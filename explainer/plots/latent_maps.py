@@ -221,7 +221,7 @@ def aggregate_posterior_figure(pictures: list[DensityPicture], *, fraction: floa
         raise ValueError("pictures must hold at least one DensityPicture")
     n = len(pictures)
     first = pictures[0]
-    fig = make_subplots(rows=1, cols=n + 2, horizontal_spacing=0.05,
+    fig = make_subplots(rows=1, cols=n + 2, horizontal_spacing=0.065,
                         column_widths=[1.0] * (n + 1) + [1.3],
                         subplot_titles=("prior p(z) = N(0, I)",
                                         *[f"q(z), {p.label}" for p in pictures],
@@ -265,7 +265,7 @@ def aggregate_posterior_figure(pictures: list[DensityPicture], *, fraction: floa
                       row=1, col=col)
     fig.add_vline(x=radius, line=dict(color="grey", width=1, dash="dot"), row=1, col=col)
     fig.update_xaxes(title_text="radius r = |z|", row=1, col=col)
-    fig.update_yaxes(title_text="mass with |z| ≤ r", range=[0, 1.02], row=1, col=col)
+    fig.update_yaxes(title_text="mass with |z| ≤ r", title_standoff=4, range=[0, 1.02], row=1, col=col)
     fig.update_layout(height=370, width=1100, template="plotly_white",
                       margin=dict(l=80, r=10, t=40, b=50),
                       legend=dict(orientation="h", x=0, y=-0.2, yanchor="top"))
