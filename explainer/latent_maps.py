@@ -794,7 +794,9 @@ class Coverage:
 
 def coverage(q: AggregatePosterior, *, fraction: float = HOLE_FRACTION, radius: float = 3.0,
              n_draws: int = 10_000, seed: int = 0) -> Coverage:
-    """KL(q(z) || p(z)), the prior's mass in q's holes and q's mass inside ``radius``."""
+    """KL(q(z) || p(z)), the prior's mass in q's holes and q's mass inside ``radius``
+    (:class:`Coverage`): ``n_draws`` draws of q from ``seed`` and as many of the prior
+    N(0, I) from ``seed + 1``."""
     if not isinstance(q, AggregatePosterior):
         raise TypeError(f"q must be an AggregatePosterior, got {type(q).__name__}")
     fraction = check_real("fraction", fraction, low=0.0, low_open=True)
