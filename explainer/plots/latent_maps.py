@@ -12,7 +12,14 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explainer.latent_maps import HoleReading, MapView, RatePoint, ellipse_outlines, prior_circles
+from explainer.latent_maps import (
+    DensityPicture,
+    HoleReading,
+    MapView,
+    RatePoint,
+    ellipse_outlines,
+    prior_circles,
+)
 from explainer.plots.images import png_data_uri, tile_images
 
 DIGIT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -89,7 +96,8 @@ def latent_maps_figure(top: MapView, bottom: MapView, *, show_ellipses: bool = F
     for row, view in enumerate((top, bottom)):
         data = row_updates(view, show_ellipses=show_ellipses)
         r = row + 1
-        fig.add_trace(go.Heatmap(**data["click"], z=np.zeros((CLICK_CELLS, CLICK_CELLS)),
+        # uint8 zeros: the invisible layer costs 6 kB in a stored figure, not 50 kB
+        fig.add_trace(go.Heatmap(**data["click"], z=np.zeros((CLICK_CELLS, CLICK_CELLS), dtype=np.uint8),
                                  colorscale=transparent, showscale=False, hoverinfo="none",
                                  name="click anywhere"), row=r, col=1)
         for d in range(10):
@@ -137,9 +145,10 @@ def latent_maps_figure(top: MapView, bottom: MapView, *, show_ellipses: bool = F
 
 def hole_meter_figure(vae: list[HoleReading], betas: list[float], others: list[HoleReading],
                       real: HoleReading) -> go.Figure:
-    """The hole meter over the beta grid (VAE), with the AE-side models and real test digits as lines."""
+    """The hole meter over the beta grid (VAE), with the AE-side models (sampled from the prior
+    or from a Gaussian fitted to their codes) and real test digits as lines."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
-        f"prior samples classified with confidence ≥ {real.threshold:g}",
+        f"samples named with confidence ≥ {real.threshold:g}",
         "mean distance to the nearest training digit"))
     styles = ("dash", "dot", "dashdot", "longdash")
     for col, attr in ((1, "confident"), (2, "nearest")):
@@ -156,16 +165,19 @@ def hole_meter_figure(vae: list[HoleReading], betas: list[float], others: list[H
         fig.update_xaxes(type="log", title_text="KL weight β", row=1, col=col)
     fig.update_yaxes(title_text="fraction", range=[0, 1], row=1, col=1)
     fig.update_yaxes(title_text="pixel distance (L2)", row=1, col=2)
-    fig.update_layout(height=380, template="plotly_white", margin=dict(l=50, r=10, t=40, b=40))
+    fig.update_layout(height=380, width=1000, template="plotly_white",
+                      margin=dict(l=50, r=10, t=40, b=40))
     return fig
 
 
 def rate_distortion_figure(points: list[RatePoint]) -> go.Figure:
     """Reconstruction (distortion) against KL (rate), one point per beta, labelled with the
-    number of active code dimensions."""
+    number of active code dimensions by both criteria (KL: KL per dimension above
+    anatomy.ACTIVE_KL; AU: active units, variance of E_q[z_j] above anatomy.ACTIVE_VARIANCE)."""
     fig = go.Figure(go.Scatter(
         x=[p.rate for p in points], y=[p.distortion for p in points], mode="lines+markers+text",
-        text=[f"β={p.beta:g} · {p.active} active" for p in points], textposition="top center", cliponaxis=False,
+        text=[f"β={p.beta:g} · active {p.active} (KL), {p.active_units} (AU)" for p in points],
+        textposition="top center", cliponaxis=False,
         marker=dict(size=9), name="VAEs",
         customdata=np.stack([[p.beta for p in points],
                              [float(p.kl_per_dim.min()) for p in points]], axis=1),
@@ -191,4 +203,70 @@ def interpolation_figure(strips: list[np.ndarray], labels: list[str]) -> go.Figu
         fig.update_yaxes(visible=False, row=i + 1, col=1)
     fig.update_layout(height=130 * len(strips) + 40, template="plotly_white",
                       margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+# log10 densities shown on the aggregate posterior's maps: [LOG10_FLOOR, LOG10_CEILING]
+LOG10_FLOOR, LOG10_CEILING = -4.0, 0.0
+RADIAL_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+
+
+def aggregate_posterior_figure(pictures: list[DensityPicture], *, fraction: float,
+                               radius: float = 3.0) -> go.Figure:
+    """The prior's density and each aggregate posterior q(z)'s beside it (log10 of the
+    density averaged over each cell, one colour scale, the prior's 1, 2, 3 sigma circles),
+    the line where q(z) = ``fraction`` p(z), and in the last panel the mass of each within
+    a radius (a dotted line at ``radius``)."""
+    if not pictures:
+        raise ValueError("pictures must hold at least one DensityPicture")
+    n = len(pictures)
+    first = pictures[0]
+    fig = make_subplots(rows=1, cols=n + 2, horizontal_spacing=0.065,
+                        column_widths=[1.0] * (n + 1) + [1.3],
+                        subplot_titles=("prior p(z) = N(0, I)",
+                                        *[f"q(z), {p.label}" for p in pictures],
+                                        "mass within radius r"))
+    px, py = prior_circles()
+    scale = dict(zmin=LOG10_FLOOR, zmax=LOG10_CEILING, colorscale="Viridis")
+    ln10 = np.log(10.0)
+    panels = [("prior p(z)", first.log_p, None)] + [(f"q(z), {p.label}", p.log_q, p) for p in pictures]
+    for col, (name, log_density, picture) in enumerate(panels, start=1):
+        # log10 density, floored (an empty cell is -inf); float32: the stored figure stays small
+        z = np.clip(log_density / ln10, LOG10_FLOOR - 1, None).astype(np.float32)
+        fig.add_trace(go.Heatmap(
+            x=first.centres, y=first.centres, z=z, name=f"log10 density: {name}", showscale=col == 1,
+            colorbar=dict(title="log10<br>density", x=-0.09, len=0.9), **scale,
+            hovertemplate="(%{x:.2f}, %{y:.2f})<br>log10 density %{z:.2f}<extra></extra>"),
+            row=1, col=col)
+        if picture is not None:
+            with np.errstate(invalid="ignore"):  # -inf - (-inf) where both cells are empty
+                ratio = np.nan_to_num((picture.log_q - picture.log_p) / ln10, nan=0.0)
+            fig.add_trace(go.Contour(
+                x=picture.centres, y=picture.centres, z=np.clip(ratio, -9.0, 9.0).astype(np.float32),
+                contours=dict(start=np.log10(fraction), end=np.log10(fraction), size=1.0,
+                              coloring="none"),
+                line=dict(color="#ff6f00", width=2), showscale=False, hoverinfo="skip",
+                name=f"q(z) = {fraction:g} p(z), {picture.label}",
+                showlegend=True, legendgroup=f"hole line {col}"), row=1, col=col)
+        fig.add_trace(go.Scatter(x=px, y=py, mode="lines", name="prior N(0, I): 1, 2, 3 σ",
+                                 legendgroup="prior circles", showlegend=col == 1, hoverinfo="skip",
+                                 line=dict(color="white", width=1, dash="dot")), row=1, col=col)
+        rng = [float(first.centres[0]), float(first.centres[-1])]
+        fig.update_xaxes(range=rng, constrain="domain", title_text="z₁", row=1, col=col)
+        fig.update_yaxes(range=rng, scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
+    col = n + 2
+    fig.add_trace(go.Scatter(x=first.radii, y=first.inside_p, mode="lines", name="within r: prior p(z)",
+                             line=dict(color="black", width=2)), row=1, col=col)
+    for i, picture in enumerate(pictures):
+        fig.add_trace(go.Scatter(x=picture.radii, y=picture.inside_q, mode="lines",
+                                 name=f"within r: q(z), {picture.label}",
+                                 line=dict(color=RADIAL_COLOURS[i % len(RADIAL_COLOURS)], width=2,
+                                           dash=("dash", "dot", "dashdot", "solid")[i % 4])),
+                      row=1, col=col)
+    fig.add_vline(x=radius, line=dict(color="grey", width=1, dash="dot"), row=1, col=col)
+    fig.update_xaxes(title_text="radius r = |z|", row=1, col=col)
+    fig.update_yaxes(title_text="mass with |z| ≤ r", title_standoff=4, range=[0, 1.02], row=1, col=col)
+    fig.update_layout(height=370, width=1100, template="plotly_white",
+                      margin=dict(l=80, r=10, t=40, b=50),
+                      legend=dict(orientation="h", x=0, y=-0.2, yanchor="top"))
     return fig
