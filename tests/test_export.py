@@ -229,3 +229,15 @@ def test_stored_notebooks_carry_a_png_of_every_figure_and_stay_small(path):
                 figures += 1
                 assert "image/png" in data, f"{path.name}: a figure without a PNG: {cell.source[:60]!r}"
     assert figures > 0
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_notebooks_show_no_error_and_no_traceback(path):
+    """A learner reading the stored notebook (or nbval, which skips stderr) must never meet
+    an error or a traceback written by a cell or by a tool behind it (e.g. kaleido's)."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            assert out.get("output_type") != "error", f"{path.name} cell {i}: {out.get('ename')}"
+            text = "".join(out.get("text", ""))
+            assert "Traceback" not in text, f"{path.name} cell {i} prints a traceback: {text[:80]!r}"
