@@ -47,7 +47,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from explainer.losses import kl_standard_normal, reconstruction_nll
+from explainer.losses import kl_standard_normal
+from explainer.models import ModelConfig
 from explainer.validation import check_int, check_real
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -748,6 +749,14 @@ def fit_gaussian_q(
 # ---------------------------------------------------------------------------------------
 
 
+def check_vae(model: nn.Module) -> ModelConfig:
+    """``model``'s config, if it is an ``explainer.models.Autoencoder`` of kind "vae"."""
+    config = getattr(model, "config", None)
+    if config is None or getattr(config, "kind", None) != "vae":
+        raise ValueError("model must be an explainer.models.Autoencoder of kind 'vae'")
+    return config
+
+
 @torch.inference_mode()
 def log_importance_weights(
     model: nn.Module, x: torch.Tensor, *, n_samples: int, seed: int, chunk_size: int = 8
@@ -761,9 +770,7 @@ def log_importance_weights(
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
     seed = check_int("seed", seed, low=0)
     chunk_size = check_int("chunk_size", chunk_size, low=1)
-    config = getattr(model, "config", None)
-    if config is None or getattr(config, "kind", None) != "vae":
-        raise ValueError("model must be an explainer.models.Autoencoder of kind 'vae'")
+    config = check_vae(model)
     x = model.check_input(x)
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
@@ -780,7 +787,7 @@ def log_importance_weights(
         decoded = model.decode_logits(z.reshape(n * n_samples, d))
         x_rep = xb.repeat_interleave(n_samples, dim=0)
         # log p(x|z) = -nll
-        log_lik = -reconstruction_nll(config.likelihood, decoded, x_rep).reshape(n, n_samples)
+        log_lik = -model.reconstruction_nll(decoded, x_rep).reshape(n, n_samples)
         # log p(z) = sum_j log N(z_j; 0, 1)
         log_prior = (-0.5 * (LOG_2PI + z * z)).sum(dim=2)
         # log q(z|x) = sum_j log N(z_j; mu_j, sigma_j^2) = sum_j [-1/2 log(2 pi) - s_j/2 - e_j^2/2]
@@ -870,9 +877,7 @@ def image_two_losses(model: nn.Module, x: torch.Tensor, *, n_samples: int,
     """
     n_samples = check_int("n_samples", n_samples, low=2, high=1_000_000)
     seed = check_int("seed", seed, low=0)
-    config = getattr(model, "config", None)
-    if config is None or getattr(config, "kind", None) != "vae":
-        raise ValueError("model must be an explainer.models.Autoencoder of kind 'vae'")
+    config = check_vae(model)
     x = model.check_input(x)
     if x.shape[0] != 1:
         raise ValueError(f"x must be one image, shape (1, {config.input_dim}), got "
@@ -886,7 +891,7 @@ def image_two_losses(model: nn.Module, x: torch.Tensor, *, n_samples: int,
     z = mean + (0.5 * logvar).exp() * eps  # (K, d)
     x_rep = x.expand(n_samples, -1)
     # Minimize1 per draw: -log p(x|z)
-    nll = reconstruction_nll(config.likelihood, model.decode_logits(z), x_rep).double()
+    nll = model.reconstruction_nll(model.decode_logits(z), x_rep).double()
     # log q(z|x) - log p(z) = sum_j [ log N(z_j; m_j, e^{s_j}) - log N(z_j; 0, 1) ]
     #                       = sum_j [ -s_j / 2 - e_j^2 / 2 + z_j^2 / 2 ]
     log_ratio = (-0.5 * logvar - 0.5 * eps * eps + 0.5 * z * z).sum(dim=1).double()

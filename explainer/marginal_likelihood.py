@@ -33,8 +33,8 @@ import torch
 from torch import nn
 
 from explainer import cache
-from explainer.elbo import importance_sampled_log_likelihood, log_importance_weights
-from explainer.losses import kl_standard_normal, reconstruction_nll
+from explainer.elbo import check_vae, importance_sampled_log_likelihood, log_importance_weights
+from explainer.losses import kl_standard_normal
 from explainer.train import TrainedModel
 from explainer.validation import check_choice, check_int
 
@@ -42,12 +42,6 @@ from explainer.validation import check_choice, check_int
 # (8,192 x 784 x 4 bytes = 26 MB for MNIST), whatever the number of samples
 MAX_DECODES = 8192
 ESTIMATORS = ("prior", "encoder")
-
-
-def _check_vae(model: nn.Module) -> None:
-    config = getattr(model, "config", None)
-    if config is None or getattr(config, "kind", None) != "vae":
-        raise ValueError("model must be an explainer.models.Autoencoder of kind 'vae'")
 
 
 @torch.inference_mode()
@@ -65,8 +59,7 @@ def log_prior_weights(
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
     seed = check_int("seed", seed, low=0)
     chunk_size = check_int("chunk_size", chunk_size, low=1)
-    _check_vae(model)
-    config = model.config
+    config = check_vae(model)
     x = model.check_input(x)
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
@@ -82,9 +75,8 @@ def log_prior_weights(
         for j in range(0, n * n_samples, MAX_DECODES):
             block = slice(j, j + MAX_DECODES)
             # log p(x|z) = -nll
-            log_lik[block] = -reconstruction_nll(
-                config.likelihood, model.decode_logits(z[block]), x_rep[block]
-            ).double()
+            log_lik[block] = -model.reconstruction_nll(model.decode_logits(z[block]),
+                                                        x_rep[block]).double()
         out.append(log_lik.reshape(n, n_samples))
     model.train(was_training)
     return torch.cat(out, dim=0)
@@ -106,7 +98,7 @@ def effective_sample_size(log_weights: torch.Tensor) -> torch.Tensor:
 @torch.inference_mode()
 def kl_to_prior(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """KL(q(z|x) || N(0, I)) per image, in nats: shape (n,), float64."""
-    _check_vae(model)
+    check_vae(model)
     mean, logvar = model.encode(x)
     return kl_standard_normal(mean, logvar).double()
 
@@ -183,7 +175,7 @@ def compare_estimators(
     :func:`log_prior_weights`; the encoder: ``elbo.log_importance_weights``), turned into
     the K-sample estimate at every K in ``ks`` by ``elbo.importance_sampled_log_likelihood``.
     """
-    _check_vae(model)
+    check_vae(model)
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
     ks = _check_ks(ks, n_samples=n_samples)
     seeds = _check_seeds(seeds)
@@ -235,7 +227,7 @@ def cached_comparison(
         raise TypeError(f"trained must be an explainer.train.TrainedModel, got "
                         f"{type(trained).__name__}")
     model = trained.model
-    _check_vae(model)
+    check_vae(model)
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
     ks = _check_ks(ks, n_samples=n_samples)
     seeds = _check_seeds(seeds)

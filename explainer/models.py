@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from explainer.losses import LIKELIHOODS, ELBOTerms, elbo_terms
+from explainer.losses import LIKELIHOODS, ELBOTerms, elbo_terms, reconstruction_nll
 from explainer.validation import (
     check_choice,
     check_images,
@@ -238,6 +238,12 @@ class Autoencoder(nn.Module):
     def decode_logits(self, code: torch.Tensor) -> torch.Tensor:
         """The decoder's raw output: logits (Bernoulli) or means (Gaussian), (n, input_dim)."""
         return self.decoder(code)
+
+    def reconstruction_nll(self, decoded: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """-log p(x|z) per image for this model's decoder (its likelihood and, for a Gaussian
+        decoder, its variance), from :meth:`decode_logits`' output: shape (n,)."""
+        return reconstruction_nll(self.config.likelihood, decoded, x,
+                                  variance=self.config.decoder_variance)
 
     def decode(self, code: torch.Tensor) -> torch.Tensor:
         """Images decoded from codes: probabilities in [0, 1] (Bernoulli) or means."""
