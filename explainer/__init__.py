@@ -11,6 +11,7 @@ Modules, one concept each:
 - ``code_space``: the full moon, the half moon and the holes in a 1-D code space.
 - ``pca``: PCA by SVD, reconstruction error against k, principal angles.
 - ``gmm``: Gaussian mixtures, fitted mixtures and the continuous-latent (infinite) mixture.
+- ``questions``: predict, then reveal: the folded, computed answers to the notebooks' questions.
 - ``plots`` / ``widgets``: pure figure builders; thin widget classes that drive them.
 """
 

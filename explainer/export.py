@@ -61,6 +61,9 @@ class MarkdownRenderer:
         self._md = mistune.create_markdown(escape=False, plugins=["math", "table", "strikethrough"])
         self._md.renderer.register("block_math", lambda _r, text: self.math(text, display=True))
         self._md.renderer.register("inline_math", lambda _r, text: self.math(text, display=False))
+        # headings carry JupyterLab's anchor (their text, spaces as dashes), so that a
+        # link such as 00_index.ipynb#References lands on its heading in the page too
+        self._md.renderer.heading = heading_with_anchor
 
     def math(self, latex: str, *, display: bool) -> str:
         """One equation as MathML; on failure its source, visibly marked."""
@@ -75,6 +78,12 @@ class MarkdownRenderer:
 
     def __call__(self, text: str) -> str:
         return link_pages(self._md(text))
+
+
+def heading_with_anchor(text: str, level: int, **_attrs: object) -> str:
+    """``<hN id=...>``: the id JupyterLab gives a heading (its text, spaces as dashes)."""
+    anchor = re.sub(r"\s+", "-", html.unescape(re.sub(r"<[^>]+>", "", text)).strip())
+    return f'<h{level} id="{html.escape(anchor, quote=True)}">{text}</h{level}>\n'
 
 
 def link_pages(fragment: str) -> str:
@@ -159,6 +168,8 @@ class PageBuilder:
             return ""  # a widget that is no Explainer (a progress bar): nothing to show
         if "text/html" in data:
             return f'<div class="html-output">{data["text/html"]}</div>'
+        if "text/markdown" in data:  # a folded answer (explainer.questions.Answer)
+            return f'<div class="markdown-output">{self.markdown(data["text/markdown"])}</div>'
         if "image/png" in data:
             return f'<img class="png" src="data:image/png;base64,{data["image/png"]}">'
         if "text/plain" in data:
@@ -182,6 +193,9 @@ body { font: 16px/1.55 system-ui, -apple-system, "Segoe UI", sans-serif; color: 
        max-width: 1240px; margin: 0 auto; padding: 1.5em 2em 4em; }
 section.markdown { max-width: 52em; }
 section.markdown img { max-width: 100%; }
+div.markdown-output { max-width: 52em; }
+div.markdown-output details { border-left: 3px solid #4c78a8; padding: 0.2em 0.8em; background: #f4f7fb; }
+div.markdown-output summary { cursor: pointer; font-weight: 600; color: #2f5d8a; }
 h1, h2, h3 { line-height: 1.25; }
 div.math { overflow-x: auto; overflow-y: hidden; padding: 0.3em 0; margin: 0.5em 0; }
 math { font-size: 1.1em; }

@@ -14,6 +14,7 @@ import torch
 
 from explainer import export, frames
 from explainer.plots import static
+from explainer.questions import reveal
 from explainer.widgets.base import EXPORT_MIMETYPE
 from explainer.widgets.lower_bound import ImportanceSamplingExplorer
 
@@ -58,6 +59,21 @@ def test_links_to_notebooks_point_at_pages():
                              '<a href="https://github.com/x/y.ipynb">c</a>')
     assert 'href="01_pca.html"' in html and 'href="02_x.html#top"' in html
     assert 'href="https://github.com/x/y.ipynb"' in html
+
+
+def test_headings_carry_jupyterlabs_anchor_so_citations_land():
+    html = export.MarkdownRenderer()("## The *lower* bound\n\nSee [K](00_index.ipynb#References).")
+    assert '<h2 id="The-lower-bound">' in html and 'href="00_index.html#References"' in html
+
+
+def test_a_folded_answer_is_folded_in_the_page_with_its_equations():
+    answer = reveal("The gap is about $0.3$ nats.")
+    out = nbformat.v4.new_output("display_data", data={"text/markdown": answer._repr_markdown_(),
+                                                       "text/plain": repr(answer)})
+    page, failures = export.render_page(_notebook([out]), name="nb", plotly_js=FAKE_PLOTLY_JS)
+    assert failures == []
+    body = page.split('class="markdown-output"')[1]
+    assert body.index("<details>") < body.index("<summary>") < body.index("<math") < body.index("</details>")
 
 
 def test_script_json_cannot_close_its_script_element():
