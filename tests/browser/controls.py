@@ -5,6 +5,7 @@ in changes in the DOM."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
@@ -268,3 +269,30 @@ def slow_figure_follows(page) -> list[str]:
     n, unchanged = exercise_every_control(page, settle=lambda: page.wait_for_timeout(300))
     assert n == 1, f"slow_plotly.ipynb should show one control, found {n}"
     return unchanged
+
+
+# ---------------------------------------------------------------------- folded answers
+ANSWER = "details:has(> summary:text-is('Answer (predict first, then click)'))"
+
+
+def stored_answers(notebook) -> int:
+    """How many folded answers (``explainer.questions.reveal``) the stored notebook shows."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return sum("<details>" in "".join(out.get("data", {}).get("text/markdown", ""))
+               for cell in cells for out in cell.get("outputs", []))
+
+
+def assert_answers_fold(page, expected: int) -> None:
+    """Every answer of the page is there, folded, and opens on a click on its summary with
+    its text (the numbers its cell computed) in view."""
+    answers = page.locator(ANSWER)
+    assert answers.count() == expected, f"{answers.count()} folded answers, {expected} expected"
+    for i in range(expected):
+        answer = answers.nth(i)
+        assert answer.get_attribute("open") is None, f"answer {i + 1} is shown unfolded"
+        answer.locator("summary").scroll_into_view_if_needed()
+        answer.locator("summary").click()
+        page.wait_for_function("(d) => d.open", arg=answer.element_handle())
+        body = answer.evaluate("(d) => d.innerText.replace(d.querySelector('summary').innerText, '')")
+        assert len(body.strip()) > 20, f"answer {i + 1} opens on {body!r}"
+        answer.locator("summary").click()  # folded again, as the learner left it

@@ -20,6 +20,7 @@ import pytest
 from explainer import cache, export
 
 from tests.browser.conftest import require_browser
+from tests.browser.controls import assert_answers_fold, stored_answers
 from tests.browser.servers import NOTEBOOK_CACHE, NOTEBOOKS
 
 require_browser()
@@ -114,6 +115,7 @@ def test_page_works_offline_and_its_sliders_move_its_figures(exported, offline_p
             moved += 1
     if notebook.stem != "00_index":
         assert moved > 0, "no slider in the page"
+    assert_answers_fold(page, stored_answers(notebook))
     assert page.blocked == [], f"requests left the page: {page.blocked}"
     assert page.problems == []
 
