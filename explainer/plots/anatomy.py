@@ -40,7 +40,7 @@ def diagram_figure(d: Diagram, *, title: str | None = None) -> go.Figure:
         fig.update_yaxes(visible=False, row=1, col=col)
     fig.update_layout(barmode="group", template="plotly_white", height=380,
                       title=title or "c = m + exp(s/2) e, dimension by dimension",
-                      legend=dict(orientation="h", y=-0.15), margin=dict(l=20, r=20, t=80, b=40))
+                      legend=dict(orientation="h", y=-0.15), margin=dict(l=20, r=45, t=80, b=40))
     return fig
 
 
