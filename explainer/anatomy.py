@@ -205,3 +205,44 @@ def summarize(trained: TrainedModel, x_test: torch.Tensor, *, n_images: int = 10
         samples=model.decode(z).numpy(),
         entropy_floor=float(bernoulli_entropy_floor(x).mean()),
     )
+
+
+@dataclass(frozen=True)
+class TrainingCurve:
+    """Both terms of one VAE's loss over training, on the test images, in nats per image:
+    ``epoch`` (0 = the untrained start, then 1, 2, ...), ``reconstruction`` (Minimize1) and
+    ``kl`` (the KL to the prior, Minimize2 / 2), each an array of one value per epoch."""
+
+    beta: float
+    epoch: np.ndarray
+    reconstruction: np.ndarray
+    kl: np.ndarray
+
+
+def training_curves(trained: dict[float, TrainedModel], x_test: torch.Tensor, *,
+                    seed: int = 0) -> dict[float, TrainingCurve]:
+    """Minimize1 and the KL per epoch for each model of ``trained`` ({beta: TrainedModel}).
+
+    Epochs 1, 2, ... are the test passes ``fit`` recorded after each epoch (its history,
+    read as stored). Epoch 0 is measured here, the same way (one code per image, noise from
+    ``seed``): the model as training started, ``Autoencoder(config, seed=seed)``, so ``seed``
+    must be the one the models were trained with (``train_beta_grid``'s default, 0).
+    """
+    if not isinstance(trained, dict) or not trained:
+        raise ValueError(f"trained must hold at least one {{beta: TrainedModel}} entry, got {trained!r}")
+    seed = check_int("seed", seed, low=0)
+    from explainer.train import evaluate
+
+    out = {}
+    for beta, t in sorted(trained.items()):
+        h = t.history
+        if not h.test_reconstruction:
+            raise ValueError(f"the model at beta={beta:g} recorded no test terms (trained without x_test)")
+        start = evaluate(Autoencoder(t.model.config, seed=seed), x_test, seed=seed)
+        out[beta] = TrainingCurve(
+            beta=float(beta),
+            epoch=np.array([0, *h.epoch]),
+            reconstruction=np.array([start["reconstruction"], *h.test_reconstruction]),
+            kl=np.array([start["kl"], *h.test_kl]),
+        )
+    return out

@@ -146,3 +146,19 @@ def test_active_units_is_the_variance_of_the_means_over_the_images():
         anatomy.active_units(mean[:1])
     with pytest.raises(ValueError, match="threshold"):
         anatomy.active_units(mean, threshold=-1.0)
+
+
+def test_diagram_widget_offers_the_digits_it_is_given(trained, images):
+    labels = torch.arange(12) % 4
+    w = DiagramExplorer(trained[1.0].model, images, labels, digits=[5, 2, 9])
+    assert [v for _, v in w.digit.options] == [5, 2, 9] and w.digit.value == 5
+    assert w.digit.options[0][0] == "test digit 5 (a 1)"
+    d = anatomy.diagram(trained[1.0].model, images[5], w.noise)
+    assert np.allclose(np.asarray(w.fig.data[1].y), d.mean)
+    w.digit.value = 9
+    d = anatomy.diagram(trained[1.0].model, images[9], w.noise)
+    assert np.allclose(np.asarray(w.fig.data[1].y), d.mean)
+    with pytest.raises(ValueError, match=r"digit must be an integer in \[0, 11\], got 12"):
+        DiagramExplorer(trained[1.0].model, images, labels, digits=[12])
+    with pytest.raises(ValueError, match="digits must name at least one image"):
+        DiagramExplorer(trained[1.0].model, images, labels, digits=[])

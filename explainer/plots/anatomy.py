@@ -40,7 +40,7 @@ def diagram_figure(d: Diagram, *, title: str | None = None) -> go.Figure:
         fig.update_yaxes(visible=False, row=1, col=col)
     fig.update_layout(barmode="group", template="plotly_white", height=380,
                       title=title or "c = m + exp(s/2) e, dimension by dimension",
-                      legend=dict(orientation="h", y=-0.15), margin=dict(l=20, r=20, t=80, b=40))
+                      legend=dict(orientation="h", y=-0.15), margin=dict(l=20, r=45, t=80, b=40))
     return fig
 
 
@@ -202,4 +202,36 @@ def estimator_figure(pathwise, score, reference, *, dimension: int = 0) -> go.Fi
     fig.update_yaxes(type="log", title_text="standard deviation of one draw", row=1, col=2)
     fig.update_layout(template="plotly_white", height=420, barmode="group",
                       legend=dict(orientation="h", y=-0.2), margin=dict(l=50, r=20, t=60, b=40))
+    return fig
+
+
+def training_curves_figure(curves: dict) -> go.Figure:
+    """Minimize1 (left) and the KL = Minimize2 / 2 (right) per epoch, one line per KL weight
+    (``anatomy.TrainingCurve``s by beta), both on log axes (the untrained start is far above)."""
+    if not curves:
+        raise ValueError("curves must hold at least one TrainingCurve")
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
+        "Minimize1: reconstruction", "KL = Minimize2 / 2"))
+    betas = sorted(curves)
+    # one hue per weight, from orange (beta = 0) to violet (the largest)
+    colours = [f"hsl({int(h)}, 75%, 45%)" for h in np.linspace(40, 260, len(betas))]
+    for beta, colour in zip(betas, colours):
+        c = curves[beta]
+        for col, (term, values) in enumerate((("Minimize1", c.reconstruction), ("KL", c.kl)), start=1):
+            fig.add_trace(go.Scatter(x=c.epoch, y=values, name=f"beta = {beta:g}, {term}",
+                                     legendgroup=f"{beta:g}", showlegend=col == 1, mode="lines+markers",
+                                     marker=dict(size=5), line=dict(color=colour, width=2),
+                                     hovertemplate=f"beta = {beta:g}, {term}<br>epoch %{{x}}: "
+                                                   "%{y:.1f} nats<extra></extra>"),
+                          row=1, col=col)
+    fig.update_xaxes(title_text="epoch (0: untrained)", dtick=2)
+    fig.update_yaxes(type="log", title_text="nats per test digit (log axis)",
+                     tickvals=[100, 150, 200, 300, 400, 550], row=1, col=1)
+    fig.update_yaxes(type="log", title_text="nats per test digit (log axis)",
+                     tickvals=[0.03, 0.1, 0.3, 1, 3, 10, 30, 100], row=1, col=2)
+    fig.update_layout(template="plotly_white", height=460,
+                      legend=dict(title=dict(text="colour: the KL weight (the same in both panels)",
+                                             side="top"), orientation="h",
+                                  x=0, y=-0.22, yanchor="top"),
+                      margin=dict(l=60, r=20, t=50, b=40))
     return fig

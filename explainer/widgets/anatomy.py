@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import ipywidgets as widgets
 import numpy as np
 import torch
@@ -34,7 +36,7 @@ class DiagramExplorer(Explainer):
     E_RANGE = (-3.0, 3.0)
 
     def __init__(self, model: Autoencoder, images: torch.Tensor, labels: torch.Tensor, *,
-                 n_choices: int = 20, seed: int = 0) -> None:
+                 n_choices: int = 20, digits: Sequence[int] | None = None, seed: int = 0) -> None:
         super().__init__()
         if not isinstance(model, Autoencoder):
             raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
@@ -42,14 +44,19 @@ class DiagramExplorer(Explainer):
             raise ValueError(f"images and labels must hold the same number (at least one) of "
                              f"digits, got {len(images)} images and {len(labels)} labels")
         n_choices = check_int("n_choices", n_choices, low=1)
+        # the dropdown offers ``digits`` (indices into images) if given, else the first n_choices
+        choices = (list(range(min(n_choices, len(images)))) if digits is None else
+                   [check_int("digit", d, low=0, high=len(images) - 1) for d in digits])
+        if not choices:
+            raise ValueError("digits must name at least one image")
         seed = check_int("seed", seed, low=0)
         self.model, self.images = model, images
         self.noise = anatomy.draw_noise(model.latent_dim, seed=seed)
         self.draws = 0
         self.seed = seed
         self._syncing = False
-        options = [(f"test digit {i} (a {int(labels[i])})", i) for i in range(min(n_choices, len(images)))]
-        self.digit = widgets.Dropdown(options=options, value=0, description="digit")
+        options = [(f"test digit {i} (a {int(labels[i])})", i) for i in choices]
+        self.digit = widgets.Dropdown(options=options, value=choices[0], description="digit")
         self.resample = widgets.Button(description="draw new noise", icon="random")
         self.dimension = widgets.Dropdown(options=[(f"dim {j + 1}", j) for j in range(model.latent_dim)],
                                           value=0, description="set e of")
