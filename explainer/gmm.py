@@ -720,3 +720,51 @@ def latent_mixture_densities(x: object, mu: object, sigma: object, ns: object) -
         sums[n], start = running, n
     # P_N(x) = S_N(x) / N
     return np.stack([sums[n] / n for n in ns])
+
+
+# ------------------------------------------------------------- the decoder's noise width
+
+
+@dataclass(frozen=True)
+class SigmaSweep:
+    """The analytic decoder's constant sigma(z) = sigma against the target, per sigma:
+    the L1 error of its infinite mixture and the mean L1 error of its N-draw sum."""
+
+    sigmas: np.ndarray  # (S,)
+    n_draws: int
+    seeds: tuple[int, ...]
+    infinite_errors: np.ndarray  # (S,) int |p - P_inf| dx
+    draw_errors: np.ndarray  # (S,) mean over seeds of int |p - P_N| dx
+
+    def best_for_draws(self) -> float:
+        """The sigma whose N-draw sum is closest to the target (on average over seeds)."""
+        return float(self.sigmas[int(np.argmin(self.draw_errors))])
+
+
+def decoder_sigma_sweep(
+    target: TargetDensity, sigmas: object, *, n_draws: int = 100, seeds: tuple[int, ...] = (0, 1, 2)
+) -> SigmaSweep:
+    """How the analytic decoder's noise width sigma decides how close its mixture comes to
+    the target: for each sigma, the infinite mixture int P(z) N(x; mu(z), sigma^2) dz (by
+    quadrature over z) and the sum over ``n_draws`` prior draws of z (one per seed), each
+    compared with the target by the L1 distance on the quadrature grid."""
+    sigmas = _as_points("sigmas", sigmas).reshape(-1)
+    if len(sigmas) == 0 or not (np.isfinite(sigmas) & (sigmas > 0)).all():
+        raise ValueError(f"sigmas must hold at least one finite value > 0, got {sigmas.tolist()}")
+    n_draws = check_int("n_draws", n_draws, low=1, high=MAX_COMPONENTS)
+    seeds = tuple(check_int(f"seeds[{i}]", s, low=0) for i, s in enumerate(seeds))
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    grid = x_grid()
+    p = target.pdf(grid)
+    draws = [latent_draws(n_draws, seed=s) for s in seeds]
+    infinite, drawn = [], []
+    for sigma in sigmas:
+        decoder = analytic_decoder(target, sigma=float(sigma))
+        # int |p(x) - int P(z) N(x; mu(z), sigma^2) dz| dx
+        infinite.append(l1_error(p, latent_model_density(grid, decoder), grid))
+        # mean over seeds of int |p(x) - (1/N) sum_n N(x; mu(z_n), sigma^2)| dx
+        drawn.append(np.mean([l1_error(p, latent_mixture_density(grid, *decoder(z)), grid)
+                              for z in draws]))
+    return SigmaSweep(sigmas=sigmas, n_draws=n_draws, seeds=seeds,
+                      infinite_errors=np.array(infinite), draw_errors=np.array(drawn))

@@ -263,3 +263,37 @@ def test_blocked_densities_equal_the_one_matrix_formula(k):
     where = density > 1e-250
     np.testing.assert_allclose(gmm.log_mixture_density(grid, w, mu, sd)[where],
                                np.log(density[where]), rtol=1e-12)
+
+
+# ------------------------------------------------------------- the decoder's noise width
+def test_sigma_sweep_matches_the_target_smoothed_and_a_direct_sum():
+    sweep = gmm.decoder_sigma_sweep(TARGET, [0.1, 0.6], n_draws=5, seeds=(3,))
+    grid = gmm.x_grid()
+    p = TARGET.pdf(grid)
+    h = grid[1] - grid[0]
+    from scipy import stats
+    for sigma, infinite, drawn in zip(sweep.sigmas, sweep.infinite_errors, sweep.draw_errors):
+        # the infinite mixture is p smoothed by N(0, sigma^2): a convolution on the grid
+        kernel_x = np.arange(-int(8 * sigma / h), int(8 * sigma / h) + 1) * h
+        smoothed = np.convolve(p, stats.norm.pdf(kernel_x, scale=sigma) * h, mode="same")
+        assert abs(infinite - gmm.l1_error(p, smoothed, grid)) < 2e-3
+        # the N-draw sum, term by term with scipy
+        z = np.random.default_rng(3).standard_normal(5)
+        mu = TARGET.quantile(special.ndtr(z))
+        direct = np.mean([stats.norm.pdf(grid, m, sigma) for m in mu], axis=0)
+        assert abs(drawn - gmm.l1_error(p, direct, grid)) < 2e-3
+    # more noise blurs the infinite mixture away from the target
+    assert sweep.infinite_errors[0] < sweep.infinite_errors[1]
+    assert sweep.best_for_draws() in (0.1, 0.6)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(sigmas=[]), "sigmas must hold at least one"),
+    (dict(sigmas=[0.1, 0.0]), "sigmas must hold at least one finite value > 0"),
+    (dict(sigmas=[0.1], n_draws=0), "n_draws"),
+    (dict(sigmas=[0.1], seeds=()), "seeds must hold at least one"),
+    (dict(sigmas=[0.1], seeds=(-1,)), r"seeds\[0\]"),
+])
+def test_sigma_sweep_refuses_bad_input_by_name(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        gmm.decoder_sigma_sweep(TARGET, **kwargs)

@@ -65,8 +65,8 @@ def linear_training_figure(states: list[LinearAEState], *, pca_error: float, k: 
                            steps: int | None = None) -> go.Figure:
     """The linear AE's training error against PCA's, and its principal angles to PCA's
     top-k subspace, against gradient step (the axis runs to ``steps``, or the last state's)."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
-        "mean squared error per training digit", f"principal angles between D and PCA's top {k}"))
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=(
+        "squared error per training digit", f"angles between D and PCA's top {k}"))
     # trace 0: PCA's error as a level line (fixed); traces 1..: updated by linear_training_updates
     last = steps if steps is not None else (states[-1].step if states else 1)
     fig.add_scatter(x=[0, last], y=[pca_error, pca_error], mode="lines", name="PCA (the optimum)",
@@ -122,7 +122,7 @@ def reconstruction_canvas(comparison: CodeSizeComparison, k: int) -> np.ndarray:
 def code_size_figure(comparison: CodeSizeComparison, *, k: int) -> go.Figure:
     """Reconstructions at code size ``k`` (left) and test error against k (right)."""
     fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.1,
-                        subplot_titles=("", "mean squared test error per digit"))
+                        subplot_titles=("", "squared test error per digit"))
     canvas = reconstruction_canvas(comparison, k)
     fig.add_trace(image_trace(canvas, invert=True, hoverinfo="skip"), row=1, col=1)
     ks = np.arange(1, len(comparison.pca_error) + 1)
@@ -144,10 +144,12 @@ def code_size_figure(comparison: CodeSizeComparison, *, k: int) -> go.Figure:
                            xanchor="right", font=dict(size=11), xref="x", yref="y")
     fig.update_xaxes(visible=False, row=1, col=1)
     fig.update_yaxes(visible=False, scaleanchor="x", row=1, col=1)
-    fig.update_xaxes(title_text="code size k", range=[0, len(ks) + 1], row=1, col=2)
+    # room right of the largest k for its open marker
+    fig.update_xaxes(title_text="code size k", range=[0, len(ks) + 3], row=1, col=2)
     fig.update_yaxes(range=[0, top * 1.05], row=1, col=2)
     fig.update_layout(template="plotly_white", height=420, title=code_size_title(comparison, k),
-                      margin=dict(l=80, r=10, t=70, b=40), legend=dict(x=0.75, y=0.98))
+                      margin=dict(l=80, r=10, t=70, b=40),
+                      legend=dict(x=1.0, xanchor="right", y=0.98, bgcolor="rgba(255,255,255,0.8)"))
     return fig
 
 

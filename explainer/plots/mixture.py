@@ -206,5 +206,6 @@ def loss_curve_figure(losses: np.ndarray, *, entropy: float, title: str = "") ->
                              line=dict(color="rgb(44,160,44)", dash="dash")))
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(title_text="nats per x", range=[entropy - 0.2, entropy + 1.0])
-    fig.update_layout(title=title, height=320, margin=dict(l=60, r=20, t=60, b=50))
+    fig.update_layout(title=title, height=360, margin=dict(l=60, r=20, t=60, b=50),
+                      legend=dict(orientation="h", y=-0.3))
     return fig

@@ -303,9 +303,7 @@ class LatentMixture(Explainer):
         return terms, estimate, gmm.l1_error(estimate, t["model"], self.x)
 
     def title(self, name: str, n: int, err: float) -> str:
-        shown = min(n, self.n_terms_shown)
-        return (f"{name} decoder, N = {n} draws of z ({shown} of the terms drawn): "
-                f"L1 to the infinite mixture on the plotted range {err:.3f}")
+        return f"{name} decoder, N = {n} draws of z: L1 to the infinite mixture {err:.3f}"
 
     def _redraw(self, *, left: bool) -> None:
         name, n = self.decoder.value, self.n.value
