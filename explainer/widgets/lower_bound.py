@@ -1,7 +1,8 @@
 """Widgets for the lower bound: move q and watch the exact split of log p(x); press the
-encoder and decoder buttons and watch Lb climb; move K and watch importance sampling
-close in on log p(x) of the MNIST VAE. No mathematics here: every number comes from
-``explainer.elbo``.
+encoder and decoder buttons and watch Lb climb from a poor q; move K and watch one MNIST
+digit's importance weights (their spread, their effective sample size, their estimate of
+log p(x)). No mathematics here: every number comes from ``explainer.elbo`` and
+``explainer.marginal_likelihood``.
 """
 
 from __future__ import annotations
