@@ -404,3 +404,14 @@ class DigitImportanceWeights:
         (a weight below the first edge is counted in the first bin)."""
         clipped = np.clip(self.first(k).log10_normalised, self.bin_edges_[0], 0.0)
         return np.histogram(clipped, bins=self.bin_edges_)[0]
+
+    def shares(self, k: int) -> np.ndarray:
+        """The share of the first ``k`` draws in each bin (the histogram divided by k)."""
+        return self.histogram(k) / k
+
+    def estimate_range(self) -> tuple[float, float]:
+        """The lowest and highest of the ELBO, every K's mean estimate and every K's
+        first-draws estimate: the span an axis showing them all must cover."""
+        values = [self.elbo_, self.best_estimate_, *self.mean_estimates_,
+                  *(self.first(k).estimate for k in self.ks)]
+        return min(values), max(values)

@@ -103,6 +103,24 @@ def test_no_bar_covers_another():
     assert list(trace(w.fig, plots.LOG_MARGINAL_LEVEL).y) == pytest.approx([terms.log_marginal] * 2)
 
 
+def test_the_bars_axis_holds_every_bar_whole():
+    # set explicitly, so that a page without a kernel (which swaps states without
+    # rescaling) shows each bar whole
+    w = BoundSplitExplorer()
+    for control, value in ((w.mean, 3.0), (w.log_std, -2.5), (w.x, -4.0), (w.mean, 1.0)):
+        control.value = value
+        low, high = w.fig.layout.yaxis2.range
+        for name in plots.BAR_NAMES:
+            bar = trace(w.fig, name)
+            for end in (bar.base[0], bar.base[0] + bar.y[0]):
+                assert low < end < high
+        assert low < 0 < high or high > 0
+    a = ascent_widget()
+    a.encoder_button.click()
+    low, high = a.fig.layout.yaxis.range
+    assert low < a.terms().lower_bound and high > 0
+
+
 def test_bound_split_static_figure_is_the_live_one():
     w = BoundSplitExplorer(mean=1.0, log_std=-0.8)
     w.x.value = 1.5
@@ -228,11 +246,11 @@ def test_importance_slider_shows_the_digits_first_k_weights():
         normalised = weights / weights.sum()
         ess = weights.sum() ** 2 / (weights ** 2).sum()
         estimate = np.log(np.mean(np.exp(row[:k] - row[:k].max()))) + row[:k].max()
-        counts = np.asarray(trace(w.fig, plots.WEIGHTS_HISTOGRAM).y)
-        assert counts.sum() == k
+        shares = np.asarray(trace(w.fig, plots.WEIGHTS_HISTOGRAM).y)
+        assert shares.sum() == pytest.approx(1.0)
         edges = w.weights.bin_edges_
         expected, _ = np.histogram(np.clip(np.log10(normalised), edges[0], 0.0), bins=edges)
-        np.testing.assert_array_equal(counts, expected)
+        np.testing.assert_allclose(shares * k, expected)
         assert trace(w.fig, plots.ESS_MARKER).x == (k,)
         assert trace(w.fig, plots.ESS_MARKER).y[0] == pytest.approx(ess)
         assert trace(w.fig, plots.ESTIMATE_MARKER).y[0] == pytest.approx(estimate)
@@ -241,6 +259,11 @@ def test_importance_slider_shows_the_digits_first_k_weights():
     assert trace(w.fig, plots.ELBO_LINE).y[0] == pytest.approx(row.mean())
     assert list(trace(w.fig, plots.ESTIMATE_CURVE).y) == pytest.approx(
         [float(elbo.importance_sampled_log_likelihood(lw[2:3], k=k)[0]) for k in w.ks])
+    # the axes hold every state (a page without a kernel swaps states without rescaling)
+    assert tuple(w.fig.layout.yaxis.range) == (0, 1.02)
+    low, high = w.fig.layout.yaxis3.range
+    for k in w.ks:
+        assert low < w.weights.first(k).estimate < high
     with pytest.raises(TraitError):
         w.k.value = 3  # not an option
     with pytest.raises(ValueError, match="digit"):
@@ -268,6 +291,6 @@ def test_nonlinear_slider_refits_both_gaussians():
 def test_figures_refuse_an_unknown_k():
     with pytest.raises(ValueError, match="selected_k"):
         plots.importance_weights_figure(
-            np.array([-1.25, -0.75, -0.25]), counts=np.array([0, 1, 0]), ks=[1, 10],
+            np.array([-1.25, -0.75, -0.25]), shares=np.array([0, 1, 0]), ks=[1, 10],
             ess=[1.0, 4.0], mean_estimates=[-2.0, -1.0], elbo=-2.0, best_estimate=-1.0,
             selected_k=5, selected_ess=1.0, selected_estimate=-2.0)

@@ -241,6 +241,7 @@ def test_one_digits_weights_at_k_against_numpy():
         assert first.estimate == pytest.approx(math.log(w.mean()))
         assert 1.0 - 1e-9 <= first.ess <= k + 1e-9
         assert dw.histogram(k).sum() == k
+        np.testing.assert_allclose(dw.shares(k), dw.histogram(k) / k)
     # K = 1 averaged over every group is the ELBO; K = N is the estimate from every draw
     assert dw.mean_estimates_[0] == pytest.approx(row.mean()) == pytest.approx(dw.elbo_)
     assert dw.mean_estimates_[-1] == pytest.approx(math.log(np.exp(row).mean()))
@@ -251,6 +252,8 @@ def test_one_digits_weights_at_k_against_numpy():
     np.testing.assert_allclose(np.diff(dw.bin_edges_), 0.5)
     # the single weight of K = 1 is 1: the last bin
     assert dw.histogram(1)[-1] == 1
+    low, high = dw.estimate_range()
+    assert low <= min(dw.elbo_, dw.first(1).estimate) and high >= dw.best_estimate_
 
 
 def test_equal_weights_count_fully():

@@ -36,6 +36,9 @@ BAR_NAMES = (LOG_MARGINAL_BAR, LOWER_BOUND_BAR, GAP_BAR, PRIOR_KL_BAR, LIKELIHOO
 LOWER_BOUND_LEVEL = "Lb: both splits meet here"
 # the dotted line at the height of log p(x) across the first and second columns
 LOG_MARGINAL_LEVEL = "log p(x): Lb + KL ends here"
+# the layout key of the bars' nats axis in each figure
+BOUND_SPLIT_BAR_AXIS = "yaxis2"
+ASCENT_BAR_AXIS = "yaxis"
 POSTERIOR_TRACE = "p(z|x), exact"
 # the ascent figure's curves
 LOG_MARGINAL_CURVE = "log p(X), step by step"
@@ -136,13 +139,26 @@ def _bar_traces(terms: BoundTerms, *, showlegend: bool = True) -> list[go.Scatte
     return bars + lines
 
 
-def _bar_axes(fig: go.Figure, *, row: int, col: int) -> None:
-    """The bar panel's x axis: one tick per column, room for the half bars."""
+def bar_axis_range(terms: BoundTerms) -> list[float]:
+    """The bar panel's nats axis: zero and every segment's ends, with room for the labels.
+    Set explicitly (not autoranged) so that a page without a kernel, which swaps states
+    without rescaling, shows every bar whole."""
+    ends = [0.0]
+    for seg in bound_bar_segments(terms):
+        ends += [seg["base"], seg["base"] + seg["height"]]
+    low, high = min(ends), max(ends)
+    pad = 0.12 * max(high - low, 1e-6)
+    return [low - pad, high + pad]
+
+
+def _bar_axes(fig: go.Figure, terms: BoundTerms, *, row: int, col: int) -> None:
+    """The bar panel's axes: one tick per column, room for the half bars, the nats axis
+    fitted to the bars."""
     fig.update_xaxes(tickvals=list(COLUMN_X), ticktext=list(BOUND_COLUMNS), tickangle=0,
                      range=[COLUMN_X[0] - 0.5, COLUMN_X[-1] + 0.5], showgrid=False,
                      row=row, col=col)
     fig.update_yaxes(title_text="nats (bars from 0)", zeroline=True, zerolinewidth=2,
-                     zerolinecolor="black", row=row, col=col)
+                     zerolinecolor="black", range=bar_axis_range(terms), row=row, col=col)
 
 
 def bound_split_figure(
@@ -159,7 +175,7 @@ def bound_split_figure(
     (image051, image059, image061-067), with a dashed line at Lb across the two splits.
 
     Traces (by name): POSTERIOR_TRACE, Q_TRACE, the BAR_NAMES, LOG_MARGINAL_LEVEL,
-    LOWER_BOUND_LEVEL.
+    LOWER_BOUND_LEVEL. The bars' axis is ``layout.yaxis2`` (BOUND_SPLIT_BAR_AXIS).
     """
     fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.1,
                         subplot_titles=("q(z) against the true posterior p(z|x)",
@@ -172,7 +188,7 @@ def bound_split_figure(
         fig.add_trace(bar, row=1, col=2)
     fig.update_xaxes(title_text="z", row=1, col=1)
     fig.update_yaxes(title_text="density", row=1, col=1)
-    _bar_axes(fig, row=1, col=2)
+    _bar_axes(fig, terms, row=1, col=2)
     fig.update_layout(barmode="overlay", height=height, width=width, template="plotly_white",
                       title=dict(text=bound_summary(terms), font=dict(size=12), y=0.97),
                       legend=dict(orientation="h", y=-0.3), margin=dict(t=120, b=40))
@@ -193,7 +209,8 @@ def ascent_figure(
     encoder and decoder steps, and the highest log p(X) any decoder reaches (dashed).
 
     Traces (by name): the BAR_NAMES, LOG_MARGINAL_LEVEL, LOWER_BOUND_LEVEL,
-    LOG_MARGINAL_CURVE, LOWER_BOUND_CURVE, CEILING_LINE.
+    LOG_MARGINAL_CURVE, LOWER_BOUND_CURVE, CEILING_LINE. The bars' axis is ``layout.yaxis``
+    (ASCENT_BAR_AXIS).
     """
     fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.12,
                         subplot_titles=("log p(X) split two ways (nats)",
@@ -211,7 +228,7 @@ def ascent_figure(
                              line=dict(color="grey", dash="dash")), row=1, col=2)
     fig.update_xaxes(title_text="step (encoder and decoder steps counted separately)",
                      row=1, col=2)
-    _bar_axes(fig, row=1, col=1)
+    _bar_axes(fig, terms, row=1, col=1)
     fig.update_yaxes(title_text="nats", row=1, col=2)
     fig.update_layout(barmode="overlay", height=height, width=width, template="plotly_white",
                       title=dict(text=bound_summary(terms), font=dict(size=12), y=0.97),
@@ -260,7 +277,7 @@ def nonlinear_title(log_marginal: float) -> str:
 def importance_weights_figure(
     bin_centres: np.ndarray,
     *,
-    counts: np.ndarray,
+    shares: np.ndarray,
     ks: Sequence[int],
     ess: Sequence[float],
     mean_estimates: Sequence[float],
@@ -269,13 +286,15 @@ def importance_weights_figure(
     selected_k: int,
     selected_ess: float,
     selected_estimate: float,
+    estimate_range: tuple[float, float] | None = None,
     height: int = 440,
     width: int = 1100,
 ) -> go.Figure:
     """One digit's importance weights as K grows, in three panels.
 
     Left: the histogram of the first K draws' normalised weights w_i / sum w, in log10
-    (``counts`` per bin of ``bin_centres``). Middle: the effective sample size
+    (``shares``: the share of the K draws in each bin of ``bin_centres``; the axis is
+    fixed to [0, 1], so pages that swap states without a kernel show every bar whole). Middle: the effective sample size
     (sum w)^2 / sum w^2 of the first K draws against K, beside ESS = K. Right: the
     K-sample estimate log (1/K) sum w of the first K draws (the marker), the same
     estimate averaged over disjoint groups of K draws (its expectation is the IWAE bound,
@@ -293,10 +312,11 @@ def importance_weights_figure(
                                         "effective sample size",
                                         "estimate of log p(x) (nats)"))
     width_of_bin = float(centres[1] - centres[0]) if centres.size > 1 else 0.5
-    fig.add_trace(go.Bar(x=centres, y=np.asarray(counts), width=width_of_bin * 0.9,
+    fig.add_trace(go.Bar(x=centres, y=np.asarray(shares), width=width_of_bin * 0.9,
                          name=WEIGHTS_HISTOGRAM, marker_color=LOWER_BOUND_COLOR,
-                         hovertemplate="10^%{x:.2f}: %{y} draws<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Scatter(**equal_weight_line(selected_k, counts=counts),
+                         hovertemplate="10^%{x:.2f}: %{y:.1%} of the draws<extra></extra>"),
+                  row=1, col=1)
+    fig.add_trace(go.Scatter(**equal_weight_line(selected_k),
                              name=EQUAL_WEIGHT_LINE, mode="lines",
                              line=dict(color="grey", dash="dash")), row=1, col=1)
     fig.add_trace(go.Scatter(x=ks, y=list(ess), name=ESS_CURVE, mode="lines+markers",
@@ -319,10 +339,14 @@ def importance_weights_figure(
                   row=1, col=3)
     fig.update_xaxes(title_text="log10 (w_i / Σ w)", range=[centres[0] - width_of_bin, 0.5],
                      row=1, col=1)
-    fig.update_yaxes(title_text="draws", row=1, col=1)
+    fig.update_yaxes(title_text="share of the K draws", range=[0, 1.02], row=1, col=1)
     fig.update_xaxes(type="log", title_text="K (draws)", row=1, col=2)
     fig.update_yaxes(type="log", title_text="ESS (draws)", row=1, col=2)
     fig.update_xaxes(type="log", title_text="K (draws)", row=1, col=3)
+    if estimate_range is not None:
+        low, high = estimate_range
+        pad = 0.08 * max(high - low, 1e-3)
+        fig.update_yaxes(range=[low - pad, high + pad], row=1, col=3)
     fig.update_layout(height=height, width=width, template="plotly_white", bargap=0,
                       title=dict(text=importance_title(selected_k, estimate=selected_estimate,
                                                        ess=selected_ess, elbo=elbo,
@@ -332,11 +356,11 @@ def importance_weights_figure(
     return fig
 
 
-def equal_weight_line(k: int, *, counts: np.ndarray) -> dict:
-    """The vertical line at log10(1/K), as high as the histogram's tallest bin: x, y."""
+def equal_weight_line(k: int) -> dict:
+    """The vertical line at log10(1/K), across the histogram's whole height: x, y."""
     # every normalised weight is 1/K when the draws count equally
     x = -float(np.log10(k))
-    return dict(x=[x, x], y=[0.0, float(max(1, np.max(counts)))])
+    return dict(x=[x, x], y=[0.0, 1.0])
 
 
 def importance_title(k: int, *, estimate: float, ess: float, elbo: float,

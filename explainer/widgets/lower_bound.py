@@ -32,8 +32,9 @@ def _trace(fig: go.FigureWidget, name: str) -> go.Scatter | go.Bar:
     return found[0]
 
 
-def _redraw_bars(fig: go.FigureWidget, terms: elbo.BoundTerms) -> None:
-    """Set every waterfall segment and both level lines (found by name) to ``terms``."""
+def _redraw_bars(fig: go.FigureWidget, terms: elbo.BoundTerms, *, axis: str) -> None:
+    """Set every waterfall segment and both level lines (found by name) to ``terms``, and
+    the bars' axis (layout key ``axis``) to fit them."""
     for seg in plots.bound_bar_segments(terms):
         bar = _trace(fig, seg["name"])
         bar.y = [seg["height"]]
@@ -41,6 +42,7 @@ def _redraw_bars(fig: go.FigureWidget, terms: elbo.BoundTerms) -> None:
         bar.text = [seg["text"]]
     _trace(fig, plots.LOWER_BOUND_LEVEL).y = plots.lower_bound_level(terms)["y"]
     _trace(fig, plots.LOG_MARGINAL_LEVEL).y = plots.log_marginal_level(terms)["y"]
+    fig.layout[axis].range = plots.bar_axis_range(terms)
 
 
 def _check_instance(name: str, value: object, kind: type) -> None:
@@ -107,7 +109,7 @@ class BoundSplitExplorer(Explainer):
             if post_density is not None:
                 _trace(self.fig, plots.POSTERIOR_TRACE).y = post_density
             _trace(self.fig, plots.Q_TRACE).y = q_density
-            _redraw_bars(self.fig, terms)
+            _redraw_bars(self.fig, terms, axis=plots.BOUND_SPLIT_BAR_AXIS)
             self.fig.layout.title.text = plots.bound_summary(terms)
 
     def static_figure(self) -> go.Figure:
@@ -213,7 +215,7 @@ class EncoderDecoderAscent(Explainer):
     def redraw(self) -> None:
         terms = self.terms()
         with self.fig.batch_update():
-            _redraw_bars(self.fig, terms)
+            _redraw_bars(self.fig, terms, axis=plots.ASCENT_BAR_AXIS)
             log_px = _trace(self.fig, plots.LOG_MARGINAL_CURVE)
             log_px.x, log_px.y = self.steps, self.log_marginal_trace
             lb = _trace(self.fig, plots.LOWER_BOUND_CURVE)
@@ -246,9 +248,10 @@ class ImportanceSamplingExplorer(Explainer):
                                          layout=widgets.Layout(width="420px"))
         w, first = self.weights, self.weights.first(k)
         self.fig = SharedFigureWidget(plots.importance_weights_figure(
-            w.bin_centres(), counts=w.histogram(k), ks=ks, ess=w.ess_,
+            w.bin_centres(), shares=w.shares(k), ks=ks, ess=w.ess_,
             mean_estimates=w.mean_estimates_, elbo=w.elbo_, best_estimate=w.best_estimate_,
-            selected_k=k, selected_ess=first.ess, selected_estimate=first.estimate))
+            selected_k=k, selected_ess=first.ess, selected_estimate=first.estimate,
+            estimate_range=w.estimate_range()))
         self.on_change(self.k, self.redraw)
         self.ui = widgets.VBox([self.k, self.fig, self.errors])
 
@@ -258,11 +261,8 @@ class ImportanceSamplingExplorer(Explainer):
     def redraw(self, k: int) -> None:
         w, first = self.weights, self.weights.first(k)
         with self.fig.batch_update():
-            counts = w.histogram(k)
-            _trace(self.fig, plots.WEIGHTS_HISTOGRAM).y = counts
-            line = _trace(self.fig, plots.EQUAL_WEIGHT_LINE)
-            equal = plots.equal_weight_line(k, counts=counts)
-            line.x, line.y = equal["x"], equal["y"]
+            _trace(self.fig, plots.WEIGHTS_HISTOGRAM).y = w.shares(k)
+            _trace(self.fig, plots.EQUAL_WEIGHT_LINE).x = plots.equal_weight_line(k)["x"]
             marker = _trace(self.fig, plots.ESS_MARKER)
             marker.x, marker.y = [k], [first.ess]
             marker = _trace(self.fig, plots.ESTIMATE_MARKER)
