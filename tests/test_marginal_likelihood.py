@@ -228,7 +228,8 @@ def test_summary_and_figure_inputs_round_what_they_show():
 
 # ----------------------------------------------------------------- one digit's weights at K
 def test_one_digits_weights_at_k_against_numpy():
-    log_w = torch.randn((3, 200), generator=torch.Generator().manual_seed(5), dtype=torch.float64) * 3
+    log_w = 3 * torch.randn((3, 200), generator=torch.Generator().manual_seed(5),
+                            dtype=torch.float64)
     dw = ml.DigitImportanceWeights(log_w, digit=1, ks=(1, 10, 200))
     row = log_w[1].numpy()
     for k in (1, 7, 10, 200):

@@ -91,7 +91,8 @@ def bound_bar_segments(terms: BoundTerms) -> list[dict]:
     ]
     segments = []
     for name, x, half, base, height, color in parts:
-        offset, width = {None: (-HALF, BAR_WIDTH), "left": (-HALF, HALF), "right": (0.0, HALF)}[half]
+        offset, width = {None: (-HALF, BAR_WIDTH), "left": (-HALF, HALF),
+                         "right": (0.0, HALF)}[half]
         segments.append(dict(name=name, x=x, offset=offset, width=width, base=base,
                              height=height, text=f"{height:+.2f}", color=color))
     return segments
@@ -294,14 +295,16 @@ def importance_weights_figure(
 
     Left: the histogram of the first K draws' normalised weights w_i / sum w, in log10
     (``shares``: the share of the K draws in each bin of ``bin_centres``; the axis is
-    fixed to [0, 1], so pages that swap states without a kernel show every bar whole). Middle: the effective sample size
-    (sum w)^2 / sum w^2 of the first K draws against K, beside ESS = K. Right: the
-    K-sample estimate log (1/K) sum w of the first K draws (the marker), the same
-    estimate averaged over disjoint groups of K draws (its expectation is the IWAE bound,
-    Burda et al. 2016) against K, the ELBO and the estimate from every draw.
+    fixed to [0, 1], so pages that swap states without a kernel show every bar whole).
+    Middle: the effective sample size (sum w)^2 / sum w^2 of the first K draws against K,
+    beside ESS = K. Right: the K-sample estimate log (1/K) sum w of the first K draws (the
+    marker), the same estimate averaged over disjoint groups of K draws (its expectation is
+    the IWAE bound, Burda et al. 2016) against K, the ELBO and the estimate from every
+    draw; ``estimate_range`` (low, high), if given, fixes that panel's axis to cover every
+    state.
 
-    Traces (by name): WEIGHTS_HISTOGRAM, EQUAL_WEIGHT_LINE, ESS_CURVE, ESS_LIMIT, ESS_MARKER, ESTIMATE_CURVE,
-    ELBO_LINE, BEST_ESTIMATE_LINE, ESTIMATE_MARKER.
+    Traces (by name): WEIGHTS_HISTOGRAM, EQUAL_WEIGHT_LINE, ESS_CURVE, ESS_LIMIT, ESS_MARKER,
+    ESTIMATE_CURVE, ELBO_LINE, BEST_ESTIMATE_LINE, ESTIMATE_MARKER.
     """
     ks = [int(k) for k in ks]
     if selected_k not in ks:
