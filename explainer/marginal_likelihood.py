@@ -315,3 +315,103 @@ def summary(comparison: EstimatorComparison, *, ks: Sequence[int] = (1, 10, 100,
     lines.append(f"  KL(q(z|x) || N(0, I)), mean over digits: {kl:.1f} nats, "
                  f"exp(KL) = 10^{log_samples_needed(kl):.1f} prior draws")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# One digit's importance weights as K grows: what the K-sample estimate is made of
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FirstDraws:
+    """The first ``k`` importance weights of one digit, as one K-sample estimate sees them.
+
+    ``normalised``: w_i / sum_j w_j over the k draws (sums to 1), ``log10_normalised``: its
+    base-10 logarithm (computed from the log weights: no underflow), ``ess``: Kish's effective
+    sample size (sum w)^2 / sum w^2 (k if the draws count equally, 1 if one draw carries
+    all the weight), ``estimate``: log (1/k) sum_i w_i, this run's estimate of log p(x).
+    """
+
+    k: int
+    normalised: np.ndarray
+    log10_normalised: np.ndarray
+    ess: float
+    estimate: float
+
+
+class DigitImportanceWeights:
+    """One digit's importance weights w_i = p(x|z_i) p(z_i) / q(z_i|x), z_i ~ q(z|x)
+    (Burda et al., 2016), read at a growing number of draws K.
+
+    ``log_weights``: (n_images, n_samples) from ``elbo.log_importance_weights``; ``digit``
+    picks the row; ``ks``: the K's to read (strictly increasing, at most n_samples).
+    Attributes (float64): ``elbo_`` the mean log weight over all draws (the ELBO's
+    estimate), ``best_estimate_`` log (1/N) sum w over all N draws, ``mean_estimates_``
+    for each K the K-sample estimate averaged over the N // K disjoint groups of K draws
+    (its expectation is the IWAE bound L_K), ``ess_`` for each K the effective sample size
+    of the first K draws, ``bin_edges_`` the histogram's bins in log10 of the normalised
+    weight (from below the smallest at the largest K up to 0, half a decade wide).
+    """
+
+    BIN_WIDTH = 0.5  # decades of the normalised weight per histogram bin
+
+    def __init__(self, log_weights: torch.Tensor, *, digit: int = 0,
+                 ks: Sequence[int] = (1, 10, 100, 1000)) -> None:
+        if not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2:
+            raise ValueError("log_weights must be a 2-D tensor (n_images, n_samples), got "
+                             f"{type(log_weights).__name__} "
+                             f"{tuple(getattr(log_weights, 'shape', ()))}")
+        n_images, n_samples = log_weights.shape
+        if n_images == 0 or n_samples == 0:
+            raise ValueError(f"log_weights must hold at least one weight, got shape "
+                             f"{tuple(log_weights.shape)}")
+        self.digit = check_int("digit", digit, low=0, high=n_images - 1)
+        self.ks = _check_ks(ks, n_samples=n_samples)
+        row = log_weights[self.digit].double()
+        if not torch.isfinite(row).all():
+            raise ValueError("log_weights must be finite (from elbo.log_importance_weights)")
+        self.log_weights_ = row.numpy()
+        # ELBO = E_q[log w], estimated by the mean over the draws
+        self.elbo_ = float(row.mean())
+        # log p(x) ~ log (1/N) sum_i w_i over every draw
+        self.best_estimate_ = float(torch.logsumexp(row, 0) - math.log(n_samples))
+        self.mean_estimates_ = np.array(
+            [float(importance_sampled_log_likelihood(row[None], k=k)[0]) for k in self.ks])
+        self.ess_ = np.array([self.first(k).ess for k in self.ks])
+        # the smallest normalised weight is at the largest K (more draws share the sum)
+        lowest = float(self.first(self.ks[-1]).log10_normalised.min())
+        low = min(math.floor(lowest / self.BIN_WIDTH) * self.BIN_WIDTH, -self.BIN_WIDTH)
+        n_bins = round(-low / self.BIN_WIDTH)
+        self.bin_edges_ = np.linspace(low, 0.0, n_bins + 1)
+
+    def first(self, k: int) -> FirstDraws:
+        """The first ``k`` draws: their normalised weights, ESS and estimate."""
+        k = check_int("k", k, low=1, high=self.log_weights_.size)
+        log_w = torch.from_numpy(self.log_weights_[:k])
+        # log (w_i / sum_j w_j) = log w_i - logsumexp(log w)
+        log_normalised = torch.log_softmax(log_w, 0)
+        ess = float(effective_sample_size(log_w[None])[0])
+        # log (1/k) sum_i w_i
+        estimate = float(torch.logsumexp(log_w, 0) - math.log(k))
+        return FirstDraws(k=k, normalised=log_normalised.exp().numpy(),
+                          log10_normalised=(log_normalised / math.log(10.0)).numpy(),
+                          ess=ess, estimate=estimate)
+
+    def bin_centres(self) -> np.ndarray:
+        """The histogram bins' centres, in log10 of the normalised weight."""
+        return 0.5 * (self.bin_edges_[:-1] + self.bin_edges_[1:])
+
+    def histogram(self, k: int) -> np.ndarray:
+        """How many of the first ``k`` draws fall in each bin of log10(normalised weight)
+        (a weight below the first edge is counted in the first bin)."""
+        clipped = np.clip(self.first(k).log10_normalised, self.bin_edges_[0], 0.0)
+        return np.histogram(clipped, bins=self.bin_edges_)[0]
+
+    def shares(self, k: int) -> np.ndarray:
+        """The share of the first ``k`` draws in each bin (the histogram divided by k)."""
+        return self.histogram(k) / k
+
+    def estimate_range(self) -> tuple[float, float]:
+        """The lowest and highest of the ELBO, every K's mean estimate and every K's
+        first-draws estimate: the span an axis showing them all must cover."""
+        values = [self.elbo_, self.best_estimate_, *self.mean_estimates_,
+                  *(self.first(k).estimate for k in self.ks)]
+        return min(values), max(values)

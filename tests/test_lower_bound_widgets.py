@@ -83,6 +83,44 @@ def test_bound_split_bar_splits_into_the_two_losses():
         assert f"Minimize2 = 2 KL(q‖p(z)) = {minimize2:.4f}" in w.fig.layout.title.text
 
 
+def test_no_bar_covers_another():
+    # the issue: Lb = -15.6 under a gap bar drawn over it looked like a 2-nat sliver.
+    # Every part now has its own strip of the column, from the common zero line.
+    w = BoundSplitExplorer(mean=-1.0, log_std=0.0)
+    bars = {name: trace(w.fig, name) for name in plots.BAR_NAMES}
+    spans = {name: (b.x[0] + b.offset, b.x[0] + b.offset + b.width) for name, b in bars.items()}
+    names = list(spans)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            (a0, a1), (b0, b1) = spans[a], spans[b]
+            assert a1 <= b0 + 1e-12 or b1 <= a0 + 1e-12, f"{a} and {b} overlap"
+    # each at its true size: Lb from 0, the gap from Lb to log p(x)
+    terms = w.terms()
+    assert bars[plots.LOWER_BOUND_BAR].base[0] == 0.0
+    assert bars[plots.LOWER_BOUND_BAR].y[0] == pytest.approx(terms.lower_bound)
+    assert terms.lower_bound < -15 and terms.kl_posterior > 13  # the issue's case
+    assert bars[plots.GAP_BAR].text[0] == f"{terms.kl_posterior:+.2f}"
+    assert list(trace(w.fig, plots.LOG_MARGINAL_LEVEL).y) == pytest.approx([terms.log_marginal] * 2)
+
+
+def test_the_bars_axis_holds_every_bar_whole():
+    # set explicitly, so that a page without a kernel (which swaps states without
+    # rescaling) shows each bar whole
+    w = BoundSplitExplorer()
+    for control, value in ((w.mean, 3.0), (w.log_std, -2.5), (w.x, -4.0), (w.mean, 1.0)):
+        control.value = value
+        low, high = w.fig.layout.yaxis2.range
+        for name in plots.BAR_NAMES:
+            bar = trace(w.fig, name)
+            for end in (bar.base[0], bar.base[0] + bar.y[0]):
+                assert low < end < high
+        assert low < 0 < high or high > 0
+    a = ascent_widget()
+    a.encoder_button.click()
+    low, high = a.fig.layout.yaxis.range
+    assert low < a.terms().lower_bound and high > 0
+
+
 def test_bound_split_static_figure_is_the_live_one():
     w = BoundSplitExplorer(mean=1.0, log_std=-0.8)
     w.x.value = 1.5
@@ -154,6 +192,21 @@ def test_ascent_buttons_follow_the_pure_steps():
     assert bar_values(w.fig) == pytest.approx(expected_bars(w.terms()))
 
 
+def test_the_ascent_starts_from_a_poor_q_that_one_encoder_step_corrects():
+    w = ascent_widget()
+    gap0 = w.terms().kl_posterior
+    assert gap0 > 5  # several nats: the first encoder step has something to close
+    w.encoder_button.click()
+    assert w.terms().kl_posterior < 0.1 * gap0
+    assert w.log_marginal_trace[1] == w.log_marginal_trace[0]
+    assert w.lower_bound_trace[1] - w.lower_bound_trace[0] == pytest.approx(
+        gap0 - w.terms().kl_posterior)
+    # every control says what it does
+    for control in (w.encoder_button, w.decoder_button, w.alternate_button, w.reset_button,
+                    w.rounds):
+        assert len(control.tooltip) > 20
+
+
 def test_alternate_never_lowers_the_bound_and_reset_restarts():
     w = ascent_widget()
     w.rounds.value = 20
@@ -166,6 +219,7 @@ def test_alternate_never_lowers_the_bound_and_reset_restarts():
     w.reset_button.click()
     assert w.steps == [0] and list(trace(w.fig, plots.LOG_MARGINAL_CURVE).x) == [0]
     assert w.decoder == w.initial_decoder
+    assert bar_values(w.fig) == pytest.approx(expected_bars(w.terms()))
 
 
 def test_ascent_refuses_bad_values():
@@ -178,22 +232,42 @@ def test_ascent_refuses_bad_values():
         EncoderDecoderAscent(np.array([1.0, np.inf]))
 
 
-def test_importance_slider_moves_the_marker():
+def test_importance_slider_shows_the_digits_first_k_weights():
     vae = Autoencoder(ModelConfig(kind="vae", input_dim=16, latent_dim=2, hidden_dims=(8,)))
     x = torch.rand((4, 16), generator=torch.Generator().manual_seed(0))
     lw = elbo.log_importance_weights(vae, x, n_samples=100, seed=0)
-    w = ImportanceSamplingExplorer(lw)
+    w = ImportanceSamplingExplorer(lw, digit=2)
     assert w.ks == [1, 2, 5, 10, 20, 50, 100]
+    row = lw[2].numpy()
     for k in (10, 100, 1):
         w.k.value = k
-        est = float(elbo.importance_sampled_log_likelihood(lw, k=k).mean())
-        assert w.fig.data[2].x == (k,)
-        assert w.fig.data[2].y[0] == pytest.approx(est)
-    assert w.fig.data[1].y[0] == pytest.approx(float(elbo.elbo_from_weights(lw).mean()))
+        # independent: the first k weights, normalised in numpy
+        weights = np.exp(row[:k] - row[:k].max())
+        normalised = weights / weights.sum()
+        ess = weights.sum() ** 2 / (weights ** 2).sum()
+        estimate = np.log(np.mean(np.exp(row[:k] - row[:k].max()))) + row[:k].max()
+        shares = np.asarray(trace(w.fig, plots.WEIGHTS_HISTOGRAM).y)
+        assert shares.sum() == pytest.approx(1.0)
+        edges = w.weights.bin_edges_
+        expected, _ = np.histogram(np.clip(np.log10(normalised), edges[0], 0.0), bins=edges)
+        np.testing.assert_allclose(shares * k, expected)
+        assert trace(w.fig, plots.ESS_MARKER).x == (k,)
+        assert trace(w.fig, plots.ESS_MARKER).y[0] == pytest.approx(ess)
+        assert trace(w.fig, plots.ESTIMATE_MARKER).y[0] == pytest.approx(estimate)
+        assert trace(w.fig, plots.EQUAL_WEIGHT_LINE).x[0] == pytest.approx(-np.log10(k))
+        assert f"ESS = {ess:.1f} of K = {k}" in w.fig.layout.title.text
+    assert trace(w.fig, plots.ELBO_LINE).y[0] == pytest.approx(row.mean())
+    assert list(trace(w.fig, plots.ESTIMATE_CURVE).y) == pytest.approx(
+        [float(elbo.importance_sampled_log_likelihood(lw[2:3], k=k)[0]) for k in w.ks])
+    # the axes hold every state (a page without a kernel swaps states without rescaling)
+    assert tuple(w.fig.layout.yaxis.range) == (0, 1.02)
+    low, high = w.fig.layout.yaxis3.range
+    for k in w.ks:
+        assert low < w.weights.first(k).estimate < high
     with pytest.raises(TraitError):
         w.k.value = 3  # not an option
-    with pytest.raises(ValueError, match="k"):
-        elbo.importance_sampled_log_likelihood(lw, k=101)
+    with pytest.raises(ValueError, match="digit"):
+        ImportanceSamplingExplorer(lw, digit=4)
 
 
 def test_nonlinear_slider_refits_both_gaussians():
@@ -216,5 +290,7 @@ def test_nonlinear_slider_refits_both_gaussians():
 
 def test_figures_refuse_an_unknown_k():
     with pytest.raises(ValueError, match="selected_k"):
-        plots.importance_sampling_figure([1, 10], estimates=[-2.0, -1.0], elbo=-2.0,
-                                         selected_k=5)
+        plots.importance_weights_figure(
+            np.array([-1.25, -0.75, -0.25]), shares=np.array([0, 1, 0]), ks=[1, 10],
+            ess=[1.0, 4.0], mean_estimates=[-2.0, -1.0], elbo=-2.0, best_estimate=-1.0,
+            selected_k=5, selected_ess=1.0, selected_estimate=-2.0)

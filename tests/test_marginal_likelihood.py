@@ -224,3 +224,53 @@ def test_summary_and_figure_inputs_round_what_they_show():
     with pytest.raises(ValueError, match="among the comparison's"):
         ml.summary(result, ks=(1, 30))
     assert ml.log_samples_needed(math.log(1000.0)) == pytest.approx(3.0)
+
+
+# ----------------------------------------------------------------- one digit's weights at K
+def test_one_digits_weights_at_k_against_numpy():
+    log_w = 3 * torch.randn((3, 200), generator=torch.Generator().manual_seed(5),
+                            dtype=torch.float64)
+    dw = ml.DigitImportanceWeights(log_w, digit=1, ks=(1, 10, 200))
+    row = log_w[1].numpy()
+    for k in (1, 7, 10, 200):
+        first = dw.first(k)
+        # independent: w_i = exp(log w_i), in plain numpy (the values are small enough)
+        w = np.exp(row[:k])
+        np.testing.assert_allclose(first.normalised, w / w.sum())
+        np.testing.assert_allclose(10 ** first.log10_normalised, w / w.sum())
+        assert first.ess == pytest.approx(w.sum() ** 2 / (w ** 2).sum())
+        assert first.estimate == pytest.approx(math.log(w.mean()))
+        assert 1.0 - 1e-9 <= first.ess <= k + 1e-9
+        assert dw.histogram(k).sum() == k
+        np.testing.assert_allclose(dw.shares(k), dw.histogram(k) / k)
+    # K = 1 averaged over every group is the ELBO; K = N is the estimate from every draw
+    assert dw.mean_estimates_[0] == pytest.approx(row.mean()) == pytest.approx(dw.elbo_)
+    assert dw.mean_estimates_[-1] == pytest.approx(math.log(np.exp(row).mean()))
+    assert dw.best_estimate_ == pytest.approx(dw.mean_estimates_[-1])
+    np.testing.assert_allclose(dw.ess_, [dw.first(k).ess for k in (1, 10, 200)])
+    # the bins reach from below the smallest normalised weight up to 0, half a decade each
+    assert dw.bin_edges_[-1] == 0.0 and dw.bin_edges_[0] <= dw.first(200).log10_normalised.min()
+    np.testing.assert_allclose(np.diff(dw.bin_edges_), 0.5)
+    # the single weight of K = 1 is 1: the last bin
+    assert dw.histogram(1)[-1] == 1
+    low, high = dw.estimate_range()
+    assert low <= min(dw.elbo_, dw.first(1).estimate) and high >= dw.best_estimate_
+
+
+def test_equal_weights_count_fully():
+    dw = ml.DigitImportanceWeights(torch.full((1, 50), -3.0), ks=(1, 50))
+    assert dw.first(50).ess == pytest.approx(50.0)
+    assert dw.first(50).estimate == pytest.approx(-3.0)
+    assert dw.bin_edges_[0] <= -math.log10(50)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(digit=3), r"digit must be an integer in \[0, 2\]"),
+    (dict(ks=(10, 1)), "strictly increasing"),
+    (dict(ks=(1, 500)), r"ks\[1\]"),
+])
+def test_one_digits_weights_refuse_bad_input(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        ml.DigitImportanceWeights(torch.zeros(3, 100), **kwargs)
+    with pytest.raises(ValueError, match="finite"):
+        ml.DigitImportanceWeights(torch.full((1, 5), float("nan")), ks=(1,))

@@ -1,9 +1,11 @@
 """Figures of the lower bound: q against the true posterior, log p(x) split into Lb and
-the gap, the encoder and decoder climbing Lb, and importance sampling on MNIST.
+the gap, the encoder and decoder climbing Lb, and one digit's importance weights on MNIST.
 
-Pure builders: arrays and numbers in, ``go.Figure`` out. The bar chart is a waterfall:
-each segment starts where the previous one ended, so the segments of a column add up
-to its top, also when the terms are negative.
+Pure builders: arrays and numbers in, ``go.Figure`` out. The bar chart is a waterfall
+drawn from a common zero line: each segment starts where the previous one ended, so the
+segments of a column add up to its end, and the second segment of a column stands beside
+the first, so a segment that turns back (the positive gap after a negative Lb) never
+covers the one before it: every part shows at its true size.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from plotly.subplots import make_subplots
 
 from explainer.elbo import BoundTerms
 
-BOUND_COLUMNS = ("log p(x)", "Lb +<br>KL(q‖p(z|x))", "Lb = −Minimize1<br>− Minimize2/2")
+BOUND_COLUMNS = ("log p(x)", "Lb<br>+ KL(q‖p(z|x))<br>= log p(x)",
+                 "−Minimize2/2<br>− Minimize1<br>= Lb")
+# the columns' places on the bar panel's x axis; a column's two parts stand side by side
+# (the second starts where the first ends), so neither covers the other whatever their signs
+COLUMN_X = (0.0, 1.0, 2.0)
+BAR_WIDTH = 0.6
+HALF = BAR_WIDTH / 2
 # the waterfall segments' trace names (widgets and tests find the traces by these)
 LOG_MARGINAL_BAR = "log p(x)"
 LOWER_BOUND_BAR = "Lb"
@@ -26,12 +34,27 @@ LIKELIHOOD_BAR = "−Minimize1 = E_q log p(x|z)"
 BAR_NAMES = (LOG_MARGINAL_BAR, LOWER_BOUND_BAR, GAP_BAR, PRIOR_KL_BAR, LIKELIHOOD_BAR)
 # the dashed line at the height of Lb across the second and third columns
 LOWER_BOUND_LEVEL = "Lb: both splits meet here"
+# the dotted line at the height of log p(x) across the first and second columns
+LOG_MARGINAL_LEVEL = "log p(x): Lb + KL ends here"
+# the layout key of the bars' nats axis in each figure
+BOUND_SPLIT_BAR_AXIS = "yaxis2"
+ASCENT_BAR_AXIS = "yaxis"
 POSTERIOR_TRACE = "p(z|x), exact"
 # the ascent figure's curves
 LOG_MARGINAL_CURVE = "log p(X), step by step"
 LOWER_BOUND_CURVE = "Lb, step by step"
 CEILING_LINE = "best log p(X) of any decoder"
 Q_TRACE = "q(z)"
+# the importance-weights figure's traces
+WEIGHTS_HISTOGRAM = "normalised weights w_i / Σ w of draws 1..K"
+EQUAL_WEIGHT_LINE = "1/K: every draw's weight if all were equal"
+ESS_CURVE = "ESS = (Σ w)² / Σ w² of draws 1..K"
+ESS_LIMIT = "ESS = K (every draw counting equally)"
+ESS_MARKER = "ESS at the chosen K"
+ESTIMATE_CURVE = "log (1/K) Σ w, mean over disjoint groups of K"
+ELBO_LINE = "ELBO = mean log w"
+BEST_ESTIMATE_LINE = "log (1/N) Σ w over every draw"
+ESTIMATE_MARKER = "log (1/K) Σ w of draws 1..K"
 POSTERIOR_COLOR = "#1f77b4"
 Q_COLOR = "#ff7f0e"
 LOG_MARGINAL_COLOR = "#2ca02c"
@@ -42,27 +65,37 @@ LIKELIHOOD_COLOR = "#17becf"
 
 
 def bound_bar_segments(terms: BoundTerms) -> list[dict]:
-    """The five waterfall segments (name, column, base, height, color; width if not the
-    usual 0.6) of the two splits.
+    """The five segments of the two splits, each a bar from ``base`` to ``base + height``
+    drawn from the common zero line at its true size: name, x (the column's centre),
+    offset and width (which half of the column), base, height, text (its value), color.
 
-    Column 1: log p(x). Column 2: Lb, then KL(q || p(z|x)) on top of it: ends at log p(x).
-    Column 3: -Minimize2/2 = -KL(q || p(z)), then -Minimize1 = E_q log p(x|z) from there:
-    ends at Lb (the tutorial's two losses, image061-067).
+    Column 1: log p(x). Column 2: Lb from 0, then KL(q || p(z|x)) from Lb: it ends at
+    log p(x) (image051, image047). Column 3: -Minimize2/2 = -KL(q || p(z)) from 0, then
+    -Minimize1 = E_q log p(x|z) from there: it ends at Lb (image059-067). In a split the
+    second part stands beside the first, so a part that turns back (the gap, positive,
+    after a negative Lb) never covers the part before it.
     """
     t = terms
-    return [
-        dict(name=LOG_MARGINAL_BAR, column=BOUND_COLUMNS[0], base=0.0, height=t.log_marginal,
-             color=LOG_MARGINAL_COLOR),
-        dict(name=LOWER_BOUND_BAR, column=BOUND_COLUMNS[1], base=0.0, height=t.lower_bound,
-             color=LOWER_BOUND_COLOR),
-        # narrower: with negative terms the gap lies over the Lb bar, which stays visible
-        dict(name=GAP_BAR, column=BOUND_COLUMNS[1], base=t.lower_bound,
-             height=t.kl_posterior, color=GAP_COLOR, width=0.3),
-        dict(name=PRIOR_KL_BAR, column=BOUND_COLUMNS[2], base=0.0, height=-0.5 * t.minimize2,
-             color=PRIOR_KL_COLOR),
-        dict(name=LIKELIHOOD_BAR, column=BOUND_COLUMNS[2], base=-0.5 * t.minimize2,
-             height=-t.minimize1, color=LIKELIHOOD_COLOR),
+    x1, x2, x3 = COLUMN_X
+    # (name, x, which half: None for the whole width, base, height, color)
+    parts = [
+        (LOG_MARGINAL_BAR, x1, None, 0.0, t.log_marginal, LOG_MARGINAL_COLOR),
+        # Lb = log p(x) - KL(q || p(z|x)): the bound, from zero
+        (LOWER_BOUND_BAR, x2, "left", 0.0, t.lower_bound, LOWER_BOUND_COLOR),
+        # log p(x) = Lb + KL(q || p(z|x)): the gap, from Lb up to log p(x)
+        (GAP_BAR, x2, "right", t.lower_bound, t.kl_posterior, GAP_COLOR),
+        # -Minimize2/2 = -KL(q || p(z))
+        (PRIOR_KL_BAR, x3, "left", 0.0, -0.5 * t.minimize2, PRIOR_KL_COLOR),
+        # Lb = -Minimize2/2 + (-Minimize1)
+        (LIKELIHOOD_BAR, x3, "right", -0.5 * t.minimize2, -t.minimize1, LIKELIHOOD_COLOR),
     ]
+    segments = []
+    for name, x, half, base, height, color in parts:
+        offset, width = {None: (-HALF, BAR_WIDTH), "left": (-HALF, HALF),
+                         "right": (0.0, HALF)}[half]
+        segments.append(dict(name=name, x=x, offset=offset, width=width, base=base,
+                             height=height, text=f"{height:+.2f}", color=color))
+    return segments
 
 
 def bound_summary(terms: BoundTerms) -> str:
@@ -79,16 +112,54 @@ def bound_summary(terms: BoundTerms) -> str:
 
 def lower_bound_level(terms: BoundTerms) -> dict:
     """The dashed line at the height of Lb from the second column to the third: x, y."""
-    return dict(x=[BOUND_COLUMNS[1], BOUND_COLUMNS[2]], y=[terms.lower_bound] * 2)
+    return dict(x=[COLUMN_X[1] - HALF, COLUMN_X[2] + HALF], y=[terms.lower_bound] * 2)
 
 
-def _bar_traces(terms: BoundTerms, *, showlegend: bool = True) -> list[go.Bar]:
-    return [
-        go.Bar(x=[s["column"]], y=[s["height"]], base=[s["base"]], name=s["name"],
-               marker_color=s["color"], width=s.get("width", 0.6), showlegend=showlegend,
-               hovertemplate=f"{s['name']}: %{{y:.4f}}<extra></extra>")
+def log_marginal_level(terms: BoundTerms) -> dict:
+    """The dotted line at the height of log p(x) from the first column to the second: x, y."""
+    return dict(x=[COLUMN_X[0] - HALF, COLUMN_X[1] + HALF], y=[terms.log_marginal] * 2)
+
+
+def _bar_traces(terms: BoundTerms, *, showlegend: bool = True) -> list[go.Scatter | go.Bar]:
+    bars = [
+        go.Bar(x=[s["x"]], y=[s["height"]], base=[s["base"]], offset=s["offset"],
+               width=s["width"], name=s["name"], marker_color=s["color"], text=[s["text"]],
+               textposition="auto", cliponaxis=False, textfont=dict(size=11),
+               insidetextanchor="middle", textangle=0,
+               showlegend=showlegend, hovertemplate=f"{s['name']}: %{{y:.4f}}<extra></extra>")
         for s in bound_bar_segments(terms)
     ]
+    lines = [
+        go.Scatter(**log_marginal_level(terms), name=LOG_MARGINAL_LEVEL, mode="lines",
+                   line=dict(color=LOG_MARGINAL_COLOR, dash="dot", width=2), showlegend=False,
+                   hovertemplate="log p(x): %{y:.4f}<extra></extra>"),
+        go.Scatter(**lower_bound_level(terms), name=LOWER_BOUND_LEVEL, mode="lines",
+                   line=dict(color=LOWER_BOUND_COLOR, dash="dash", width=2), showlegend=False,
+                   hovertemplate="Lb: %{y:.4f}<extra></extra>"),
+    ]
+    return bars + lines
+
+
+def bar_axis_range(terms: BoundTerms) -> list[float]:
+    """The bar panel's nats axis: zero and every segment's ends, with room for the labels.
+    Set explicitly (not autoranged) so that a page without a kernel, which swaps states
+    without rescaling, shows every bar whole."""
+    ends = [0.0]
+    for seg in bound_bar_segments(terms):
+        ends += [seg["base"], seg["base"] + seg["height"]]
+    low, high = min(ends), max(ends)
+    pad = 0.12 * max(high - low, 1e-6)
+    return [low - pad, high + pad]
+
+
+def _bar_axes(fig: go.Figure, terms: BoundTerms, *, row: int, col: int) -> None:
+    """The bar panel's axes: one tick per column, room for the half bars, the nats axis
+    fitted to the bars."""
+    fig.update_xaxes(tickvals=list(COLUMN_X), ticktext=list(BOUND_COLUMNS), tickangle=0,
+                     range=[COLUMN_X[0] - 0.5, COLUMN_X[-1] + 0.5], showgrid=False,
+                     row=row, col=col)
+    fig.update_yaxes(title_text="nats (bars from 0)", zeroline=True, zerolinewidth=2,
+                     zerolinecolor="black", range=bar_axis_range(terms), row=row, col=col)
 
 
 def bound_split_figure(
@@ -104,7 +175,8 @@ def bound_split_figure(
     and Lb = -Minimize1 - Minimize2/2 = E_q log p(x|z) - KL(q || p(z)), as waterfall bars
     (image051, image059, image061-067), with a dashed line at Lb across the two splits.
 
-    Traces (by name): POSTERIOR_TRACE, Q_TRACE, the BAR_NAMES, LOWER_BOUND_LEVEL.
+    Traces (by name): POSTERIOR_TRACE, Q_TRACE, the BAR_NAMES, LOG_MARGINAL_LEVEL,
+    LOWER_BOUND_LEVEL. The bars' axis is ``layout.yaxis2`` (BOUND_SPLIT_BAR_AXIS).
     """
     fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.1,
                         subplot_titles=("q(z) against the true posterior p(z|x)",
@@ -115,16 +187,12 @@ def bound_split_figure(
                              fill="tozeroy", opacity=0.6), row=1, col=1)
     for bar in _bar_traces(terms):
         fig.add_trace(bar, row=1, col=2)
-    fig.add_trace(go.Scatter(**lower_bound_level(terms), name=LOWER_BOUND_LEVEL, mode="lines",
-                             line=dict(color=LOWER_BOUND_COLOR, dash="dash", width=2),
-                             hovertemplate="Lb: %{y:.4f}<extra></extra>"), row=1, col=2)
     fig.update_xaxes(title_text="z", row=1, col=1)
     fig.update_yaxes(title_text="density", row=1, col=1)
-    fig.update_xaxes(tickangle=0, row=1, col=2)
-    fig.update_yaxes(title_text="nats", zeroline=True, row=1, col=2)
+    _bar_axes(fig, terms, row=1, col=2)
     fig.update_layout(barmode="overlay", height=height, width=width, template="plotly_white",
                       title=dict(text=bound_summary(terms), font=dict(size=12), y=0.97),
-                      legend=dict(orientation="h", y=-0.22), margin=dict(t=120, b=40))
+                      legend=dict(orientation="h", y=-0.3), margin=dict(t=120, b=40))
     return fig
 
 
@@ -135,14 +203,17 @@ def ascent_figure(
     log_marginal: Sequence[float],
     lower_bound: Sequence[float],
     ceiling: float,
-    height: int = 420,
+    height: int = 480,
+    width: int = 1000,
 ) -> go.Figure:
     """Left: the current split of log p(X) (bars). Right: log p(X) and Lb over the
     encoder and decoder steps, and the highest log p(X) any decoder reaches (dashed).
 
-    Traces (by name): the BAR_NAMES, LOG_MARGINAL_CURVE, LOWER_BOUND_CURVE, CEILING_LINE.
+    Traces (by name): the BAR_NAMES, LOG_MARGINAL_LEVEL, LOWER_BOUND_LEVEL,
+    LOG_MARGINAL_CURVE, LOWER_BOUND_CURVE, CEILING_LINE. The bars' axis is ``layout.yaxis``
+    (ASCENT_BAR_AXIS).
     """
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.16,
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.12,
                         subplot_titles=("log p(X) split two ways (nats)",
                                         "log p(X) and Lb, step by step"))
     for bar in _bar_traces(terms):
@@ -158,10 +229,11 @@ def ascent_figure(
                              line=dict(color="grey", dash="dash")), row=1, col=2)
     fig.update_xaxes(title_text="step (encoder and decoder steps counted separately)",
                      row=1, col=2)
-    fig.update_yaxes(title_text="nats", row=1, col=1)
-    fig.update_layout(barmode="overlay", height=height, template="plotly_white",
-                      title=dict(text=bound_summary(terms), font=dict(size=12)),
-                      legend=dict(orientation="h", y=-0.25), margin=dict(t=100, b=40))
+    _bar_axes(fig, terms, row=1, col=1)
+    fig.update_yaxes(title_text="nats", row=1, col=2)
+    fig.update_layout(barmode="overlay", height=height, width=width, template="plotly_white",
+                      title=dict(text=bound_summary(terms), font=dict(size=12), y=0.97),
+                      legend=dict(orientation="h", y=-0.3), margin=dict(t=120, b=40))
     return fig
 
 
@@ -203,40 +275,99 @@ def nonlinear_title(log_marginal: float) -> str:
     return f"p(z|x) by quadrature, log p(x) = {log_marginal:.3f}"
 
 
-def importance_sampling_figure(
-    ks: Sequence[int],
+def importance_weights_figure(
+    bin_centres: np.ndarray,
     *,
-    estimates: Sequence[float],
+    shares: np.ndarray,
+    ks: Sequence[int],
+    ess: Sequence[float],
+    mean_estimates: Sequence[float],
     elbo: float,
+    best_estimate: float,
     selected_k: int,
-    height: int = 380,
+    selected_ess: float,
+    selected_estimate: float,
+    estimate_range: tuple[float, float] | None = None,
+    height: int = 440,
+    width: int = 1100,
 ) -> go.Figure:
-    """The K-sample estimate of log p(x) (mean over digits) against K, the ELBO as a
-    dashed line, and the selected K marked.
+    """One digit's importance weights as K grows, in three panels.
 
-    Traces: 0 the estimate over K, 1 the ELBO, 2 the selected K.
+    Left: the histogram of the first K draws' normalised weights w_i / sum w, in log10
+    (``shares``: the share of the K draws in each bin of ``bin_centres``; the axis is
+    fixed to [0, 1], so pages that swap states without a kernel show every bar whole).
+    Middle: the effective sample size (sum w)^2 / sum w^2 of the first K draws against K,
+    beside ESS = K. Right: the K-sample estimate log (1/K) sum w of the first K draws (the
+    marker), the same estimate averaged over disjoint groups of K draws (its expectation is
+    the IWAE bound, Burda et al. 2016) against K, the ELBO and the estimate from every
+    draw; ``estimate_range`` (low, high), if given, fixes that panel's axis to cover every
+    state.
+
+    Traces (by name): WEIGHTS_HISTOGRAM, EQUAL_WEIGHT_LINE, ESS_CURVE, ESS_LIMIT, ESS_MARKER,
+    ESTIMATE_CURVE, ELBO_LINE, BEST_ESTIMATE_LINE, ESTIMATE_MARKER.
     """
-    ks = list(ks)
-    estimates = list(estimates)
+    ks = [int(k) for k in ks]
     if selected_k not in ks:
         raise ValueError(f"selected_k must be one of {ks}, got {selected_k!r}")
-    i = ks.index(selected_k)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=ks, y=estimates, name="importance-sampled log p(x), K samples",
-                             mode="lines+markers", line=dict(color=LOG_MARGINAL_COLOR)))
-    fig.add_trace(go.Scatter(x=[ks[0], ks[-1]], y=[elbo, elbo], name="ELBO", mode="lines",
-                             line=dict(color=LOWER_BOUND_COLOR, dash="dash")))
-    fig.add_trace(go.Scatter(x=[selected_k], y=[estimates[i]], name=f"K = {selected_k}",
-                             mode="markers", marker=dict(size=14, color=GAP_COLOR)))
-    fig.update_xaxes(type="log", title_text="K (samples per digit)")
-    fig.update_yaxes(title_text="nats per digit (mean over the digits)")
-    fig.update_layout(height=height, template="plotly_white",
-                      title=importance_title(selected_k, estimate=estimates[i], elbo=elbo),
-                      legend=dict(orientation="h", y=-0.25))
+    centres = np.asarray(bin_centres, dtype=float)
+    fig = make_subplots(rows=1, cols=3, column_widths=[0.36, 0.3, 0.34], horizontal_spacing=0.09,
+                        subplot_titles=("normalised weights of draws 1..K",
+                                        "effective sample size",
+                                        "estimate of log p(x) (nats)"))
+    width_of_bin = float(centres[1] - centres[0]) if centres.size > 1 else 0.5
+    fig.add_trace(go.Bar(x=centres, y=np.asarray(shares), width=width_of_bin * 0.9,
+                         name=WEIGHTS_HISTOGRAM, marker_color=LOWER_BOUND_COLOR,
+                         hovertemplate="10^%{x:.2f}: %{y:.1%} of the draws<extra></extra>"),
+                  row=1, col=1)
+    fig.add_trace(go.Scatter(**equal_weight_line(selected_k),
+                             name=EQUAL_WEIGHT_LINE, mode="lines",
+                             line=dict(color="grey", dash="dash")), row=1, col=1)
+    fig.add_trace(go.Scatter(x=ks, y=list(ess), name=ESS_CURVE, mode="lines+markers",
+                             line=dict(color=LOWER_BOUND_COLOR)), row=1, col=2)
+    fig.add_trace(go.Scatter(x=[ks[0], ks[-1]], y=[ks[0], ks[-1]], name=ESS_LIMIT, mode="lines",
+                             line=dict(color="grey", dash="dash")), row=1, col=2)
+    fig.add_trace(go.Scatter(x=[selected_k], y=[selected_ess], name=ESS_MARKER, mode="markers",
+                             marker=dict(size=14, color=GAP_COLOR), showlegend=False),
+                  row=1, col=2)
+    fig.add_trace(go.Scatter(x=ks, y=list(mean_estimates), name=ESTIMATE_CURVE,
+                             mode="lines+markers", line=dict(color=LOG_MARGINAL_COLOR)),
+                  row=1, col=3)
+    fig.add_trace(go.Scatter(x=[ks[0], ks[-1]], y=[elbo, elbo], name=ELBO_LINE, mode="lines",
+                             line=dict(color=LOWER_BOUND_COLOR, dash="dash")), row=1, col=3)
+    fig.add_trace(go.Scatter(x=[ks[0], ks[-1]], y=[best_estimate, best_estimate],
+                             name=BEST_ESTIMATE_LINE, mode="lines",
+                             line=dict(color=LOG_MARGINAL_COLOR, dash="dot")), row=1, col=3)
+    fig.add_trace(go.Scatter(x=[selected_k], y=[selected_estimate], name=ESTIMATE_MARKER,
+                             mode="markers", marker=dict(size=14, color=GAP_COLOR)),
+                  row=1, col=3)
+    fig.update_xaxes(title_text="log10 (w_i / Σ w)", range=[centres[0] - width_of_bin, 0.5],
+                     row=1, col=1)
+    fig.update_yaxes(title_text="share of the K draws", range=[0, 1.02], row=1, col=1)
+    fig.update_xaxes(type="log", title_text="K (draws)", row=1, col=2)
+    fig.update_yaxes(type="log", title_text="ESS (draws)", row=1, col=2)
+    fig.update_xaxes(type="log", title_text="K (draws)", row=1, col=3)
+    if estimate_range is not None:
+        low, high = estimate_range
+        pad = 0.08 * max(high - low, 1e-3)
+        fig.update_yaxes(range=[low - pad, high + pad], row=1, col=3)
+    fig.update_layout(height=height, width=width, template="plotly_white", bargap=0,
+                      title=dict(text=importance_title(selected_k, estimate=selected_estimate,
+                                                       ess=selected_ess, elbo=elbo,
+                                                       best_estimate=best_estimate),
+                                 font=dict(size=12), y=0.97),
+                      legend=dict(orientation="h", y=-0.25), margin=dict(t=110, b=40))
     return fig
 
 
-def importance_title(k: int, *, estimate: float, elbo: float) -> str:
-    """The numbers for the selected K; the estimate minus the ELBO bounds the gap from below."""
-    return (f"K = {k}: log p(x) ≈ {estimate:.2f},  ELBO = {elbo:.2f},  "
-            f"gap ≥ {estimate - elbo:.2f} nats")
+def equal_weight_line(k: int) -> dict:
+    """The vertical line at log10(1/K), across the histogram's whole height: x, y."""
+    # every normalised weight is 1/K when the draws count equally
+    x = -float(np.log10(k))
+    return dict(x=[x, x], y=[0.0, 1.0])
+
+
+def importance_title(k: int, *, estimate: float, ess: float, elbo: float,
+                     best_estimate: float) -> str:
+    """The numbers for the selected K: the estimate, the ELBO, the ESS."""
+    return (f"draws 1..{k}: log (1/K) Σ w = {estimate:.2f} nats,  ESS = {ess:.1f} of K = {k}<br>"
+            f"ELBO (mean log w) = {elbo:.2f},  estimate from every draw = {best_estimate:.2f}")

@@ -1,7 +1,8 @@
 """Widgets for the lower bound: move q and watch the exact split of log p(x); press the
-encoder and decoder buttons and watch Lb climb; move K and watch importance sampling
-close in on log p(x) of the MNIST VAE. No mathematics here: every number comes from
-``explainer.elbo``.
+encoder and decoder buttons and watch Lb climb from a poor q; move K and watch one MNIST
+digit's importance weights (their spread, their effective sample size, their estimate of
+log p(x)). No mathematics here: every number comes from ``explainer.elbo`` and
+``explainer.marginal_likelihood``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import torch
 
 from explainer import elbo
 from explainer.frames import ControlGrid, control_grid
+from explainer.marginal_likelihood import DigitImportanceWeights
 from explainer.plots import lower_bound as plots
 from explainer.validation import check_choice
 from explainer.widgets.base import Explainer, float_slider, int_slider
@@ -30,12 +32,17 @@ def _trace(fig: go.FigureWidget, name: str) -> go.Scatter | go.Bar:
     return found[0]
 
 
-def _redraw_bars(fig: go.FigureWidget, terms: elbo.BoundTerms) -> None:
-    """Set every waterfall segment (found by name) to the split of ``terms``."""
+def _redraw_bars(fig: go.FigureWidget, terms: elbo.BoundTerms, *, axis: str) -> None:
+    """Set every waterfall segment and both level lines (found by name) to ``terms``, and
+    the bars' axis (layout key ``axis``) to fit them."""
     for seg in plots.bound_bar_segments(terms):
         bar = _trace(fig, seg["name"])
         bar.y = [seg["height"]]
         bar.base = [seg["base"]]
+        bar.text = [seg["text"]]
+    _trace(fig, plots.LOWER_BOUND_LEVEL).y = plots.lower_bound_level(terms)["y"]
+    _trace(fig, plots.LOG_MARGINAL_LEVEL).y = plots.log_marginal_level(terms)["y"]
+    fig.layout[axis].range = plots.bar_axis_range(terms)
 
 
 def _check_instance(name: str, value: object, kind: type) -> None:
@@ -102,8 +109,7 @@ class BoundSplitExplorer(Explainer):
             if post_density is not None:
                 _trace(self.fig, plots.POSTERIOR_TRACE).y = post_density
             _trace(self.fig, plots.Q_TRACE).y = q_density
-            _redraw_bars(self.fig, terms)
-            _trace(self.fig, plots.LOWER_BOUND_LEVEL).y = plots.lower_bound_level(terms)["y"]
+            _redraw_bars(self.fig, terms, axis=plots.BOUND_SPLIT_BAR_AXIS)
             self.fig.layout.title.text = plots.bound_summary(terms)
 
     def static_figure(self) -> go.Figure:
@@ -118,7 +124,14 @@ class EncoderDecoderAscent(Explainer):
     rise or fall, since the gap changes too);
     "alternate" runs ``rounds`` of both; "reset" starts again. The trace shows log p(X)
     and Lb after every step, and the highest log p(X) any linear-Gaussian decoder reaches.
+
+    The start: the decoder (w, b, v) = (0.3, -1, 4) and a poor q, every q_i = N(-1, e^-2)
+    (POOR_Q_MEAN, POOR_Q_LOG_STD), far from the posteriors: a gap of several nats that
+    the first encoder step closes.
     """
+
+    POOR_Q_MEAN = -1.0
+    POOR_Q_LOG_STD = -1.0
 
     def __init__(
         self,
@@ -132,13 +145,25 @@ class EncoderDecoderAscent(Explainer):
         _check_instance("q", q, elbo.GaussianQ)
         self.data = elbo.as_finite_array("x", x)
         self.initial_decoder = decoder or elbo.LinearGaussianDecoder(0.3, -1.0, 4.0)
-        self.initial_q = q or elbo.GaussianQ(np.zeros_like(self.data), np.zeros_like(self.data))
+        self.initial_q = q or elbo.GaussianQ(np.full_like(self.data, self.POOR_Q_MEAN),
+                                             np.full_like(self.data, self.POOR_Q_LOG_STD))
         self.ceiling = elbo.max_log_likelihood(self.data)
-        self.encoder_button = widgets.Button(description="encoder step")
-        self.decoder_button = widgets.Button(description="decoder step")
-        self.alternate_button = widgets.Button(description="alternate")
-        self.reset_button = widgets.Button(description="reset")
-        self.rounds = int_slider("rounds", 5, low=1, high=50, description="rounds")
+        self.encoder_button = widgets.Button(
+            description="encoder step",
+            tooltip="one step on Lb in every q_i, the decoder fixed: the gap shrinks, "
+                    "log p(X) stays")
+        self.decoder_button = widgets.Button(
+            description="decoder step",
+            tooltip="one step on Lb in the decoder (w, b, log v), every q_i fixed: "
+                    "log p(X) moves")
+        self.alternate_button = widgets.Button(
+            description="alternate",
+            tooltip="run 'rounds' rounds, each an encoder step then a decoder step")
+        self.reset_button = widgets.Button(
+            description="reset", tooltip="back to the start: the poor q and the first decoder")
+        self.rounds = int_slider("rounds", 5, low=1, high=50, description="rounds",
+                                 tooltip="how many (encoder step, decoder step) rounds "
+                                         "one press of 'alternate' runs")
         self.reset_state()
         self.fig = SharedFigureWidget(plots.ascent_figure(
             self.terms(), steps=self.steps, log_marginal=self.log_marginal_trace,
@@ -190,7 +215,7 @@ class EncoderDecoderAscent(Explainer):
     def redraw(self) -> None:
         terms = self.terms()
         with self.fig.batch_update():
-            _redraw_bars(self.fig, terms)
+            _redraw_bars(self.fig, terms, axis=plots.ASCENT_BAR_AXIS)
             log_px = _trace(self.fig, plots.LOG_MARGINAL_CURVE)
             log_px.x, log_px.y = self.steps, self.log_marginal_trace
             lb = _trace(self.fig, plots.LOWER_BOUND_CURVE)
@@ -200,26 +225,33 @@ class EncoderDecoderAscent(Explainer):
 
 
 class ImportanceSamplingExplorer(Explainer):
-    """A K slider (1 to 1,000 samples per digit): the importance-sampled log p(x) of the
-    MNIST VAE beside its ELBO, from log weights drawn once (seeded) at construction.
+    """A K slider (1 to 1,000 draws): one digit's importance weights as K grows, from log
+    weights drawn once (seeded) before: the histogram of the first K draws' normalised
+    weights, their effective sample size, and their estimate log (1/K) sum w of log p(x)
+    beside the ELBO (Burda et al., 2016). The numbers come from
+    ``marginal_likelihood.DigitImportanceWeights``.
     """
 
-    def __init__(self, log_weights: torch.Tensor, *, k: int = 1) -> None:
+    def __init__(self, log_weights: torch.Tensor, *, k: int = 1, digit: int = 0) -> None:
         super().__init__()
         if not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2:
             raise TypeError("log_weights must be a 2-D torch.Tensor (digits, samples), got "
                             f"{type(log_weights).__name__} {tuple(getattr(log_weights, 'shape', ()))}")
         ks = [k_ for k_ in IMPORTANCE_KS if k_ <= log_weights.shape[1]]
         k = check_choice("k", k, ks)
-        self.estimates = [float(elbo.importance_sampled_log_likelihood(log_weights, k=k_).mean())
-                          for k_ in ks]
-        self.elbo = float(elbo.elbo_from_weights(log_weights).mean())
+        self.weights = DigitImportanceWeights(log_weights, digit=digit, ks=ks)
         self.ks = ks
         self.k = widgets.SelectionSlider(options=ks, value=k, description="K samples",
                                          continuous_update=True,
+                                         tooltip="how many of the digit's draws z ~ q(z|x) "
+                                                 "the estimate uses",
                                          layout=widgets.Layout(width="420px"))
-        self.fig = SharedFigureWidget(plots.importance_sampling_figure(
-            ks, estimates=self.estimates, elbo=self.elbo, selected_k=k))
+        w, first = self.weights, self.weights.first(k)
+        self.fig = SharedFigureWidget(plots.importance_weights_figure(
+            w.bin_centres(), shares=w.shares(k), ks=ks, ess=w.ess_,
+            mean_estimates=w.mean_estimates_, elbo=w.elbo_, best_estimate=w.best_estimate_,
+            selected_k=k, selected_ess=first.ess, selected_estimate=first.estimate,
+            estimate_range=w.estimate_range()))
         self.on_change(self.k, self.redraw)
         self.ui = widgets.VBox([self.k, self.fig, self.errors])
 
@@ -227,13 +259,17 @@ class ImportanceSamplingExplorer(Explainer):
         return [control_grid(self.k)]
 
     def redraw(self, k: int) -> None:
-        i = self.ks.index(k)
+        w, first = self.weights, self.weights.first(k)
         with self.fig.batch_update():
-            self.fig.data[2].x = [k]
-            self.fig.data[2].y = [self.estimates[i]]
-            self.fig.data[2].name = f"K = {k}"
+            _trace(self.fig, plots.WEIGHTS_HISTOGRAM).y = w.shares(k)
+            _trace(self.fig, plots.EQUAL_WEIGHT_LINE).x = plots.equal_weight_line(k)["x"]
+            marker = _trace(self.fig, plots.ESS_MARKER)
+            marker.x, marker.y = [k], [first.ess]
+            marker = _trace(self.fig, plots.ESTIMATE_MARKER)
+            marker.x, marker.y = [k], [first.estimate]
             self.fig.layout.title.text = plots.importance_title(
-                k, estimate=self.estimates[i], elbo=self.elbo)
+                k, estimate=first.estimate, ess=first.ess, elbo=w.elbo_,
+                best_estimate=w.best_estimate_)
 
 
 class NonlinearGapExplorer(Explainer):
