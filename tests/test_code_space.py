@@ -306,3 +306,21 @@ def test_rounded_band():
         cs.rounded_band(0.3, width=0.0)
     with pytest.raises(ValueError, match="value must be in"):
         cs.rounded_band(-0.1)
+
+
+def test_coarse_band():
+    edges = (3.0, 5.0, 20.0)
+    assert cs.coarse_band(16.0, edges=edges) == "5 to 20"
+    assert cs.coarse_band(2.0, edges=edges) == "less than 3"
+    assert cs.coarse_band(40.0, edges=edges) == "more than 20"
+    assert cs.coarse_band(5.0, edges=edges) == "5 to 20"  # a band holds its lower edge
+    assert cs.coarse_band(np.float64(0.01), edges=cs.WIDTH_EDGES) == "0.003 to 0.03"
+    assert cs.coarse_band(0.0, edges=cs.SEPARATION_EDGES) == "less than 3"
+    with pytest.raises(ValueError, match="value must be in"):
+        cs.coarse_band(-1.0, edges=edges)
+    with pytest.raises(ValueError, match="value must be a finite number"):
+        cs.coarse_band(math.inf, edges=edges)
+    with pytest.raises(ValueError, match="edges must increase"):
+        cs.coarse_band(1.0, edges=(5.0, 3.0))
+    with pytest.raises(ValueError, match="at least one number"):
+        cs.coarse_band(1.0, edges=())
