@@ -144,7 +144,7 @@ def code_space_figure(
             "code axis: each image's code and its noise band",
             "",
             "decoded along the axis, t = -1 to 2 (full moon's side on the left)",
-            "each decode's distance to the three moons (RMS per pixel), and its lit fraction",
+            "each decode's distance to the three moons, and its lit fraction",
         ),
     )
     for annotation in fig.layout.annotations:
@@ -165,20 +165,21 @@ def code_space_figure(
            for ref, c in zip(REFERENCE_NAMES, DISTANCE_COLOURS)},
         "lit fraction": dict(mode="lines", line=dict(color=LIT_COLOUR, dash="dot")),
     }
-    places = {"decoded strip": (2, 1), "midpoint vs 3/4 moon": (1, 2),
-              **{name: (3, 1) for name in TRACE_NAMES[7:11]}}
+    # (row, col) of each trace: the axis panel unless named here
+    places = {"decoded strip": (2, 1), "midpoint vs 3/4 moon": (1, 2), "lit fraction": (3, 1),
+              **{f"distance to {ref}": (3, 1) for ref in REFERENCE_NAMES}}
     for name in TRACE_NAMES:
-        if name in ("decoded strip", "midpoint vs 3/4 moon"):
+        if name == "decoded strip":
+            trace = go.Image(name=name, hoverinfo="skip", **data[name])
+        elif name == "midpoint vs 3/4 moon":
             trace = go.Image(name=name, **data[name])
-            if name == "decoded strip":
-                trace.hoverinfo = "skip"
         else:
             trace = go.Scatter(name=name, **styles[name], **data[name])
         row, col = places.get(name, (1, 1))
         fig.add_trace(trace, row=row, col=col)
     fig.update_xaxes(matches="x", row=3, col=1, title_text="code c")
     fig.update_yaxes(title_text="density", row=1, col=1)
-    fig.update_yaxes(title_text="distance / lit", range=[0, 1.05], row=3, col=1)
+    fig.update_yaxes(title_text="RMS distance / lit", range=[0, 1.05], row=3, col=1)
     for row, col in ((2, 1), (1, 2)):
         # square pixels: the image's y axis is scaled to its x axis
         x_name = fig.get_subplot(row, col).xaxis.plotly_name.replace("axis", "")
