@@ -13,6 +13,9 @@ module trains those tiny models and measures what they decode along the code axi
   the half moon and its lit fraction, the noise bands' densities, and the midpoint.
 - ``explore_code_space``: both at once; ``training_replay``: the same measurements
   taken every few steps of training, for the animation.
+- ``rounded_band`` and ``coarse_band``: trained-model numbers as bands that hold across
+  seeds and machines (distances in bands 0.15 wide; separations and learned noise widths,
+  which span orders of magnitude, between the edges ``SEPARATION_EDGES``, ``WIDTH_EDGES``).
 
 Positions along the axis are written ``t``: the code c = c_full + t (c_half - c_full),
 so t = 0 is the full moon's code, t = 1 the half moon's and t = 0.5 their midpoint,
