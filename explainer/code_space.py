@@ -13,6 +13,9 @@ module trains those tiny models and measures what they decode along the code axi
   the half moon and its lit fraction, the noise bands' densities, and the midpoint.
 - ``explore_code_space``: both at once; ``training_replay``: the same measurements
   taken every few steps of training, for the animation.
+- ``rounded_band`` and ``coarse_band``: trained-model numbers as bands that hold across
+  seeds and machines (distances in bands 0.15 wide; separations and learned noise widths,
+  which span orders of magnitude, between the edges ``SEPARATION_EDGES``, ``WIDTH_EDGES``).
 
 Positions along the axis are written ``t``: the code c = c_full + t (c_half - c_full),
 so t = 0 is the full moon's code, t = 1 the half moon's and t = 0.5 their midpoint,
@@ -432,3 +435,30 @@ def rounded_band(value: float, *, width: float = 0.15) -> str:
     # k = floor(value / width)
     k = math.floor(value / width)
     return f"{k * width:.2f}-{(k + 1) * width:.2f}"
+
+
+# the bands in which separations (in noise widths) and learned noise widths are printed:
+# they vary over orders of magnitude, and from seed to seed by more than a rounded digit
+SEPARATION_EDGES = (3.0, 5.0, 20.0, 50.0, 200.0)
+WIDTH_EDGES = (0.003, 0.03, 0.3)
+
+
+def coarse_band(value: float, *, edges: tuple[float, ...]) -> str:
+    """The interval between consecutive ``edges`` that holds ``value``, as text.
+
+    With edges (3, 5, 20): 16 -> "5 to 20", 2 -> "less than 3", 40 -> "more than 20".
+    For numbers that vary over orders of magnitude (how many noise widths apart two codes
+    are, a learned noise width), where a band of fixed width would say nothing.
+    """
+    value = check_real("value", value, low=0.0, high=math.inf)
+    if len(edges) == 0:
+        raise ValueError("edges must hold at least one number")
+    edges = tuple(check_real("edges", e, low=0.0, low_open=True) for e in edges)
+    if any(b <= a for a, b in zip(edges, edges[1:])):
+        raise ValueError(f"edges must increase, got {edges}")
+    if value < edges[0]:
+        return f"less than {edges[0]:g}"
+    for low, high in zip(edges, edges[1:]):
+        if value < high:
+            return f"{low:g} to {high:g}"
+    return f"more than {edges[-1]:g}"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import io
 import math
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from explainer import code_space as cs
 from explainer.data import moon_images, moon_pair
@@ -207,12 +211,12 @@ def test_sweep_trains_one_model_per_value_and_seed():
 def test_figures_hold_the_measurements(ae_space):
     _, space = ae_space
     fig = plots.code_space_figure(space)
-    assert [t.name for t in fig.data][:5] == list(plots.TRACE_NAMES[:5])
-    assert len(fig.data) == len(plots.TRACE_NAMES)
-    assert np.allclose(fig.data[3].x, space.means)
-    assert np.allclose(fig.data[8].y, space.distances[:, 1])
-    assert np.allclose(fig.data[10].y, space.lit)
-    assert fig.data[6].source.startswith("data:image/png;base64,")
+    assert [t.name for t in fig.data] == list(plots.TRACE_NAMES)
+    trace = {t.name: t for t in fig.data}
+    assert np.allclose(trace["codes"].x, space.means)
+    assert np.allclose(trace["distance to 3/4 moon"].y, space.distances[:, 1])
+    assert np.allclose(trace["lit fraction"].y, space.lit)
+    assert trace["decoded strip"].source.startswith("data:image/png;base64,")
     strips = plots.strips_figure({"a": space, "b": space})
     assert len(strips.data) == 1
     with pytest.raises(ValueError, match="at least one CodeSpace"):
@@ -224,14 +228,70 @@ def test_figures_hold_the_measurements(ae_space):
         plots.sweep_figure(np.array([0.1, 1.0]), {"a": np.array([1.0])}, x_title="x", y_title="y")
 
 
+def png_tiles(uri: str, *, n_rows: int = 1) -> np.ndarray:
+    """The 28x28 tiles of a tiled PNG (2 px apart), row by row, as values in [0, 1]."""
+    png = base64.b64decode(uri.split(",", 1)[1])
+    a = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float) / 255
+    n_cols = (a.shape[1] + 2) // 30
+    return np.stack([a[30 * r:30 * r + 28, 30 * c:30 * c + 28]
+                     for r in range(n_rows) for c in range(n_cols)])
+
+
+def mirrored(space: cs.CodeSpace) -> cs.CodeSpace:
+    """The same model with its code axis flipped (c -> -c): an encoder free to choose
+    either sign could have learnt it."""
+    return dataclasses.replace(space, means=-space.means, strip_codes=-space.strip_codes,
+                               curve_codes=-space.curve_codes, midpoint=-space.midpoint)
+
+
+def test_every_strip_runs_from_the_full_moon_on_the_left(ae_space):
+    """One direction everywhere: the strips run in t (full moon's side left, half moon's
+    right), and the code axes are reversed exactly when the full moon's code is larger."""
+    _, space = ae_space
+    refs = cs.reference_moons().numpy()
+    for s in (space, mirrored(space)):
+        fig = plots.code_space_figure(s)
+        reversed_ = s.means[0] > s.means[-1]
+        assert plots.axis_reversed(s) == reversed_
+        assert (fig.layout.xaxis.autorange == "reversed") == reversed_
+        assert (fig.layout.xaxis4.autorange == "reversed") == reversed_
+        tiles = png_tiles(next(t for t in fig.data if t.name == "decoded strip").source)
+        assert np.allclose(tiles, s.strip_images.reshape(-1, 28, 28), atol=1 / 255)
+        # the tile at t = 0 is the full moon's reconstruction, at t = 1 the half moon's
+        at = {float(t): i for i, t in enumerate(s.strip_t)}
+        d = cs.image_distances(tiles[[at[0.0], at[1.0]]].reshape(2, -1), refs[[0, 2]])
+        assert d[0, 0] < d[0, 1] and d[1, 1] < d[1, 0]
+        # the far point sits beyond the half moon, on the right
+        far = next(t for t in fig.data if t.name == "far point (t = 2)").x[0]
+        assert (far < s.means[-1]) == reversed_
+    # both ways of the axis give the same strips in the comparison figure
+    strips = plots.strips_figure({"as learnt": space, "mirrored": mirrored(space)})
+    tiles = png_tiles(strips.data[0].source, n_rows=2)
+    n = len(space.strip_t) + 3
+    assert np.allclose(tiles[:n - 3], space.strip_images.reshape(-1, 28, 28), atol=1 / 255)
+    assert np.allclose(tiles[n:2 * n - 3], tiles[:n - 3])
+
+
+def test_titles_are_short_enough_to_read(ae_space):
+    """No line of a title longer than the figure can show (about 100 characters at 700 px)."""
+    _, space = ae_space
+    fig = plots.code_space_figure(space)
+    lines = fig.layout.title.text.split("<br>")
+    assert len(lines) == 2 and all(len(line) <= 100 for line in lines)
+    _, vae = cs.explore_code_space("two_moons", kind="vae", beta=1.0, **FAST)
+    assert all(len(line) <= 100 for line in plots.describe(vae).split("<br>"))
+    assert all(len(a.text) <= 90 for a in fig.layout.annotations)
+
+
 def test_band_traces_for_many_phases():
     _, space = cs.explore_code_space("phases", kind="noisy_ae", noise_scale=0.5, n_phases=4, **FAST)
     data = plots.code_space_updates(space)
-    assert np.allclose(data[0]["y"], space.densities[0])
-    assert np.allclose(data[1]["y"], space.densities[-1])
+    assert np.allclose(data["full moon's band"]["y"], space.densities[0])
+    assert np.allclose(data["half moon's band"]["y"], space.densities[-1])
     # the two middle phases in one trace, separated by NaN
-    assert data[2]["y"].size == 2 * (121 + 1)
-    assert np.isnan(data[2]["y"][121])
+    others = data["other phases' bands"]["y"]
+    assert others.size == 2 * (121 + 1)
+    assert np.isnan(others[121])
 
 
 def test_moon_images_match_reference_order():
@@ -246,3 +306,21 @@ def test_rounded_band():
         cs.rounded_band(0.3, width=0.0)
     with pytest.raises(ValueError, match="value must be in"):
         cs.rounded_band(-0.1)
+
+
+def test_coarse_band():
+    edges = (3.0, 5.0, 20.0)
+    assert cs.coarse_band(16.0, edges=edges) == "5 to 20"
+    assert cs.coarse_band(2.0, edges=edges) == "less than 3"
+    assert cs.coarse_band(40.0, edges=edges) == "more than 20"
+    assert cs.coarse_band(5.0, edges=edges) == "5 to 20"  # a band holds its lower edge
+    assert cs.coarse_band(np.float64(0.01), edges=cs.WIDTH_EDGES) == "0.003 to 0.03"
+    assert cs.coarse_band(0.0, edges=cs.SEPARATION_EDGES) == "less than 3"
+    with pytest.raises(ValueError, match="value must be in"):
+        cs.coarse_band(-1.0, edges=edges)
+    with pytest.raises(ValueError, match="value must be a finite number"):
+        cs.coarse_band(math.inf, edges=edges)
+    with pytest.raises(ValueError, match="edges must increase"):
+        cs.coarse_band(1.0, edges=(5.0, 3.0))
+    with pytest.raises(ValueError, match="at least one number"):
+        cs.coarse_band(1.0, edges=())

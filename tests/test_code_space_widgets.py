@@ -20,8 +20,12 @@ def expected(training_set: str, **settings) -> cs.CodeSpace:
 
 
 def assert_figure_shows(widget, space: cs.CodeSpace) -> None:
-    """Every trace of the widget's figure holds what the pure functions give."""
-    for trace, data in zip(widget.fig.data, plots.code_space_updates(space), strict=True):
+    """Every trace of the widget's figure (found by name) holds what the pure functions
+    give, and the code axes run with the full moon's side on the left."""
+    updates = plots.code_space_updates(space)
+    assert sorted(t.name for t in widget.fig.data) == sorted(updates)
+    for name, data in updates.items():
+        trace = widget.trace(name)
         for key, value in data.items():
             shown = getattr(trace, key)
             if isinstance(value, str):
@@ -32,6 +36,15 @@ def assert_figure_shows(widget, space: cs.CodeSpace) -> None:
                 assert np.allclose(np.asarray(shown, dtype=float), np.asarray(value, dtype=float),
                                    equal_nan=True), (trace.name, key)
     assert widget.fig.layout.title.text.endswith(plots.describe(space))
+    assert_full_moon_left(widget.fig, space)
+
+
+def assert_full_moon_left(fig, space: cs.CodeSpace) -> None:
+    """The code axis and the distance axis are drawn so that the full moon's code is left
+    of the half moon's (reversed exactly when the full moon's code is the larger)."""
+    reversed_ = space.means[0] > space.means[-1]
+    for axis in (fig.layout.xaxis, fig.layout.xaxis4):
+        assert (axis.autorange == "reversed") == reversed_
 
 
 @pytest.fixture()
@@ -78,7 +91,7 @@ def test_training_set_toggle_retrains(noisy):
     noisy.training_set.value = "phases"
     space = expected("phases", kind="noisy_ae", noise_scale=0.5)
     assert_figure_shows(noisy, space)
-    assert len(noisy.fig.data[3].x) == cs.DEFAULT_PHASES
+    assert len(noisy.trace("codes").x) == cs.DEFAULT_PHASES
 
 
 def test_noisy_replay_button_animates_then_ends_at_trained_model(noisy):
@@ -93,7 +106,7 @@ def test_noisy_replay_button_animates_then_ends_at_trained_model(noisy):
     final = expected("two_moons", kind="noisy_ae", noise_scale=0.5)
     assert np.allclose(noisy.space.means, final.means)
     assert noisy.fig.layout.title.text.startswith("training step 30:")
-    assert np.allclose(noisy.fig.data[3].x, final.means)
+    assert np.allclose(noisy.trace("codes").x, final.means)
 
 
 def test_sliders_refuse_out_of_range_values(noisy, vae):
@@ -132,7 +145,7 @@ def test_vae_beta_slider_retrains(vae):
     vae.beta.value = 0.0
     collapsed = expected("two_moons", kind="vae", beta=0.0)
     assert_figure_shows(vae, collapsed)
-    assert "VAE, KL weight beta 0" in vae.fig.layout.title.text
+    assert "VAE, KL weight β = 0:" in vae.fig.layout.title.text
 
 
 def test_vae_training_set_toggle_and_replay(vae):
@@ -151,3 +164,32 @@ def test_constructor_refuses_bad_input():
         VAECodeExplainer(seed=0.5)
     with pytest.raises(ValueError, match="steps must be an integer in"):
         NoisyCodeExplainer(steps=0)
+
+
+def test_strip_direction_follows_the_model_in_the_widget(noisy):
+    """Whichever code the encoder gives the full moon, the widget's axes and strip put the
+    full moon's side on the left after every retraining."""
+    seen = set()
+    for value in (0.0, 0.5, 1.0, 2.0):
+        noisy.noise_scale.value = value
+        space = noisy.space
+        assert_full_moon_left(noisy.fig, space)
+        tiles = strip_tiles(noisy.trace("decoded strip").source)
+        assert np.allclose(tiles, space.strip_images.reshape(-1, 28, 28), atol=1 / 255)
+        seen.add(bool(space.means[0] > space.means[-1]))
+    assert seen == {True, False}, "both directions of the encoder's axis should be met here"
+    with pytest.raises(KeyError, match="traces named 'nothing'"):
+        noisy.trace("nothing")
+
+
+def strip_tiles(uri: str) -> np.ndarray:
+    """The 28x28 tiles of a strip's PNG, left to right, as values in [0, 1]."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    png = base64.b64decode(uri.split(",", 1)[1])
+    a = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float) / 255
+    n = (a.shape[1] + 2) // 30
+    return np.stack([a[:, 30 * i:30 * i + 28] for i in range(n)])

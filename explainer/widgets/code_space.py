@@ -68,14 +68,21 @@ class _CodeAxisExplainer(Explainer):
     def draw(self, space: code_space.CodeSpace, *, step: int | None = None) -> None:
         """Copy ``space``'s trace data into the figure (one message)."""
         updates = plots.code_space_updates(space)
-        title = plots.describe(space)
+        layout = plots.code_space_layout(space)
         if step is not None:
-            title = f"training step {step}: {title}"
+            layout["title.text"] = f"training step {step}: {layout['title.text']}"
         with self.fig.batch_update():
-            for trace, data in zip(self.fig.data, updates):
-                trace.update(**data)
-            self.fig.layout.title.text = title
+            for name, data in updates.items():
+                self.trace(name).update(**data)
+            self.fig.layout.update(layout)
         self._show_status(space)
+
+    def trace(self, name: str):
+        """The figure's trace called ``name`` (one of ``plots.TRACE_NAMES``)."""
+        found = list(self.fig.select_traces(selector=dict(name=name)))
+        if len(found) != 1:
+            raise KeyError(f"the figure has {len(found)} traces named {name!r}")
+        return found[0]
 
     def play_training(self) -> None:
         """Replay training with the current settings, one frame every 10 steps."""
