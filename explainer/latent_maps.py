@@ -597,6 +597,14 @@ def judge_images(images: np.ndarray, classifier: DigitClassifier, x_train: torch
                        digits=np.bincount(proba.argmax(axis=1)[ok], minlength=10))
 
 
+def read_digits(images: np.ndarray, classifier: DigitClassifier, *, threshold: float = 0.9) -> list[str]:
+    """What the classifier reads in each image: its digit if named with confidence
+    >= ``threshold``, else "?" (unreadable)."""
+    threshold = check_real("threshold", threshold, low=0.0, high=1.0)
+    proba = classifier.predict_proba(images)
+    return [str(k) if p >= threshold else "?" for k, p in zip(proba.argmax(axis=1), proba.max(axis=1))]
+
+
 def fitted_gaussian(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The mean (d,) and covariance (d, d) of ``codes`` (n, d), n >= 2: the Gaussian a model
     without a prior (the AE) is fairly sampled from."""
