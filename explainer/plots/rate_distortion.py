@@ -100,15 +100,15 @@ def rate_distortion_plane_figure(plane: RatePlane, *, chosen_beta: float | None 
         a, b = max(x0, level - y1), min(x1, level - y0)
         if a >= b:
             continue
-        # the label sits on the line, most of the way to its lower-right end
-        xs = [a, a + 0.8 * (b - a), b]
+        # the label sits above the line near its upper-left end, away from the models
+        xs = [a, a + 0.15 * (b - a), b]
         fig.add_trace(go.Scatter(x=xs, y=[level - x for x in xs], mode="lines+text",
-                                 text=["", f"−ELBO = {level:g}", ""], textposition="top center",
+                                 text=["", f"−ELBO = {level:g}", ""], textposition="top right",
                                  textfont=dict(size=10, color="grey"), name=iso_name(level),
                                  line=dict(color="grey", width=1, dash="dash"), hoverinfo="skip",
                                  showlegend=False), row=1, col=2)
     fig.add_trace(go.Scatter(x=rates, y=distortions, mode="lines+markers+text", name=POINTS_CLOSE,
-                             text=labels, textposition="middle right", customdata=custom,
+                             text=labels, textposition="top right", customdata=custom,
                              hovertemplate=hover, marker=dict(size=11, color=COLOUR), showlegend=False,
                              line=dict(color=COLOUR, width=1), cliponaxis=False), row=1, col=2)
     fig.add_trace(go.Scatter(x=cx, y=cy, mode="markers", name=CHOSEN_CLOSE, hoverinfo="skip", showlegend=False,
