@@ -21,7 +21,8 @@ the claim instead of drawing it:
   points); :func:`coverage` (KL(q(z) || p(z)), the prior's mass where q(z) is below a
   fraction of p(z), Monte Carlo with a seed) and :func:`density_picture` (exact cell
   masses, :func:`cell_masses`) answer "does the noise cover the space?".
-- :func:`interpolate`, :func:`rate_distortion`, :func:`strokes_to_image` (a drawing,
+- :func:`read_digits` (what the classifier names in each image, "?" if unsure),
+  :func:`interpolate`, :func:`rate_distortion`, :func:`strokes_to_image` (a drawing,
   downsampled to 28 x 28 the way MNIST was made).
 
 The larger grid is trained on request: ``train_map_grid(data, grid="large")`` or
