@@ -21,7 +21,8 @@ the claim instead of drawing it:
   points); :func:`coverage` (KL(q(z) || p(z)), the prior's mass where q(z) is below a
   fraction of p(z), Monte Carlo with a seed) and :func:`density_picture` (exact cell
   masses, :func:`cell_masses`) answer "does the noise cover the space?".
-- :func:`interpolate`, :func:`rate_distortion`, :func:`strokes_to_image` (a drawing,
+- :func:`read_digits` (what the classifier names in each image, "?" if unsure),
+  :func:`interpolate`, :func:`rate_distortion`, :func:`strokes_to_image` (a drawing,
   downsampled to 28 x 28 the way MNIST was made).
 
 The larger grid is trained on request: ``train_map_grid(data, grid="large")`` or
@@ -595,6 +596,14 @@ def judge_images(images: np.ndarray, classifier: DigitClassifier, x_train: torch
                        confident=float(ok.mean()),
                        nearest=float(nearest_distances(images, x_train).mean()),
                        digits=np.bincount(proba.argmax(axis=1)[ok], minlength=10))
+
+
+def read_digits(images: np.ndarray, classifier: DigitClassifier, *, threshold: float = 0.9) -> list[str]:
+    """What the classifier reads in each image: its digit if named with confidence
+    >= ``threshold``, else "?" (unreadable)."""
+    threshold = check_real("threshold", threshold, low=0.0, high=1.0)
+    proba = classifier.predict_proba(images)
+    return [str(k) if p >= threshold else "?" for k, p in zip(proba.argmax(axis=1), proba.max(axis=1))]
 
 
 def fitted_gaussian(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

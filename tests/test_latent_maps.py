@@ -411,3 +411,14 @@ def test_classifier_record_with_unexpected_content_is_retrained(tiny, tmp_path, 
     for k, v in state.items():
         assert torch.equal(again.state_dict()[k], v)
     assert again.test_accuracy_ == clf.test_accuracy_
+
+
+def test_read_digits_names_confident_images_and_marks_the_rest(tiny):
+    data, _, clf = tiny
+    images = data.x_test[:20].numpy()
+    proba = clf.predict_proba(images)
+    assert lm.read_digits(images, clf, threshold=0.0) == [str(k) for k in proba.argmax(axis=1)]
+    read = lm.read_digits(images, clf, threshold=0.9)
+    assert [r == "?" for r in read] == list(proba.max(axis=1) < 0.9)
+    with pytest.raises(ValueError, match=r"threshold must be in \[0, 1\]"):
+        lm.read_digits(images, clf, threshold=2.0)

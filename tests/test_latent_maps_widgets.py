@@ -30,8 +30,8 @@ def codes_shown(w, row, digit):
 def test_starts_with_ae_on_top_and_the_vae_below(explorer, tiny):
     data, grid, _ = tiny
     w = explorer
-    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>AE</b> · cached"
-    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=1</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>AE</b> · from the grid"
+    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=1</b> · from the grid"
     # each row keeps its decoded grid's title
     assert [w.fig.layout.annotations[i].text for i in (1, 3)] == ["decoded over the same square"] * 2
     view = lm.map_view(grid.get("vae", 1.0), data.x_test, data.y_test)
@@ -49,7 +49,7 @@ def test_beta_slider_shows_the_cached_vae(explorer, tiny):
     view = lm.map_view(grid.get("vae", 0.3), data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 1, 7), view.codes[view.labels == 7], atol=1e-6)
     assert w.fig.data[plots.slot(1, "manifold")].source != before
-    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · from the grid"
     reading = lm.hole_meter(grid.get("vae", 0.3), w.classifier, data.x_train, n_samples=200)
     assert f"<td>VAE β=0.3</td><td>{reading.confident:.0%}</td><td>{reading.nearest:.2f}</td>" in w.meter.value
 
@@ -58,7 +58,7 @@ def test_model_choice_and_noise_slider(explorer, tiny):
     data, grid, _ = tiny
     w = explorer
     w.model_choice.value = "noisy_ae"
-    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>noisy AE noise=1</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>noisy AE noise=1</b> · from the grid"
     view = lm.map_view(grid.get("noisy_ae", 1.0), data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 0, 2), view.codes[view.labels == 2], atol=1e-6)
     w.noise.value = 0.5  # off the grid: retrained live (synchronously here)
@@ -69,7 +69,7 @@ def test_model_choice_and_noise_slider(explorer, tiny):
     view = lm.map_view(live, data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 0, 2), view.codes[view.labels == 2], atol=1e-6)
     w.model_choice.value = "ae"
-    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>AE</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>AE</b> · from the grid"
 
 
 def test_off_grid_beta_streams_every_epoch_then_keeps_the_model(explorer, tiny):
@@ -108,12 +108,12 @@ def test_a_cached_value_cancels_a_running_retrain(tiny, one_epoch):
     w.beta.value = 0.3  # cached: shown at once, and the retrain towards 0.2 stops
     w.wait_for_training(timeout=120)
     assert ("vae", 0.2) not in w.live_models
-    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · from the grid"
     w.noise.value = 2.0  # the other row trains on its own retrainer
     w.model_choice.value = "noisy_ae"
     w.wait_for_training(timeout=120)
     assert ("noisy_ae", 2.0) in w.live_models
-    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · from the grid"
 
 
 def failing_warm_start(monkeypatch, *, at_call: int = 2):
@@ -149,7 +149,7 @@ def test_a_failed_live_retrain_says_so_and_shows_the_last_complete_model(tiny, o
         assert w.wait_for_training(timeout=60)
     title = w.fig.layout.annotations[plots.title_annotation(1)].text
     # not "retraining live ...: epoch 2 of 4" over a partial model, for ever
-    assert title.startswith("<b>VAE β=1</b> · cached") and "failed" in title, title
+    assert title.startswith("<b>VAE β=1</b> · from the grid") and "failed" in title, title
     assert "epoch" not in title and w.shown_label(1) == "VAE β=1"
     assert "retraining VAE β=0.5 live failed (RuntimeError" in w.status.value
     assert "diverged in epoch" in w.errors.outputs[-1]["text"]  # the worker's error too
@@ -158,7 +158,7 @@ def test_a_failed_live_retrain_says_so_and_shows_the_last_complete_model(tiny, o
     assert ("vae", 0.5) not in w.live_models
     monkeypatch.undo()
     w.beta.value = 0.3  # the row works on
-    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · cached"
+    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · from the grid"
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
@@ -277,6 +277,49 @@ def test_interpolation_dropdowns(tiny):
     after = [t.source for t in w.fig.data]
     assert after[0] != before[0] and after[1] != before[1]
     strip = lm.interpolate(models[1].model, data.x_test[w.first.value], data.x_test[w.second.value], n_steps=6)
-    expected = plots.interpolation_figure([strip, strip], ["", ""]).data[0].source
+    expected = plots.interpolation_figure([strip, strip], ["", ""], ends=w.ends()).data[0].source
     assert after[1] == expected
     assert w.fig.layout.annotations[1].text.startswith("VAE β=1: from test digit")
+
+
+def test_interpolation_strips_show_the_two_real_digits_at_their_ends(tiny):
+    data, grid, _ = tiny
+    models = [grid.get("ae"), grid.get("vae", 1.0)]
+    w = InterpolationExplorer(models, data, n_steps=5, first=3, second=7)
+    assert (w.first.value, w.second.value) == (3, 7)  # off the dropdown's stops: added to them
+    assert w.labels()[0] == (f"AE: from test digit 3 (a {int(data.y_test[3])}) to "
+                             f"test digit 7 (a {int(data.y_test[7])})")
+    path = lm.interpolate(models[0].model, data.x_test[3], data.x_test[7], n_steps=5)
+    strip = plots.interpolation_strip(data.x_test[3].numpy(), path, data.x_test[7].numpy())
+    # read left to right: real digit a, a white gap, the decoded path, a gap, real digit b
+    np.testing.assert_array_equal(strip[:, :28], data.x_test[3].numpy().reshape(28, 28))
+    np.testing.assert_array_equal(strip[:, -28:], data.x_test[7].numpy().reshape(28, 28))
+    start = 28 + plots.SOURCE_GAP
+    np.testing.assert_array_equal(strip[:, 28:start], 1.0)
+    np.testing.assert_allclose(strip[:, start:start + 28], path[0].reshape(28, 28))
+    assert w.fig.data[0].source == plots.interpolation_figure([path], [""], ends=w.ends()).data[0].source
+    ticks = w.fig.layout.xaxis.ticktext
+    assert ticks[0] == "real a" and ticks[-1] == "real b"
+    with pytest.raises(ValueError, match=r"first must be an integer in \[0, "):
+        InterpolationExplorer(models, data, first=len(data.x_test))
+
+
+def test_the_detail_column_can_start_full(tiny, one_epoch):
+    from explainer.plots.images import png_data_uri
+
+    data, grid, clf = tiny
+    w = LatentMapExplorer(grid, data, clf, synchronous=True, n_samples=50, start_point=(0.0, 0.5), example=7)
+    vae = grid.get("vae", 1.0).model
+    codes, _ = lm.encode_images(vae, data.x_test[7:8])
+    expected = plots.detail_image(lm.decode_codes(vae, np.array([[0.0, 0.5]]))[0], data.x_test[7].numpy(),
+                                  lm.decode_codes(vae, codes)[0])
+    assert w.fig.data[plots.slot(1, "detail")].source == png_data_uri(expected)
+    assert list(w.fig.data[plots.slot(1, "point")].y) == [0.5]
+    np.testing.assert_allclose(w.fig.data[plots.slot(1, "drawn_code")].x, codes[:, 0], atol=1e-6)
+    assert w.fig.layout[plots.detail_axis(1)].ticktext[1] == "test digit 7"
+    w.pad.strokes = [[[140, 40], [150, 140], [140, 240]]]  # a drawing takes the test digit's place
+    assert w.fig.layout[plots.detail_axis(0)].ticktext[1] == "your digit"
+    with pytest.raises(ValueError, match=r"example must be an integer in \[0, "):
+        LatentMapExplorer(grid, data, clf, synchronous=True, example=len(data.x_test))
+    with pytest.raises(ValueError, match="start_point must be a pair"):
+        LatentMapExplorer(grid, data, clf, synchronous=True, start_point=(1.0,))

@@ -16,7 +16,6 @@ from explainer.latent_maps import (
     DensityPicture,
     HoleReading,
     MapView,
-    RatePoint,
     ellipse_outlines,
     prior_circles,
 )
@@ -37,6 +36,11 @@ DETAIL_CENTRES = (14, 44, 74)
 def slot(row: int, name: str) -> int:
     """Index in ``fig.data`` of trace ``name`` of ``row`` (0: AE side, 1: VAE)."""
     return row * len(SLOTS) + SLOTS.index(name)
+
+
+def detail_axis(row: int) -> str:
+    """The layout key of ``row``'s detail column's y axis (its tile labels)."""
+    return "yaxis3" if row == 0 else "yaxis6"
 
 
 def title_annotation(row: int) -> int:
@@ -76,30 +80,40 @@ def ellipses_xy(view: MapView) -> tuple[np.ndarray, np.ndarray]:
     if view.sigmas is None:
         return np.array([]), np.array([])
     idx = np.linspace(0, len(view.codes) - 1, min(MAX_ELLIPSES, len(view.codes))).astype(int)
-    return ellipse_outlines(view.codes[idx], view.sigmas[idx])
+    ex, ey = ellipse_outlines(view.codes[idx], view.sigmas[idx])
+    # float32: half the bytes in a stored figure, far finer than a pixel
+    return ex.astype(np.float32), ey.astype(np.float32)
 
 
 def axis_range(view: MapView) -> list[float]:
     return [-view.half_width, view.half_width]
 
 
-def latent_maps_figure(top: MapView, bottom: MapView, *, show_ellipses: bool = False) -> go.Figure:
-    """Two latent maps (AE side on top, VAE below), each with its decoded grid and detail column."""
+def latent_maps_figure(top: MapView, bottom: MapView, *, show_ellipses: bool = False,
+                       static: bool = False) -> go.Figure:
+    """Two latent maps (AE side on top, VAE below), each with its decoded grid and detail column.
+
+    ``static``: the figure for reading without a kernel: the maps and decoded grids only, no
+    click layer, no clicked point or drawn digit and no detail column (nothing left empty).
+    """
+    n_cols = 2 if static else 3
     fig = make_subplots(
-        rows=2, cols=3, column_widths=[0.42, 0.40, 0.18], horizontal_spacing=0.04,
-        vertical_spacing=0.08,
-        subplot_titles=(map_title(top), "decoded over the same square", "",
-                        map_title(bottom), "decoded over the same square", ""),
+        rows=2, cols=n_cols, column_widths=[0.52, 0.48] if static else [0.42, 0.40, 0.18],
+        horizontal_spacing=0.04, vertical_spacing=0.08,
+        subplot_titles=(map_title(top), "decoded over the same square", *[""] * (n_cols - 2),
+                        map_title(bottom), "decoded over the same square", *[""] * (n_cols - 2)),
     )
+    interactive = not static
     px, py = prior_circles()
     transparent = [[0.0, "rgba(0,0,0,0)"], [1.0, "rgba(0,0,0,0)"]]
     for row, view in enumerate((top, bottom)):
         data = row_updates(view, show_ellipses=show_ellipses)
         r = row + 1
         # uint8 zeros: the invisible layer costs 6 kB in a stored figure, not 50 kB
-        fig.add_trace(go.Heatmap(**data["click"], z=np.zeros((CLICK_CELLS, CLICK_CELLS), dtype=np.uint8),
-                                 colorscale=transparent, showscale=False, hoverinfo="none",
-                                 name="click anywhere"), row=r, col=1)
+        if interactive:
+            fig.add_trace(go.Heatmap(**data["click"], z=np.zeros((CLICK_CELLS, CLICK_CELLS), dtype=np.uint8),
+                                     colorscale=transparent, showscale=False, hoverinfo="none",
+                                     name="click anywhere"), row=r, col=1)
         for d in range(10):
             fig.add_trace(go.Scattergl(**data[f"digit{d}"], mode="markers", name=str(d),
                                        legendgroup=f"digit{d}", showlegend=row == 0,
@@ -112,32 +126,35 @@ def latent_maps_figure(top: MapView, bottom: MapView, *, show_ellipses: bool = F
         fig.add_trace(go.Scattergl(**data["ellipses"], mode="lines", name="posterior 1 σ (true scale)",
                                    legendgroup="ellipses", showlegend=row == 1, hoverinfo="skip",
                                    line=dict(color="rgba(60,60,60,0.35)", width=1)), row=r, col=1)
-        fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="clicked point",
-                                 legendgroup="point", showlegend=row == 0, hoverinfo="skip",
-                                 marker=dict(symbol="x", size=14, color="black")), row=r, col=1)
-        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name="your digit: posterior 1 σ",
-                                 legendgroup="drawn_e", showlegend=row == 1, hoverinfo="skip",
-                                 line=dict(color="crimson", width=2)), row=r, col=1)
-        fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="your digit's code",
-                                 legendgroup="drawn", showlegend=row == 0, hoverinfo="skip",
-                                 marker=dict(symbol="star", size=16, color="crimson",
-                                             line=dict(color="white", width=1))), row=r, col=1)
+        if interactive:
+            fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="clicked point",
+                                     legendgroup="point", showlegend=row == 0, hoverinfo="skip",
+                                     marker=dict(symbol="x", size=14, color="black")), row=r, col=1)
+            fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name="the digit at right: posterior 1 σ",
+                                     legendgroup="drawn_e", showlegend=row == 1, hoverinfo="skip",
+                                     line=dict(color="crimson", width=2)), row=r, col=1)
+            fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="the digit at right: its code",
+                                     legendgroup="drawn", showlegend=row == 0, hoverinfo="skip",
+                                     marker=dict(symbol="star", size=16, color="crimson",
+                                                 line=dict(color="white", width=1))), row=r, col=1)
         fig.add_trace(go.Image(**data["manifold"], hoverinfo="skip", name="decoded grid"),
                       row=r, col=2)
-        fig.add_trace(go.Image(source=png_data_uri(detail_image(None, None, None)),
-                               hoverinfo="skip", name="detail"), row=r, col=3)
+        if interactive:
+            fig.add_trace(go.Image(source=png_data_uri(detail_image(None, None, None)),
+                                   hoverinfo="skip", name="detail"), row=r, col=3)
         rng = axis_range(view)
         fig.update_xaxes(range=rng, constrain="domain", zeroline=False, row=r, col=1)
-        fig.update_yaxes(range=rng, scaleanchor=f"x{1 + 3 * row if row else ''}", zeroline=False,
+        fig.update_yaxes(range=rng, scaleanchor=f"x{1 + n_cols * row if row else ''}", zeroline=False,
                          row=r, col=1)
         fig.update_xaxes(visible=False, row=r, col=2)
         fig.update_yaxes(visible=False, row=r, col=2)
-        fig.update_xaxes(visible=False, row=r, col=3)
-        fig.update_yaxes(tickvals=list(DETAIL_CENTRES), ticktext=list(DETAIL_LABELS), showgrid=False,
-                         zeroline=False, showline=False, ticks="", side="right",
-                         tickfont=dict(size=10), row=r, col=3)
-    fig.update_layout(height=820, width=1100, template="plotly_white",
-                      margin=dict(l=40, r=70, t=40, b=60),
+        if interactive:
+            fig.update_xaxes(visible=False, row=r, col=3)
+            fig.update_yaxes(tickvals=list(DETAIL_CENTRES), ticktext=list(DETAIL_LABELS), showgrid=False,
+                             zeroline=False, showline=False, ticks="", side="right",
+                             tickfont=dict(size=10), row=r, col=3)
+    fig.update_layout(height=820, width=920 if static else 1100, template="plotly_white",
+                      margin=dict(l=40, r=20 if static else 70, t=40, b=60),
                       legend=dict(itemsizing="constant", orientation="h", x=0, y=-0.04, yanchor="top"),
                       clickmode="event", hovermode="closest", dragmode="pan")
     return fig
@@ -170,39 +187,43 @@ def hole_meter_figure(vae: list[HoleReading], betas: list[float], others: list[H
     return fig
 
 
-def rate_distortion_figure(points: list[RatePoint]) -> go.Figure:
-    """Reconstruction (distortion) against KL (rate), one point per beta, labelled with the
-    number of active code dimensions by both criteria (KL: KL per dimension above
-    anatomy.ACTIVE_KL; AU: active units, variance of E_q[z_j] above anatomy.ACTIVE_VARIANCE)."""
-    fig = go.Figure(go.Scatter(
-        x=[p.rate for p in points], y=[p.distortion for p in points], mode="lines+markers+text",
-        text=[f"β={p.beta:g} · active {p.active} (KL), {p.active_units} (AU)" for p in points],
-        textposition="top center", cliponaxis=False,
-        marker=dict(size=9), name="VAEs",
-        customdata=np.stack([[p.beta for p in points],
-                             [float(p.kl_per_dim.min()) for p in points]], axis=1),
-        hovertemplate="β=%{customdata[0]:g}<br>rate %{x:.2f} nats<br>distortion %{y:.1f} nats"
-                      "<br>smallest KL per dimension %{customdata[1]:.3f}<extra></extra>"))
-    rates = [p.rate for p in points]
-    pad = 0.1 * (max(rates) - min(rates) or 1.0)
-    fig.update_xaxes(range=[min(rates) - pad, max(rates) + pad])
-    fig.update_layout(height=380, template="plotly_white", margin=dict(l=60, r=40, t=40, b=50),
-                      title="Rate (KL to the prior) against distortion (reconstruction), test digits",
-                      xaxis_title="rate: KL(q(z|x) ‖ N(0, I)), nats per digit",
-                      yaxis_title="distortion: −log p(x|z), nats per digit")
-    return fig
+# pixels of white between a source digit and the decoded path, and between decoded tiles
+SOURCE_GAP, STRIP_PAD = 10, 2
 
 
-def interpolation_figure(strips: list[np.ndarray], labels: list[str]) -> go.Figure:
-    """Strips of decoded digits (each (n_steps, 784)), one row per model."""
-    fig = make_subplots(rows=len(strips), cols=1, vertical_spacing=0.12, subplot_titles=labels)
+def interpolation_strip(image_a: np.ndarray, path: np.ndarray, image_b: np.ndarray) -> np.ndarray:
+    """One strip read left to right: the real digit a, the decoded path (n_steps, 784)
+    from a's code to b's, the real digit b; a wider white gap sets the real digits apart."""
+    tiles = tile_images(path, n_cols=len(path), pad=STRIP_PAD)
+    a, b = (np.asarray(x, np.float32).reshape(28, 28) for x in (image_a, image_b))
+    gap = np.ones((28, SOURCE_GAP), np.float32)
+    return np.hstack([a, gap, tiles, gap, b])
+
+
+def interpolation_ticks(n_steps: int) -> tuple[list[float], list[str]]:
+    """Tick positions (pixel columns) and labels under a strip: the two real digits and
+    the decoded path between them, from t = 0 to t = 1."""
+    first = 28 + SOURCE_GAP
+    last = first + (n_steps - 1) * (28 + STRIP_PAD)
+    end = last + 28 + SOURCE_GAP
+    return ([13.5, (first + last) / 2 + 13.5, end + 13.5],
+            ["real a", f"decoded along c(t), t = 0 → 1 ({n_steps} steps)", "real b"])
+
+
+def interpolation_figure(strips: list[np.ndarray], labels: list[str], *,
+                         ends: tuple[np.ndarray, np.ndarray]) -> go.Figure:
+    """One strip per model, read left to right: the real digit a, the codes' straight line
+    c(t) = (1 - t) m(a) + t m(b) decoded (each strip (n_steps, 784)), the real digit b."""
+    fig = make_subplots(rows=len(strips), cols=1, vertical_spacing=0.2, subplot_titles=labels)
     for i, strip in enumerate(strips):
-        fig.add_trace(go.Image(source=png_data_uri(tile_images(strip, n_cols=len(strip), pad=2)),
-                               hoverinfo="skip"), row=i + 1, col=1)
-        fig.update_xaxes(visible=False, row=i + 1, col=1)
+        fig.add_trace(go.Image(source=png_data_uri(interpolation_strip(ends[0], strip, ends[1])),
+                               hoverinfo="skip", name=f"strip {i}"), row=i + 1, col=1)
+        ticks, text = interpolation_ticks(len(strip))
+        fig.update_xaxes(tickvals=ticks, ticktext=text, showgrid=False, zeroline=False, ticks="",
+                         tickfont=dict(size=10), row=i + 1, col=1)
         fig.update_yaxes(visible=False, row=i + 1, col=1)
-    fig.update_layout(height=130 * len(strips) + 40, template="plotly_white",
-                      margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_layout(height=150 * len(strips) + 40, width=760, template="plotly_white",
+                      margin=dict(l=10, r=10, t=40, b=25))
     return fig
 
 

@@ -5,6 +5,8 @@
   plane to decode that point in both models; draw a digit to see its code and
   reconstruction. Cached values answer from memory; a value off the grid is retrained
   live in the background from the nearest model, streaming each epoch into the figure.
+  Given a :class:`~explainer.rate_distortion.RatePlane`, it also shows the grid's VAEs on
+  the rate-distortion plane: a click on a point sets the KL-weight slider to that model.
 - :class:`InterpolationExplorer`: two test digits, the straight line between their codes
   decoded by the AE and by the VAE.
 """
@@ -24,6 +26,8 @@ from explainer.data import ImageDataset
 from explainer.frames import ControlGrid, control_grid
 from explainer.live_training import LiveRetrainer
 from explainer.plots import latent_maps as plots
+from explainer.plots import rate_distortion as plane_plots
+from explainer.rate_distortion import PlaneSelection, RatePlane
 from explainer.plots.images import png_data_uri
 from explainer.validation import check_int, check_real
 from explainer.widgets.base import Explainer
@@ -34,6 +38,8 @@ from explainer.widgets.figure import SharedFigureWidget
 NOISE_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)
 BETA_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 ROW_MODELS = ("top", "bottom")
+# The note in a map's title for a model of the trained grid (live ones say how they were made)
+GRID_NOTE = "from the grid"
 # Live retraining runs at most this many epochs (about 0.3 s each on the 4,000 digits).
 MAX_LIVE_EPOCHS = 100
 
@@ -45,11 +51,19 @@ class LatentMapExplorer(Explainer):
     ``MAX_LIVE_EPOCHS``]; ``n_samples`` (hole meter) in [1, 100000]; ``threshold`` in
     [0, 1]; ``seed`` >= 0. A live retrain that fails puts the row back on its last
     complete model, says so in its title and the status line, and shows the error.
+    ``plane`` (optional): the grid's VAEs on the rate-distortion plane, shown under the
+    maps (``plane_fig``); clicking a point moves the KL-weight slider to its beta, and the
+    slider moves the plane's ring (a beta off the grid has no point: no ring).
+    ``start_point`` (optional): a point of the plane decoded from the start, as if clicked;
+    ``example`` (optional): the index of a test digit shown, encoded and reconstructed in
+    the drawing's place until the first drawing, so the detail column starts full.
     """
 
     def __init__(self, grid: lm.MapGrid, data: ImageDataset, classifier: lm.DigitClassifier, *,
                  synchronous: bool = False, live_epochs: int = lm.LIVE_EPOCHS,
-                 n_samples: int = 1000, threshold: float = 0.9, seed: int = 0) -> None:
+                 n_samples: int = 1000, threshold: float = 0.9, seed: int = 0,
+                 plane: RatePlane | None = None, start_point: tuple[float, float] | None = None,
+                 example: int | None = None) -> None:
         super().__init__()
         if not isinstance(grid, lm.MapGrid):
             raise TypeError(f"grid must be a latent_maps.MapGrid, got {type(grid).__name__}")
@@ -61,6 +75,8 @@ class LatentMapExplorer(Explainer):
         if not isinstance(classifier, lm.DigitClassifier):
             raise TypeError("classifier must be a latent_maps.DigitClassifier, got "
                             f"{type(classifier).__name__}")
+        if plane is not None and not isinstance(plane, RatePlane):
+            raise TypeError(f"plane must be a rate_distortion.RatePlane or None, got {type(plane).__name__}")
         self.live_epochs = check_int("live_epochs", live_epochs, low=1, high=MAX_LIVE_EPOCHS)
         self.n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
         self.threshold = check_real("threshold", threshold, low=0.0, high=1.0)
@@ -75,7 +91,17 @@ class LatentMapExplorer(Explainer):
         self._notes = ["", ""]
         self._fig_lock = threading.RLock()
         self.point: tuple[float, float] | None = None
+        if start_point is not None:
+            if not isinstance(start_point, (tuple, list)) or len(start_point) != 2:
+                raise ValueError(f"start_point must be a pair (x, y) or None, got {start_point!r}")
+            self.point = (check_real("start_point[0]", start_point[0]), check_real("start_point[1]", start_point[1]))
         self.drawn: np.ndarray | None = None
+        # what the detail column's middle tile shows: a drawing, or a test digit until then
+        self.drawn_label = plots.DETAIL_LABELS[1]
+        if example is not None:
+            example = check_int("example", example, low=0, high=len(data.x_test) - 1)
+            self.drawn = data.x_test[example].numpy().astype(np.float32)
+            self.drawn_label = f"test digit {example}"
         # one per row: a newer value in a row cancels that row's older training
         self.retrainers = [LiveRetrainer(synchronous=synchronous, on_error=self.show_error)
                            for _ in (0, 1)]
@@ -104,12 +130,22 @@ class LatentMapExplorer(Explainer):
             self._row(mm)
         top, bottom = self.model_for(0), self.model_for(1)
         self.fig = SharedFigureWidget(plots.latent_maps_figure(self._row(top)["view"], self._row(bottom)["view"]))
-        self._show(0, top, "cached")
-        self._show(1, bottom, "cached")
+        self._show(0, top, GRID_NOTE)
+        self._show(1, bottom, GRID_NOTE)
+        self.selection: PlaneSelection | None = None
+        self.plane_fig: SharedFigureWidget | None = None
+        if plane is not None:
+            self.selection = PlaneSelection(plane, beta=self.beta.value)
+            self.plane_fig = SharedFigureWidget(plane_plots.rate_distortion_plane_figure(
+                plane, chosen_beta=self.selection.beta))
+            picked = self.guard(self._on_plane_click)
+            for name in plane_plots.POINT_TRACES:
+                self.plane_fig.data[plane_plots.trace_index(self.plane_fig, name)].on_click(picked)
 
         self.on_change(self.model_choice, lambda _v: self.update_row(0))
         self.on_change(self.noise, lambda _v: self.update_row(0))
         self.on_change(self.beta, lambda _v: self.update_row(1))
+        self.on_change(self.beta, self._follow_on_plane)
         self.on_change(self.ellipses, lambda _v: self._redraw_ellipses())
         self.on_change(self.pad, self.set_strokes, names="strokes")
         self.on_click(self.clear, self.pad.clear)
@@ -124,6 +160,7 @@ class LatentMapExplorer(Explainer):
             widgets.HBox([self.fig, widgets.VBox([
                 widgets.HTML("<b>draw a digit</b> (white on black, like MNIST)"), self.pad, self.clear,
                 self.meter])]),
+            *([] if self.plane_fig is None else [self.plane_fig]),
             self.errors,
         ])
 
@@ -135,8 +172,9 @@ class LatentMapExplorer(Explainer):
                 control_grid(self.ellipses)]
 
     def kernel_controls(self, exported: Collection[int] = ()) -> list[str]:
-        return ["noise scales and KL weights off the cached grid (retrained live)",
-                *super().kernel_controls(exported), "clicking a map to decode that point"]
+        return ["noise scales and KL weights off the trained grid (retrained live)",
+                *super().kernel_controls(exported), "clicking a map to decode that point",
+                *([] if self.plane_fig is None else ["clicking a point of the rate-distortion plane"])]
 
     # ----------------------------------------------------------------- which model
     def key_for(self, row: int) -> lm.ModelKey:
@@ -163,7 +201,7 @@ class LatentMapExplorer(Explainer):
         mm = self.model_for(row)
         if mm is not None:
             self.retrainers[row].cancel()  # a training still running for this row is stale now
-            self._show(row, mm, "cached" if mm.source == "cache" or mm.source == "trained" else mm.source)
+            self._show(row, mm, GRID_NOTE if mm.source == "cache" or mm.source == "trained" else mm.source)
             return
         self.retrain(row, name, value)
 
@@ -295,6 +333,31 @@ class LatentMapExplorer(Explainer):
                 f"<table><tr><th></th><th>confident ≥ {self.threshold:g}</th><th>distance to nearest "
                 f"training digit</th></tr>{body}</table>")
 
+    # ----------------------------------------------------------------- the plane
+    def select_beta(self, beta: float) -> None:
+        """Show the grid's VAE trained with ``beta`` (a point of the plane) in the maps: the
+        KL-weight slider moves to it, and the maps and the ring follow the slider."""
+        if self.selection is None:
+            raise ValueError("select_beta needs the rate-distortion plane (plane=...)")
+        beta = check_real("beta", beta, low=0.0)
+        if self.selection.plane.point_for(beta) is None:
+            raise ValueError(f"beta must be one of the plane's models {self.selection.plane.betas}, got {beta:g}")
+        self.beta.value = beta
+
+    def _on_plane_click(self, trace, points, state) -> None:
+        if points.point_inds:
+            self.select_beta(self.selection.click(points.point_inds[0]))
+
+    def _follow_on_plane(self, beta: float) -> None:
+        """Put the plane's ring on the model the slider asks for (none if off the grid)."""
+        if self.selection is None:
+            return
+        self.selection.follow(beta)
+        x, y = plane_plots.chosen_xy(self.selection.plane, self.selection.beta)
+        with self.plane_fig.batch_update():
+            for name in plane_plots.CHOSEN_TRACES:
+                self.plane_fig.data[plane_plots.trace_index(self.plane_fig, name)].update(x=x, y=y)
+
     # ----------------------------------------------------------------- click and draw
     def select_point(self, x: float, y: float) -> None:
         """Decode the plane's point (x, y) in both models; mark it in both maps."""
@@ -313,6 +376,7 @@ class LatentMapExplorer(Explainer):
     def set_strokes(self, strokes: list) -> None:
         """Encode the drawn digit (None when the pad is empty) and show it in both rows."""
         self.drawn = lm.strokes_to_image(strokes, canvas_size=self.pad.size, pen_width=self.pad.pen_width)
+        self.drawn_label = plots.DETAIL_LABELS[1]
         with self._fig_lock, self.fig.batch_update():
             for row in (0, 1):
                 if self._shown[row] is not None:
@@ -338,13 +402,15 @@ class LatentMapExplorer(Explainer):
             self.fig.data[plots.slot(row, "drawn_ellipse")].update(x=[], y=[])
         self.fig.data[plots.slot(row, "detail")].source = png_data_uri(
             plots.detail_image(point_image, self.drawn, recon))
+        self.fig.layout[plots.detail_axis(row)].ticktext = (
+            plots.DETAIL_LABELS[0], self.drawn_label, plots.DETAIL_LABELS[2])
 
 
 class InterpolationExplorer(Explainer):
     """Two test digits (dropdowns); the line between their codes decoded by two models."""
 
     def __init__(self, models: list[lm.MapModel], data: ImageDataset, *, n_steps: int = 12,
-                 n_choices: int = 1000) -> None:
+                 n_choices: int = 1000, first: int | None = None, second: int | None = None) -> None:
         super().__init__()
         if not models or not all(isinstance(mm, lm.MapModel) for mm in models):
             raise TypeError("models must be a list of latent_maps.MapModel (at least one)")
@@ -353,10 +419,16 @@ class InterpolationExplorer(Explainer):
         self.models, self.data, self.n_steps = list(models), data, n_steps
         n = min(n_choices, len(data.x_test))
         step = max(1, len(data.x_test) // 50)
-        options = [(f"test digit {i} (a {int(data.y_test[i])})", i) for i in range(0, n, step)]
-        self.first = widgets.Dropdown(options=options, value=options[0][1], description="from")
-        self.second = widgets.Dropdown(options=options, value=options[-1][1], description="to")
-        self.fig = SharedFigureWidget(plots.interpolation_figure(self.strips(), self.labels()))
+        indices = set(range(0, n, step))
+        # the starting pair (test digits' indices; by default the first and last choice)
+        first = check_int("first", first, low=0, high=len(data.x_test) - 1) if first is not None else 0
+        second = (check_int("second", second, low=0, high=len(data.x_test) - 1) if second is not None
+                  else max(indices))
+        options = [(self.describe_digit(i), i) for i in sorted(indices | {first, second})]
+        self.first = widgets.Dropdown(options=options, value=first, description="from")
+        self.second = widgets.Dropdown(options=options, value=second, description="to")
+        self.fig = SharedFigureWidget(plots.interpolation_figure(self.strips(), self.labels(),
+                                                                 ends=self.ends()))
         self.on_change(self.first, lambda _v: self.redraw())
         self.on_change(self.second, lambda _v: self.redraw())
         self.ui = widgets.VBox([widgets.HBox([self.first, self.second]), self.fig, self.errors])
@@ -364,17 +436,25 @@ class InterpolationExplorer(Explainer):
     def exported_controls(self) -> list[ControlGrid]:
         return [control_grid(self.first), control_grid(self.second)]
 
+    def describe_digit(self, index: int) -> str:
+        return f"test digit {index} (a {int(self.data.y_test[index])})"
+
     def labels(self) -> list[str]:
-        return [f"{mm.label}: from test digit {self.first.value} to {self.second.value}" for mm in self.models]
+        return [f"{mm.label}: from {self.describe_digit(self.first.value)} to "
+                f"{self.describe_digit(self.second.value)}" for mm in self.models]
+
+    def ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """The two real test digits the strips start and end on."""
+        return (self.data.x_test[self.first.value].numpy(), self.data.x_test[self.second.value].numpy())
 
     def strips(self) -> list[np.ndarray]:
         a, b = self.data.x_test[self.first.value], self.data.x_test[self.second.value]
         return [lm.interpolate(mm.model, a, b, n_steps=self.n_steps) for mm in self.models]
 
     def redraw(self) -> None:
-        fresh = plots.interpolation_figure(self.strips(), self.labels())
+        fresh = plots.interpolation_figure(self.strips(), self.labels(), ends=self.ends())
         with self.fig.batch_update():
-            for i, trace in enumerate(fresh.data):
-                self.fig.data[i].source = trace.source
+            for trace in fresh.data:
+                self.fig.data[plane_plots.trace_index(self.fig, trace.name)].source = trace.source
             for i, note in enumerate(fresh.layout.annotations):
                 self.fig.layout.annotations[i].text = note.text
