@@ -296,3 +296,50 @@ def assert_answers_fold(page, expected: int) -> None:
         body = answer.evaluate("(d) => d.innerText.replace(d.querySelector('summary').innerText, '')")
         assert len(body.strip()) > 20, f"answer {i + 1} opens on {body!r}"
         answer.locator("summary").click()  # folded again, as the learner left it
+
+
+# ---------------------------------------------------------------- clicking a plotted point
+POINT_JS = """([gd, name, index]) => {
+  const i = gd.data.findIndex((t) => t.name === name);
+  if (i < 0) return null;
+  const trace = gd._fullData[i];
+  const xa = gd._fullLayout[(trace.xaxis || 'x').replace('x', 'xaxis')];
+  const ya = gd._fullLayout[(trace.yaxis || 'y').replace('y', 'yaxis')];
+  const box = gd.getBoundingClientRect();
+  return {x: box.left + xa._offset + xa.l2p(trace.x[index]),
+          y: box.top + ya._offset + ya.l2p(trace.y[index])};
+}"""
+
+
+def click_point(page, figure, name: str, index: int) -> None:
+    """Click point ``index`` of the trace named ``name`` in the plotly figure ``figure`` (an
+    element handle of its ``.js-plotly-plot``) with the mouse, as a person would."""
+    figure.scroll_into_view_if_needed()
+    where = page.evaluate(POINT_JS, [figure, name, index])
+    assert where is not None, f"no trace named {name!r} in the figure"
+    page.mouse.move(where["x"], where["y"])
+    page.wait_for_timeout(200)  # plotly picks the point under the pointer on hover
+    page.mouse.click(where["x"], where["y"])
+
+
+def assert_clicking_the_plane_loads_its_model(page) -> None:
+    """Notebook 04: a click on a VAE of the rate-distortion plane moves the KL-weight slider
+    to that model's beta, and the VAE map shows it (its title names the beta)."""
+    plane = page.locator(".js-plotly-plot").filter(
+        has=page.locator("text=close-up, with lines of equal ELBO")).first
+    handle = plane.element_handle()
+    betas = page.evaluate("(gd) => gd.data.find((t) => t.name === 'VAEs').customdata.map((c) => c[0])",
+                          handle)
+    slider = page.locator(".widget-slider:has(label:text-is('KL weight β'))").first
+    readout = slider.locator(".widget-readout")
+    before = readout.inner_text()
+    index = next(i for i, b in enumerate(betas) if float(b) != float(before))  # another model
+    target = betas[index]
+    click_point(page, handle, "VAEs", index)
+    page.wait_for_function("([el, b]) => el.innerText !== b", arg=[readout.element_handle(), before],
+                           timeout=30_000)
+    assert float(readout.inner_text()) == float(target), (readout.inner_text(), target)
+    maps = page.locator(".js-plotly-plot").filter(has=page.locator("text=decoded over the same square")).first
+    page.wait_for_function(
+        "([gd, b]) => JSON.stringify(gd.layout.annotations || []).includes('β=' + b)",
+        arg=[maps.element_handle(), f"{float(target):g}"], timeout=30_000)

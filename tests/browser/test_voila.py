@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import require_browser
-from tests.browser.controls import (ERRORS, assert_answers_fold, assert_failing_callback_shown, assert_nothing_hidden,
+from tests.browser.controls import (ERRORS, assert_answers_fold, assert_clicking_the_plane_loads_its_model,
+                                    assert_failing_callback_shown, assert_nothing_hidden,
                                     exercise_every_control, figure_drawn, hold_figure_module,
                                     hold_plotly,
                                     slow_figure_follows, stored_answers, wait_for_hidden_error)
@@ -22,6 +23,8 @@ require_browser()
 def test_voila_page_loads_and_every_control_redraws(page, voila_url, notebook):
     n, unchanged = load_and_exercise(page, voila_url, notebook.name)
     assert_answers_fold(page, stored_answers(notebook))
+    if notebook.stem == "04_latent_maps":
+        assert_clicking_the_plane_loads_its_model(page)
     assert not unchanged, f"{len(unchanged)} of {n} controls changed nothing: {unchanged}"
     assert_nothing_hidden(page, lab=False)
 
