@@ -340,6 +340,12 @@ def frames_and_sliders(base: Mapping, states: Mapping[tuple, Mapping], *,
             frame = frame_for(frame_name(gid, combo), FigureState.from_dict(state), paths)
             if frame is not None:
                 figure["frames"].append(frame)
+        moving = _controls_that_move(gid, group, states, paths, defaults)
+        if len(moving) == 1:  # one control of the group moves this figure: its slider alone
+            pos = moving[0]
+            sliders.append(slider_spec(controls[group.controls[pos]], group_id=gid, position=pos,
+                                       group=group.controls, defaults=defaults, native=True))
+            continue
         members = []
         for pos, i in enumerate(group.controls):
             members.append(len(sliders))
@@ -351,6 +357,28 @@ def frames_and_sliders(base: Mapping, states: Mapping[tuple, Mapping], *,
                                   "defaults": [defaults[i] for i in group.controls]})
     place_sliders(figure["layout"], sliders)
     return {"figure": figure, "groups": script_groups}
+
+
+def _controls_that_move(gid: int, group: ControlGroup, states: Mapping[tuple, Mapping],
+                        paths: Sequence[tuple], defaults: Sequence[int]) -> list[int]:
+    """Positions in ``group`` of the controls that change this figure (``paths``): a control
+    whose every stored state leaves the figure as it is with that control at its default
+    (e.g. a checkbox that draws ellipses on another figure of the same widget) gets no
+    slider on this figure."""
+    stored = {combo: FigureState.from_dict(state) for (g, combo), state in states.items() if g == gid}
+    moving = []
+    for pos, i in enumerate(group.controls):
+        for combo, state in stored.items():
+            home = combo[:pos] + (defaults[i],) + combo[pos + 1:]
+            if combo[pos] != defaults[i] and home in stored and \
+                    _differs_on(state, stored[home], paths):
+                moving.append(pos)
+                break
+    return moving
+
+
+def _differs_on(a: FigureState, b: FigureState, paths: Sequence[tuple]) -> bool:
+    return bool(changed_paths(a, b) & {tuple(p) for p in paths})
 
 
 def place_sliders(layout: dict, sliders: list[dict]) -> None:

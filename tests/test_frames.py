@@ -159,6 +159,49 @@ def test_snapshot_measures_real_states_and_joins_interacting_controls():
     assert list(w.fig.data[0].y) == [0.0, 1.0]
 
 
+class TwoFigures(Explainer):
+    """A model slider that moves both figures (the maps and the ring on a plane of models),
+    and a checkbox that draws the chosen model's ellipses on the first figure only."""
+
+    def __init__(self):
+        super().__init__()
+        self.model = widgets.IntSlider(value=0, min=0, max=2, description="model")
+        self.ellipses = widgets.Checkbox(value=False, description="ellipses")
+        self.maps = go.FigureWidget(go.Figure([go.Scatter(y=[0.0]), go.Scatter(y=[0.0])]))
+        self.plane = go.FigureWidget(go.Figure([go.Scatter(x=[0.0], y=[0.0])]))
+        for control in (self.model, self.ellipses):
+            self.on_change(control, lambda _v: self.redraw())
+        self.ui = widgets.VBox([self.model, self.ellipses, self.maps, self.plane])
+        self.redraw()
+
+    def redraw(self):
+        with self.maps.batch_update(), self.plane.batch_update():
+            self.maps.data[0].y = np.array([float(self.model.value)])
+            self.maps.data[1].y = np.array([10.0 + self.model.value if self.ellipses.value else 0.0])
+            self.plane.data[0].x = np.array([float(self.model.value)])
+
+    def figures(self):
+        return [self.maps, self.plane]
+
+    def exported_controls(self):
+        return [frames.control_grid(self.model), frames.control_grid(self.ellipses)]
+
+
+def test_a_figure_gets_sliders_only_for_the_controls_that_move_it():
+    # the checkbox joins the model slider's group (they interact on the maps), but it never
+    # changes the plane: a slider for it there would move nothing
+    out = frames.snapshot_explainer(TwoFigures())
+    maps, plane = out["figures"]
+    assert [s["name"] for s in maps["figure"]["layout"]["sliders"]] == ["model", "ellipses"]
+    (slider,) = plane["figure"]["layout"]["sliders"]
+    assert slider["name"] == "model" and plane["groups"] == []
+    assert slider["steps"][0]["execute"] is True  # plain plotly: one control, no page script
+    names = {f["name"] for f in plane["figure"]["frames"]}
+    for k, step in enumerate(slider["steps"]):
+        (name,) = step["args"][0]
+        assert name == f"g0:{k}-0" and name in names  # the checkbox at its default
+
+
 def test_snapshot_of_the_bound_split_matches_setting_the_slider():
     w = BoundSplitExplorer()
     out = frames.snapshot_explainer(w)
