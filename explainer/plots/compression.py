@@ -37,8 +37,7 @@ def components_figure(reference: PCA, *, n: int = 16, n_cols: int = 8) -> go.Fig
     rows = -(-n // n_cols)
     fig.update_layout(template="plotly_white", height=90 + 135 * rows,
                       margin=dict(l=10, r=10, t=60, b=10),
-                      title="The top principal components (rows of W^T) and the share of "
-                            "variance each explains")
+                      title="Top components (rows of W^T) and the share of variance each explains")
     return fig
 
 
@@ -81,7 +80,8 @@ def linear_training_figure(states: list[LinearAEState], *, pca_error: float, k: 
         trace.update(**data)
     fig.update_xaxes(title_text="gradient step", range=[0, last])
     top = max((s.train_error for s in states), default=pca_error)
-    fig.update_yaxes(type="log", range=log_range(pca_error, top), row=1, col=1)
+    fig.update_yaxes(type="log", range=log_range(pca_error, top), title_text="error (log scale)",
+                     row=1, col=1)
     fig.update_yaxes(title_text="degrees", range=[0, 92], row=1, col=2)
     fig.update_layout(template="plotly_white", height=380, legend=dict(orientation="h", y=-0.25),
                       margin=dict(t=60, b=90))
@@ -89,8 +89,9 @@ def linear_training_figure(states: list[LinearAEState], *, pca_error: float, k: 
 
 
 def log_range(floor: float, top: float) -> list[float]:
-    """A log axis range from just under ``floor`` to just over ``top`` (log10 units)."""
-    return [float(np.log10(floor * 0.97)), float(np.log10(max(top, floor) * 1.05))]
+    """A log axis range from under ``floor`` (so that a level line there stays clear of the
+    axis) to just over ``top`` (log10 units)."""
+    return [float(np.log10(floor * 0.8)), float(np.log10(max(top, floor) * 1.05))]
 
 
 def linear_training_updates(states: list[LinearAEState]) -> list[dict]:
