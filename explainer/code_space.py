@@ -268,6 +268,25 @@ class CodeSpace:
         width = 0.5 * (self.sigmas[0] + self.sigmas[-1])
         return math.inf if width == 0 else float(gap / width)
 
+    @property
+    def gap(self) -> float:
+        """|c_half - c_full|: how far apart the two end codes are, in code units."""
+        return float(abs(self.means[-1] - self.means[0]))
+
+    @property
+    def spacing_error(self) -> float:
+        """How unevenly the training images' codes are spaced along the axis: the largest
+        |t_i - i / (n - 1)|, where t_i = (m_i - c_full) / (c_half - c_full) is image i's
+        place on the axis and i / (n - 1) its place in lit fraction (the phases are evenly
+        spaced in lit fraction). 0 for evenly spaced codes (and for two images)."""
+        n = len(self.means)
+        if self.gap == 0:
+            return math.inf
+        # t_i = (m_i - m_0) / (m_{n-1} - m_0)
+        t = (self.means - self.means[0]) / (self.means[-1] - self.means[0])
+        # max_i |t_i - i / (n - 1)|
+        return float(np.abs(t - np.linspace(0.0, 1.0, n)).max())
+
 
 def measure_code_space(
     model: Autoencoder,

@@ -324,3 +324,28 @@ def test_coarse_band():
         cs.coarse_band(1.0, edges=(5.0, 3.0))
     with pytest.raises(ValueError, match="at least one number"):
         cs.coarse_band(1.0, edges=())
+
+
+def test_gap_and_spacing_error_of_the_codes(ae_space):
+    _, space = ae_space
+    assert space.gap == pytest.approx(abs(space.means[-1] - space.means[0]))
+    assert space.spacing_error == pytest.approx(0.0)  # two images: nothing in between
+    # four codes, evenly spaced but for the third, which sits at t = 0.5 instead of 2/3
+    uneven = dataclasses.replace(space, means=np.array([2.0, 0.0, -1.0, -4.0]))
+    assert uneven.gap == pytest.approx(6.0)
+    # t = (0, 1/3, 1/2, 1) against (0, 1/3, 2/3, 1): largest shift 1/6
+    assert uneven.spacing_error == pytest.approx(1 / 6)
+    # the sign of the axis does not matter
+    assert mirrored(uneven).spacing_error == pytest.approx(1 / 6)
+    collapsed = dataclasses.replace(space, means=np.array([1.0, 1.0]))
+    assert collapsed.gap == 0 and collapsed.spacing_error == math.inf
+
+
+def test_density_axis_says_when_there_are_no_bands(ae_space):
+    _, space = ae_space
+    plain = plots.code_space_figure(space)
+    assert plain.layout.yaxis.title.text.startswith("no noise")
+    assert plain.layout.yaxis.showticklabels is False
+    _, noisy = cs.explore_code_space("two_moons", kind="noisy_ae", noise_scale=0.5, **FAST)
+    banded = plots.code_space_figure(noisy)
+    assert banded.layout.yaxis.title.text == "density" and banded.layout.yaxis.showticklabels

@@ -122,8 +122,12 @@ def code_space_layout(space: CodeSpace) -> dict:
     """The layout that follows the model: its title and the direction of the two code axes
     (the axis panel and the distance panel), full moon's side on the left."""
     direction = "reversed" if axis_reversed(space) else True
+    # the plain AE has no noise, so no bands: the density axis says so instead of an empty scale
+    banded = space.densities is not None
     return {"title.text": describe(space), "xaxis.autorange": direction,
-            "xaxis4.autorange": direction}
+            "xaxis4.autorange": direction,
+            "yaxis.title.text": "density" if banded else "no noise:<br>no bands",
+            "yaxis.showticklabels": banded}
 
 
 def code_space_figure(
@@ -178,7 +182,6 @@ def code_space_figure(
         row, col = places.get(name, (1, 1))
         fig.add_trace(trace, row=row, col=col)
     fig.update_xaxes(matches="x", row=3, col=1, title_text="code c")
-    fig.update_yaxes(title_text="density", row=1, col=1)
     fig.update_yaxes(title_text="RMS distance / lit", range=[0, 1.05], row=3, col=1)
     for row, col in ((2, 1), (1, 2)):
         # square pixels: the image's y axis is scaled to its x axis
