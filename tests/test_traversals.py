@@ -134,6 +134,6 @@ def test_training_curves_start_untrained_and_follow_the_history(trained, images)
     kl = 0.5 * (logvar.exp() - 1 - logvar + mean**2).sum(1).mean()
     assert c.kl[0] == pytest.approx(float(kl), rel=1e-5)
     fig = anatomy_plots.training_curves_figure(curves)
-    assert {tr.name for tr in fig.data} == {"beta = 1, Minimize1", "beta = 1, KL"}
+    assert {tr.name for tr in fig.data} == {"beta = 1", "beta = 1, KL"}
     with pytest.raises(ValueError, match="trained must hold at least one"):
         anatomy.training_curves({}, images)

@@ -218,7 +218,10 @@ def training_curves_figure(curves: dict) -> go.Figure:
     for beta, colour in zip(betas, colours):
         c = curves[beta]
         for col, (term, values) in enumerate((("Minimize1", c.reconstruction), ("KL", c.kl)), start=1):
-            fig.add_trace(go.Scatter(x=c.epoch, y=values, name=f"beta = {beta:g}, {term}",
+            # the legend shows the left panel's traces only, so it names the weight alone
+            # (the colour means the same weight in both panels)
+            name = f"beta = {beta:g}" if col == 1 else f"beta = {beta:g}, {term}"
+            fig.add_trace(go.Scatter(x=c.epoch, y=values, name=name,
                                      legendgroup=f"{beta:g}", showlegend=col == 1, mode="lines+markers",
                                      marker=dict(size=5), line=dict(color=colour, width=2),
                                      hovertemplate=f"beta = {beta:g}, {term}<br>epoch %{{x}}: "
