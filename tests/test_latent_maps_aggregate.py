@@ -168,9 +168,11 @@ def test_aggregate_posterior_of_a_trained_vae_and_its_figure(tiny):
     fig = plots.aggregate_posterior_figure(pics, fraction=0.1)
     names = [t.name for t in fig.data]
     for name in ("log10 density: prior p(z)", "log10 density: q(z), VAE β=1",
-                 "q(z) = 0.1 p(z), VAE β=1", "q(z) = 0.1 p(z), VAE β=0.3",
                  "within r: prior p(z)", "within r: q(z), VAE β=0.3"):
         assert name in names
+    # one hole edge per q panel, one legend entry for all of them
+    edges = [t for t in fig.data if t.name == "q(z) = 0.1 p(z): hole edge"]
+    assert len(edges) == len(pics) and sum(bool(t.showlegend) for t in edges) == 1
     trace = next(t for t in fig.data if t.name == "within r: q(z), VAE β=1")
     np.testing.assert_array_equal(trace.y, pics[0].inside_q)
     with pytest.raises(ValueError, match="at least one"):

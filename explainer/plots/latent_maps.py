@@ -168,6 +168,8 @@ def hole_meter_figure(vae: list[HoleReading], betas: list[float], others: list[H
         f"samples named with confidence ≥ {real.threshold:g}",
         "mean distance to the nearest training digit"))
     styles = ("dash", "dot", "dashdot", "longdash")
+    # one colour per baseline (real test digits: green), so no two lines differ by dash alone
+    colours = ("#d62728", "#ff7f0e", "#9467bd", "#8c564b")
     for col, attr in ((1, "confident"), (2, "nearest")):
         fig.add_trace(go.Scatter(x=betas, y=[getattr(r, attr) for r in vae], mode="lines+markers",
                                  name="VAE over β", legendgroup="vae", showlegend=col == 1,
@@ -177,7 +179,7 @@ def hole_meter_figure(vae: list[HoleReading], betas: list[float], others: list[H
             fig.add_trace(go.Scatter(
                 x=[min(betas), max(betas)], y=[getattr(other, attr)] * 2, mode="lines",
                 name=other.label, legendgroup=other.label, showlegend=col == 1,
-                line=dict(color="green" if is_real else "#d62728",
+                line=dict(color="green" if is_real else colours[i % len(colours)],
                           dash="solid" if is_real else styles[i % len(styles)])), row=1, col=col)
         fig.update_xaxes(type="log", title_text="KL weight β", row=1, col=col)
     fig.update_yaxes(title_text="fraction", range=[0, 1], row=1, col=1)
@@ -230,6 +232,8 @@ def interpolation_figure(strips: list[np.ndarray], labels: list[str], *,
 # log10 densities shown on the aggregate posterior's maps: [LOG10_FLOOR, LOG10_CEILING]
 LOG10_FLOOR, LOG10_CEILING = -4.0, 0.0
 RADIAL_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+# the prior's circles: light enough to see on the dark density maps, dark enough for the legend
+PRIOR_CIRCLE_COLOUR = "#b0b0b0"
 
 
 def aggregate_posterior_figure(pictures: list[DensityPicture], *, fraction: float,
@@ -267,11 +271,12 @@ def aggregate_posterior_figure(pictures: list[DensityPicture], *, fraction: floa
                 contours=dict(start=np.log10(fraction), end=np.log10(fraction), size=1.0,
                               coloring="none"),
                 line=dict(color="#ff6f00", width=2), showscale=False, hoverinfo="skip",
-                name=f"q(z) = {fraction:g} p(z), {picture.label}",
-                showlegend=True, legendgroup=f"hole line {col}"), row=1, col=col)
+                # one name and one legend entry for the hole edge of every panel (its panel names the model)
+                name=f"q(z) = {fraction:g} p(z): hole edge", legendgroup="hole edge",
+                showlegend=col == 2), row=1, col=col)
         fig.add_trace(go.Scatter(x=px, y=py, mode="lines", name="prior N(0, I): 1, 2, 3 σ",
                                  legendgroup="prior circles", showlegend=col == 1, hoverinfo="skip",
-                                 line=dict(color="white", width=1, dash="dot")), row=1, col=col)
+                                 line=dict(color=PRIOR_CIRCLE_COLOUR, width=1.5, dash="dot")), row=1, col=col)
         rng = [float(first.centres[0]), float(first.centres[-1])]
         fig.update_xaxes(range=rng, constrain="domain", title_text="z₁", row=1, col=col)
         fig.update_yaxes(range=rng, scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
