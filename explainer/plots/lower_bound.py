@@ -103,8 +103,8 @@ def bound_summary(terms: BoundTerms) -> str:
     residual, and Lb = -Minimize1 - Minimize2/2."""
     t = terms
     return (
-        f"log p(x) = {t.log_marginal:.4f} = Lb {t.lower_bound:.4f} + KL(q‖p(z|x)) "
-        f"{t.kl_posterior:.4f}  (residual {t.identity_residual:.1e})<br>"
+        f"log p(x) = {t.log_marginal:.4f} = Lb ({t.lower_bound:.4f}) + KL(q‖p(z|x)) "
+        f"({t.kl_posterior:.4f})  (residual {t.identity_residual:.1e})<br>"
         f"Lb = −Minimize1 − Minimize2/2,  Minimize1 = E_q[−log p(x|z)] = {t.minimize1:.4f},  "
         f"Minimize2 = 2 KL(q‖p(z)) = {t.minimize2:.4f}"
     )
@@ -251,7 +251,7 @@ def nonlinear_posterior_figure(
     p(z|x) and each fitted Gaussian q (label, density, gap) with its gap in the legend.
     """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("decoder mean g(z) and the observed x",
+                        subplot_titles=("decoder mean g(z), observed x",
                                         nonlinear_title(log_marginal)))
     fig.add_trace(go.Scatter(x=z, y=decoder_mean, name="g(z)", line=dict(color="black")),
                   row=1, col=1)
@@ -272,7 +272,7 @@ def nonlinear_posterior_figure(
 
 def nonlinear_title(log_marginal: float) -> str:
     """The right panel's title: log p(x) by quadrature."""
-    return f"p(z|x) by quadrature, log p(x) = {log_marginal:.3f}"
+    return f"p(z|x), log p(x) = {log_marginal:.3f}"
 
 
 def importance_weights_figure(
