@@ -62,7 +62,7 @@ def rate_distortion_plane_figure(plane: RatePlane, *, chosen_beta: float | None 
         raise TypeError(f"plane must be a RatePlane, got {type(plane).__name__}")
     rates, distortions = plane.rates, plane.distortions
     labels = [f"β={b:g}" for b in plane.betas]
-    hover = ("β=%{customdata[0]:g}<br>rate R %{x:.1f} nats<br>distortion D %{y:.1f} nats"
+    hover = ("β=%{customdata[0]:~g}<br>rate R %{x:.1f} nats<br>distortion D %{y:.1f} nats"
              "<br>−ELBO = D + R %{customdata[1]:.1f} nats<br>click: show it in the maps<extra></extra>")
     custom = np.column_stack([plane.betas, plane.neg_elbos])
     fig = make_subplots(rows=1, cols=2, column_widths=[0.4, 0.6], horizontal_spacing=0.1,
