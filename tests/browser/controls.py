@@ -328,8 +328,9 @@ def assert_clicking_the_plane_loads_its_model(page) -> None:
     plane = page.locator(".js-plotly-plot").filter(
         has=page.locator("text=close-up, with lines of equal ELBO")).first
     handle = plane.element_handle()
-    betas = page.evaluate("(gd) => gd.data.find((t) => t.name === 'VAEs').customdata.map((c) => c[0])",
-                          handle)
+    # each point's label reads "β=<beta>" (its customdata may reach the page as a typed array)
+    labels = page.evaluate("(gd) => Array.from(gd.data.find((t) => t.name === 'VAEs').text)", handle)
+    betas = [float(label.split("=", 1)[1]) for label in labels]
     slider = page.locator(".widget-slider:has(label:text-is('KL weight β'))").first
     readout = slider.locator(".widget-readout")
     before = readout.inner_text()
