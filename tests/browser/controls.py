@@ -325,13 +325,16 @@ def click_point(page, figure, name: str, index: int) -> None:
 def assert_clicking_the_plane_loads_its_model(page) -> None:
     """Notebook 04: a click on a VAE of the rate-distortion plane moves the KL-weight slider
     to that model's beta, and the VAE map shows it (its title names the beta)."""
-    plane = page.locator(".js-plotly-plot").filter(
+    # the plane of the widget (the notebook also shows a static copy of it further down):
+    # the plot beside the KL-weight slider, in the same output area
+    slider = page.locator(".widget-slider:has(label:text-is('KL weight β'))").first
+    slider.scroll_into_view_if_needed()
+    plane = slider.locator(OUTPUT_AREA).locator(".js-plotly-plot").filter(
         has=page.locator("text=close-up, with lines of equal ELBO")).first
     handle = plane.element_handle()
     # each point's label reads "β=<beta>" (its customdata may reach the page as a typed array)
     labels = page.evaluate("(gd) => Array.from(gd.data.find((t) => t.name === 'VAEs').text)", handle)
     betas = [float(label.split("=", 1)[1]) for label in labels]
-    slider = page.locator(".widget-slider:has(label:text-is('KL weight β'))").first
     readout = slider.locator(".widget-readout")
     before = readout.inner_text()
     index = next(i for i, b in enumerate(betas) if float(b) != float(before))  # another model
@@ -340,7 +343,8 @@ def assert_clicking_the_plane_loads_its_model(page) -> None:
     page.wait_for_function("([el, b]) => el.innerText !== b", arg=[readout.element_handle(), before],
                            timeout=30_000)
     assert float(readout.inner_text()) == float(target), (readout.inner_text(), target)
-    maps = page.locator(".js-plotly-plot").filter(has=page.locator("text=decoded over the same square")).first
+    maps = slider.locator(OUTPUT_AREA).locator(".js-plotly-plot").filter(
+        has=page.locator("text=decoded over the same square")).first
     page.wait_for_function(
         "([gd, b]) => JSON.stringify(gd.layout.annotations || []).includes('β=' + b)",
         arg=[maps.element_handle(), f"{float(target):g}"], timeout=30_000)
