@@ -6,7 +6,7 @@ from explainer import anatomy
 from explainer.data import moon_phases
 from explainer.models import Autoencoder, ModelConfig
 from explainer.plots import anatomy as plots
-from explainer.train import TrainedModel, fit
+from tiny_vaes import tiny_vaes
 from explainer.widgets.anatomy import DiagramExplorer, KLWeightExplorer
 
 VAE8 = ModelConfig(kind="vae", latent_dim=8, hidden_dims=(16,))
@@ -19,12 +19,7 @@ def images():
 
 @pytest.fixture(scope="module")
 def trained(images):
-    out = {}
-    for beta in (0.0, 1.0, 5.0):
-        result = fit(Autoencoder(VAE8.replace(beta=beta), seed=0), images, x_test=images,
-                     epochs=5, batch_size=4)
-        out[beta] = TrainedModel(result.model, result.history, False, f"test-{beta}")
-    return out
+    return tiny_vaes(VAE8, images, (0.0, 1.0, 5.0), epochs=5)
 
 
 def test_minimize2_is_twice_the_kl_under_the_log_variance_reading():

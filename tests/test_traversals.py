@@ -10,7 +10,7 @@ from explainer.data import moon_phases
 from explainer.models import Autoencoder, ModelConfig
 from explainer.plots import anatomy as anatomy_plots
 from explainer.plots import traversals as plots
-from explainer.train import TrainedModel, fit
+from tiny_vaes import tiny_vaes
 from explainer.widgets.traversals import TraversalExplorer
 
 VAE4 = ModelConfig(kind="vae", latent_dim=4, hidden_dims=(16,))
@@ -23,12 +23,7 @@ def images():
 
 @pytest.fixture(scope="module")
 def trained(images):
-    out = {}
-    for beta in (0.0, 1.0, 50.0):
-        result = fit(Autoencoder(VAE4.replace(beta=beta), seed=0), images, x_test=images,
-                     epochs=4, batch_size=4)
-        out[beta] = TrainedModel(result.model, result.history, False, f"test-{beta}")
-    return out
+    return tiny_vaes(VAE4, images, (0.0, 1.0, 50.0), epochs=4)
 
 
 def test_each_row_decodes_the_mean_with_one_dimension_set(trained, images):
