@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import require_browser
-from tests.browser.controls import (ERRORS, assert_answers_fold, assert_clicking_the_plane_loads_its_model,
-                                    assert_failing_callback_shown, assert_nothing_hidden,
+from tests.browser.controls import (ERRORS, assert_answers_fold, assert_failing_callback_shown, assert_nothing_hidden,
                                     exercise_every_control, hidden_errors, stored_answers,
                                     wait_for_hidden_error)
 from tests.browser.lab_page import open_notebook, run_all, shut_down_kernels, wait_until_idle
@@ -29,9 +28,6 @@ def test_notebook_runs_and_every_control_redraws(page, lab_url, notebook):
         assert not unchanged, f"{len(unchanged)} of {n} controls changed nothing: {unchanged}"
         assert errors.count() == 0, errors.first.inner_text()
         assert_answers_fold(page, stored_answers(notebook))
-        if notebook.stem == "04_latent_maps":
-            assert_clicking_the_plane_loads_its_model(page)
-            wait_until_idle(lab_url)
         assert_nothing_hidden(page, lab=True)
     finally:
         shut_down_kernels(lab_url)
