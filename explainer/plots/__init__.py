@@ -5,6 +5,7 @@ into one picture, encoding it as a PNG data URI for a ``go.Image`` trace).
 """
 
 import plotly.io as pio
+from plotly.basedatatypes import BaseFigure, BasePlotlyType
 
 
 def use_notebook_renderer() -> None:
@@ -21,3 +22,20 @@ def use_notebook_renderer() -> None:
         static.use_png_renderer()
     else:
         pio.renderers.default = "plotly_mimetype"
+
+
+def trace(fig: BaseFigure, name: str) -> BasePlotlyType:
+    """The one trace of ``fig`` called ``name``: figure builders name every trace, and
+    widgets and tests address them by name, never by position."""
+    found = [t for t in fig.data if t.name == name]
+    if len(found) != 1:
+        names = [t.name for t in fig.data]
+        raise KeyError(f"the figure must hold one trace named {name!r}, found {len(found)}; "
+                       f"its traces: {names}")
+    return found[0]
+
+
+def trace_index(fig: BaseFigure, name: str) -> int:
+    """The position in ``fig.data`` of the one trace called ``name`` (for the few plotly
+    APIs that take positions, such as a frame's ``traces``)."""
+    return list(fig.data).index(trace(fig, name))
