@@ -41,33 +41,34 @@ import threading
 import time
 
 import torch
+from timing import median_ms as timed
 
-from explainer import latent_maps as lm
+from explainer import hole_meter as holes
+from explainer import map_models as maps
 from explainer.data import load_mnist
 from explainer.train import evaluate
 from explainer.widgets.latent_maps import LatentMapExplorer
-from timing import median_ms as timed
 
 
 def first_update(w: LatentMapExplorer, value: float) -> tuple[float, float]:
     """Seconds to the first streamed state and to the finished model, for beta = ``value``."""
     w.live_models.pop(("vae", value), None)
     first = threading.Event()
-    original = w._show
+    original = w.maps.listener
 
-    def spy(row, mm, note, **kw):
-        original(row, mm, note, **kw)
-        if row == 1 and "epoch" in note:
+    def spy(row, state):
+        original(row, state)
+        if row == 1 and "epoch" in state.note:
             first.set()
 
-    w._show = spy
+    w.maps.listener = spy
     t = time.perf_counter()
     w.beta.value = value
     first.wait(30)
     t_first = time.perf_counter() - t
     w.wait_for_training()
     t_done = time.perf_counter() - t
-    w._show = original
+    w.maps.listener = original
     w.beta.value = 1.0
     return t_first, t_done
 
@@ -75,8 +76,8 @@ def first_update(w: LatentMapExplorer, value: float) -> tuple[float, float]:
 def main() -> None:
     torch.set_num_threads(1)
     data = load_mnist()
-    grid = lm.train_map_grid(data, progress=True)
-    classifier = lm.train_digit_classifier(data)
+    grid = maps.train_map_grid(data, progress=True)
+    classifier = holes.train_digit_classifier(data)
     t = time.perf_counter()
     w = LatentMapExplorer(grid, data, classifier)
     print(f"widget built in {time.perf_counter() - t:.1f} s (every cached model measured once)")
@@ -100,11 +101,11 @@ def main() -> None:
     # is the live model as good as one trained for that beta from scratch (12 epochs)?
     for target in (0.2, 0.5, 2.0):
         live = w.live_models[("vae", target)]
-        scratch = lm.train_map_model("vae", target, data)
+        scratch = maps.train_map_model("vae", target, data)
         a, b = (evaluate(m.model, data.x_test)["objective"] for m in (live, scratch))
         print(f"beta={target:g}: live retrain from {w.grid.nearest('vae', target).label} reaches a test "
               f"objective of {a:.1f} nats; trained from scratch for beta={target:g}: {b:.1f}")
-    print(f"live retrain ({w.live_epochs} epochs, warm start): first streamed update median "
+    print(f"live retrain ({w.maps.settings.live_epochs} epochs, warm start): first streamed update median "
           f"{statistics.median(r[0] for r in runs):.2f} s (max {max(r[0] for r in runs):.2f} s); "
           f"finished median {statistics.median(r[1] for r in runs):.1f} s")
 

@@ -24,7 +24,8 @@ import time
 
 import torch
 
-from explainer import latent_maps as lm
+from explainer import hole_meter as holes
+from explainer import map_models as maps
 from explainer.data import load_mnist
 from explainer.widgets.latent_maps import LatentMapExplorer
 
@@ -38,14 +39,15 @@ def until_drawn(w: LatentMapExplorer, values: list[float]) -> float:
     for v in OFF_GRID:  # retrain, never answer from memory
         w.live_models.pop(("vae", v), None)
     drawn = threading.Event()
-    original = w._show
+    original = w.maps.listener
 
-    def spy(row, mm, note, **kw):
-        original(row, mm, note, **kw)
+    def spy(row, state):
+        original(row, state)
+        mm = state.row_view.model
         if row == 1 and mm.value == last and mm.source.startswith("retrained live"):
             drawn.set()
 
-    w._show = spy
+    w.maps.listener = spy
     try:
         start = time.perf_counter()
         for v in values:
@@ -54,7 +56,7 @@ def until_drawn(w: LatentMapExplorer, values: list[float]) -> float:
             raise RuntimeError(f"the model for beta={last:g} was not drawn within 120 s")
         elapsed = time.perf_counter() - start
     finally:
-        w._show = original
+        w.maps.listener = original
     w.wait_for_training()
     w.beta.value = 1.0  # a cached value: the next run starts from the same state
     return elapsed
@@ -67,8 +69,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = load_mnist()
-    grid = lm.train_map_grid(data, progress=True)
-    classifier = lm.train_digit_classifier(data)
+    grid = maps.train_map_grid(data, progress=True)
+    classifier = holes.train_digit_classifier(data)
     w = LatentMapExplorer(grid, data, classifier)
     burst = [OFF_GRID[i % 2] for i in range(args.changes)]
     single = [burst[-1]]
@@ -78,7 +80,7 @@ def main() -> None:
         singles.append(until_drawn(w, single))
         bursts.append(until_drawn(w, burst))
     one, many = statistics.median(singles), statistics.median(bursts)
-    print(f"live retrain ({w.live_epochs} epochs, warm start), median of {args.repeats}:")
+    print(f"live retrain ({w.maps.settings.live_epochs} epochs, warm start), median of {args.repeats}:")
     print(f"  one off-grid beta change until its model is drawn       {one:5.2f} s "
           f"(runs: {', '.join(f'{t:.2f}' for t in singles)})")
     print(f"  {args.changes} quick off-grid changes until the last one's is drawn "

@@ -2,7 +2,7 @@
 
 A slider that asks for a model not in the cache starts a retrain here. The work is a
 function ``work(is_current)`` that trains in steps and checks ``is_current()`` between
-them (``explainer.latent_maps.warm_start`` asks it before every optimiser step).
+them (``explainer.map_models.warm_start`` asks it before every optimiser step).
 
 Each :class:`LiveRetrainer` has at most one worker thread and one pending request.
 Submitting new work makes every earlier ``is_current`` return False, so the running
@@ -66,11 +66,6 @@ class LiveRetrainer:
         with self._lock:
             self._generation += 1
             self._pending = None
-
-    @property
-    def busy(self) -> bool:
-        """True while a work runs or waits."""
-        return not self._idle.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until no work runs or waits (tests, benchmarks); False if ``timeout`` ran out."""

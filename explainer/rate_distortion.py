@@ -25,9 +25,45 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explainer import latent_maps as lm
-from explainer.losses import bernoulli_entropy_floor
+from explainer.anatomy import ACTIVE_KL, ACTIVE_VARIANCE, active_units
+from explainer.losses import bernoulli_entropy_floor, kl_per_dimension
+from explainer.map_models import MapGrid
+from explainer.train import evaluate
 from explainer.validation import check_int, check_real
+
+
+@dataclass(frozen=True)
+class RatePoint:
+    """One VAE on the rate-distortion plane (test set, nats per image).
+
+    Two counts of active code dimensions: ``active``, KL per dimension above
+    ``anatomy.ACTIVE_KL`` nats; ``active_units``, the literature's (Burda et al. 2016):
+    variance over the images of E_q[z_j] above ``anatomy.ACTIVE_VARIANCE``.
+    """
+
+    beta: float
+    distortion: float
+    rate: float
+    kl_per_dim: np.ndarray
+    active: int
+    active_units: int
+
+
+@torch.inference_mode()
+def rate_points(grid: MapGrid, x_test: torch.Tensor, *, seed: int = 0) -> list[RatePoint]:
+    """Reconstruction (distortion) and KL (rate) of every cached VAE, with its active dimensions
+    by both criteria (:class:`RatePoint`)."""
+    out = []
+    for beta in grid.values("vae"):
+        mm = grid.get("vae", beta)
+        x = mm.model.check_input(x_test, name="x_test")
+        terms = evaluate(mm.model, x, seed=seed)
+        mean, logvar = mm.model.encode_checked(x)
+        kl = kl_per_dimension(mean, logvar).numpy()
+        out.append(RatePoint(beta, terms["reconstruction"], terms["kl"], kl,
+                             active=int((kl > ACTIVE_KL).sum()),
+                             active_units=int(active_units(mean, threshold=ACTIVE_VARIANCE).sum())))
+    return out
 
 
 @dataclass(frozen=True)
@@ -35,7 +71,7 @@ class RatePlane:
     """The VAEs of a grid as points (rate, distortion) on the test images, and the floor
     no distortion goes below (the mean entropy of the test images' grey levels)."""
 
-    points: tuple[lm.RatePoint, ...]
+    points: tuple[RatePoint, ...]
     floor: float
 
     @property
@@ -55,7 +91,7 @@ class RatePlane:
         # -ELBO = D + R (the bound with weight 1 on the KL, whatever beta trained the model)
         return self.distortions + self.rates
 
-    def point_for(self, beta: float) -> lm.RatePoint | None:
+    def point_for(self, beta: float) -> RatePoint | None:
         """The point of the model trained with ``beta``, or None if the grid has none."""
         for p in self.points:
             if math.isclose(p.beta, beta, rel_tol=1e-9):
@@ -63,14 +99,14 @@ class RatePlane:
         return None
 
 
-def rate_plane(grid: lm.MapGrid, x_test: torch.Tensor, *, seed: int = 0) -> RatePlane:
+def rate_plane(grid: MapGrid, x_test: torch.Tensor, *, seed: int = 0) -> RatePlane:
     """Every VAE of ``grid`` on the plane (one code sample per image, drawn from ``seed``)."""
-    if not isinstance(grid, lm.MapGrid):
-        raise TypeError(f"grid must be a latent_maps.MapGrid, got {type(grid).__name__}")
+    if not isinstance(grid, MapGrid):
+        raise TypeError(f"grid must be a map_models.MapGrid, got {type(grid).__name__}")
     if not grid.values("vae"):
         raise ValueError("grid must hold at least one VAE")
     seed = check_int("seed", seed, low=0)
-    points = tuple(lm.rate_distortion(grid, x_test, seed=seed))
+    points = tuple(rate_points(grid, x_test, seed=seed))
     x = grid.get("vae", grid.values("vae")[0]).model.check_input(x_test, name="x_test")
     floor = float(bernoulli_entropy_floor(x).mean())
     return RatePlane(points, floor)
@@ -103,7 +139,7 @@ class PlaneSelection:
         self.beta = self.plane.points[index].beta
         return self.beta
 
-    def follow(self, beta: float) -> lm.RatePoint | None:
+    def follow(self, beta: float) -> RatePoint | None:
         """The maps show ``beta`` (e.g. moved by their slider): the point chosen, if any."""
         beta = check_real("beta", beta, low=0.0)
         point = self.plane.point_for(beta)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from explainer import cache
-from explainer import latent_maps as lm
+from explainer import hole_meter as holes
+from explainer import map_models as maps
 from explainer.data import ImageDataset, load_mnist
 
 
@@ -14,17 +15,17 @@ def tiny(cache_root):
     """(data, grid, classifier) trained in seconds into the session's temporary cache."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(cache.ENV_VAR, str(cache_root))
-        mp.setitem(lm.MAP_TRAINING, "epochs", 1)
+        mp.setitem(maps.MAP_TRAINING, "epochs", 1)
         full = load_mnist()
         data = ImageDataset(name="mnist-tiny", side=28, x_train=full.x_train[::10],
                             y_train=full.y_train[::10], x_test=full.x_test[::10],
                             y_test=full.y_test[::10])
-        grid = lm.train_map_grid(data, noise_grid=(1.0,), beta_grid=(0.3, 1.0))
-        classifier = lm.train_digit_classifier(data)
+        grid = maps.train_map_grid(data, noise_scales=(1.0,), betas=(0.3, 1.0))
+        classifier = holes.train_digit_classifier(data)
     return data, grid, classifier
 
 
 @pytest.fixture
 def one_epoch(monkeypatch):
     """Keep training (grid and live retrains) at one epoch inside a test."""
-    monkeypatch.setitem(lm.MAP_TRAINING, "epochs", 1)
+    monkeypatch.setitem(maps.MAP_TRAINING, "epochs", 1)

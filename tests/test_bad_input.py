@@ -24,8 +24,10 @@ import pytest
 import torch
 from traitlets import TraitError
 
-from explainer import anatomy, code_space, compression, data, elbo, gmm, latent_maps, models, pca, train
-from explainer import latent_maps as lm
+from explainer import anatomy, code_space, compression, data, elbo, gmm, models, pca, strokes, train
+from explainer import hole_meter as holes
+from explainer import map_models as maps
+from explainer import map_views as views
 from explainer.data import ImageDataset
 from explainer.live_training import LiveRetrainer
 from explainer.models import Autoencoder, ModelConfig
@@ -53,10 +55,9 @@ def images(n: int = 4, *, scale: float = 1.0) -> torch.Tensor:
     return scale * torch.rand(n, 784, generator=torch.Generator().manual_seed(0))
 
 
-def map_model(kind: str = "vae") -> latent_maps.MapModel:
+def map_model(kind: str = "vae") -> maps.MapModel:
     """A tiny untrained model dressed as a latent map's model."""
-    return latent_maps.MapModel(kind, 1.0, tiny(kind), train.History(), {},
-                                torch.Generator().get_state())
+    return maps.MapModel(kind, 1.0, tiny(kind), train.History())
 
 
 def trained_history(*, test: bool) -> train.History:
@@ -101,9 +102,9 @@ ROWS = [
     pytest.param(lambda: dataset(BYTES), ValueError, "x_train " + PIXELS_0_255, id="dataset-0-255"),
     pytest.param(lambda: elbo.log_importance_weights(tiny(), BYTES, n_samples=2, seed=0),
                  ValueError, "x " + PIXELS_0_255, id="importance-weights-0-255"),
-    pytest.param(lambda: latent_maps.encode_images(tiny(), BYTES), ValueError,
+    pytest.param(lambda: views.encode_images(tiny(), BYTES), ValueError,
                  "images " + PIXELS_0_255, id="encode_images-0-255"),
-    pytest.param(lambda: latent_maps.DigitClassifier().predict_proba(BYTES), ValueError,
+    pytest.param(lambda: holes.DigitClassifier().predict_proba(BYTES), ValueError,
                  "images " + PIXELS_0_255, id="classifier-0-255"),
     pytest.param(lambda: anatomy.diagram(tiny(), BYTES[0], [0.0, 0.0]), ValueError,
                  "image " + PIXELS_0_255, id="diagram-0-255"),
@@ -171,10 +172,10 @@ ROWS = [
     pytest.param(lambda: gmm.train_latent_decoder(np.arange(100.0), n_latent=1025, n_steps=1), ValueError,
                  r"n_latent must be an integer in \[1, 1024\]", id="train_latent_decoder-n_latent"),
     # --- shapes are checked, never reinterpreted --------------------------------------------
-    pytest.param(lambda: latent_maps.decode_codes(tiny(), np.zeros((3, 4))), ValueError,
+    pytest.param(lambda: views.decode_codes(tiny(), np.zeros((3, 4))), ValueError,
                  r"codes must have shape \(n, 2\) \(one row per code\), got \(3, 4\)",
                  id="latent_maps-decode_codes-3x4"),
-    pytest.param(lambda: latent_maps.decode_codes(tiny(), np.zeros(2)), ValueError,
+    pytest.param(lambda: views.decode_codes(tiny(), np.zeros(2)), ValueError,
                  r"codes must have shape \(n, 2\) \(one row per code\), got \(2,\)",
                  id="latent_maps-decode_codes-1d"),
     pytest.param(lambda: code_space.decode_codes(Autoencoder(code_space.code_model_config()),
@@ -184,18 +185,18 @@ ROWS = [
     pytest.param(lambda: code_space.noise_densities(np.zeros(5), np.zeros((2, 2)), np.ones((2, 2))),
                  ValueError, r"means must be 1-D \(one code per image\), got shape \(2, 2\)",
                  id="noise_densities-2d-means"),
-    pytest.param(lambda: latent_maps.map_view(map_model(), images(4), torch.arange(3), n_grid=2),
+    pytest.param(lambda: views.map_view(map_model(), images(4), torch.arange(3), n_grid=2),
                  ValueError, r"y_test must hold one label per image, shape \(4,\), got \(3,\)",
                  id="map_view-labels-wrong-length"),
-    pytest.param(lambda: latent_maps.map_view(map_model(), images(4), torch.full((4,), 1.7), n_grid=2),
+    pytest.param(lambda: views.map_view(map_model(), images(4), torch.full((4,), 1.7), n_grid=2),
                  TypeError, r"y_test must hold integer labels, got dtype torch.float32",
                  id="map_view-float-labels"),
-    pytest.param(lambda: latent_maps.ellipse_outlines(np.zeros((3, 3)), np.ones((3, 3))), ValueError,
+    pytest.param(lambda: views.ellipse_outlines(np.zeros((3, 3)), np.ones((3, 3))), ValueError,
                  r"centres must have shape \(n, 2\), got \(3, 3\)", id="ellipses-3d-centres"),
-    pytest.param(lambda: latent_maps.ellipse_outlines(np.zeros((3, 2)), np.ones((2, 2))), ValueError,
+    pytest.param(lambda: views.ellipse_outlines(np.zeros((3, 2)), np.ones((2, 2))), ValueError,
                  r"sigmas must have the shape of centres \(3, 2\), got \(2, 2\)",
                  id="ellipses-sigmas-mismatch"),
-    pytest.param(lambda: latent_maps.tile_manifold(np.zeros((10, 784)), 3), ValueError,
+    pytest.param(lambda: views.tile_manifold(np.zeros((10, 784)), 3), ValueError,
                  r"decoded must hold n_grid\^2 = 9 images of 784 pixels, got shape \(10, 784\)",
                  id="tile_manifold-wrong-count"),
     # --- numbers: the message says what is wrong and where the accepted range is ----------
@@ -293,27 +294,27 @@ ROWS = [
                  r"code_half must be a finite number", id="midpoint-inf"),
     pytest.param(lambda: code_space.code_model_config("noisy_ae", noise_scale=-1.0), ValueError,
                  r"noise_scale must be in \[0, 100\], got -1\.0", id="code_model-noise-negative"),
-    pytest.param(lambda: latent_maps.plane_half_width(np.full((3, 2), NAN)), ValueError,
+    pytest.param(lambda: views.plane_half_width(np.full((3, 2), NAN)), ValueError,
                  r"codes must be finite", id="plane_half_width-nan"),
-    pytest.param(lambda: latent_maps.plane_half_width(np.zeros((0, 2))), ValueError,
+    pytest.param(lambda: views.plane_half_width(np.zeros((0, 2))), ValueError,
                  r"codes must hold at least one code", id="plane_half_width-empty"),
-    pytest.param(lambda: latent_maps.plane_half_width(np.zeros((3, 2)), floor=-1.0), ValueError,
+    pytest.param(lambda: views.plane_half_width(np.zeros((3, 2)), floor=-1.0), ValueError,
                  r"floor must be in \(0, inf\], got -1\.0", id="plane_half_width-floor"),
-    pytest.param(lambda: latent_maps.prior_circles((-1.0,)), ValueError,
+    pytest.param(lambda: views.prior_circles((-1.0,)), ValueError,
                  r"radii must be finite and > 0", id="prior_circles-negative"),
-    pytest.param(lambda: latent_maps.nearest_distances(images(), torch.full((3, 784), NAN)), ValueError,
+    pytest.param(lambda: holes.nearest_distances(images(), torch.full((3, 784), NAN)), ValueError,
                  r"reference must be finite", id="nearest_distances-nan-reference"),
-    pytest.param(lambda: latent_maps.nearest_distances(images(), torch.rand(3, 10)), ValueError,
+    pytest.param(lambda: holes.nearest_distances(images(), torch.rand(3, 10)), ValueError,
                  r"images must have shape \(n_samples, 10\)", id="nearest_distances-width"),
-    pytest.param(lambda: latent_maps.interpolate(tiny(), images(1)[0, :10], images(1)[0]), ValueError,
+    pytest.param(lambda: views.interpolate(tiny(), images(1)[0, :10], images(1)[0]), ValueError,
                  r"image_a must have shape \(n_samples, 784\)", id="interpolate-wrong-size"),
-    pytest.param(lambda: latent_maps.MapGrid({("vae", 1.0): map_model()}).nearest("vae", NAN),
+    pytest.param(lambda: maps.MapGrid({("vae", 1.0): map_model()}).nearest("vae", NAN),
                  ValueError, r"value must be a finite number in \[0, inf\]", id="map_grid-nearest-nan"),
-    pytest.param(lambda: latent_maps.describe("gan", 1.0), ValueError,
-                 r"name must be one of 'ae', 'noisy_ae', 'vae'", id="describe-unknown"),
-    pytest.param(lambda: latent_maps.prior_samples(0), ValueError,
+    pytest.param(lambda: maps.describe("gan", 1.0), ValueError,
+                 r"kind must be one of 'ae', 'noisy_ae', 'vae'", id="describe-unknown"),
+    pytest.param(lambda: holes.prior_samples(0), ValueError,
                  r"n_samples must be an integer in \[1, 100000\], got 0", id="prior_samples-0"),
-    pytest.param(lambda: latent_maps.strokes_to_image([[[0.0, NAN]]]), ValueError,
+    pytest.param(lambda: strokes.strokes_to_image([[[0.0, NAN]]]), ValueError,
                  r"strokes\[0\] holds a non-finite coordinate", id="strokes-nan"),
     pytest.param(lambda: folded_q(z=np.linspace(-10, 10, 4001)), TypeError,
                  r"z must be a float64 torch.Tensor \(use elbo.z_grid\(\)\), got ndarray", id="quadrature-z-numpy"),
@@ -380,10 +381,10 @@ def sampling() -> AncestralSampling:
 
 def map_explorer(**kwargs) -> LatentMapExplorer:
     """A LatentMapExplorer on stand-ins: its arguments are refused before any model is used."""
-    grid = lm.MapGrid({("ae", 0.0): None, ("noisy_ae", 1.0): None, ("vae", 1.0): None})
+    grid = maps.MapGrid({("ae", 0.0): None, ("noisy_ae", 1.0): None, ("vae", 1.0): None})
     x, y = torch.zeros(2, 784), torch.zeros(2, dtype=torch.int64)
     data = ImageDataset(name="blank", side=28, x_train=x, y_train=y, x_test=x, y_test=y)
-    return LatentMapExplorer(grid, data, lm.DigitClassifier(), **kwargs)
+    return LatentMapExplorer(grid, data, holes.DigitClassifier(), **kwargs)
 
 
 def diagram(**kwargs) -> DiagramExplorer:
@@ -422,11 +423,11 @@ WIDGET_ROWS = [
                  r"pen_width must be in \(0, 280\], got 100000000.0", id="pad-huge-pen"),
     pytest.param(lambda: setattr(DrawingPad(), "size", 5000), TraitError,
                  r"size must be an integer in \[28, 1024\], got 5000", id="pad-huge-canvas"),
-    pytest.param(lambda: lm.strokes_to_image([[[10, 10]]], pen_width=1e8), ValueError,
+    pytest.param(lambda: strokes.strokes_to_image([[[10, 10]]], pen_width=1e8), ValueError,
                  r"pen_width must be in \(0, 280\], got 100000000.0", id="strokes-pen-wider-than-canvas"),
-    pytest.param(lambda: lm.strokes_to_image([[[10, 10], [1e12, 5]]]), ValueError,
+    pytest.param(lambda: strokes.strokes_to_image([[[10, 10], [1e12, 5]]]), ValueError,
                  r"strokes\[0\]\[1\] = \[1e\+12, 5\] is too far off the canvas", id="strokes-point-far-off"),
-    pytest.param(lambda: lm.strokes_to_image([[[1, 1]]] * 10_001), ValueError,
+    pytest.param(lambda: strokes.strokes_to_image([[[1, 1]]] * 10_001), ValueError,
                  r"strokes hold 10001 strokes; at most 10000", id="strokes-too-many"),
     # latent maps and live retraining
     pytest.param(lambda: map_explorer(live_epochs=0), ValueError,
@@ -434,7 +435,7 @@ WIDGET_ROWS = [
     pytest.param(lambda: map_explorer(threshold=math.nan), ValueError,
                  r"threshold must be a finite number in \[0, 1\], got nan", id="latent-map-nan-threshold"),
     pytest.param(lambda: InterpolationExplorer([], None), TypeError,
-                 r"models must be a list of latent_maps.MapModel", id="interpolation-no-models"),
+                 r"models must be a list of map_models.MapModel", id="interpolation-no-models"),
     pytest.param(lambda: LiveRetrainer(synchronous=1), TypeError,
                  r"synchronous must be True or False, got 1", id="retrainer-synchronous-not-bool"),
     # the VAE's insides

@@ -6,14 +6,18 @@ import math
 
 import numpy as np
 import pytest
+from latent_maps_fixtures import one_epoch, tiny  # noqa: F401
 from plotly.callbacks import InputDeviceState, Points
 from traitlets import TraitError
 
-from explainer import latent_maps as lm
+from explainer import hole_meter as holes
+from explainer import latent_maps
+from explainer import map_models as maps
+from explainer import map_views as views
 from explainer.plots import latent_maps as plots
+from explainer.plots import trace
 from explainer.widgets.drawing_pad import DrawingPad
 from explainer.widgets.latent_maps import InterpolationExplorer, LatentMapExplorer
-from latent_maps_fixtures import one_epoch, tiny  # noqa: F401
 
 
 @pytest.fixture
@@ -22,19 +26,34 @@ def explorer(tiny, one_epoch):
     return LatentMapExplorer(grid, data, clf, synchronous=True, live_epochs=2, n_samples=200)
 
 
+def detail_labels(w, row):
+    """The tick labels of ``row``'s detail column, found through the layout the row sets."""
+    paths = plots.row_layout(row, w.maps.state(row).row_view.view)
+    return w.fig.layout[next(path for path in paths if path.endswith("ticktext"))]
+
+
+def part(w, row, slot):
+    """The trace ``slot`` of ``row`` in the explorer's figure, by name."""
+    return trace(w.fig, plots.trace_name(row, slot))
+
+
+def title(w, row):
+    return plots.annotation(w.fig, plots.title_name(row)).text
+
+
 def codes_shown(w, row, digit):
-    trace = w.fig.data[plots.slot(row, f"digit{digit}")]
-    return np.column_stack([trace.x, trace.y])
+    shown = part(w, row, f"digit{digit}")
+    return np.column_stack([shown.x, shown.y])
 
 
 def test_starts_with_ae_on_top_and_the_vae_below(explorer, tiny):
     data, grid, _ = tiny
     w = explorer
-    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>AE</b> · from the grid"
-    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=1</b> · from the grid"
+    assert title(w, 0) == "<b>AE</b> · from the grid"
+    assert title(w, 1) == "<b>VAE β=1</b> · from the grid"
     # each row keeps its decoded grid's title
     assert [w.fig.layout.annotations[i].text for i in (1, 3)] == ["decoded over the same square"] * 2
-    view = lm.map_view(grid.get("vae", 1.0), data.x_test, data.y_test)
+    view = views.map_view(grid.get("vae", 1.0), data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 1, 4), view.codes[view.labels == 4], atol=1e-6)
     assert list(w.fig.layout.yaxis4.range) == [-view.half_width, view.half_width]
     assert "hole meter" in w.meter.value and "real test digits" in w.meter.value
@@ -44,13 +63,13 @@ def test_starts_with_ae_on_top_and_the_vae_below(explorer, tiny):
 def test_beta_slider_shows_the_cached_vae(explorer, tiny):
     data, grid, _ = tiny
     w = explorer
-    before = w.fig.data[plots.slot(1, "manifold")].source
+    before = part(w, 1, "manifold").source
     w.beta.value = 0.3
-    view = lm.map_view(grid.get("vae", 0.3), data.x_test, data.y_test)
+    view = views.map_view(grid.get("vae", 0.3), data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 1, 7), view.codes[view.labels == 7], atol=1e-6)
-    assert w.fig.data[plots.slot(1, "manifold")].source != before
-    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · from the grid"
-    reading = lm.hole_meter(grid.get("vae", 0.3), w.classifier, data.x_train, n_samples=200)
+    assert part(w, 1, "manifold").source != before
+    assert title(w, 1) == "<b>VAE β=0.3</b> · from the grid"
+    reading = holes.hole_meter(grid.get("vae", 0.3), w.maps.classifier, data.x_train, n_samples=200)
     assert f"<td>VAE β=0.3</td><td>{reading.confident:.0%}</td><td>{reading.nearest:.2f}</td>" in w.meter.value
 
 
@@ -58,30 +77,30 @@ def test_model_choice_and_noise_slider(explorer, tiny):
     data, grid, _ = tiny
     w = explorer
     w.model_choice.value = "noisy_ae"
-    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>noisy AE noise=1</b> · from the grid"
-    view = lm.map_view(grid.get("noisy_ae", 1.0), data.x_test, data.y_test)
+    assert title(w, 0) == "<b>noisy AE noise=1</b> · from the grid"
+    view = views.map_view(grid.get("noisy_ae", 1.0), data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 0, 2), view.codes[view.labels == 2], atol=1e-6)
     w.noise.value = 0.5  # off the grid: retrained live (synchronously here)
     assert ("noisy_ae", 0.5) in w.live_models
     live = w.live_models[("noisy_ae", 0.5)]
     assert live.model.config.noise_scale == 0.5 and live.epochs == 3
-    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>noisy AE noise=0.5</b> · retrained live: noisy AE noise=1 + 2 epochs"
-    view = lm.map_view(live, data.x_test, data.y_test)
+    assert title(w, 0) == "<b>noisy AE noise=0.5</b> · retrained live: noisy AE noise=1 + 2 epochs"
+    view = views.map_view(live, data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 0, 2), view.codes[view.labels == 2], atol=1e-6)
     w.model_choice.value = "ae"
-    assert w.fig.layout.annotations[plots.title_annotation(0)].text == "<b>AE</b> · from the grid"
+    assert title(w, 0) == "<b>AE</b> · from the grid"
 
 
 def test_off_grid_beta_streams_every_epoch_then_keeps_the_model(explorer, tiny):
     data, grid, _ = tiny
     w = explorer
     titles = []
-    w.fig.layout.on_change(lambda layout, ann: titles.append(layout.annotations[plots.title_annotation(1)].text), "annotations")
+    w.fig.layout.on_change(lambda layout, ann: titles.append(title(w, 1)), "annotations")
     w.beta.value = 0.5
     live = w.live_models[("vae", 0.5)]
     assert live.value == 0.5 and live.model.config.beta == 0.5
-    assert "retrained live: VAE β=0.3 + 2 epochs" in w.fig.layout.annotations[plots.title_annotation(1)].text
-    view = lm.map_view(live, data.x_test, data.y_test)
+    assert "retrained live: VAE β=0.3 + 2 epochs" in title(w, 1)
+    view = views.map_view(live, data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 1, 0), view.codes[view.labels == 0], atol=1e-6)
     w.beta.value = 1.0
     w.beta.value = 0.5  # now from memory, no retraining
@@ -97,31 +116,31 @@ def test_a_newer_value_cancels_the_older_retrain(tiny, one_epoch):
     assert ("vae", 0.2) not in w.live_models  # stopped, never finished
     assert ("vae", 0.5) in w.live_models
     assert w.shown_label(1) == "VAE β=0.5"
-    assert "retrained live" in w.fig.layout.annotations[plots.title_annotation(1)].text
+    assert "retrained live" in title(w, 1)
 
 
 def test_a_cached_value_cancels_a_running_retrain(tiny, one_epoch):
     data, grid, clf = tiny
     w = LatentMapExplorer(grid, data, clf, synchronous=False, live_epochs=30, n_samples=100)
     w.beta.value = 0.2
-    assert "being retrained live" in w.fig.layout.annotations[plots.title_annotation(1)].text
+    assert "being retrained live" in title(w, 1)
     w.beta.value = 0.3  # cached: shown at once, and the retrain towards 0.2 stops
     w.wait_for_training(timeout=120)
     assert ("vae", 0.2) not in w.live_models
-    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · from the grid"
+    assert title(w, 1) == "<b>VAE β=0.3</b> · from the grid"
     w.noise.value = 2.0  # the other row trains on its own retrainer
     w.model_choice.value = "noisy_ae"
     w.wait_for_training(timeout=120)
     assert ("noisy_ae", 2.0) in w.live_models
-    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · from the grid"
+    assert title(w, 1) == "<b>VAE β=0.3</b> · from the grid"
 
 
 def failing_warm_start(monkeypatch, *, at_call: int = 2):
     """Make live retraining raise in its ``at_call``-th epoch callback, after drawing the
     partial models before it."""
-    original = lm.warm_start
+    original = latent_maps.warm_start
 
-    def warm_start(start, value, data, *, epochs, callback, is_current):
+    def warm_start(start, target, data, *, epochs, callback, is_current):
         calls = []
 
         def stream(epoch, model, history):
@@ -130,9 +149,9 @@ def failing_warm_start(monkeypatch, *, at_call: int = 2):
                 raise RuntimeError(f"diverged in epoch {epoch}")
             return callback(epoch, model, history)
 
-        return original(start, value, data, epochs=epochs, callback=stream, is_current=is_current)
+        return original(start, target, data, epochs=epochs, callback=stream, is_current=is_current)
 
-    monkeypatch.setattr(lm, "warm_start", warm_start)
+    monkeypatch.setattr(latent_maps, "warm_start", warm_start)
 
 
 @pytest.mark.parametrize("synchronous", [True, False])
@@ -147,18 +166,18 @@ def test_a_failed_live_retrain_says_so_and_shows_the_last_complete_model(tiny, o
     else:
         w.beta.value = 0.5
         assert w.wait_for_training(timeout=60)
-    title = w.fig.layout.annotations[plots.title_annotation(1)].text
+    shown = title(w, 1)
     # not "retraining live ...: epoch 2 of 4" over a partial model, for ever
-    assert title.startswith("<b>VAE β=1</b> · from the grid") and "failed" in title, title
-    assert "epoch" not in title and w.shown_label(1) == "VAE β=1"
+    assert shown.startswith("<b>VAE β=1</b> · from the grid") and "failed" in shown, shown
+    assert "epoch" not in shown and w.shown_label(1) == "VAE β=1"
     assert "retraining VAE β=0.5 live failed (RuntimeError" in w.status.value
     assert "diverged in epoch" in w.errors.outputs[-1]["text"]  # the worker's error too
-    view = lm.map_view(grid.get("vae", 1.0), data.x_test, data.y_test)
+    view = views.map_view(grid.get("vae", 1.0), data.x_test, data.y_test)
     np.testing.assert_allclose(codes_shown(w, 1, 4), view.codes[view.labels == 4], atol=1e-6)
     assert ("vae", 0.5) not in w.live_models
     monkeypatch.undo()
     w.beta.value = 0.3  # the row works on
-    assert w.fig.layout.annotations[plots.title_annotation(1)].text == "<b>VAE β=0.3</b> · from the grid"
+    assert title(w, 1) == "<b>VAE β=0.3</b> · from the grid"
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
@@ -177,28 +196,28 @@ def test_explorer_refuses_bad_arguments_at_once(tiny, kwargs, error, message):
 
 def test_explorer_refuses_a_grid_without_the_models_it_shows(tiny):
     data, grid, clf = tiny
-    no_vae = lm.MapGrid({k: v for k, v in grid.models.items() if k[0] != "vae"})
+    no_vae = maps.MapGrid({k: v for k, v in grid.models.items() if k[0] != "vae"})
     with pytest.raises(ValueError, match="grid must hold the AE, a noisy AE and a VAE"):
         LatentMapExplorer(no_vae, data, clf)
-    with pytest.raises(TypeError, match="classifier must be a latent_maps.DigitClassifier"):
+    with pytest.raises(TypeError, match="classifier must be a hole_meter.DigitClassifier"):
         LatentMapExplorer(grid, data, None)
 
 
 def test_click_on_the_plane_decodes_in_both_models(explorer, tiny):
     data, grid, _ = tiny
     w = explorer
-    click_layer = w.fig.data[plots.slot(0, "click")]
+    click_layer = part(w, 0, "click")
     click_layer._dispatch_on_click(Points(point_inds=[0], xs=[0.5], ys=[-1.0], trace_index=0),
                                    InputDeviceState())
     assert w.point == (0.5, -1.0)
     for row in (0, 1):
-        assert list(w.fig.data[plots.slot(row, "point")].x) == [0.5]
-    expected = plots.detail_image(lm.decode_codes(grid.get("vae", 1.0).model, np.array([[0.5, -1.0]]))[0],
+        assert list(part(w, row, "point").x) == [0.5]
+    expected = plots.detail_image(views.decode_codes(grid.get("vae", 1.0).model, np.array([[0.5, -1.0]]))[0],
                                   None, None)
     from explainer.plots.images import png_data_uri
-    assert w.fig.data[plots.slot(1, "detail")].source == png_data_uri(expected)
+    assert part(w, 1, "detail").source == png_data_uri(expected)
     w.select_point(2.0, 2.0)
-    assert list(w.fig.data[plots.slot(0, "point")].y) == [2.0]
+    assert list(part(w, 0, "point").y) == [2.0]
     with pytest.raises(ValueError, match="x must be a finite number"):
         w.select_point(math.nan, 0.0)
 
@@ -208,13 +227,13 @@ def test_drawing_pad_encodes_and_clears(explorer, tiny):
     w = explorer
     w.pad.strokes = [[[140, 40], [150, 140], [140, 240]]]
     assert w.drawn is not None and w.drawn.shape == (784,)
-    codes, sigmas = lm.encode_images(grid.get("vae", 1.0).model, w.drawn[None, :])
-    np.testing.assert_allclose(w.fig.data[plots.slot(1, "drawn_code")].x, codes[:, 0], atol=1e-6)
-    assert len(w.fig.data[plots.slot(1, "drawn_ellipse")].x) > 0  # the VAE's posterior
-    assert len(w.fig.data[plots.slot(0, "drawn_ellipse")].x) == 0  # the AE has none
+    codes, sigmas = views.encode_images(grid.get("vae", 1.0).model, w.drawn[None, :])
+    np.testing.assert_allclose(part(w, 1, "drawn_code").x, codes[:, 0], atol=1e-6)
+    assert len(part(w, 1, "drawn_ellipse").x) > 0  # the VAE's posterior
+    assert len(part(w, 0, "drawn_ellipse").x) == 0  # the AE has none
     w.clear.click()
     assert w.pad.strokes == [] and w.drawn is None
-    assert len(w.fig.data[plots.slot(1, "drawn_code")].x) == 0
+    assert len(part(w, 1, "drawn_code").x) == 0
     w.pad.strokes = [[]]  # a touch with no points: an empty pad
     assert w.drawn is None
 
@@ -238,13 +257,13 @@ def test_drawing_pad_refuses_a_pen_or_canvas_outside_its_range():
 
 def test_ellipse_checkbox(explorer):
     w = explorer
-    assert len(w.fig.data[plots.slot(1, "ellipses")].x) == 0
+    assert len(part(w, 1, "ellipses").x) == 0
     w.ellipses.value = True
-    assert len(w.fig.data[plots.slot(1, "ellipses")].x) > 0
+    assert len(part(w, 1, "ellipses").x) > 0
     w.beta.value = 0.3
-    assert len(w.fig.data[plots.slot(1, "ellipses")].x) > 0
+    assert len(part(w, 1, "ellipses").x) > 0
     w.ellipses.value = False
-    assert len(w.fig.data[plots.slot(1, "ellipses")].x) == 0
+    assert len(part(w, 1, "ellipses").x) == 0
 
 
 def test_sliders_cannot_produce_bad_values_and_bad_values_are_refused(explorer):
@@ -253,11 +272,11 @@ def test_sliders_cannot_produce_bad_values_and_bad_values_are_refused(explorer):
     with pytest.raises(TraitError):
         w.beta.value = -1.0  # not an option of the slider
     with pytest.raises(ValueError, match="beta must be in"):
-        w.retrain(1, "vae", -1.0)
+        w.maps.show(1, "vae", -1.0)
     with pytest.raises(ValueError, match="beta must be in"):
-        lm.map_config("vae", -0.5)
-    with pytest.raises(ValueError, match="model must be one of"):
-        w.retrain(0, "gan", 1.0)
+        maps.map_config("vae", -0.5)
+    with pytest.raises(ValueError, match=r"row 0 shows one of \('ae', 'noisy_ae'\), got 'gan'"):
+        w.maps.show(0, "gan", 1.0)
     with pytest.raises(ValueError, match=r"strokes\[0\] must be a list of \[x, y\] points"):
         w.pad.strokes = [[1, 2, 3]]
     assert "strokes[0] must be a list" in w.errors.outputs[-1]["text"]
@@ -271,13 +290,13 @@ def test_interpolation_dropdowns(tiny):
     data, grid, _ = tiny
     models = [grid.get("ae"), grid.get("vae", 1.0)]
     w = InterpolationExplorer(models, data, n_steps=6)
-    before = [t.source for t in w.fig.data]
+    before = [trace(w.fig, f"strip {i}").source for i in (0, 1)]
     w.first.value = w.first.options[3][1]
     w.second.value = w.second.options[1][1]
-    after = [t.source for t in w.fig.data]
+    after = [trace(w.fig, f"strip {i}").source for i in (0, 1)]
     assert after[0] != before[0] and after[1] != before[1]
-    strip = lm.interpolate(models[1].model, data.x_test[w.first.value], data.x_test[w.second.value], n_steps=6)
-    expected = plots.interpolation_figure([strip, strip], ["", ""], ends=w.ends()).data[0].source
+    strip = views.interpolate(models[1].model, data.x_test[w.first.value], data.x_test[w.second.value], n_steps=6)
+    expected = trace(plots.interpolation_figure([strip, strip], ["", ""], ends=w.ends()), "strip 0").source
     assert after[1] == expected
     assert w.fig.layout.annotations[1].text.startswith("VAE β=1: from test digit")
 
@@ -289,7 +308,7 @@ def test_interpolation_strips_show_the_two_real_digits_at_their_ends(tiny):
     assert (w.first.value, w.second.value) == (3, 7)  # off the dropdown's stops: added to them
     assert w.labels()[0] == (f"AE: from test digit 3 (a {int(data.y_test[3])}) to "
                              f"test digit 7 (a {int(data.y_test[7])})")
-    path = lm.interpolate(models[0].model, data.x_test[3], data.x_test[7], n_steps=5)
+    path = views.interpolate(models[0].model, data.x_test[3], data.x_test[7], n_steps=5)
     strip = plots.interpolation_strip(data.x_test[3].numpy(), path, data.x_test[7].numpy())
     # read left to right: real digit a, a white gap, the decoded path, a gap, real digit b
     np.testing.assert_array_equal(strip[:, :28], data.x_test[3].numpy().reshape(28, 28))
@@ -297,7 +316,8 @@ def test_interpolation_strips_show_the_two_real_digits_at_their_ends(tiny):
     start = 28 + plots.SOURCE_GAP
     np.testing.assert_array_equal(strip[:, 28:start], 1.0)
     np.testing.assert_allclose(strip[:, start:start + 28], path[0].reshape(28, 28))
-    assert w.fig.data[0].source == plots.interpolation_figure([path], [""], ends=w.ends()).data[0].source
+    assert trace(w.fig, "strip 0").source == trace(plots.interpolation_figure([path], [""], ends=w.ends()),
+                                                  "strip 0").source
     ticks = w.fig.layout.xaxis.ticktext
     assert ticks[0] == "real a" and ticks[-1] == "real b"
     with pytest.raises(ValueError, match=r"first must be an integer in \[0, "):
@@ -310,15 +330,15 @@ def test_the_detail_column_can_start_full(tiny, one_epoch):
     data, grid, clf = tiny
     w = LatentMapExplorer(grid, data, clf, synchronous=True, n_samples=50, start_point=(0.0, 0.5), example=7)
     vae = grid.get("vae", 1.0).model
-    codes, _ = lm.encode_images(vae, data.x_test[7:8])
-    expected = plots.detail_image(lm.decode_codes(vae, np.array([[0.0, 0.5]]))[0], data.x_test[7].numpy(),
-                                  lm.decode_codes(vae, codes)[0])
-    assert w.fig.data[plots.slot(1, "detail")].source == png_data_uri(expected)
-    assert list(w.fig.data[plots.slot(1, "point")].y) == [0.5]
-    np.testing.assert_allclose(w.fig.data[plots.slot(1, "drawn_code")].x, codes[:, 0], atol=1e-6)
-    assert w.fig.layout[plots.detail_axis(1)].ticktext[1] == "test digit 7"
+    codes, _ = views.encode_images(vae, data.x_test[7:8])
+    expected = plots.detail_image(views.decode_codes(vae, np.array([[0.0, 0.5]]))[0], data.x_test[7].numpy(),
+                                  views.decode_codes(vae, codes)[0])
+    assert part(w, 1, "detail").source == png_data_uri(expected)
+    assert list(part(w, 1, "point").y) == [0.5]
+    np.testing.assert_allclose(part(w, 1, "drawn_code").x, codes[:, 0], atol=1e-6)
+    assert detail_labels(w, 1)[1] == "test digit 7"
     w.pad.strokes = [[[140, 40], [150, 140], [140, 240]]]  # a drawing takes the test digit's place
-    assert w.fig.layout[plots.detail_axis(0)].ticktext[1] == "your digit"
+    assert detail_labels(w, 0)[1] == "your digit"
     with pytest.raises(ValueError, match=r"example must be an integer in \[0, "):
         LatentMapExplorer(grid, data, clf, synchronous=True, example=len(data.x_test))
     with pytest.raises(ValueError, match="start_point must be a pair"):

@@ -7,15 +7,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from latent_maps_fixtures import one_epoch, tiny  # noqa: F401
 from plotly.callbacks import InputDeviceState, Points
 
-from explainer import latent_maps as lm
+from explainer import map_models as maps
+from explainer import map_views as views
 from explainer import rate_distortion as rd
 from explainer.plots import latent_maps as map_plots
 from explainer.plots import rate_distortion as plots
+from explainer.plots import trace, trace_index
 from explainer.train import evaluate
 from explainer.widgets.latent_maps import LatentMapExplorer
-from latent_maps_fixtures import one_epoch, tiny  # noqa: F401
 
 
 @pytest.fixture
@@ -67,11 +69,21 @@ def test_a_selection_follows_clicks_and_betas(plane):
         rd.PlaneSelection("plane")
 
 
+def test_rate_distortion_over_the_beta_grid(tiny):
+    data, grid, _ = tiny
+    points = rd.rate_points(grid, data.x_test)
+    assert [p.beta for p in points] == [0.3, 1.0]
+    for p in points:
+        assert p.rate > 0 and p.distortion > 0 and 0 <= p.active <= 2
+        assert p.rate == pytest.approx(float(p.kl_per_dim.sum()), rel=0.05)
+
+
+
 def test_rate_plane_refuses_a_grid_without_vaes(tiny):
     data, grid, _ = tiny
-    with pytest.raises(TypeError, match="grid must be a latent_maps.MapGrid"):
+    with pytest.raises(TypeError, match="grid must be a map_models.MapGrid"):
         rd.rate_plane([], data.x_test)
-    no_vae = lm.MapGrid({k: v for k, v in grid.models.items() if k[0] != "vae"})
+    no_vae = maps.MapGrid({k: v for k, v in grid.models.items() if k[0] != "vae"})
     with pytest.raises(ValueError, match="at least one VAE"):
         rd.rate_plane(no_vae, data.x_test)
 
@@ -79,13 +91,13 @@ def test_rate_plane_refuses_a_grid_without_vaes(tiny):
 # --------------------------------------------------------------------------- the figure
 def test_the_figure_shades_below_the_floor_and_draws_lines_of_equal_elbo(plane):
     fig = plots.rate_distortion_plane_figure(plane, chosen_beta=plane.betas[1])
-    region = fig.data[plots.trace_index(fig, plots.UNREACHABLE)]
+    region = trace(fig, plots.UNREACHABLE)
     assert region.fill == "toself" and max(region.y) == pytest.approx(plane.floor) and min(region.y) == 0
     for name in plots.POINT_TRACES:
-        points = fig.data[plots.trace_index(fig, name)]
+        points = trace(fig, name)
         np.testing.assert_allclose(points.x, plane.rates)
         np.testing.assert_allclose(points.y, plane.distortions)
-    chosen = fig.data[plots.trace_index(fig, plots.CHOSEN_CLOSE)]
+    chosen = trace(fig, plots.CHOSEN_CLOSE)
     assert list(chosen.x) == [plane.points[1].rate] and list(chosen.y) == [plane.points[1].distortion]
     lines = [t for t in fig.data if t.name.startswith("−ELBO = ")]
     assert lines
@@ -93,66 +105,65 @@ def test_the_figure_shades_below_the_floor_and_draws_lines_of_equal_elbo(plane):
         level = float(line.name.split("= ")[1].split(" ")[0])
         np.testing.assert_allclose(np.asarray(line.x) + np.asarray(line.y), level)  # D + R = -ELBO
         assert line.line.dash == "dash" and any(f"−ELBO = {level:g}" == t for t in line.text)
-    with pytest.raises(KeyError, match="no trace named"):
-        plots.trace_index(fig, "nothing")
+    with pytest.raises(KeyError, match="one trace named 'nothing'"):
+        trace(fig, "nothing")
     with pytest.raises(TypeError, match="plane must be a RatePlane"):
         plots.rate_distortion_plane_figure([])
 
 
 def test_no_chosen_point_off_the_grid(plane):
     fig = plots.rate_distortion_plane_figure(plane, chosen_beta=0.123)
-    assert len(fig.data[plots.trace_index(fig, plots.CHOSEN)].x) == 0
+    assert len(trace(fig, plots.CHOSEN).x) == 0
 
 
 # --------------------------------------------------------------------------- the widget
 @pytest.fixture
-def maps(tiny, one_epoch, plane):
+def explorer(tiny, one_epoch, plane):
     data, grid, clf = tiny
     return LatentMapExplorer(grid, data, clf, synchronous=True, live_epochs=1, n_samples=100, plane=plane)
 
 
 def click(fig, name: str, index: int) -> None:
     """What plotly.js sends when point ``index`` of trace ``name`` is clicked."""
-    i = plots.trace_index(fig, name)
-    trace = fig.data[i]
-    points = Points(point_inds=[index], xs=[trace.x[index]], ys=[trace.y[index]], trace_name=name,
-                    trace_index=i)
-    trace._dispatch_on_click(points, InputDeviceState(ctrl=False, alt=False, shift=False, meta=False,
+    clicked = trace(fig, name)
+    points = Points(point_inds=[index], xs=[clicked.x[index]], ys=[clicked.y[index]], trace_name=name,
+                    trace_index=trace_index(fig, name))
+    clicked._dispatch_on_click(points, InputDeviceState(ctrl=False, alt=False, shift=False, meta=False,
                                                       button=0, buttons=1))
 
 
-def ring(maps, name=plots.CHOSEN_CLOSE):
-    trace = maps.plane_fig.data[plots.trace_index(maps.plane_fig, name)]
-    return list(trace.x), list(trace.y)
+def ring(explorer, name=plots.CHOSEN_CLOSE):
+    chosen = trace(explorer.plane_fig, name)
+    return list(chosen.x), list(chosen.y)
 
 
-def test_clicking_a_point_loads_that_model_into_the_maps(maps, tiny, plane):
+def test_clicking_a_point_loads_that_model_into_the_maps(explorer, tiny, plane):
     data, grid, _ = tiny
-    assert maps.beta.value == 1.0 and ring(maps) == ([plane.point_for(1.0).rate], [plane.point_for(1.0).distortion])
+    assert explorer.beta.value == 1.0 and ring(explorer) == ([plane.point_for(1.0).rate], [plane.point_for(1.0).distortion])
     index = plane.betas.index(0.3)
-    click(maps.plane_fig, plots.POINTS, index)
-    assert maps.beta.value == 0.3  # the slider follows the click
-    assert maps.fig.layout.annotations[map_plots.title_annotation(1)].text.startswith("<b>VAE β=0.3</b>")
-    view = lm.map_view(grid.get("vae", 0.3), data.x_test, data.y_test)
-    trace = maps.fig.data[map_plots.slot(1, "digit5")]
-    np.testing.assert_allclose(np.column_stack([trace.x, trace.y]), view.codes[view.labels == 5], atol=1e-6)
+    click(explorer.plane_fig, plots.POINTS, index)
+    assert explorer.beta.value == 0.3  # the slider follows the click
+    assert map_plots.annotation(explorer.fig, map_plots.title_name(1)).text.startswith("<b>VAE β=0.3</b>")
+    view = views.map_view(grid.get("vae", 0.3), data.x_test, data.y_test)
+    shown = trace(explorer.fig, map_plots.trace_name(1, "digit5"))
+    np.testing.assert_allclose(np.column_stack([shown.x, shown.y]), view.codes[view.labels == 5], atol=1e-6)
     for name in plots.CHOSEN_TRACES:
-        assert ring(maps, name) == ([plane.points[index].rate], [plane.points[index].distortion])
-    click(maps.plane_fig, plots.POINTS_CLOSE, plane.betas.index(1.0))
-    assert maps.beta.value == 1.0
+        assert ring(explorer, name) == ([plane.points[index].rate], [plane.points[index].distortion])
+    click(explorer.plane_fig, plots.POINTS_CLOSE, plane.betas.index(1.0))
+    assert explorer.beta.value == 1.0
 
 
-def test_the_ring_follows_the_slider_and_leaves_the_plane_off_the_grid(maps, plane):
-    maps.beta.value = 0.3
-    assert ring(maps) == ([plane.point_for(0.3).rate], [plane.point_for(0.3).distortion])
-    maps.beta.value = 0.5  # trained live: no point of the grid
-    assert ring(maps) == ([], []) and maps.selection.beta is None
-    assert "clicking a point of the rate-distortion plane" in maps.kernel_controls()
+def test_the_ring_follows_the_slider_and_leaves_the_plane_off_the_grid(explorer, plane):
+    explorer.beta.value = 0.3
+    assert ring(explorer) == ([plane.point_for(0.3).rate], [plane.point_for(0.3).distortion])
+    explorer.beta.value = 0.5  # trained live: no point of the grid
+    assert ring(explorer) == ([], []) and explorer.selection.beta is None
+    assert "clicking a point of the rate-distortion plane" in explorer.kernel_controls()
 
 
-def test_select_beta_refuses_a_model_not_on_the_plane(maps, tiny):
+def test_select_beta_refuses_a_model_not_on_the_plane(explorer, tiny):
     with pytest.raises(ValueError, match=r"beta must be one of the plane's models \[0.3, 1.0\], got 0.5"):
-        maps.select_beta(0.5)
+        explorer.select_beta(0.5)
     data, grid, clf = tiny
     bare = LatentMapExplorer(grid, data, clf, synchronous=True, n_samples=50)
     assert bare.plane_fig is None
@@ -165,26 +176,28 @@ def test_select_beta_refuses_a_model_not_on_the_plane(maps, tiny):
 # --------------------------------------------------------------------------- static figures
 def test_the_static_maps_have_no_empty_panel(tiny):
     data, grid, _ = tiny
-    top = lm.map_view(grid.get("ae"), data.x_test, data.y_test)
-    bottom = lm.map_view(grid.get("vae", 1.0), data.x_test, data.y_test)
+    top = views.map_view(grid.get("ae"), data.x_test, data.y_test)
+    bottom = views.map_view(grid.get("vae", 1.0), data.x_test, data.y_test)
     fig = map_plots.latent_maps_figure(top, bottom, show_ellipses=True, static=True)
     names = [t.name for t in fig.data]
-    assert "detail" not in names and "click anywhere" not in names and "clicked point" not in names
-    assert names.count("decoded grid") == 2 and "xaxis3" in fig.layout and "xaxis5" not in fig.layout
-    # every panel (four axes: two maps, two decoded grids) shows something
+    for row in (0, 1):
+        assert not {map_plots.trace_name(row, slot) for slot in ("detail", "click", "point")} & set(names)
+        assert map_plots.trace_name(row, "manifold") in names
+    assert len(set(names)) == len(names) and "xaxis3" in fig.layout and "xaxis5" not in fig.layout
+    # every panel (four axes: two explorer, two decoded grids) shows something
     for axis in ("x", "x2", "x3", "x4"):
         assert any(t.xaxis == axis and (t.type == "image" or len(t.x) > 0) for t in fig.data), axis
 
 
-def test_a_page_without_a_kernel_keeps_the_ring_in_step_with_the_beta_slider(maps, plane):
+def test_a_page_without_a_kernel_keeps_the_ring_in_step_with_the_beta_slider(explorer, plane):
     from explainer import frames
 
-    out = frames.snapshot_explainer(maps)
-    assert len(out["figures"]) == 2  # the maps, then the plane
+    out = frames.snapshot_explainer(explorer)
+    assert len(out["figures"]) == 2  # the explorer, then the plane
     page = out["figures"][1]["figure"]
-    chosen = plots.trace_index(maps.plane_fig, plots.CHOSEN_CLOSE)
+    chosen = trace_index(explorer.plane_fig, plots.CHOSEN_CLOSE)
     moved = [f for f in page.get("frames", []) if chosen in f["traces"]]
     rates = {frames._plain(f["data"][f["traces"].index(chosen)]["x"])[0] for f in moved}
     assert rates <= {p.rate for p in plane.points} and plane.point_for(0.3).rate in rates
     assert "clicking a point of the rate-distortion plane" in out["kernel_controls"]
-    assert maps.beta.value == 1.0  # back at its default
+    assert explorer.beta.value == 1.0  # back at its default

@@ -2,29 +2,38 @@
 
 The main figure has two rows (the AE-side model on top, the VAE below) and three columns:
 the map, the digits decoded on a grid over the same square, and a detail column (the
-digit decoded at a clicked point, a drawn digit and its reconstruction). Each row's
-traces sit in a fixed order (:data:`SLOTS`), so a widget updates them by name.
+digit decoded at a clicked point, a drawn digit and its reconstruction). Every trace is
+named (:func:`trace_name`), each row's map title too (:func:`title_name`), and
+:func:`row_layout` gives the layout a row's model sets, so a widget updates all of them
+by name, never by position or axis.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.basedatatypes import BaseFigure
 from plotly.subplots import make_subplots
 
-from explainer.latent_maps import (
-    DensityPicture,
-    HoleReading,
-    MapView,
-    ellipse_outlines,
-    prior_circles,
-)
+from explainer.aggregate_posterior import DensityPicture
+from explainer.hole_meter import HoleReading
+from explainer.map_views import MapView, ellipse_outlines, prior_circles
 from explainer.plots.images import png_data_uri, tile_images
 
 DIGIT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 SLOTS = ("click", *[f"digit{d}" for d in range(10)], "prior", "ellipses", "point",
          "drawn_ellipse", "drawn_code", "manifold", "detail")
+# Each slot's name in the legend (or for the eye), and the row whose trace the legend shows:
+# that trace keeps the plain name, the other row's says which map it is in.
+LEGEND_NAMES = {"click": "click anywhere", **{f"digit{d}": str(d) for d in range(10)},
+                "prior": "prior N(0, I): 1, 2, 3 σ", "ellipses": "posterior 1 σ (true scale)",
+                "point": "clicked point", "drawn_ellipse": "the digit at right: posterior 1 σ",
+                "drawn_code": "the digit at right: its code", "manifold": "decoded grid",
+                "detail": "detail"}
+LEGEND_ROW = {**{f"digit{d}": 0 for d in range(10)}, "prior": 0, "ellipses": 1, "point": 0,
+              "drawn_ellipse": 1, "drawn_code": 0}
+ROW_NAMES = ("top map", "bottom map")
 CLICK_CELLS = 80
 # ellipses drawn for at most this many test digits (evenly spaced), to keep the map readable
 MAX_ELLIPSES = 200
@@ -33,20 +42,39 @@ DETAIL_LABELS = ("at the click", "your digit", "reconstructed")
 DETAIL_CENTRES = (14, 44, 74)
 
 
-def slot(row: int, name: str) -> int:
-    """Index in ``fig.data`` of trace ``name`` of ``row`` (0: AE side, 1: VAE)."""
-    return row * len(SLOTS) + SLOTS.index(name)
+def trace_name(row: int, slot: str) -> str:
+    """The name of trace ``slot`` (one of :data:`SLOTS`) of ``row`` (0: AE side, 1: VAE)."""
+    base = LEGEND_NAMES[slot]
+    return base if LEGEND_ROW.get(slot) == row else f"{base} ({ROW_NAMES[row]})"
 
 
-def detail_axis(row: int) -> str:
-    """The layout key of ``row``'s detail column's y axis (its tile labels)."""
-    return "yaxis3" if row == 0 else "yaxis6"
+def title_name(row: int) -> str:
+    """The name of ``row``'s map title in ``fig.layout.annotations``."""
+    return f"title: {ROW_NAMES[row]}"
 
 
-def title_annotation(row: int) -> int:
-    """Index in ``fig.layout.annotations`` of ``row``'s map title. Each row has two titles
-    (map, decoded grid): ``make_subplots`` makes no annotation for the empty third one."""
-    return 2 * row
+def annotation(fig: BaseFigure, name: str):
+    """The one annotation of ``fig``'s layout called ``name``."""
+    found = [a for a in fig.layout.annotations if a.name == name]
+    if len(found) != 1:
+        raise KeyError(f"the figure must hold one annotation named {name!r}, found {len(found)}")
+    return found[0]
+
+
+def _axes(row: int, n_cols: int) -> tuple[str, str, str]:
+    """The layout keys of ``row``'s map x and y axes and its detail column's y axis."""
+    first = row * n_cols + 1
+    suffix = "" if first == 1 else str(first)
+    return f"xaxis{suffix}", f"yaxis{suffix}", f"yaxis{first + n_cols - 1}"
+
+
+def row_layout(row: int, view: MapView, *, drawn_label: str = DETAIL_LABELS[1]) -> dict[str, object]:
+    """The layout ``row`` of the interactive figure takes from its ``view`` and its detail
+    column's middle tile label, as {property path: value} for ``fig.layout[path] = value``."""
+    x, y, detail = _axes(row, 3)
+    rng = axis_range(view)
+    return {f"{x}.range": rng, f"{y}.range": rng,
+            f"{detail}.ticktext": (DETAIL_LABELS[0], drawn_label, DETAIL_LABELS[2])}
 
 
 def map_title(view: MapView, note: str = "") -> str:
@@ -103,6 +131,8 @@ def latent_maps_figure(top: MapView, bottom: MapView, *, show_ellipses: bool = F
         subplot_titles=(map_title(top), "decoded over the same square", *[""] * (n_cols - 2),
                         map_title(bottom), "decoded over the same square", *[""] * (n_cols - 2)),
     )
+    for row in (0, 1):  # each row has two titles (map, decoded grid); none for the detail column
+        fig.layout.annotations[2 * row].name = title_name(row)
     interactive = not static
     px, py = prior_circles()
     transparent = [[0.0, "rgba(0,0,0,0)"], [1.0, "rgba(0,0,0,0)"]]
@@ -113,35 +143,35 @@ def latent_maps_figure(top: MapView, bottom: MapView, *, show_ellipses: bool = F
         if interactive:
             fig.add_trace(go.Heatmap(**data["click"], z=np.zeros((CLICK_CELLS, CLICK_CELLS), dtype=np.uint8),
                                      colorscale=transparent, showscale=False, hoverinfo="none",
-                                     name="click anywhere"), row=r, col=1)
+                                     name=trace_name(row, "click")), row=r, col=1)
         for d in range(10):
-            fig.add_trace(go.Scattergl(**data[f"digit{d}"], mode="markers", name=str(d),
+            fig.add_trace(go.Scattergl(**data[f"digit{d}"], mode="markers", name=trace_name(row, f"digit{d}"),
                                        legendgroup=f"digit{d}", showlegend=row == 0,
                                        marker=dict(size=4, color=DIGIT_COLOURS[d], opacity=0.7),
                                        hovertemplate=f"a {d}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>"),
                           row=r, col=1)
-        fig.add_trace(go.Scatter(x=px, y=py, mode="lines", name="prior N(0, I): 1, 2, 3 σ",
+        fig.add_trace(go.Scatter(x=px, y=py, mode="lines", name=trace_name(row, "prior"),
                                  legendgroup="prior", showlegend=row == 0, hoverinfo="skip",
                                  line=dict(color="black", width=1, dash="dot")), row=r, col=1)
-        fig.add_trace(go.Scattergl(**data["ellipses"], mode="lines", name="posterior 1 σ (true scale)",
+        fig.add_trace(go.Scattergl(**data["ellipses"], mode="lines", name=trace_name(row, "ellipses"),
                                    legendgroup="ellipses", showlegend=row == 1, hoverinfo="skip",
                                    line=dict(color="rgba(60,60,60,0.35)", width=1)), row=r, col=1)
         if interactive:
-            fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="clicked point",
+            fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name=trace_name(row, "point"),
                                      legendgroup="point", showlegend=row == 0, hoverinfo="skip",
                                      marker=dict(symbol="x", size=14, color="black")), row=r, col=1)
-            fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name="the digit at right: posterior 1 σ",
+            fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=trace_name(row, "drawn_ellipse"),
                                      legendgroup="drawn_e", showlegend=row == 1, hoverinfo="skip",
                                      line=dict(color="crimson", width=2)), row=r, col=1)
-            fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="the digit at right: its code",
+            fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name=trace_name(row, "drawn_code"),
                                      legendgroup="drawn", showlegend=row == 0, hoverinfo="skip",
                                      marker=dict(symbol="star", size=16, color="crimson",
                                                  line=dict(color="white", width=1))), row=r, col=1)
-        fig.add_trace(go.Image(**data["manifold"], hoverinfo="skip", name="decoded grid"),
+        fig.add_trace(go.Image(**data["manifold"], hoverinfo="skip", name=trace_name(row, "manifold")),
                       row=r, col=2)
         if interactive:
             fig.add_trace(go.Image(source=png_data_uri(detail_image(None, None, None)),
-                                   hoverinfo="skip", name="detail"), row=r, col=3)
+                                   hoverinfo="skip", name=trace_name(row, "detail")), row=r, col=3)
         rng = axis_range(view)
         fig.update_xaxes(range=rng, constrain="domain", zeroline=False, row=r, col=1)
         fig.update_yaxes(range=rng, scaleanchor=f"x{1 + n_cols * row if row else ''}", zeroline=False,
@@ -171,14 +201,16 @@ def hole_meter_figure(vae: list[HoleReading], betas: list[float], others: list[H
     # one colour per baseline (real test digits: green), so no two lines differ by dash alone
     colours = ("#d62728", "#ff7f0e", "#9467bd", "#8c564b")
     for col, attr in ((1, "confident"), (2, "nearest")):
+        # the legend shows the first panel's traces; the second's names say which panel
+        suffix = "" if col == 1 else " · distance"
         fig.add_trace(go.Scatter(x=betas, y=[getattr(r, attr) for r in vae], mode="lines+markers",
-                                 name="VAE over β", legendgroup="vae", showlegend=col == 1,
+                                 name="VAE over β" + suffix, legendgroup="vae", showlegend=col == 1,
                                  line=dict(color="#1f77b4")), row=1, col=col)
         for i, other in enumerate([*others, real]):
             is_real = other is real
             fig.add_trace(go.Scatter(
                 x=[min(betas), max(betas)], y=[getattr(other, attr)] * 2, mode="lines",
-                name=other.label, legendgroup=other.label, showlegend=col == 1,
+                name=other.label + suffix, legendgroup=other.label, showlegend=col == 1,
                 line=dict(color="green" if is_real else colours[i % len(colours)],
                           dash="solid" if is_real else styles[i % len(styles)])), row=1, col=col)
         fig.update_xaxes(type="log", title_text="KL weight β", row=1, col=col)
@@ -271,10 +303,11 @@ def aggregate_posterior_figure(pictures: list[DensityPicture], *, fraction: floa
                 contours=dict(start=np.log10(fraction), end=np.log10(fraction), size=1.0,
                               coloring="none"),
                 line=dict(color="#ff6f00", width=2), showscale=False, hoverinfo="skip",
-                # one name and one legend entry for the hole edge of every panel (its panel names the model)
-                name=f"q(z) = {fraction:g} p(z): hole edge", legendgroup="hole edge",
-                showlegend=col == 2), row=1, col=col)
-        fig.add_trace(go.Scatter(x=px, y=py, mode="lines", name="prior N(0, I): 1, 2, 3 σ",
+                # one legend entry (the first q panel's) for the hole edge of every panel
+                name=f"q(z) = {fraction:g} p(z): hole edge" + ("" if col == 2 else f" · {name}"),
+                legendgroup="hole edge", showlegend=col == 2), row=1, col=col)
+        fig.add_trace(go.Scatter(x=px, y=py, mode="lines",
+                                 name="prior N(0, I): 1, 2, 3 σ" + ("" if col == 1 else f" · {name}"),
                                  legendgroup="prior circles", showlegend=col == 1, hoverinfo="skip",
                                  line=dict(color=PRIOR_CIRCLE_COLOUR, width=1.5, dash="dot")), row=1, col=col)
         rng = [float(first.centres[0]), float(first.centres[-1])]

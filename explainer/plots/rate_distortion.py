@@ -1,6 +1,6 @@
 """The rate-distortion plane (Alemi et al. 2018): each VAE of a grid a point (R, D).
 
-Two panels, traces named (a widget finds them with :func:`trace_index`):
+Two panels, traces named (a widget finds them with :func:`explainer.plots.trace`):
 
 - left, the whole plane from the origin: the region below the entropy floor shaded as
   unreachable, the floor itself, and the models;
@@ -31,14 +31,6 @@ COLOUR = "#1f77b4"
 
 def iso_name(level: float) -> str:
     return f"−ELBO = {level:g} nats"
-
-
-def trace_index(fig: go.Figure, name: str) -> int:
-    """Index in ``fig.data`` of the trace called ``name`` (a clear error if there is none)."""
-    for i, trace in enumerate(fig.data):
-        if trace.name == name:
-            return i
-    raise KeyError(f"no trace named {name!r}; traces: {[t.name for t in fig.data]}")
 
 
 def _padded(values: np.ndarray, fraction: float) -> tuple[float, float]:

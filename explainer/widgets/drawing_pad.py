@@ -3,7 +3,7 @@
 The browser keeps the strokes as lists of [x, y] canvas pixels and sends them to the
 kernel while the learner draws (at most every 120 ms, and at the end of each stroke).
 Setting ``strokes = []`` from Python clears the pad. The kernel turns the strokes into
-a 28 x 28 digit with :func:`explainer.latent_maps.strokes_to_image`, which also checks
+a 28 x 28 digit with :func:`explainer.strokes.strokes_to_image`, which also checks
 them (bounded count, finite points near the canvas): the strokes come from the page, so
 their errors are raised in the widget's guarded callback and shown on the page.
 ``size`` and ``pen_width`` are set from Python and checked here, when set.
@@ -16,7 +16,7 @@ from pathlib import Path
 import anywidget
 import traitlets
 
-from explainer.latent_maps import MAX_CANVAS
+from explainer.strokes import MAX_CANVAS
 from explainer.validation import check_int, check_real
 
 _ESM = (Path(__file__).with_name("late_bind.js").read_text(encoding="utf-8") + r"""
