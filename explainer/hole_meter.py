@@ -22,7 +22,7 @@ from explainer import cache
 from explainer.data import ImageDataset
 from explainer.map_models import MapModel
 from explainer.map_views import decode_codes, encode_images
-from explainer.train import torch_threads
+from explainer.train import TrainingConfig, torch_threads
 from explainer.validation import (
     check_choice,
     check_images,
@@ -53,7 +53,7 @@ class DigitClassifier(nn.Module):
         return torch.softmax(self.net(x), dim=1).numpy()
 
 
-CLASSIFIER_TRAINING = {"epochs": 15, "batch_size": 128, "lr": 1e-3}
+CLASSIFIER_TRAINING = TrainingConfig(epochs=15, batch_size=128, lr=1e-3)
 
 
 def _classifier_from_record(record: dict[str, Any], *, seed: int) -> DigitClassifier:
@@ -67,16 +67,16 @@ def train_digit_classifier(data: ImageDataset, *, seed: int = 0) -> DigitClassif
     epochs of Adam on the cross-entropy); its test accuracy is in ``test_accuracy_``."""
     seed = check_int("seed", seed, low=0)
     key = cache.cache_key(purpose="digit-classifier", data=data.fingerprint(), seed=seed,
-                          **CLASSIFIER_TRAINING)
+                          **CLASSIFIER_TRAINING.to_dict())
     path = cache.model_path(key)
     clf = cache.load_record(path, parse=lambda record: _classifier_from_record(record, seed=seed))
     if clf is None:
         clf = DigitClassifier(seed=seed)
         generator = torch.Generator().manual_seed(seed)
-        opt = torch.optim.Adam(clf.parameters(), lr=CLASSIFIER_TRAINING["lr"])
-        n, bs = data.x_train.shape[0], CLASSIFIER_TRAINING["batch_size"]
+        opt = torch.optim.Adam(clf.parameters(), lr=CLASSIFIER_TRAINING.lr)
+        n, bs = data.x_train.shape[0], CLASSIFIER_TRAINING.batch_size
         with torch_threads(1):  # one thread: the same weights whatever OMP_NUM_THREADS says
-            for _ in range(CLASSIFIER_TRAINING["epochs"]):
+            for _ in range(CLASSIFIER_TRAINING.epochs):
                 order = torch.randperm(n, generator=generator)
                 for i in range(0, n, bs):
                     idx = order[i:i + bs]

@@ -5,9 +5,11 @@ decode to nothing, and that a VAE's noise and KL term fill it. The three models 
 story are trained here with a 2-number code on the 5,000 MNIST digits:
 
 - :func:`map_config`, :func:`train_map_model`, :func:`train_map_grid`: an AE, noisy AEs
-  over a grid of noise scales and VAEs over a grid of KL weights beta, each trained once
-  and cached on disk **with its optimiser state**, so that a value off the grid can be
-  reached by a warm start (:func:`warm_start`).
+  over a grid of noise scales (:data:`MAP_NOISE_SCALES`) and VAEs over a grid of KL
+  weights beta (:data:`MAP_BETAS`), each trained once by
+  :func:`explainer.train.train_model` and cached on disk **with its optimiser state**, so
+  that a value off the grid can be reached by a warm start (:func:`warm_start`). The VAE
+  at beta = 1 is the series' 2-D VAE (:mod:`explainer.recipes`), one cache entry.
 - :class:`MapModel`: a trained model, its kind ("ae", "noisy_ae", "vae", from
   :data:`explainer.models.KINDS`) and its one parameter (noise scale or beta).
 
@@ -18,27 +20,14 @@ The larger grid is trained on request: ``train_map_grid(data, grid="large")`` or
 from __future__ import annotations
 
 import argparse
-import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import torch
-
-from explainer import cache
 from explainer.data import ImageDataset
 from explainer.models import Autoencoder, ModelConfig
-from explainer.train import (
-    MNIST_2D_TRAINING,
-    MNIST_2D_VAE,
-    FitResult,
-    History,
-    fit,
-    make_optimizer,
-    model_from_record,
-)
+from explainer.recipes import MNIST_2D_TRAINING, MNIST_2D_VAE
+from explainer.train import FitResult, History, fit, train_model
 from explainer.validation import check_choice, check_int, check_real
 
 # The kinds of model a map shows (a subset of explainer.models.KINDS)
@@ -52,7 +41,7 @@ LARGE_MAP_BETAS = (0.03, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 10.0)
 GRIDS = {"default": (MAP_NOISE_SCALES, MAP_BETAS), "large": (LARGE_MAP_NOISE_SCALES, LARGE_MAP_BETAS)}
 # The noisy AE's fixed noise scale when one is shown without a slider.
 DEFAULT_NOISE = 1.0
-MAP_TRAINING = dict(MNIST_2D_TRAINING)
+MAP_TRAINING = MNIST_2D_TRAINING
 # Live retraining: epochs under the new value, continuing from the nearest cached model.
 LIVE_EPOCHS = 6
 
@@ -97,27 +86,20 @@ def describe(kind: str, value: float) -> str:
 
 
 @dataclass(frozen=True)
-class Resume:
-    """What a warm start continues from: Adam's state and the shuffle/noise generator's."""
-
-    optimizer_state: dict[str, Any]
-    generator_state: torch.Tensor
-
-
-@dataclass(frozen=True)
 class MapModel:
     """A trained 2-D model of ``kind`` at ``value`` (noise scale, beta or 0).
 
-    ``resume``: what a warm start needs (None for a snapshot taken during a live retrain,
-    which is shown but never continued); ``source`` says where it came from ("cache",
-    "trained", or how it was retrained live).
+    ``resume``: what training continues from (Adam's moments and the generator, for a warm
+    start); None for a snapshot taken during a live retrain, which is shown but never
+    continued. ``source`` says where it came from ("cache", "trained", or how it was
+    retrained live).
     """
 
     kind: str
     value: float
     model: Autoencoder
     history: History
-    resume: Resume | None = None
+    resume: FitResult | None = None
     source: str = "trained"
 
     @property
@@ -145,70 +127,16 @@ def train_map_model(
     progress: bool = False,
     use_cache: bool = True,
 ) -> MapModel:
-    """Model ``kind`` at ``value`` trained with ``MAP_TRAINING`` on one thread, or from the cache.
-
-    Like :func:`explainer.train.train_model`, but the record also keeps Adam's moments
-    and the shuffle/noise generator, so a live retrain can continue exactly from it.
-    """
+    """Model ``kind`` at ``value`` trained with ``MAP_TRAINING`` on one thread, or from the
+    cache (:func:`explainer.train.train_model`, which keeps Adam's moments and the
+    generator, so a live retrain continues exactly from it). The VAE at beta = 1 is the
+    series' 2-D VAE (``recipes.MNIST_2D_VAE`` trained with ``recipes.MNIST_2D_TRAINING``),
+    the same cache entry."""
     config = map_config(kind, value)
-    seed = check_int("seed", seed, low=0)
-    path = _map_model_path(config, data, seed=seed)
-    cached = _load_map_model(config, path, seed=seed) if use_cache else None
-    if cached is not None:
-        return cached
-    model = Autoencoder(config, seed=seed)
-    result = fit(model, data.x_train, x_test=data.x_test, seed=seed, progress=progress,
-                 num_threads=1, **MAP_TRAINING)
-    out = _from_fit(config, result, source="trained")
-    if use_cache:
-        cache.save_record(path, {"state_dict": model.state_dict(),
-                                 "history": result.history.to_dict(),
-                                 "optimizer": out.resume.optimizer_state,
-                                 "generator": out.resume.generator_state})
-    return out
-
-
-def cached_map_model(kind: str, value: float | None, data: ImageDataset, *,
-                     seed: int = 0) -> MapModel | None:
-    """Model ``kind`` at ``value`` from the cache, or None if it has not been trained yet."""
-    config = map_config(kind, value)
-    seed = check_int("seed", seed, low=0)
-    return _load_map_model(config, _map_model_path(config, data, seed=seed), seed=seed)
-
-
-def _load_map_model(config: ModelConfig, path: Path, *, seed: int) -> MapModel | None:
-    return cache.load_record(path, parse=lambda record: _map_model_from_record(
-        config, record, seed=seed))
-
-
-def _map_model_from_record(config: ModelConfig, record: dict[str, Any], *,
-                           seed: int) -> MapModel:
-    """The map model in ``record``; raises if any part would not let a warm start continue."""
-    model, history = model_from_record(config, record, seed=seed)
-    resume = Resume(record["optimizer"], record["generator"])
-    # what warm_start does with them, on throwaway copies
-    optimizer = make_optimizer(model, lr=MAP_TRAINING["lr"])
-    optimizer.load_state_dict(resume.optimizer_state)  # the groups and their sizes
-    for i, p in enumerate(model.parameters()):
-        moments = optimizer.state.get(p, {})
-        if "step" not in moments or any(moments.get(m, torch.empty(0)).shape != p.shape
-                                        for m in ("exp_avg", "exp_avg_sq")):
-            raise ValueError(f"the optimizer state of parameter {i} does not fit its shape "
-                             f"{tuple(p.shape)}")
-    torch.Generator().set_state(resume.generator_state)
-    return MapModel(config.kind, model_value(config), model, history, resume, source="cache")
-
-
-def _map_model_path(config: ModelConfig, data: ImageDataset, *, seed: int) -> Path:
-    key = cache.cache_key(purpose="latent-map-model", config=config.to_dict(),
-                          data=data.fingerprint(), seed=seed, **MAP_TRAINING)
-    return cache.model_path(key)
-
-
-def _from_fit(config: ModelConfig, result: FitResult, *, source: str) -> MapModel:
-    resume = Resume(result.optimizer.state_dict(), result.generator.get_state())
-    return MapModel(config.kind, model_value(config), result.model, result.history, resume,
-                    source=source)
+    trained = train_model(config, data, training=MAP_TRAINING, seed=seed, progress=progress,
+                          num_threads=1, use_cache=use_cache)
+    return MapModel(config.kind, model_value(config), trained.model, trained.history,
+                    trained.result, source="cache" if trained.from_cache else "trained")
 
 
 @dataclass
@@ -263,25 +191,14 @@ def train_map_grid(
     default_noise, default_betas = GRIDS[grid]
     noise_scales = default_noise if noise_scales is None else noise_scales
     betas = default_betas if betas is None else betas
-    todo = [map_config("ae")]
-    todo += [map_config("noisy_ae", s) for s in noise_scales]
-    todo += [map_config("vae", b) for b in betas]
-    seed = check_int("seed", seed, low=0)
-    found = {(c.kind, model_value(c)): _load_map_model(c, _map_model_path(c, data, seed=seed), seed=seed)
-             for c in todo}
-    missing = [key for key, model in found.items() if model is None]
-    # a progress bar only when something is trained: a bar shown and closed at once leaves
-    # a closed widget in the output, which Voila reports as "model not found"
-    bar = None
-    if progress and missing:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(missing), unit="model", leave=False)
-    for kind, value in missing:
-        found[(kind, value)] = train_map_model(kind, value, data, seed=seed)
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+    todo = [("ae", None), *[("noisy_ae", s) for s in noise_scales], *[("vae", b) for b in betas]]
+    # a progress bar only while a model is trained (train_model shows none for a cached one:
+    # a bar shown and closed at once leaves a closed widget in the output, which Voila
+    # reports as "model not found")
+    found = {}
+    for kind, value in todo:
+        mm = train_map_model(kind, value, data, seed=seed, progress=progress)
+        found[mm.key] = mm
     return MapGrid(found)
 
 
@@ -314,41 +231,35 @@ def warm_start(
     epochs = check_int("epochs", epochs, low=1)
     if is_current is not None and not callable(is_current):
         raise TypeError(f"is_current must be callable or None, got {type(is_current).__name__}")
-    model = Autoencoder(target, seed=0)
-    model.load_state_dict(start.model.state_dict())
-    optimizer = make_optimizer(model, lr=MAP_TRAINING["lr"])
-    # a copy: Adam updates its moments in place, and ``start`` (a cached model) must stay
-    # as it is for the next retrain from it
-    optimizer.load_state_dict(copy.deepcopy(start.resume.optimizer_state))
-    generator = torch.Generator()
-    generator.set_state(start.resume.generator_state.clone())
-    history = History.from_dict(start.history.to_dict())
+    # a copy under the target config: ``start`` (a cached model) stays as it is for the
+    # next retrain from it
+    resume = start.resume.fork(target)
     hook = None
     if is_current is not None:
         def stop_if_stale(_optimizer, _args, _kwargs) -> None:
             if not is_current():
                 raise _Stale
 
-        hook = optimizer.register_step_pre_hook(stop_if_stale)
+        hook = resume.optimizer.register_step_pre_hook(stop_if_stale)
     try:
-        result = fit(model, data.x_train, x_test=data.x_test, epochs=epochs,
-                     batch_size=MAP_TRAINING["batch_size"], lr=MAP_TRAINING["lr"],
-                     optimizer=optimizer, history=history, generator=generator,
-                     callback=callback, num_threads=1)
+        result = fit(resume.model, data.x_train, training=MAP_TRAINING.replace(epochs=epochs),
+                     x_test=data.x_test, resume=resume, callback=callback, num_threads=1)
     except _Stale:
         return None
     finally:
         if hook is not None:
             hook.remove()
     added = result.history.epoch[-1] - start.epochs
-    return _from_fit(target, result, source=f"retrained live: {start.label} + {added} epochs")
+    return MapModel(target.kind, model_value(target), result.model, result.history, result,
+                    source=f"retrained live: {start.label} + {added} epochs")
 
 
 def warm_up_training(data: ImageDataset) -> None:
     """One training step of a throwaway model, so the first live retrain does not pay
     torch's one-time start-up of autograd and fused Adam (about 1.5 s measured here)."""
     model = Autoencoder(map_config("vae", 1.0), seed=0)
-    fit(model, data.x_train[:64], epochs=1, batch_size=64, lr=MAP_TRAINING["lr"], num_threads=1)
+    fit(model, data.x_train[:64], training=MAP_TRAINING.replace(epochs=1, batch_size=64),
+        num_threads=1)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,8 +8,9 @@ import pytest
 import torch
 from latent_maps_fixtures import one_epoch, tiny  # noqa: F401
 
-from explainer import hole_meter as holes
 from explainer import map_models as maps
+from explainer import recipes
+from explainer.train import train_model
 
 
 @pytest.mark.parametrize("kind, value, message", [
@@ -55,13 +56,28 @@ def test_cached_model_keeps_optimizer_and_generator(tiny, one_epoch):
     first = grid.get("vae", 1.0)
     for k, v in first.model.state_dict().items():
         assert torch.equal(v, again.model.state_dict()[k])
-    assert again.resume.optimizer_state["state"]
-    assert torch.equal(again.resume.generator_state, first.resume.generator_state)
+    assert again.resume.optimizer.state_dict()["state"]
+    assert torch.equal(again.resume.generator.get_state(), first.resume.generator.get_state())
+
+
+def test_the_map_vae_at_beta_1_is_the_series_2d_vae():
+    assert maps.map_config("vae", 1.0) == recipes.MNIST_2D_VAE
+    assert maps.MAP_TRAINING == recipes.MNIST_2D_TRAINING
+
+
+def test_the_map_vae_at_beta_1_and_the_series_recipe_share_one_cache_entry(tiny, one_epoch):
+    # notebooks 05 and 06 train the series' VAE with train_model; 04 maps it: one model
+    data, grid, _ = tiny
+    shared = train_model(recipes.MNIST_2D_VAE, data, training=maps.MAP_TRAINING, seed=0,
+                         num_threads=1)
+    assert shared.from_cache
+    for k, v in grid.get("vae", 1.0).model.state_dict().items():
+        assert torch.equal(shared.model.state_dict()[k], v)
 
 
 def test_warm_start_at_the_same_value_continues_exactly(tiny, monkeypatch):
     data, grid, _ = tiny
-    monkeypatch.setitem(maps.MAP_TRAINING, "epochs", 2)
+    monkeypatch.setattr(maps, "MAP_TRAINING", maps.MAP_TRAINING.replace(epochs=2))
     two_epochs = maps.train_map_model("vae", 1.0, data, use_cache=False)
     continued = maps.warm_start(grid.get("vae", 1.0), maps.map_config("vae", 1.0), data, epochs=1)
     assert continued.epochs == 2
@@ -90,9 +106,9 @@ def test_warm_start_leaves_its_start_untouched(tiny):
     # from a cached model changed that model's optimiser state, and the next one differed
     data, grid, _ = tiny
     start = grid.get("vae", 0.3)
-    moments = {k: v["exp_avg"].clone() for k, v in start.resume.optimizer_state["state"].items()}
+    moments = {k: v["exp_avg"].clone() for k, v in start.resume.optimizer.state_dict()["state"].items()}
     first = maps.warm_start(start, maps.map_config("vae", 0.5), data, epochs=1)
-    for k, v in start.resume.optimizer_state["state"].items():
+    for k, v in start.resume.optimizer.state_dict()["state"].items():
         torch.testing.assert_close(v["exp_avg"], moments[k], rtol=0, atol=0)
     again = maps.warm_start(start, maps.map_config("vae", 0.5), data, epochs=1)
     for k, v in first.model.state_dict().items():
@@ -115,58 +131,3 @@ def test_warm_start_stops_within_an_epoch_once_it_is_stale(tiny):
     b = maps.warm_start(grid.get("vae", 0.3), maps.map_config("vae", 0.5), data, epochs=1)
     for k, v in b.model.state_dict().items():
         torch.testing.assert_close(a.model.state_dict()[k], v, rtol=0, atol=0)
-
-
-def test_map_model_is_kept_when_the_cache_cannot_be_written(tiny, one_epoch, tmp_path,
-                                                            monkeypatch):
-    from explainer import cache
-
-    data, grid, _ = tiny
-    root = tmp_path / "cache"
-    root.mkdir()
-    (root / "models").write_text("not a folder")
-    monkeypatch.setenv(cache.ENV_VAR, str(root))
-    with pytest.warns(RuntimeWarning, match="kept in memory only") as seen:
-        out = maps.train_map_model("vae", 1.0, data)
-        holes.train_digit_classifier(data)
-    assert len(seen) == 1
-    assert out.source == "trained"
-    for k, v in grid.get("vae", 1.0).model.state_dict().items():
-        assert torch.equal(out.model.state_dict()[k], v)
-
-
-def _broken_map_records(record):
-    state = record["state_dict"]
-    shifted = dict(record["optimizer"], state={i + 1: s for i, s in
-                                               record["optimizer"]["state"].items()})
-    return {
-        "no optimizer": {k: v for k, v in record.items() if k != "optimizer"},
-        "optimizer of another model": {**record, "optimizer": shifted},
-        "generator not a generator state": {**record, "generator": torch.zeros(3)},
-        "no generator": {k: v for k, v in record.items() if k != "generator"},
-        "wrong weights": {**record, "state_dict": {k: v[:1] for k, v in state.items()}},
-        "history not a dict": {**record, "history": 3},
-    }
-
-
-@pytest.mark.parametrize("broken", list(_broken_map_records(
-    {"state_dict": {}, "optimizer": {"state": {}}})))
-def test_map_record_with_unexpected_content_is_reported_once_and_retrained(
-        tiny, one_epoch, tmp_path, monkeypatch, broken):
-    from explainer import cache
-
-    data, grid, _ = tiny
-    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
-    config = maps.map_config("vae", 1.0)
-    path = maps._map_model_path(config, data, seed=0)
-    maps.train_map_model("vae", 1.0, data)
-    cache.save_record(path, _broken_map_records(cache.load_record(path))[broken])
-    with pytest.warns(RuntimeWarning, match="unusable") as seen:
-        assert maps.cached_map_model("vae", 1.0, data) is None
-        out = maps.train_map_model("vae", 1.0, data)
-    assert len(seen) == 1, [str(w.message) for w in seen]
-    assert out.source == "trained"
-    for k, v in grid.get("vae", 1.0).model.state_dict().items():
-        assert torch.equal(out.model.state_dict()[k], v)
-    assert maps.cached_map_model("vae", 1.0, data).source == "cache"
-

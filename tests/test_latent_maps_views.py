@@ -158,7 +158,7 @@ def test_classifier_record_with_unexpected_content_is_retrained(tiny, tmp_path, 
     data, _, clf = tiny
     monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
     key = cache.cache_key(purpose="digit-classifier", data=data.fingerprint(), seed=0,
-                          **holes.CLASSIFIER_TRAINING)
+                          **holes.CLASSIFIER_TRAINING.to_dict())
     state = clf.state_dict()
     # the first layer loads, the second does not fit: nothing of it may leak into the retrain
     cache.save_record(cache.model_path(key), {"state_dict": {
