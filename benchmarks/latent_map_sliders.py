@@ -86,7 +86,8 @@ def main() -> None:
         "beta slider (cached values)": timed(lambda b: setattr(w.beta, "value", b), betas * 3),
         "model choice AE <-> noisy AE": timed(lambda m: setattr(w.model_choice, "value", m),
                                               ["noisy_ae", "ae"] * 4),
-        "posterior ellipses on/off": timed(lambda v: setattr(w.ellipses, "value", v), [True, False] * 4),
+        "posterior ellipses on/off": timed(lambda v: setattr(w.ellipses, "value", v),
+                                           [True, False] * 4),
         "click a point of the plane": timed(lambda p: w.select_point(*p),
                                             [(0.5 * i, -0.3 * i) for i in range(8)]),
         "a stroke drawn on the pad": timed(lambda s: setattr(w.pad, "strokes", s),
@@ -103,11 +104,13 @@ def main() -> None:
         live = w.live_models[("vae", target)]
         scratch = maps.train_map_model("vae", target, data)
         a, b = (evaluate(m.model, data.x_test)["objective"] for m in (live, scratch))
-        print(f"beta={target:g}: live retrain from {w.grid.nearest('vae', target).label} reaches a test "
+        start = w.grid.nearest("vae", target).label
+        print(f"beta={target:g}: live retrain from {start} reaches a test "
               f"objective of {a:.1f} nats; trained from scratch for beta={target:g}: {b:.1f}")
-    print(f"live retrain ({w.maps.settings.live_epochs} epochs, warm start): first streamed update median "
-          f"{statistics.median(r[0] for r in runs):.2f} s (max {max(r[0] for r in runs):.2f} s); "
-          f"finished median {statistics.median(r[1] for r in runs):.1f} s")
+    first, done = [r[0] for r in runs], [r[1] for r in runs]
+    print(f"live retrain ({w.maps.settings.live_epochs} epochs, warm start): first streamed "
+          f"update median {statistics.median(first):.2f} s (max {max(first):.2f} s); "
+          f"finished median {statistics.median(done):.1f} s")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ def _point_blocks(n_components: int, n_points: int) -> list[slice]:
 def _as_points(points: object, dim: int) -> torch.Tensor:
     z = torch.as_tensor(np.asarray(points, dtype=np.float64))
     if z.ndim != 2 or z.shape[1] != dim:
-        raise ValueError(f"points must have shape (n, {dim}) (one row per point), got {tuple(z.shape)}")
+        raise ValueError(f"points must have shape (n, {dim}) (one row per point), "
+                         f"got {tuple(z.shape)}")
     if not torch.isfinite(z).all():
         raise ValueError("points must be finite")
     return z
@@ -77,7 +78,8 @@ class AggregatePosterior:
         if means.ndim != 2 or means.shape[0] < 1 or means.shape[1] < 1:
             raise ValueError(f"means must have shape (N, d) with N >= 1, got {means.shape}")
         if logvars.shape != means.shape:
-            raise ValueError(f"logvars must have the shape of means {means.shape}, got {logvars.shape}")
+            raise ValueError(f"logvars must have the shape of means {means.shape}, "
+                             f"got {logvars.shape}")
         if not (np.isfinite(means).all() and np.isfinite(logvars).all()):
             raise ValueError("means and logvars must be finite")
         object.__setattr__(self, "means", means)
@@ -97,9 +99,11 @@ class AggregatePosterior:
         z = _as_points(points, self.latent_dim)
         m, s = torch.from_numpy(self.means), torch.from_numpy(self.logvars)
         inv_var = torch.exp(-s)  # (N, d)
-        # log N(z; m, diag e^s) = -1/2 sum_j [ z_j^2 / v_j - 2 z_j m_j / v_j + m_j^2 / v_j + s_j + log 2 pi ]
+        # log N(z; m, diag e^s)
+        #   = -1/2 sum_j [ z_j^2 / v_j - 2 z_j m_j / v_j + m_j^2 / v_j + s_j + log 2 pi ]
         weights = torch.cat([-0.5 * inv_var, m * inv_var], dim=1).T  # (2d, N)
-        const = -0.5 * ((m**2 * inv_var).sum(dim=1) + s.sum(dim=1) + self.latent_dim * math.log(2 * math.pi))
+        const = -0.5 * ((m**2 * inv_var).sum(dim=1) + s.sum(dim=1)
+                        + self.latent_dim * math.log(2 * math.pi))
         out = torch.empty(len(z), dtype=torch.float64)
         with torch_threads(1):
             for block in _point_blocks(self.n_components, len(z)):
@@ -212,7 +216,8 @@ def _interval_masses(edges: np.ndarray, means: np.ndarray, stds: np.ndarray) -> 
     """P(a_k <= x < a_{k+1}) for x ~ N(mean_n, std_n^2): shape (N, len(edges) - 1)."""
     a = (edges[None, :-1] - means[:, None]) / stds[:, None]
     b = (edges[None, 1:] - means[:, None]) / stds[:, None]
-    # Phi(b) - Phi(a), taken in the tail where both are small (no cancellation of two numbers near 1)
+    # Phi(b) - Phi(a), taken in the tail where both are small (no cancellation of two
+    # numbers near 1)
     return np.where(a > 0, ndtr(-a) - ndtr(-b), ndtr(b) - ndtr(a))
 
 

@@ -94,16 +94,18 @@ def train_digit_classifier(data: ImageDataset, *, seed: int = 0) -> DigitClassif
 
 @torch.inference_mode()
 def nearest_distances(images: np.ndarray | torch.Tensor, reference: torch.Tensor, *,
-                      chunk: int = 500) -> np.ndarray:
-    """Euclidean pixel distance from each image to its nearest image in ``reference``: (n,)."""
+                      chunk_size: int = 500) -> np.ndarray:
+    """Euclidean pixel distance from each image to its nearest image in ``reference``: (n,),
+    computed for ``chunk_size`` images at a time."""
     if not isinstance(reference, torch.Tensor) or reference.ndim != 2:
         raise TypeError("reference must be a 2-D torch.Tensor of images (n, pixels)")
     reference = check_images("reference", reference, n_pixels=reference.shape[1])
     x = check_images("images", images, n_pixels=reference.shape[1])
+    chunk_size = check_int("chunk_size", chunk_size, low=1)
     out = []
-    for i in range(0, x.shape[0], chunk):
+    for i in range(0, x.shape[0], chunk_size):
         # min_j || x_i - r_j ||_2
-        out.append(torch.cdist(x[i:i + chunk], reference).min(dim=1).values)
+        out.append(torch.cdist(x[i:i + chunk_size], reference).min(dim=1).values)
     return torch.cat(out).numpy()
 
 
@@ -143,12 +145,14 @@ def judge_images(images: np.ndarray, classifier: DigitClassifier, x_train: torch
                        digits=np.bincount(proba.argmax(axis=1)[ok], minlength=10))
 
 
-def read_digits(images: np.ndarray, classifier: DigitClassifier, *, threshold: float = 0.9) -> list[str]:
+def read_digits(images: np.ndarray, classifier: DigitClassifier, *,
+                threshold: float = 0.9) -> list[str]:
     """What the classifier reads in each image: its digit if named with confidence
     >= ``threshold``, else "?" (unreadable)."""
     threshold = check_real("threshold", threshold, low=0.0, high=1.0)
     proba = classifier.predict_proba(images)
-    return [str(k) if p >= threshold else "?" for k, p in zip(proba.argmax(axis=1), proba.max(axis=1))]
+    return [str(k) if p >= threshold else "?"
+            for k, p in zip(proba.argmax(axis=1), proba.max(axis=1))]
 
 
 def fitted_gaussian(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

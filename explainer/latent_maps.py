@@ -70,7 +70,8 @@ class MapSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        checked = {"live_epochs": check_int("live_epochs", self.live_epochs, low=1, high=MAX_LIVE_EPOCHS),
+        checked = {"live_epochs": check_int("live_epochs", self.live_epochs, low=1,
+                                            high=MAX_LIVE_EPOCHS),
                    "n_samples": check_int("n_samples", self.n_samples, low=1, high=100_000),
                    "threshold": check_real("threshold", self.threshold, low=0.0, high=1.0),
                    "seed": check_int("seed", self.seed, low=0)}
@@ -209,7 +210,8 @@ class LatentMaps:
             self._retrain(row, config)
             return
         self.retrainers[row].cancel()  # a training still running for this row is stale now
-        self._display(row, self.row_view(mm), mm.source if mm.source.startswith("retrained") else GRID_NOTE)
+        note = mm.source if mm.source.startswith("retrained") else GRID_NOTE
+        self._display(row, self.row_view(mm), note)
 
     def _retrain(self, row: int, config: ModelConfig) -> None:
         """Warm-start from the nearest model of the same kind; show every epoch as it ends."""
@@ -246,8 +248,8 @@ class LatentMaps:
         with self.lock:
             shown = self._states[row]
             if shown is not None:
-                self._set(row, RowState(shown.row_view, shown.detail, pending=True,
-                                        note=f"{target} is being retrained live from {start.label}…"))
+                note = f"{target} is being retrained live from {start.label}…"
+                self._set(row, RowState(shown.row_view, shown.detail, note, pending=True))
             self.retrainers[row].submit(work)
 
     def _show_failure(self, row: int, target: str, err: Exception, is_current) -> None:

@@ -38,7 +38,8 @@ MAP_NOISE_SCALES = (0.3, 1.0)
 MAP_BETAS = (0.1, 0.3, 1.0, 3.0, 10.0)
 LARGE_MAP_NOISE_SCALES = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)
 LARGE_MAP_BETAS = (0.03, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 10.0)
-GRIDS = {"default": (MAP_NOISE_SCALES, MAP_BETAS), "large": (LARGE_MAP_NOISE_SCALES, LARGE_MAP_BETAS)}
+GRIDS = {"default": (MAP_NOISE_SCALES, MAP_BETAS),
+         "large": (LARGE_MAP_NOISE_SCALES, LARGE_MAP_BETAS)}
 # The noisy AE's fixed noise scale when one is shown without a slider.
 DEFAULT_NOISE = 1.0
 MAP_TRAINING = MNIST_2D_TRAINING

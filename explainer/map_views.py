@@ -70,7 +70,8 @@ def grid_codes(half_width: float, n_grid: int) -> np.ndarray:
 def decode_codes(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
     """Decoded images (n, 784) for codes (n, latent_dim), one code per row."""
     if not isinstance(model, Autoencoder):
-        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+        raise TypeError("model must be an explainer.models.Autoencoder, got "
+                        f"{type(model).__name__}")
     c = np.asarray(codes, dtype=np.float32)
     if c.ndim != 2 or c.shape[1] != model.latent_dim:
         raise ValueError(f"codes must have shape (n, {model.latent_dim}) (one row per code), "
@@ -81,7 +82,8 @@ def decode_codes(model: Autoencoder, codes: np.ndarray) -> np.ndarray:
 
 
 @torch.inference_mode()
-def encode_images(model: Autoencoder, images: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def encode_images(model: Autoencoder,
+                  images: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """(code means (n, 2), posterior standard deviations (n, 2) or None for the AE)."""
     x = model.check_input(images, name="images")
     mean, logvar = model.encode_checked(x)
@@ -115,7 +117,8 @@ def map_view(mm: MapModel, x_test: torch.Tensor, y_test: torch.Tensor, *, n_grid
                    manifold=tile_manifold(decode_codes(mm.model, points), n_grid))
 
 
-def ellipse_outlines(centres: np.ndarray, sigmas: np.ndarray, *, n_vertices: int = 24) -> tuple[np.ndarray, np.ndarray]:
+def ellipse_outlines(centres: np.ndarray, sigmas: np.ndarray, *,
+                     n_vertices: int = 24) -> tuple[np.ndarray, np.ndarray]:
     """x and y of the 1-sigma ellipses {m + sigma * (cos t, sin t)}, NaN between ellipses.
 
     ``centres`` and ``sigmas``: (n, 2), one row per ellipse."""
@@ -124,7 +127,8 @@ def ellipse_outlines(centres: np.ndarray, sigmas: np.ndarray, *, n_vertices: int
     if centres.ndim != 2 or centres.shape[1] != 2:
         raise ValueError(f"centres must have shape (n, 2), got {centres.shape}")
     if sigmas.shape != centres.shape:
-        raise ValueError(f"sigmas must have the shape of centres {centres.shape}, got {sigmas.shape}")
+        raise ValueError(f"sigmas must have the shape of centres {centres.shape}, "
+                         f"got {sigmas.shape}")
     t = np.linspace(0.0, 2.0 * np.pi, n_vertices)
     # x_k = m_1 + sigma_1 cos t_k,  y_k = m_2 + sigma_2 sin t_k
     xs = centres[:, :1] + sigmas[:, :1] * np.cos(t)[None, :]
@@ -134,7 +138,8 @@ def ellipse_outlines(centres: np.ndarray, sigmas: np.ndarray, *, n_vertices: int
 
 
 def prior_circles(radii: tuple[float, ...] = (1.0, 2.0, 3.0)) -> tuple[np.ndarray, np.ndarray]:
-    """Contours of the prior N(0, I) density in 2-D: circles of radius r (r sigma), NaN-separated."""
+    """Contours of the prior N(0, I) density in 2-D: circles of radius r (r sigma),
+    NaN-separated."""
     r = np.asarray(radii, dtype=np.float64).reshape(-1)
     if not (np.isfinite(r).all() and (r > 0).all()):
         raise ValueError(f"radii must be finite and > 0, got {r}")

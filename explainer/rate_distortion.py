@@ -13,8 +13,10 @@ images' entropy floor (:func:`explainer.losses.bernoulli_entropy_floor`) whateve
 Alemi et al.'s sloped bound D >= H - R needs a normalised decoder and the data entropy H,
 which a Bernoulli likelihood of grey levels does not give; it is not drawn here.
 
-:class:`RatePlane` holds the points and the floor; :class:`PlaneSelection` is the state of
-a view in which a click on a point chooses that model (the widget is a view of it).
+:func:`rate_points` measures each VAE of a grid (a :class:`RatePoint`, with its active
+code dimensions by two criteria); :class:`RatePlane` holds the points and the floor;
+:class:`PlaneSelection` is the state of a view in which a click on a point chooses that
+model (the widget is a view of it).
 """
 
 from __future__ import annotations

@@ -44,7 +44,8 @@ def check_strokes(strokes: object, *, canvas_size: int) -> list[np.ndarray]:
                 raise TypeError
             points = np.asarray(stroke, dtype=np.float64)
         except (TypeError, ValueError) as err:
-            raise ValueError(f"strokes[{k}] must be a list of [x, y] points, got {stroke!r}") from err
+            raise ValueError(f"strokes[{k}] must be a list of [x, y] points, "
+                             f"got {stroke!r}") from err
         if points.size == 0:
             out.append(points.reshape(0, 2))
             continue
@@ -55,13 +56,14 @@ def check_strokes(strokes: object, *, canvas_size: int) -> list[np.ndarray]:
         outside = np.flatnonzero(((points < low) | (points > high)).any(axis=1))
         if outside.size:
             i = int(outside[0])
-            raise ValueError(f"strokes[{k}][{i}] = [{points[i, 0]:g}, {points[i, 1]:g}] is too far off "
-                             f"the canvas: coordinates must be in [{low}, {high}]")
+            raise ValueError(f"strokes[{k}][{i}] = [{points[i, 0]:g}, {points[i, 1]:g}] is too "
+                             f"far off the canvas: coordinates must be in [{low}, {high}]")
         out.append(points)
     return out
 
 
-def strokes_to_image(strokes: list, *, canvas_size: int = 280, pen_width: float = 18.0) -> np.ndarray | None:
+def strokes_to_image(strokes: list, *, canvas_size: int = 280,
+                     pen_width: float = 18.0) -> np.ndarray | None:
     """A drawing as MNIST would have it: (784,) in [0, 1], or None if nothing is drawn.
 
     ``strokes``: a list of strokes, each a list of [x, y] points in canvas pixels

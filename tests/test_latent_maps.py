@@ -44,7 +44,8 @@ def test_a_grid_model_is_shown_from_memory(session, tiny):
     np.testing.assert_allclose(state.row_view.view.codes, view.codes)
     reading = holes.hole_meter(grid.get("vae", 1.0), clf, data.x_train, n_samples=100)
     shown = state.row_view.reading
-    assert (shown.label, shown.confident, shown.nearest) == (reading.label, reading.confident, reading.nearest)
+    assert (shown.label, shown.confident, shown.nearest) == (
+        reading.label, reading.confident, reading.nearest)
     # memoised: the same view object for the same model, a fresh one when asked not to keep it
     assert session.row_view(grid.get("vae", 1.0)) is state.row_view
     assert session.row_view(grid.get("vae", 1.0), memo=False) is not state.row_view
@@ -57,7 +58,8 @@ def test_an_off_grid_value_streams_each_epoch_and_keeps_the_model(session, tiny)
     session.show(1, "vae", 0.5)
     notes = [state.note for row, state in session.seen if row == 1]
     assert notes[0] == "VAE β=0.5 is being retrained live from VAE β=0.3…"
-    assert session.seen[0][1].pending and session.seen[0][1].label == "VAE β=1"  # the old view meanwhile
+    pending = session.seen[0][1]
+    assert pending.pending and pending.label == "VAE β=1"  # the old view meanwhile
     assert notes[1:] == ["retraining live from VAE β=0.3: epoch 2 of 3",
                          "retraining live from VAE β=0.3: epoch 3 of 3",
                          "retrained live: VAE β=0.3 + 2 epochs"]
@@ -96,14 +98,15 @@ def test_a_point_and_a_drawing_are_decoded_in_both_rows(session, tiny):
     for row, key in ((0, ("ae", 0.0)), (1, ("vae", 1.0))):
         detail = session.state(row).detail
         assert detail.point == (0.5, -1.0)
-        np.testing.assert_allclose(detail.point_image,
-                                   views.decode_codes(grid.models[key].model, np.array([[0.5, -1.0]]))[0])
+        decoded = views.decode_codes(grid.models[key].model, np.array([[0.5, -1.0]]))[0]
+        np.testing.assert_allclose(detail.point_image, decoded)
     session.set_strokes([[[140, 40], [150, 140], [140, 240]]], canvas_size=280, pen_width=18.0)
     vae, ae = session.state(1).detail, session.state(0).detail
     assert vae.drawn_label == "your digit" and vae.drawn.shape == (784,)
     code, _ = views.encode_images(grid.get("vae", 1.0).model, vae.drawn[None, :])
     np.testing.assert_allclose(vae.drawn_code, code, atol=1e-6)
-    assert len(vae.drawn_ellipse[0]) > 0 and len(ae.drawn_ellipse[0]) == 0  # the AE has no posterior
+    assert len(vae.drawn_ellipse[0]) > 0
+    assert len(ae.drawn_ellipse[0]) == 0  # the AE has no posterior
     session.set_drawn(data.x_test[3].numpy(), label="test digit 3")
     assert session.state(0).detail.drawn_label == "test digit 3"
     session.set_drawn(None)

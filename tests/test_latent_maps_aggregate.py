@@ -24,7 +24,8 @@ from explainer.plots import trace
 
 def random_mixture(n: int = 50, *, seed: int = 0, label: str = "q") -> agg.AggregatePosterior:
     rng = np.random.default_rng(seed)
-    return agg.AggregatePosterior(label, rng.normal(0.0, 1.5, (n, 2)), rng.uniform(-4.0, 0.5, (n, 2)))
+    means, logvars = rng.normal(0.0, 1.5, (n, 2)), rng.uniform(-4.0, 0.5, (n, 2))
+    return agg.AggregatePosterior(label, means, logvars)
 
 
 def torch_mixture(q: agg.AggregatePosterior) -> MixtureSameFamily:
@@ -74,11 +75,13 @@ def test_prior_density_and_its_mass_inside_a_radius():
     # in 2-D: 1 - e^{-r^2/2}; 98.9% within radius 3
     assert agg.prior_mass_inside(3.0) == pytest.approx(1 - math.exp(-4.5), rel=1e-12)
     assert round(agg.prior_mass_inside(3.0), 3) == 0.989
-    assert agg.prior_mass_inside(2.0, latent_dim=5) == pytest.approx(stats.chi2.cdf(4.0, 5), rel=1e-12)
+    assert agg.prior_mass_inside(2.0, latent_dim=5) == pytest.approx(stats.chi2.cdf(4.0, 5),
+                                                                     rel=1e-12)
 
 
 def test_samples_follow_the_mixture():
-    q = agg.AggregatePosterior("q", np.array([[-3.0, 0.0], [3.0, 1.0]]), np.log([[0.25, 1.0], [1.0, 0.04]]))
+    q = agg.AggregatePosterior("q", np.array([[-3.0, 0.0], [3.0, 1.0]]),
+                               np.log([[0.25, 1.0], [1.0, 0.04]]))
     z = q.sample(40_000, seed=4)
     np.testing.assert_array_equal(z, q.sample(40_000, seed=4))
     left = z[z[:, 0] < 0]
@@ -141,8 +144,9 @@ def test_cell_masses_are_exact():
     # a far tail keeps its precision (no 1 - 1 cancellation)
     far = agg.AggregatePosterior("far", np.array([[-10.0, 0.0]]), np.zeros((1, 2)))
     tail = agg.cell_masses(far, np.array([0.0, 1.0]))[0, 0]
-    assert tail == pytest.approx((stats.norm.sf(10) - stats.norm.sf(11)) * (stats.norm.cdf(1) - 0.5),
-                                 rel=1e-9)
+    # x ~ N(-10, 1) in [0, 1): sf(10) - sf(11); y ~ N(0, 1) in [0, 1): Phi(1) - 1/2
+    expected_tail = (stats.norm.sf(10) - stats.norm.sf(11)) * (stats.norm.cdf(1) - 0.5)
+    assert tail == pytest.approx(expected_tail, rel=1e-9)
 
 
 def test_density_picture_rows_are_y_and_its_radial_masses():
@@ -152,7 +156,8 @@ def test_density_picture_rows_are_y_and_its_radial_masses():
     assert pic.centres[i] == pytest.approx(2.5) and pic.centres[j] == pytest.approx(0.5)
     # the prior's cells: their mass over the area, summing (times the area) to P(square)
     area = (pic.centres[1] - pic.centres[0]) ** 2
-    assert np.exp(pic.log_p).sum() * area == pytest.approx((stats.norm.cdf(4) - stats.norm.cdf(-4)) ** 2)
+    inside = stats.norm.cdf(4) - stats.norm.cdf(-4)
+    assert np.exp(pic.log_p).sum() * area == pytest.approx(inside**2)
     np.testing.assert_allclose(pic.inside_p, 1 - np.exp(-pic.radii**2 / 2), atol=1e-15)
     assert pic.inside_q[0] == 0.0 and pic.inside_q[-1] == 1.0
     assert np.all(np.diff(pic.inside_q) >= 0)
@@ -188,14 +193,19 @@ def test_aggregate_posterior_of_a_trained_vae_and_its_figure(tiny):
      r"logvars must have the shape of means \(2, 2\)"),
     (lambda: agg.AggregatePosterior("q", np.full((1, 2), np.nan), np.zeros((1, 2))), ValueError,
      "must be finite"),
-    (lambda: random_mixture().log_density(np.zeros((4, 3))), ValueError, r"points must have shape \(n, 2\)"),
-    (lambda: agg.coverage(random_mixture(), fraction=0.0), ValueError, r"fraction must be in \(0, inf\]"),
-    (lambda: agg.coverage(random_mixture(), n_draws=1), ValueError, r"n_draws must be an integer in \[2"),
+    (lambda: random_mixture().log_density(np.zeros((4, 3))), ValueError,
+     r"points must have shape \(n, 2\)"),
+    (lambda: agg.coverage(random_mixture(), fraction=0.0), ValueError,
+     r"fraction must be in \(0, inf\]"),
+    (lambda: agg.coverage(random_mixture(), n_draws=1), ValueError,
+     r"n_draws must be an integer in \[2"),
     (lambda: agg.coverage("q"), TypeError, "q must be an AggregatePosterior"),
     (lambda: agg.prior_mass_inside(-1.0), ValueError, r"radius must be in \[0, inf\]"),
-    (lambda: agg.density_picture(random_mixture(), n_cells=0), ValueError, r"n_cells must be an integer in \[1"),
+    (lambda: agg.density_picture(random_mixture(), n_cells=0), ValueError,
+     r"n_cells must be an integer in \[1"),
     (lambda: agg.cell_masses(random_mixture(), np.array([1.0, 0.0])), ValueError, "increasing"),
-    (lambda: holes.fitted_gaussian(np.zeros((1, 2))), ValueError, r"codes must have shape \(n, d\) with n >= 2"),
+    (lambda: holes.fitted_gaussian(np.zeros((1, 2))), ValueError,
+     r"codes must have shape \(n, d\) with n >= 2"),
     (lambda: holes.gaussian_samples(np.zeros(2), -np.eye(2), 10), ValueError, "positive definite"),
 ])
 def test_bad_input_is_refused_with_its_range(call, error, message):
@@ -204,7 +214,8 @@ def test_bad_input_is_refused_with_its_range(call, error, message):
 
 
 def test_fitted_gaussian_is_numpy_mean_and_covariance():
-    codes = np.random.default_rng(11).normal(size=(500, 2)) @ np.array([[2.0, 0.0], [0.7, 0.5]]) + [1.0, -3.0]
+    e = np.random.default_rng(11).normal(size=(500, 2))
+    codes = e @ np.array([[2.0, 0.0], [0.7, 0.5]]) + [1.0, -3.0]
     mean, cov = holes.fitted_gaussian(codes)
     np.testing.assert_allclose(mean, codes.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(cov, np.cov(codes, rowvar=False), rtol=1e-12)

@@ -89,7 +89,7 @@ def test_warm_start_changes_the_value_and_can_be_stopped(tiny):
     data, grid, _ = tiny
     seen = []
     out = maps.warm_start(grid.get("vae", 0.3), maps.map_config("vae", 0.5), data, epochs=3,
-                        callback=lambda epoch, model, history: (seen.append(epoch), False)[1])
+                          callback=lambda epoch, model, history: (seen.append(epoch), False)[1])
     assert out.model.config.beta == 0.5 and out.value == 0.5
     assert seen == [2]  # the callback returned False after the first epoch: stopped
     assert out.source.endswith("+ 1 epochs")
@@ -106,7 +106,8 @@ def test_warm_start_leaves_its_start_untouched(tiny):
     # from a cached model changed that model's optimiser state, and the next one differed
     data, grid, _ = tiny
     start = grid.get("vae", 0.3)
-    moments = {k: v["exp_avg"].clone() for k, v in start.resume.optimizer.state_dict()["state"].items()}
+    state = start.resume.optimizer.state_dict()["state"]
+    moments = {k: v["exp_avg"].clone() for k, v in state.items()}
     first = maps.warm_start(start, maps.map_config("vae", 0.5), data, epochs=1)
     for k, v in start.resume.optimizer.state_dict()["state"].items():
         torch.testing.assert_close(v["exp_avg"], moments[k], rtol=0, atol=0)
@@ -123,11 +124,12 @@ def test_warm_start_stops_within_an_epoch_once_it_is_stale(tiny):
         checks.append(1)
         return len(checks) <= 2
 
-    out = maps.warm_start(grid.get("vae", 0.3), maps.map_config("vae", 0.5), data, epochs=3, is_current=is_current,
-                        callback=lambda epoch, model, history: seen.append(epoch))
+    start, target = grid.get("vae", 0.3), maps.map_config("vae", 0.5)
+    out = maps.warm_start(start, target, data, epochs=3, is_current=is_current,
+                          callback=lambda epoch, model, history: seen.append(epoch))
     assert out is None and seen == [] and len(checks) == 3
     # while current, the check changes nothing: the same weights as without it
-    a = maps.warm_start(grid.get("vae", 0.3), maps.map_config("vae", 0.5), data, epochs=1, is_current=lambda: True)
-    b = maps.warm_start(grid.get("vae", 0.3), maps.map_config("vae", 0.5), data, epochs=1)
+    a = maps.warm_start(start, target, data, epochs=1, is_current=lambda: True)
+    b = maps.warm_start(start, target, data, epochs=1)
     for k, v in b.model.state_dict().items():
         torch.testing.assert_close(a.model.state_dict()[k], v, rtol=0, atol=0)

@@ -33,7 +33,8 @@ def test_map_view_decodes_the_grid_in_place(tiny):
     assert view.half_width >= 3.0
     # tile (row 1, column 2) is the decode of grid point 1 * 4 + 2
     tile = view.manifold[28:56, 56:84].ravel()
-    np.testing.assert_allclose(tile, views.decode_codes(mm.model, view.grid_points[6:7])[0], atol=1e-6)
+    decoded = views.decode_codes(mm.model, view.grid_points[6:7])[0]
+    np.testing.assert_allclose(tile, decoded, atol=1e-6)
     assert views.map_view(grid.get("ae"), data.x_test, data.y_test).sigmas is None
 
 

@@ -32,7 +32,8 @@ def test_every_vae_of_the_grid_is_a_point_and_minus_elbo_is_their_sum(tiny, plan
     assert plane.betas == grid.values("vae")
     for p, total in zip(plane.points, plane.neg_elbos):
         terms = evaluate(grid.get("vae", p.beta).model, data.x_test, seed=0)
-        assert p.rate == pytest.approx(terms["kl"]) and p.distortion == pytest.approx(terms["reconstruction"])
+        assert p.rate == pytest.approx(terms["kl"])
+        assert p.distortion == pytest.approx(terms["reconstruction"])
         # -ELBO = D + R, as the training code sums it
         assert total == pytest.approx(terms["total"], rel=1e-5)
 
@@ -40,7 +41,8 @@ def test_every_vae_of_the_grid_is_a_point_and_minus_elbo_is_their_sum(tiny, plan
 def test_the_floor_is_the_bernoulli_cross_entropy_of_each_grey_image_with_itself(tiny, plane):
     data, _, _ = tiny
     # independent: torch's BCE of x against p = x is the binary entropy, summed per image
-    bce = torch.nn.functional.binary_cross_entropy(data.x_test, data.x_test, reduction="none").sum(dim=1)
+    x = data.x_test
+    bce = torch.nn.functional.binary_cross_entropy(x, x, reduction="none").sum(dim=1)
     assert plane.floor == pytest.approx(float(bce.mean()), rel=1e-5)
     assert (plane.distortions > plane.floor).all()
     # and no decoder output beats it: any p gives a cross-entropy at least as large
@@ -92,13 +94,15 @@ def test_rate_plane_refuses_a_grid_without_vaes(tiny):
 def test_the_figure_shades_below_the_floor_and_draws_lines_of_equal_elbo(plane):
     fig = plots.rate_distortion_plane_figure(plane, chosen_beta=plane.betas[1])
     region = trace(fig, plots.UNREACHABLE)
-    assert region.fill == "toself" and max(region.y) == pytest.approx(plane.floor) and min(region.y) == 0
+    assert region.fill == "toself" and min(region.y) == 0
+    assert max(region.y) == pytest.approx(plane.floor)
     for name in plots.POINT_TRACES:
         points = trace(fig, name)
         np.testing.assert_allclose(points.x, plane.rates)
         np.testing.assert_allclose(points.y, plane.distortions)
     chosen = trace(fig, plots.CHOSEN_CLOSE)
-    assert list(chosen.x) == [plane.points[1].rate] and list(chosen.y) == [plane.points[1].distortion]
+    second = plane.points[1]
+    assert (list(chosen.x), list(chosen.y)) == ([second.rate], [second.distortion])
     lines = [t for t in fig.data if t.name.startswith("−ELBO = ")]
     assert lines
     for line in lines:
@@ -120,16 +124,17 @@ def test_no_chosen_point_off_the_grid(plane):
 @pytest.fixture
 def explorer(tiny, one_epoch, plane):
     data, grid, clf = tiny
-    return LatentMapExplorer(grid, data, clf, synchronous=True, live_epochs=1, n_samples=100, plane=plane)
+    return LatentMapExplorer(grid, data, clf, synchronous=True, live_epochs=1, n_samples=100,
+                             plane=plane)
 
 
 def click(fig, name: str, index: int) -> None:
     """What plotly.js sends when point ``index`` of trace ``name`` is clicked."""
     clicked = trace(fig, name)
-    points = Points(point_inds=[index], xs=[clicked.x[index]], ys=[clicked.y[index]], trace_name=name,
-                    trace_index=trace_index(fig, name))
-    clicked._dispatch_on_click(points, InputDeviceState(ctrl=False, alt=False, shift=False, meta=False,
-                                                      button=0, buttons=1))
+    points = Points(point_inds=[index], xs=[clicked.x[index]], ys=[clicked.y[index]],
+                    trace_name=name, trace_index=trace_index(fig, name))
+    device = InputDeviceState(ctrl=False, alt=False, shift=False, meta=False, button=0, buttons=1)
+    clicked._dispatch_on_click(points, device)
 
 
 def ring(explorer, name=plots.CHOSEN_CLOSE):
@@ -139,16 +144,20 @@ def ring(explorer, name=plots.CHOSEN_CLOSE):
 
 def test_clicking_a_point_loads_that_model_into_the_maps(explorer, tiny, plane):
     data, grid, _ = tiny
-    assert explorer.beta.value == 1.0 and ring(explorer) == ([plane.point_for(1.0).rate], [plane.point_for(1.0).distortion])
+    at_1 = plane.point_for(1.0)
+    assert explorer.beta.value == 1.0 and ring(explorer) == ([at_1.rate], [at_1.distortion])
     index = plane.betas.index(0.3)
     click(explorer.plane_fig, plots.POINTS, index)
     assert explorer.beta.value == 0.3  # the slider follows the click
-    assert map_plots.annotation(explorer.fig, map_plots.title_name(1)).text.startswith("<b>VAE β=0.3</b>")
+    title = map_plots.annotation(explorer.fig, map_plots.title_name(1)).text
+    assert title.startswith("<b>VAE β=0.3</b>")
     view = views.map_view(grid.get("vae", 0.3), data.x_test, data.y_test)
     shown = trace(explorer.fig, map_plots.trace_name(1, "digit5"))
-    np.testing.assert_allclose(np.column_stack([shown.x, shown.y]), view.codes[view.labels == 5], atol=1e-6)
+    np.testing.assert_allclose(np.column_stack([shown.x, shown.y]), view.codes[view.labels == 5],
+                               atol=1e-6)
     for name in plots.CHOSEN_TRACES:
-        assert ring(explorer, name) == ([plane.points[index].rate], [plane.points[index].distortion])
+        chosen = plane.points[index]
+        assert ring(explorer, name) == ([chosen.rate], [chosen.distortion])
     click(explorer.plane_fig, plots.POINTS_CLOSE, plane.betas.index(1.0))
     assert explorer.beta.value == 1.0
 
@@ -162,7 +171,8 @@ def test_the_ring_follows_the_slider_and_leaves_the_plane_off_the_grid(explorer,
 
 
 def test_select_beta_refuses_a_model_not_on_the_plane(explorer, tiny):
-    with pytest.raises(ValueError, match=r"beta must be one of the plane's models \[0.3, 1.0\], got 0.5"):
+    with pytest.raises(ValueError,
+                       match=r"beta must be one of the plane's models \[0.3, 1.0\], got 0.5"):
         explorer.select_beta(0.5)
     data, grid, clf = tiny
     bare = LatentMapExplorer(grid, data, clf, synchronous=True, n_samples=50)
@@ -181,7 +191,8 @@ def test_the_static_maps_have_no_empty_panel(tiny):
     fig = map_plots.latent_maps_figure(top, bottom, show_ellipses=True, static=True)
     names = [t.name for t in fig.data]
     for row in (0, 1):
-        assert not {map_plots.trace_name(row, slot) for slot in ("detail", "click", "point")} & set(names)
+        absent = {map_plots.trace_name(row, slot) for slot in ("detail", "click", "point")}
+        assert not absent & set(names)
         assert map_plots.trace_name(row, "manifold") in names
     assert len(set(names)) == len(names) and "xaxis3" in fig.layout and "xaxis5" not in fig.layout
     # every panel (four axes: two explorer, two decoded grids) shows something

@@ -68,7 +68,8 @@ def _axes(row: int, n_cols: int) -> tuple[str, str, str]:
     return f"xaxis{suffix}", f"yaxis{suffix}", f"yaxis{first + n_cols - 1}"
 
 
-def row_layout(row: int, view: MapView, *, drawn_label: str = DETAIL_LABELS[1]) -> dict[str, object]:
+def row_layout(row: int, view: MapView, *,
+               drawn_label: str = DETAIL_LABELS[1]) -> dict[str, object]:
     """The layout ``row`` of the interactive figure takes from its ``view`` and its detail
     column's middle tile label, as {property path: value} for ``fig.layout[path] = value``."""
     x, y, detail = _axes(row, 3)
@@ -141,51 +142,57 @@ def latent_maps_figure(top: MapView, bottom: MapView, *, show_ellipses: bool = F
         r = row + 1
         # uint8 zeros: the invisible layer costs 6 kB in a stored figure, not 50 kB
         if interactive:
-            fig.add_trace(go.Heatmap(**data["click"], z=np.zeros((CLICK_CELLS, CLICK_CELLS), dtype=np.uint8),
+            fig.add_trace(go.Heatmap(**data["click"],
+                                     z=np.zeros((CLICK_CELLS, CLICK_CELLS), dtype=np.uint8),
                                      colorscale=transparent, showscale=False, hoverinfo="none",
                                      name=trace_name(row, "click")), row=r, col=1)
         for d in range(10):
-            fig.add_trace(go.Scattergl(**data[f"digit{d}"], mode="markers", name=trace_name(row, f"digit{d}"),
+            fig.add_trace(go.Scattergl(**data[f"digit{d}"], mode="markers",
+                                       name=trace_name(row, f"digit{d}"),
                                        legendgroup=f"digit{d}", showlegend=row == 0,
                                        marker=dict(size=4, color=DIGIT_COLOURS[d], opacity=0.7),
-                                       hovertemplate=f"a {d}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>"),
+                                       hovertemplate=(f"a {d}<br>(%{{x:.2f}}, %{{y:.2f}})"
+                                                      "<extra></extra>")),
                           row=r, col=1)
         fig.add_trace(go.Scatter(x=px, y=py, mode="lines", name=trace_name(row, "prior"),
                                  legendgroup="prior", showlegend=row == 0, hoverinfo="skip",
                                  line=dict(color="black", width=1, dash="dot")), row=r, col=1)
-        fig.add_trace(go.Scattergl(**data["ellipses"], mode="lines", name=trace_name(row, "ellipses"),
+        fig.add_trace(go.Scattergl(**data["ellipses"], mode="lines",
+                                   name=trace_name(row, "ellipses"),
                                    legendgroup="ellipses", showlegend=row == 1, hoverinfo="skip",
                                    line=dict(color="rgba(60,60,60,0.35)", width=1)), row=r, col=1)
         if interactive:
             fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name=trace_name(row, "point"),
                                      legendgroup="point", showlegend=row == 0, hoverinfo="skip",
                                      marker=dict(symbol="x", size=14, color="black")), row=r, col=1)
-            fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=trace_name(row, "drawn_ellipse"),
+            fig.add_trace(go.Scatter(x=[], y=[], mode="lines",
+                                     name=trace_name(row, "drawn_ellipse"),
                                      legendgroup="drawn_e", showlegend=row == 1, hoverinfo="skip",
                                      line=dict(color="crimson", width=2)), row=r, col=1)
             fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name=trace_name(row, "drawn_code"),
                                      legendgroup="drawn", showlegend=row == 0, hoverinfo="skip",
                                      marker=dict(symbol="star", size=16, color="crimson",
                                                  line=dict(color="white", width=1))), row=r, col=1)
-        fig.add_trace(go.Image(**data["manifold"], hoverinfo="skip", name=trace_name(row, "manifold")),
-                      row=r, col=2)
+        fig.add_trace(go.Image(**data["manifold"], hoverinfo="skip",
+                               name=trace_name(row, "manifold")), row=r, col=2)
         if interactive:
             fig.add_trace(go.Image(source=png_data_uri(detail_image(None, None, None)),
                                    hoverinfo="skip", name=trace_name(row, "detail")), row=r, col=3)
         rng = axis_range(view)
         fig.update_xaxes(range=rng, constrain="domain", zeroline=False, row=r, col=1)
-        fig.update_yaxes(range=rng, scaleanchor=f"x{1 + n_cols * row if row else ''}", zeroline=False,
-                         row=r, col=1)
+        fig.update_yaxes(range=rng, scaleanchor=f"x{1 + n_cols * row if row else ''}",
+                         zeroline=False, row=r, col=1)
         fig.update_xaxes(visible=False, row=r, col=2)
         fig.update_yaxes(visible=False, row=r, col=2)
         if interactive:
             fig.update_xaxes(visible=False, row=r, col=3)
-            fig.update_yaxes(tickvals=list(DETAIL_CENTRES), ticktext=list(DETAIL_LABELS), showgrid=False,
-                             zeroline=False, showline=False, ticks="", side="right",
+            fig.update_yaxes(tickvals=list(DETAIL_CENTRES), ticktext=list(DETAIL_LABELS),
+                             showgrid=False, zeroline=False, showline=False, ticks="", side="right",
                              tickfont=dict(size=10), row=r, col=3)
     fig.update_layout(height=820, width=920 if static else 1100, template="plotly_white",
                       margin=dict(l=40, r=20 if static else 70, t=40, b=60),
-                      legend=dict(itemsizing="constant", orientation="h", x=0, y=-0.04, yanchor="top"),
+                      legend=dict(itemsizing="constant", orientation="h", x=0, y=-0.04,
+                                  yanchor="top"),
                       clickmode="event", hovermode="closest", dragmode="pan")
     return fig
 
@@ -286,12 +293,14 @@ def aggregate_posterior_figure(pictures: list[DensityPicture], *, fraction: floa
     px, py = prior_circles()
     scale = dict(zmin=LOG10_FLOOR, zmax=LOG10_CEILING, colorscale="Viridis")
     ln10 = np.log(10.0)
-    panels = [("prior p(z)", first.log_p, None)] + [(f"q(z), {p.label}", p.log_q, p) for p in pictures]
+    panels = [("prior p(z)", first.log_p, None),
+              *[(f"q(z), {p.label}", p.log_q, p) for p in pictures]]
     for col, (name, log_density, picture) in enumerate(panels, start=1):
         # log10 density, floored (an empty cell is -inf); float32: the stored figure stays small
         z = np.clip(log_density / ln10, LOG10_FLOOR - 1, None).astype(np.float32)
         fig.add_trace(go.Heatmap(
-            x=first.centres, y=first.centres, z=z, name=f"log10 density: {name}", showscale=col == 1,
+            x=first.centres, y=first.centres, z=z, name=f"log10 density: {name}",
+            showscale=col == 1,
             colorbar=dict(title="log10<br>density", x=-0.09, len=0.9), **scale,
             hovertemplate="(%{x:.2f}, %{y:.2f})<br>log10 density %{z:.2f}<extra></extra>"),
             row=1, col=col)
@@ -299,22 +308,25 @@ def aggregate_posterior_figure(pictures: list[DensityPicture], *, fraction: floa
             with np.errstate(invalid="ignore"):  # -inf - (-inf) where both cells are empty
                 ratio = np.nan_to_num((picture.log_q - picture.log_p) / ln10, nan=0.0)
             fig.add_trace(go.Contour(
-                x=picture.centres, y=picture.centres, z=np.clip(ratio, -9.0, 9.0).astype(np.float32),
+                x=picture.centres, y=picture.centres,
+                z=np.clip(ratio, -9.0, 9.0).astype(np.float32),
                 contours=dict(start=np.log10(fraction), end=np.log10(fraction), size=1.0,
                               coloring="none"),
                 line=dict(color="#ff6f00", width=2), showscale=False, hoverinfo="skip",
                 # one legend entry (the first q panel's) for the hole edge of every panel
                 name=f"q(z) = {fraction:g} p(z): hole edge" + ("" if col == 2 else f" · {name}"),
                 legendgroup="hole edge", showlegend=col == 2), row=1, col=col)
-        fig.add_trace(go.Scatter(x=px, y=py, mode="lines",
-                                 name="prior N(0, I): 1, 2, 3 σ" + ("" if col == 1 else f" · {name}"),
+        circles = "prior N(0, I): 1, 2, 3 σ" + ("" if col == 1 else f" · {name}")
+        fig.add_trace(go.Scatter(x=px, y=py, mode="lines", name=circles,
                                  legendgroup="prior circles", showlegend=col == 1, hoverinfo="skip",
-                                 line=dict(color=PRIOR_CIRCLE_COLOUR, width=1.5, dash="dot")), row=1, col=col)
+                                 line=dict(color=PRIOR_CIRCLE_COLOUR, width=1.5, dash="dot")),
+                      row=1, col=col)
         rng = [float(first.centres[0]), float(first.centres[-1])]
         fig.update_xaxes(range=rng, constrain="domain", title_text="z₁", row=1, col=col)
         fig.update_yaxes(range=rng, scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
     col = n + 2
-    fig.add_trace(go.Scatter(x=first.radii, y=first.inside_p, mode="lines", name="within r: prior p(z)",
+    fig.add_trace(go.Scatter(x=first.radii, y=first.inside_p, mode="lines",
+                             name="within r: prior p(z)",
                              line=dict(color="black", width=2)), row=1, col=col)
     for i, picture in enumerate(pictures):
         fig.add_trace(go.Scatter(x=picture.radii, y=picture.inside_q, mode="lines",
@@ -324,7 +336,8 @@ def aggregate_posterior_figure(pictures: list[DensityPicture], *, fraction: floa
                       row=1, col=col)
     fig.add_vline(x=radius, line=dict(color="grey", width=1, dash="dot"), row=1, col=col)
     fig.update_xaxes(title_text="radius r = |z|", row=1, col=col)
-    fig.update_yaxes(title_text="mass with |z| ≤ r", title_standoff=4, range=[0, 1.02], row=1, col=col)
+    fig.update_yaxes(title_text="mass with |z| ≤ r", title_standoff=4, range=[0, 1.02],
+                     row=1, col=col)
     fig.update_layout(height=370, width=1100, template="plotly_white",
                       margin=dict(l=80, r=10, t=40, b=50),
                       legend=dict(orientation="h", x=0, y=-0.2, yanchor="top"))

@@ -55,7 +55,8 @@ def rate_distortion_plane_figure(plane: RatePlane, *, chosen_beta: float | None 
     rates, distortions = plane.rates, plane.distortions
     labels = [f"β={b:g}" for b in plane.betas]
     hover = ("β=%{customdata[0]:~g}<br>rate R %{x:.1f} nats<br>distortion D %{y:.1f} nats"
-             "<br>−ELBO = D + R %{customdata[1]:.1f} nats<br>click: show it in the maps<extra></extra>")
+             "<br>−ELBO = D + R %{customdata[1]:.1f} nats<br>click: show it in the maps"
+             "<extra></extra>")
     custom = np.column_stack([plane.betas, plane.neg_elbos])
     fig = make_subplots(rows=1, cols=2, column_widths=[0.4, 0.6], horizontal_spacing=0.1,
                         subplot_titles=("the whole plane",
@@ -66,7 +67,8 @@ def rate_distortion_plane_figure(plane: RatePlane, *, chosen_beta: float | None 
     y_max = 1.1 * float(distortions.max())
     fig.add_trace(go.Scatter(x=[0, x_max, x_max, 0, 0], y=[0, 0, plane.floor, plane.floor, 0],
                              mode="lines", fill="toself", fillcolor="rgba(120,120,120,0.3)",
-                             line=dict(width=0), name=UNREACHABLE, hoverinfo="skip", showlegend=False),
+                             line=dict(width=0), name=UNREACHABLE, hoverinfo="skip",
+                             showlegend=False),
                   row=1, col=1)
     fig.add_trace(go.Scatter(x=[0, x_max], y=[plane.floor, plane.floor], mode="lines+text",
                              text=[f"  entropy floor ≈ {plane.floor:.1f} nats", ""],
@@ -78,8 +80,9 @@ def rate_distortion_plane_figure(plane: RatePlane, *, chosen_beta: float | None 
                              marker=dict(size=10, color=COLOUR), hovertemplate=hover,
                              showlegend=False), row=1, col=1)
     cx, cy = chosen_xy(plane, chosen_beta)
-    fig.add_trace(go.Scatter(x=cx, y=cy, mode="markers", name=CHOSEN, hoverinfo="skip", showlegend=False,
-                             marker=dict(size=20, color="rgba(0,0,0,0)", line=dict(color="crimson", width=3))),
+    fig.add_trace(go.Scatter(x=cx, y=cy, mode="markers", name=CHOSEN, hoverinfo="skip",
+                             showlegend=False, marker=dict(size=20, color="rgba(0,0,0,0)",
+                                                           line=dict(color="crimson", width=3))),
                   row=1, col=1)
     fig.update_xaxes(range=[0, x_max], title_text="rate R, nats per digit", row=1, col=1)
     fig.update_yaxes(range=[0, y_max], title_text="distortion D, nats per digit", row=1, col=1)
@@ -101,10 +104,12 @@ def rate_distortion_plane_figure(plane: RatePlane, *, chosen_beta: float | None 
                                  showlegend=False), row=1, col=2)
     fig.add_trace(go.Scatter(x=rates, y=distortions, mode="lines+markers+text", name=POINTS_CLOSE,
                              text=labels, textposition="top right", customdata=custom,
-                             hovertemplate=hover, marker=dict(size=11, color=COLOUR), showlegend=False,
+                             hovertemplate=hover, marker=dict(size=11, color=COLOUR),
+                             showlegend=False,
                              line=dict(color=COLOUR, width=1), cliponaxis=False), row=1, col=2)
-    fig.add_trace(go.Scatter(x=cx, y=cy, mode="markers", name=CHOSEN_CLOSE, hoverinfo="skip", showlegend=False,
-                             marker=dict(size=22, color="rgba(0,0,0,0)", line=dict(color="crimson", width=3))),
+    fig.add_trace(go.Scatter(x=cx, y=cy, mode="markers", name=CHOSEN_CLOSE, hoverinfo="skip",
+                             showlegend=False, marker=dict(size=22, color="rgba(0,0,0,0)",
+                                                           line=dict(color="crimson", width=3))),
                   row=1, col=2)
     fig.update_xaxes(range=[x0, x1], title_text="rate R, nats per digit", row=1, col=2)
     fig.update_yaxes(range=[y0, y1], title_text="distortion D, nats per digit", row=1, col=2)

@@ -67,8 +67,10 @@ class LatentMapExplorer(Explainer):
         settings = MapSettings(live_epochs=live_epochs, n_samples=n_samples, threshold=threshold,
                                seed=seed)
         if plane is not None and not isinstance(plane, RatePlane):
-            raise TypeError(f"plane must be a rate_distortion.RatePlane or None, got {type(plane).__name__}")
-        if start_point is not None and (not isinstance(start_point, (tuple, list)) or len(start_point) != 2):
+            raise TypeError("plane must be a rate_distortion.RatePlane or None, got "
+                            f"{type(plane).__name__}")
+        if start_point is not None and (not isinstance(start_point, (tuple, list))
+                                        or len(start_point) != 2):
             raise ValueError(f"start_point must be a pair (x, y) or None, got {start_point!r}")
         self.maps = LatentMaps(grid, data, classifier, settings=settings, synchronous=synchronous,
                                on_error=self.show_error)
@@ -96,7 +98,8 @@ class LatentMapExplorer(Explainer):
         self.status = widgets.HTML()
         self.meter = widgets.HTML()
 
-        top, bottom = (self.maps.row_view(self.maps.model_for(*self.key_for(row))).view for row in (0, 1))
+        top, bottom = (self.maps.row_view(self.maps.model_for(*self.key_for(row))).view
+                       for row in (0, 1))
         self.fig = SharedFigureWidget(plots.latent_maps_figure(top, bottom))
         self._drawn_views: list[object] = [None, None]  # the map each row's traces show
         self.maps.listener = self._draw
@@ -128,8 +131,8 @@ class LatentMapExplorer(Explainer):
             widgets.HBox([self.beta, self.ellipses]),
             self.status,
             widgets.HBox([self.fig, widgets.VBox([
-                widgets.HTML("<b>draw a digit</b> (white on black, like MNIST)"), self.pad, self.clear,
-                self.meter])]),
+                widgets.HTML("<b>draw a digit</b> (white on black, like MNIST)"), self.pad,
+                self.clear, self.meter])]),
             *([] if self.plane_fig is None else [self.plane_fig]),
             self.errors,
         ])
@@ -144,7 +147,8 @@ class LatentMapExplorer(Explainer):
     def kernel_controls(self, exported: Collection[int] = ()) -> list[str]:
         return ["noise scales and KL weights off the trained grid (retrained live)",
                 *super().kernel_controls(exported), "clicking a map to decode that point",
-                *([] if self.plane_fig is None else ["clicking a point of the rate-distortion plane"])]
+                *([] if self.plane_fig is None
+                  else ["clicking a point of the rate-distortion plane"])]
 
     # ----------------------------------------------------------------- which model
     def key_for(self, row: int) -> tuple[str, float]:
@@ -216,8 +220,8 @@ class LatentMapExplorer(Explainer):
     def meter_html(self) -> str:
         """The hole meter of both shown models and of the real test digits, as a small table."""
         s = self.maps.settings
-        body = "".join(f"<tr><td>{label}</td><td>{r.confident:.0%}</td><td>{r.nearest:.2f}</td></tr>"
-                       for label, r in self.maps.meter())
+        body = "".join(f"<tr><td>{label}</td><td>{r.confident:.0%}</td>"
+                       f"<td>{r.nearest:.2f}</td></tr>" for label, r in self.maps.meter())
         return (f"<b>hole meter</b>: {s.n_samples} codes from N(0, I), decoded"
                 f"<table><tr><th></th><th>confident ≥ {s.threshold:g}</th><th>distance to nearest "
                 f"training digit</th></tr>{body}</table>")
@@ -230,7 +234,8 @@ class LatentMapExplorer(Explainer):
             raise ValueError("select_beta needs the rate-distortion plane (plane=...)")
         beta = check_real("beta", beta, low=0.0)
         if self.selection.plane.point_for(beta) is None:
-            raise ValueError(f"beta must be one of the plane's models {self.selection.plane.betas}, got {beta:g}")
+            raise ValueError("beta must be one of the plane's models "
+                             f"{self.selection.plane.betas}, got {beta:g}")
         self.beta.value = beta
 
     def _on_plane_click(self, trace, points, state) -> None:
@@ -273,7 +278,8 @@ class InterpolationExplorer(Explainer):
     """Two test digits (dropdowns); the line between their codes decoded by two models."""
 
     def __init__(self, models: list[MapModel], data: ImageDataset, *, n_steps: int = 12,
-                 n_choices: int = 1000, first: int | None = None, second: int | None = None) -> None:
+                 n_choices: int = 1000, first: int | None = None,
+                 second: int | None = None) -> None:
         super().__init__()
         if not models or not all(isinstance(mm, MapModel) for mm in models):
             raise TypeError("models must be a list of map_models.MapModel (at least one)")
@@ -284,9 +290,9 @@ class InterpolationExplorer(Explainer):
         step = max(1, len(data.x_test) // 50)
         indices = set(range(0, n, step))
         # the starting pair (test digits' indices; by default the first and last choice)
-        first = check_int("first", first, low=0, high=len(data.x_test) - 1) if first is not None else 0
-        second = (check_int("second", second, low=0, high=len(data.x_test) - 1) if second is not None
-                  else max(indices))
+        last = len(data.x_test) - 1
+        first = 0 if first is None else check_int("first", first, low=0, high=last)
+        second = max(indices) if second is None else check_int("second", second, low=0, high=last)
         options = [(self.describe_digit(i), i) for i in sorted(indices | {first, second})]
         self.first = widgets.Dropdown(options=options, value=first, description="from")
         self.second = widgets.Dropdown(options=options, value=second, description="to")
@@ -308,7 +314,8 @@ class InterpolationExplorer(Explainer):
 
     def ends(self) -> tuple[np.ndarray, np.ndarray]:
         """The two real test digits the strips start and end on."""
-        return (self.data.x_test[self.first.value].numpy(), self.data.x_test[self.second.value].numpy())
+        x = self.data.x_test
+        return (x[self.first.value].numpy(), x[self.second.value].numpy())
 
     def strips(self) -> list[np.ndarray]:
         a, b = self.data.x_test[self.first.value], self.data.x_test[self.second.value]
