@@ -45,7 +45,7 @@ DETAIL_CENTRES = (14, 44, 74)
 def trace_name(row: int, slot: str) -> str:
     """The name of trace ``slot`` (one of :data:`SLOTS`) of ``row`` (0: AE side, 1: VAE)."""
     base = LEGEND_NAMES[slot]
-    return base if LEGEND_ROW.get(slot) == row else f"{base} ({ROW_NAMES[row]})"
+    return base if LEGEND_ROW.get(slot) == row else f"{base} · {ROW_NAMES[row]}"
 
 
 def title_name(row: int) -> str:
