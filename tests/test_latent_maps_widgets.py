@@ -207,6 +207,14 @@ def test_explorer_refuses_a_grid_without_the_models_it_shows(tiny):
         LatentMapExplorer(grid, data, None)
 
 
+def test_the_sliders_start_on_trained_models(tiny, one_epoch):
+    data, grid, clf = tiny
+    no_beta_1 = maps.MapGrid({k: v for k, v in grid.models.items() if k != ("vae", 1.0)})
+    w = LatentMapExplorer(no_beta_1, data, clf, synchronous=True, n_samples=50)
+    assert w.beta.value == 0.3 and title(w, 1) == "<b>VAE β=0.3</b> · from the grid"
+    assert w.noise.value == 1.0 and not w.live_models
+
+
 def test_click_on_the_plane_decodes_in_both_models(explorer, tiny):
     data, grid, _ = tiny
     w = explorer

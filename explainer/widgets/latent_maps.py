@@ -81,17 +81,18 @@ class LatentMapExplorer(Explainer):
             self.maps.set_drawn(data.x_test[example].numpy(), label=f"test digit {example}")
         self.grid, self.data = grid, data
 
-        noise_stops = sorted(set(NOISE_STOPS) | set(grid.values("noisy_ae")))
-        beta_stops = sorted(set(BETA_STOPS) | set(grid.values("vae")))
+        trained_noise, trained_betas = grid.values("noisy_ae"), grid.values("vae")
+        noise_stops = sorted(set(NOISE_STOPS) | set(trained_noise))
+        beta_stops = sorted(set(BETA_STOPS) | set(trained_betas))
         self.model_choice = widgets.ToggleButtons(options=[("AE", "ae"), ("noisy AE", "noisy_ae")],
                                                   value="ae", description="top map")
         self.noise = widgets.SelectionSlider(
             options=[(f"{v:g}", v) for v in noise_stops], description="noise scale",
-            value=DEFAULT_NOISE if DEFAULT_NOISE in noise_stops else noise_stops[-1],
+            value=DEFAULT_NOISE if DEFAULT_NOISE in trained_noise else trained_noise[-1],
             continuous_update=False)
         self.beta = widgets.SelectionSlider(
             options=[(f"{v:g}", v) for v in beta_stops], description="KL weight β",
-            value=1.0 if 1.0 in beta_stops else beta_stops[-1], continuous_update=False)
+            value=1.0 if 1.0 in trained_betas else trained_betas[-1], continuous_update=False)
         self.ellipses = widgets.Checkbox(value=False, description="VAE posterior ellipses (1 σ)")
         self.pad = DrawingPad()
         self.clear = widgets.Button(description="clear drawing", icon="eraser")
