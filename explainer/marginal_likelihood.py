@@ -11,7 +11,7 @@ Its expectation is below log p(x) (Jensen) and rises towards it as K grows.
   estimate is log (1/K) sum_k p(x|z_k): "average the decoder's likelihood over codes
   drawn from the prior", the infinite mixture of notebook 05 evaluated by Monte Carlo.
 * **Importance sampling with the encoder**, r = q(z|x) (Burda et al., 2016):
-  ``explainer.elbo.log_importance_weights`` and ``importance_sampled_log_likelihood``.
+  ``explainer.image_elbo.log_importance_weights`` and ``importance_sampled_log_likelihood``.
 
 How many draws each needs depends on how much of r's mass lands where the posterior
 p(z|x) is. Importance sampling needs about exp(KL(p(z|x) || r)) draws (Chatterjee &
@@ -33,10 +33,10 @@ import torch
 from torch import nn
 
 from explainer import cache
-from explainer.elbo import check_vae, importance_sampled_log_likelihood, log_importance_weights
+from explainer.image_elbo import check_vae, importance_sampled_log_likelihood, log_importance_weights
 from explainer.losses import kl_standard_normal
 from explainer.train import TrainedModel
-from explainer.validation import check_choice, check_int
+from explainer.validation import check_choice, check_int, check_seed
 
 # decode at most this many codes at once: bounds memory to MAX_DECODES x input_dim floats
 # (8,192 x 784 x 4 bytes = 26 MB for MNIST), whatever the number of samples
@@ -51,13 +51,13 @@ def log_prior_weights(
     """log w_k = log p(x|z_k), z_k ~ N(0, I): shape (n, n_samples), float64.
 
     These are importance weights with the prior as proposal (p(z_k) / p(z_k) = 1), so
-    ``elbo.importance_sampled_log_likelihood(weights, k=K)`` turns them into the K-sample
+    ``image_elbo.importance_sampled_log_likelihood(weights, k=K)`` turns them into the K-sample
     prior-sampling estimate log (1/K) sum_k p(x|z_k). The codes come from a
     ``torch.Generator`` seeded with ``seed``; ``chunk_size`` images, and at most
     ``MAX_DECODES`` codes, are decoded at a time.
     """
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     chunk_size = check_int("chunk_size", chunk_size, low=1)
     config = check_vae(model)
     x = model.check_input(x)
@@ -117,7 +117,7 @@ def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
     seeds = tuple(seeds)
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
-    checked = tuple(check_int(f"seeds[{i}]", s, low=0) for i, s in enumerate(seeds))
+    checked = tuple(check_seed(s, name=f"seeds[{i}]") for i, s in enumerate(seeds))
     if len(set(checked)) != len(checked):
         raise ValueError(f"seeds must be distinct, got {list(checked)}")
     return checked
@@ -172,8 +172,8 @@ def compare_estimators(
     """Prior sampling against importance sampling with the encoder, on the same digits.
 
     For each seed, ``n_samples`` draws per digit from each proposal (the prior:
-    :func:`log_prior_weights`; the encoder: ``elbo.log_importance_weights``), turned into
-    the K-sample estimate at every K in ``ks`` by ``elbo.importance_sampled_log_likelihood``.
+    :func:`log_prior_weights`; the encoder: ``image_elbo.log_importance_weights``), turned into
+    the K-sample estimate at every K in ``ks`` by ``image_elbo.importance_sampled_log_likelihood``.
     """
     check_vae(model)
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
@@ -341,7 +341,7 @@ class DigitImportanceWeights:
     """One digit's importance weights w_i = p(x|z_i) p(z_i) / q(z_i|x), z_i ~ q(z|x)
     (Burda et al., 2016), read at a growing number of draws K.
 
-    ``log_weights``: (n_images, n_samples) from ``elbo.log_importance_weights``; ``digit``
+    ``log_weights``: (n_images, n_samples) from ``image_elbo.log_importance_weights``; ``digit``
     picks the row; ``ks``: the K's to read (strictly increasing, at most n_samples).
     Attributes (float64): ``elbo_`` the mean log weight over all draws (the ELBO's
     estimate), ``best_estimate_`` log (1/N) sum w over all N draws, ``mean_estimates_``
@@ -367,7 +367,7 @@ class DigitImportanceWeights:
         self.ks = _check_ks(ks, n_samples=n_samples)
         row = log_weights[self.digit].double()
         if not torch.isfinite(row).all():
-            raise ValueError("log_weights must be finite (from elbo.log_importance_weights)")
+            raise ValueError("log_weights must be finite (from image_elbo.log_importance_weights)")
         self.log_weights_ = row.numpy()
         # ELBO = E_q[log w], estimated by the mean over the draws
         self.elbo_ = float(row.mean())

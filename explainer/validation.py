@@ -50,6 +50,33 @@ def check_int(name: str, value: object, *, low: int | None = None, high: int | N
     return value
 
 
+def check_seed(seed: object, *, name: str = "seed") -> int:
+    """Return ``seed`` as an int if it is an integer >= 0 (a seed for a random generator)."""
+    return check_int(name, seed, low=0)
+
+
+def check_finite_array(name: str, value: object) -> np.ndarray:
+    """``value`` (a real number or a 1-D array of them, a tensor included) as a float64
+    array with at least one value, all finite, else raise."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a real number or an array of them, got bool")
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"{name} must be a real number or an array of them, got {type(value).__name__}"
+        ) from err
+    if a.ndim > 1:
+        raise ValueError(f"{name} must be a number or a 1-D array, got shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{name} must hold at least one value, got an empty array")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return a
+
+
 def check_choice(name: str, value: object, choices: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``choices``, else raise naming them all."""
     choices = tuple(choices)
