@@ -19,10 +19,11 @@ import torch
 from torch.distributions import Normal, kl_divergence
 
 from explainer.data import ImageDataset
+from explainer.gaussians import kl_standard_normal
 from explainer.losses import bernoulli_entropy_floor, kl_per_dimension
 from explainer.models import Autoencoder, ModelConfig, reparameterize
 from explainer.train import TrainedModel, train_model
-from explainer.validation import check_int, check_real
+from explainer.validation import check_int, check_real, check_seed
 
 # An 8-dimensional code: enough dimensions for some to switch off as beta grows.
 ANATOMY_VAE = ModelConfig(kind="vae", input_dim=784, latent_dim=8, hidden_dims=(256,))
@@ -92,7 +93,7 @@ def diagram(model: Autoencoder, image: torch.Tensor, noise: np.ndarray) -> Diagr
 def draw_noise(latent_dim: int, *, seed: int) -> np.ndarray:
     """e ~ N(0, I) of size ``latent_dim``, from ``seed``."""
     latent_dim = check_int("latent_dim", latent_dim, low=1)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     return torch.randn(latent_dim, generator=generator).numpy()
 
@@ -130,10 +131,10 @@ def kl_readings(mean: np.ndarray, logvar: np.ndarray) -> dict[str, float]:
     return {
         # sum_j (exp(s_j) - (1 + s_j) + m_j^2)
         "minimize2": float((s.exp() - (1 + s) + m**2).sum()),
-        # 1/2 sum_j (exp(s_j) - 1 - s_j + m_j^2)
-        "kl_log_variance": float(0.5 * (s.exp() - 1 - s + m**2).sum()),
-        # 1/2 sum_j (exp(2 s_j) - 1 - 2 s_j + m_j^2)
-        "kl_log_std": float(0.5 * ((2 * s).exp() - 1 - 2 * s + m**2).sum()),
+        # 1/2 sum_j (exp(s_j) - 1 - s_j + m_j^2): s_j is log sigma_j^2
+        "kl_log_variance": float(kl_standard_normal(m, s).sum()),
+        # 1/2 sum_j (exp(2 s_j) - 1 - 2 s_j + m_j^2): s_j is log sigma_j, log sigma_j^2 = 2 s_j
+        "kl_log_std": float(kl_standard_normal(m, 2 * s).sum()),
         "torch_log_variance": float(kl_divergence(Normal(m, torch.exp(0.5 * s)), prior).sum()),
     }
 
@@ -188,7 +189,7 @@ def summarize(trained: TrainedModel, x_test: torch.Tensor, *, n_images: int = 10
     x = model.check_input(x_test, name="x_test")
     n_images = check_int("n_images", n_images, low=1, high=len(x))
     n_samples = check_int("n_samples", n_samples, low=1, high=10_000)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     mean, logvar = model.encode_checked(x)
     kl = kl_per_dimension(mean, logvar).numpy()
     generator = torch.Generator().manual_seed(seed)
@@ -230,7 +231,7 @@ def training_curves(trained: dict[float, TrainedModel], x_test: torch.Tensor, *,
     """
     if not isinstance(trained, dict) or not trained:
         raise ValueError(f"trained must hold at least one {{beta: TrainedModel}} entry, got {trained!r}")
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     from explainer.train import evaluate
 
     out = {}

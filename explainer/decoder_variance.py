@@ -24,7 +24,7 @@ from explainer.anatomy import ANATOMY_TRAINING, ANATOMY_VAE
 from explainer.data import ImageDataset
 from explainer.losses import kl_standard_normal, squared_error
 from explainer.train import TrainedModel, train_model
-from explainer.validation import check_int, check_real
+from explainer.validation import check_int, check_real, check_seed
 
 # The anatomy VAE (784 -> 256 -> 8) with a Gaussian decoder; trained as ANATOMY_TRAINING.
 GAUSSIAN_VAE = ANATOMY_VAE.replace(likelihood="gaussian")
@@ -82,7 +82,7 @@ def measure(trained: TrainedModel, x_test: torch.Tensor, *, n_images: int = 8,
                          f"{model.config.kind!r}, likelihood={model.config.likelihood!r}")
     x = model.check_input(x_test, name="x_test")
     n_images = check_int("n_images", n_images, low=1, high=len(x))
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     mean, logvar = model.encode_checked(x)
     # c = m + exp(s / 2) e, e ~ N(0, I) from the seed
     code = model.sample_code(mean, logvar, generator=torch.Generator().manual_seed(seed))
@@ -110,7 +110,7 @@ class VarianceWeightGrid:
         if not isinstance(trained, dict) or not trained:
             raise ValueError("trained must hold at least one {(variance, beta): TrainedModel} "
                              f"entry, got {trained!r}")
-        seed = check_int("seed", seed, low=0)
+        seed = check_seed(seed)
         self.points = {key: measure(t, x_test, seed=seed) for key, t in sorted(trained.items())}
         self.variances = sorted({v for v, _ in self.points})
         self.betas = sorted({b for _, b in self.points})

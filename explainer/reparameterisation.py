@@ -26,7 +26,7 @@ import torch
 
 from explainer.losses import bernoulli_nll
 from explainer.models import Autoencoder
-from explainer.validation import check_int
+from explainer.validation import check_int, check_seed
 
 ESTIMATORS = ("pathwise", "score function")
 # Draws per batch through the decoder (bounds memory: a batch of codes and its images).
@@ -80,7 +80,7 @@ def draw_noise(n_draws: int, latent_dim: int, *, seed: int) -> torch.Tensor:
     """e ~ N(0, I), (n_draws, latent_dim) in float64, from ``seed``."""
     n_draws = check_int("n_draws", n_draws, low=2)
     latent_dim = check_int("latent_dim", latent_dim, low=1)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     return torch.randn(n_draws, latent_dim, generator=generator, dtype=torch.float64)
 
