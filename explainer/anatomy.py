@@ -202,7 +202,8 @@ def summarize(trained: TrainedModel, x_test: torch.Tensor, *, n_images: int = 10
         reconstruction_nats=trained.history.test_reconstruction[-1],
         kl_nats=trained.history.test_kl[-1],
         # reconstructions of evenly spaced test digits from their code means: decode(m)
-        reconstructions=model.decode(mean[np.linspace(0, len(x) - 1, n_images).astype(int)]).numpy(),
+        reconstructions=model.decode(
+            mean[np.linspace(0, len(x) - 1, n_images).astype(int)]).numpy(),
         samples=model.decode(z).numpy(),
         entropy_floor=float(bernoulli_entropy_floor(x).mean()),
     )
@@ -230,7 +231,8 @@ def training_curves(trained: dict[float, TrainedModel], x_test: torch.Tensor, *,
     must be the one the models were trained with (``train_beta_grid``'s default, 0).
     """
     if not isinstance(trained, dict) or not trained:
-        raise ValueError(f"trained must hold at least one {{beta: TrainedModel}} entry, got {trained!r}")
+        raise ValueError("trained must hold at least one {beta: TrainedModel} entry, "
+                         f"got {trained!r}")
     seed = check_seed(seed)
     from explainer.train import evaluate
 
@@ -238,7 +240,8 @@ def training_curves(trained: dict[float, TrainedModel], x_test: torch.Tensor, *,
     for beta, t in sorted(trained.items()):
         h = t.history
         if not h.test_reconstruction:
-            raise ValueError(f"the model at beta={beta:g} recorded no test terms (trained without x_test)")
+            raise ValueError(f"the model at beta={beta:g} recorded no test terms "
+                             "(trained without x_test)")
         start = evaluate(Autoencoder(t.model.config, seed=seed), x_test, seed=seed)
         out[beta] = TrainingCurve(
             beta=float(beta),

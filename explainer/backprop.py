@@ -40,7 +40,8 @@ def objective_gradients(model: Autoencoder, x: torch.Tensor, *,
     encoder, decoder = _linear_layers(model.encoder), _linear_layers(model.decoder)
     n = x.shape[0]
 
-    encoder_inputs, h = _forward(encoder, x)  # h: (n, 2 latent_dim) for the VAE, (n, latent_dim) otherwise
+    # h: (n, 2 latent_dim) for the VAE, (n, latent_dim) otherwise
+    encoder_inputs, h = _forward(encoder, x)
     mean, logvar = model.split_encoding(h)
     code = mean if logvar is None else reparameterize(mean, logvar, eps)
     decoder_inputs, decoded = _forward(decoder, code)

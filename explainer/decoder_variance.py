@@ -32,7 +32,8 @@ GAUSSIAN_VAE = ANATOMY_VAE.replace(likelihood="gaussian")
 # the product sigma^2 beta (the grid's 9 models fall into 5 such classes).
 VARIANCE_GRID = (0.01, 0.1, 1.0)
 WEIGHT_GRID = (0.1, 1.0, 10.0)
-# The reference variance sigma0^2 of the comparison (sigma^2, 1) against (sigma0^2, sigma^2 / sigma0^2).
+# The reference variance sigma0^2 of the comparison (sigma^2, 1) against
+# (sigma0^2, sigma^2 / sigma0^2).
 REFERENCE_VARIANCE = 0.1
 
 
@@ -114,7 +115,8 @@ class VarianceWeightGrid:
         self.points = {key: measure(t, x_test, seed=seed) for key, t in sorted(trained.items())}
         self.variances = sorted({v for v, _ in self.points})
         self.betas = sorted({b for _, b in self.points})
-        self.variance = REFERENCE_VARIANCE if REFERENCE_VARIANCE in self.variances else self.variances[0]
+        self.variance = (REFERENCE_VARIANCE if REFERENCE_VARIANCE in self.variances
+                         else self.variances[0])
         self.beta = 1.0 if 1.0 in self.betas else self.betas[0]
         self.select(self.variance, self.beta)
 
@@ -140,7 +142,9 @@ class VarianceWeightGrid:
                 if (p.variance, p.beta) != (here.variance, here.beta)
                 and np.isclose(p.product, here.product, rtol=1e-9, atol=0.0)]
 
-    def pairs(self, *, reference: float = REFERENCE_VARIANCE) -> list[tuple[RateDistortion, RateDistortion]]:
+    def pairs(
+        self, *, reference: float = REFERENCE_VARIANCE
+    ) -> list[tuple[RateDistortion, RateDistortion]]:
         """(sigma^2, beta = 1) beside (``reference``, beta = sigma^2 / reference), for every
         sigma^2 of the grid whose partner was trained too."""
         reference = check_real("reference", reference, low=0.0, low_open=True)

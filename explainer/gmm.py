@@ -83,7 +83,8 @@ def check_evaluations(n_components: int, n_points: int) -> None:
     """Refuse a mixture evaluation that would run for minutes: K * len(x) <= MAX_EVALUATIONS."""
     if n_components * n_points > MAX_EVALUATIONS:
         raise ValueError(
-            f"K * len(x) must be at most {MAX_EVALUATIONS:.0e} Gaussians evaluated (a minute of work), "
+            f"K * len(x) must be at most {MAX_EVALUATIONS:.0e} Gaussians evaluated "
+            "(a minute of work), "
             f"got K = {n_components} components at len(x) = {n_points} points"
         )
 
@@ -152,7 +153,8 @@ def integrate(values: object, grid: object) -> float:
     """int f(x) dx by the trapezoid rule on ``grid``."""
     v, g = check_finite("values", values), check_finite("grid", grid)
     if v.shape != g.shape or g.ndim != 1 or len(g) < 2:
-        raise ValueError(f"values and grid must be 1-D of one length >= 2, got {v.shape}, {g.shape}")
+        raise ValueError(
+            f"values and grid must be 1-D of one length >= 2, got {v.shape}, {g.shape}")
     if not (np.diff(g) > 0).all():
         raise ValueError("grid must be increasing (a decreasing grid would flip the sign)")
     # sum_i (x_{i+1} - x_i) (f_i + f_{i+1}) / 2
@@ -177,7 +179,8 @@ def component_curves(
     any K; 512 components cost 512 * (n_points + 1) points, not 512 full grids)."""
     w, mu, sd = check_mixture(weights, means, stds)
     # the curves hold K * (n_points + 1) points each way
-    n_points = check_int("n_points", n_points, low=2, high=max(2, MAX_OUTPUT_ELEMENTS // len(w) - 1))
+    n_points = check_int("n_points", n_points, low=2,
+                         high=max(2, MAX_OUTPUT_ELEMENTS // len(w) - 1))
     width = check_real("width", width, low=0.0, low_open=True)
     t = np.linspace(-width, width, n_points)
     # x = mu_m + t sigma_m on each window, then P(m) N(x; mu_m, sigma_m^2)

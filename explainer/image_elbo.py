@@ -181,9 +181,11 @@ def image_two_losses(model: nn.Module, x: torch.Tensor, *, n_samples: int,
     model.train(was_training)
     return ImageTwoLosses(
         minimize1=float(nll.mean()), minimize1_stderr=standard_error(nll),
-        minimize1_training=float(training.mean()), minimize1_training_stderr=standard_error(training),
+        minimize1_training=float(training.mean()),
+        minimize1_training_stderr=standard_error(training),
         minimize1_one_draw=float(training[0]),
-        kl=kl, kl_monte_carlo=float(log_ratio.mean()), kl_monte_carlo_stderr=standard_error(log_ratio),
+        kl=kl, kl_monte_carlo=float(log_ratio.mean()),
+        kl_monte_carlo_stderr=standard_error(log_ratio),
         n_samples=n_samples,
     )
 

@@ -185,7 +185,8 @@ def latent_mixture_density(x: object, mu: object, sigma: object) -> np.ndarray:
     int P(z) P(x|z) dz, from the decoder's outputs at the drawn z."""
     mu, sigma = check_finite("mu", mu).reshape(-1), check_finite("sigma", sigma).reshape(-1)
     if len(mu) == 0 or mu.shape != sigma.shape:
-        raise ValueError(f"mu and sigma must be 1-D of one length >= 1, got {mu.shape}, {sigma.shape}")
+        raise ValueError(
+            f"mu and sigma must be 1-D of one length >= 1, got {mu.shape}, {sigma.shape}")
     if len(mu) > MAX_COMPONENTS:
         raise ValueError(f"mu must hold at most {MAX_COMPONENTS} values (one per z), got {len(mu)}")
     if (sigma <= 0).any():
@@ -193,7 +194,9 @@ def latent_mixture_density(x: object, mu: object, sigma: object) -> np.ndarray:
     return mixture_density(x, np.ones_like(mu), mu, sigma)
 
 
-def latent_model_density(x: object, decoder: LatentDecoder, *, n_quadrature: int = 4000) -> np.ndarray:
+def latent_model_density(
+    x: object, decoder: LatentDecoder, *, n_quadrature: int = 4000
+) -> np.ndarray:
     """The infinite mixture int P(z) N(x; mu(z), sigma(z)^2) dz by quadrature over z at the
     normal quantiles z_j = Phi^{-1}((j + 1/2) / J), each with weight 1/J."""
     n_quadrature = check_int("n_quadrature", n_quadrature, low=1, high=MAX_COMPONENTS)

@@ -33,7 +33,11 @@ import torch
 from torch import nn
 
 from explainer import cache
-from explainer.image_elbo import check_vae, importance_sampled_log_likelihood, log_importance_weights
+from explainer.image_elbo import (
+    check_vae,
+    importance_sampled_log_likelihood,
+    log_importance_weights,
+)
 from explainer.losses import kl_standard_normal
 from explainer.train import TrainedModel
 from explainer.validation import check_choice, check_int, check_seed

@@ -163,7 +163,8 @@ def _fit_all(ks: tuple[int, ...], n_samples: int, seed: int) -> dict[str, np.nda
         means[i, :k] = gm.means_[order, 0]
         # sigma_m = sqrt(Sigma_m) (1-D covariance)
         stds[i, :k] = np.sqrt(gm.covariances_[order, 0])
-        errors[i] = l1_error(p, mixture_density(grid, weights[i, :k], means[i, :k], stds[i, :k]), grid)
+        fitted = mixture_density(grid, weights[i, :k], means[i, :k], stds[i, :k])
+        errors[i] = l1_error(p, fitted, grid)
     return {
         "weights": weights, "means": means, "stds": stds, "errors": errors,
         "seconds": seconds, "n_iter": n_iter, "converged": converged,
@@ -185,8 +186,9 @@ def expected_log_likelihood(target: TargetDensity, weights: object, means: objec
     target (the held-out score with infinitely many held-out samples)."""
     grid = x_grid()
     p = target.pdf(grid)
+    log_mixture = log_mixture_density(grid, weights, means, stds)
     # int p log P dx (where p = 0 the integrand is 0)
-    return integrate(np.where(p > 0, p * log_mixture_density(grid, weights, means, stds), 0.0), grid)
+    return integrate(np.where(p > 0, p * log_mixture, 0.0), grid)
 
 
 def grid_mixture(
@@ -212,4 +214,5 @@ def grid_mixture_errors(target: TargetDensity, ks: tuple[int, ...] = DEFAULT_KS)
     """L1 error of ``grid_mixture`` for each K (quadrature)."""
     grid = x_grid()
     p = target.pdf(grid)
-    return np.array([l1_error(p, mixture_density(grid, *grid_mixture(target, k)), grid) for k in ks])
+    return np.array([l1_error(p, mixture_density(grid, *grid_mixture(target, k)), grid)
+                     for k in ks])

@@ -77,7 +77,8 @@ def _check_z_grid(z: object) -> None:
     it, a 1-D float64 tensor of at least 3 evenly spaced, increasing points."""
     if not isinstance(z, torch.Tensor) or z.dtype != torch.float64:
         kind = type(z).__name__ if not isinstance(z, torch.Tensor) else str(z.dtype).split(".")[-1]
-        raise TypeError(f"z must be a float64 torch.Tensor (use nonlinear_posterior.z_grid()), got {kind}")
+        raise TypeError("z must be a float64 torch.Tensor (use nonlinear_posterior.z_grid()), "
+                        f"got {kind}")
     if z.ndim != 1 or len(z) < 3:
         raise ValueError(f"z must be 1-D with at least 3 points, got shape {tuple(z.shape)}")
     steps = z[1:] - z[:-1]

@@ -139,7 +139,8 @@ def quadratic(weights: object, centre: object) -> tuple[Callable[[torch.Tensor],
     d/ds_j = -a_j e^{s_j}. Returns (f, exact(mean, logvar) -> (d/dm, d/ds))."""
     a = torch.as_tensor(np.asarray(weights, dtype=np.float64))
     b = torch.as_tensor(np.asarray(centre, dtype=np.float64))
-    if a.ndim != 1 or b.shape != a.shape or not (torch.isfinite(a).all() and torch.isfinite(b).all()):
+    finite = bool(torch.isfinite(a).all() and torch.isfinite(b).all())
+    if a.ndim != 1 or b.shape != a.shape or not finite:
         raise ValueError(f"weights and centre must be finite 1-D arrays of one shape, got "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")
 
@@ -155,11 +156,14 @@ def quadratic(weights: object, centre: object) -> tuple[Callable[[torch.Tensor],
     return f, exact
 
 
-def decoder_log_likelihood(model: Autoencoder, image: object) -> Callable[[torch.Tensor], torch.Tensor]:
+def decoder_log_likelihood(
+    model: Autoencoder, image: object
+) -> Callable[[torch.Tensor], torch.Tensor]:
     """f(c) = log p(x|c) for one ``image`` x (784,) under ``model``'s Bernoulli decoder:
     -sum_d [x_d log x_hat_d + (1 - x_d) log(1 - x_hat_d)] negated, x_hat = sigmoid(decoder(c))."""
     if not isinstance(model, Autoencoder):
-        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+        raise TypeError("model must be an explainer.models.Autoencoder, got "
+                        f"{type(model).__name__}")
     if model.config.kind != "vae" or model.config.likelihood != "bernoulli":
         raise ValueError("model must be a VAE with a Bernoulli decoder, got kind="
                          f"{model.config.kind!r}, likelihood={model.config.likelihood!r}")

@@ -34,7 +34,8 @@ def test_latent_mixture_is_the_average_of_its_terms_and_converges():
     model = latent_mixture.latent_model_density(x, dec)
     assert gmm.l1_error(rows[2], model, x) < gmm.l1_error(rows[0], model, x)
     xs, ys = latent_mixture.latent_term_curves(mu[:10], sd[:10], n_shown=2)
-    np.testing.assert_allclose(np.nanmax(ys), np.max(gaussians.normal_pdf(mu[:2], mean=mu[:2], std=sd[:2])) / 10)
+    peaks = gaussians.normal_pdf(mu[:2], mean=mu[:2], std=sd[:2])
+    np.testing.assert_allclose(np.nanmax(ys), np.max(peaks) / 10)
     with pytest.raises(ValueError, match="n_shown"):
         latent_mixture.latent_term_curves(mu[:10], sd[:10], n_shown=11)
     with pytest.raises(ValueError, match="sigma"):
@@ -44,7 +45,8 @@ def test_latent_mixture_is_the_average_of_its_terms_and_converges():
 def test_trained_decoder_is_seeded_and_learns():
     x = TARGET.sample(500, seed=1)
     a = latent_mixture.train_latent_decoder(x, hidden=8, n_steps=60, batch_size=100, seed=0)
-    b = latent_mixture.train_latent_decoder(x, hidden=8, n_steps=60, batch_size=100, seed=0, lr=0.0100001)
+    b = latent_mixture.train_latent_decoder(x, hidden=8, n_steps=60, batch_size=100, seed=0,
+                                            lr=0.0100001)
     assert a.losses[-10:].mean() < a.losses[:10].mean()
     np.testing.assert_allclose(a.losses[:5], b.losses[:5], rtol=1e-3)
     mu, sd = a.decoder(np.linspace(-2, 2, 5))

@@ -79,7 +79,8 @@ def test_on_a_decoder_the_estimators_agree_within_their_errors():
     f = rp.decoder_log_likelihood(model, images[0])
     est = rp.estimate_gradients(f, [0.2, -0.1], [-1.0, -2.0], n_draws=20_000, seed=0)
     path, score = est["pathwise"], est["score function"]
-    for p, q, sp, sq in zip(path.mean(), score.mean(), path.standard_error(), score.standard_error()):
+    for p, q, sp, sq in zip(path.mean(), score.mean(), path.standard_error(),
+                            score.standard_error()):
         assert np.all(np.abs(p - q) < 4 * np.sqrt(sp**2 + sq**2))
     assert not any(p.grad is not None for p in model.parameters())
 
