@@ -31,7 +31,14 @@ from explainer.gmm import (
     point_blocks,
     x_grid,
 )
-from explainer.validation import check_draws, check_finite, check_int, check_real, check_seed
+from explainer.validation import (
+    check_draws,
+    check_finite,
+    check_int,
+    check_real,
+    check_seed,
+    check_seeds,
+)
 
 
 @dataclass(frozen=True)
@@ -273,9 +280,7 @@ def decoder_sigma_sweep(
     if len(sigmas) == 0 or not (np.isfinite(sigmas) & (sigmas > 0)).all():
         raise ValueError(f"sigmas must hold at least one finite value > 0, got {sigmas.tolist()}")
     n_draws = check_int("n_draws", n_draws, low=1, high=MAX_COMPONENTS)
-    seeds = tuple(check_seed(s, name=f"seeds[{i}]") for i, s in enumerate(seeds))
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed")
+    seeds = check_seeds(seeds)
     grid = x_grid()
     p = target.pdf(grid)
     draws = [latent_draws(n_draws, seed=s) for s in seeds]

@@ -40,7 +40,7 @@ from explainer.image_elbo import (
 )
 from explainer.losses import kl_standard_normal
 from explainer.train import TrainedModel
-from explainer.validation import check_choice, check_int, check_seed
+from explainer.validation import check_choice, check_int, check_seed, check_seeds
 
 # decode at most this many codes at once: bounds memory to MAX_DECODES x input_dim floats
 # (8,192 x 784 x 4 bytes = 26 MB for MNIST), whatever the number of samples
@@ -117,16 +117,6 @@ def _check_ks(ks: Sequence[int], *, n_samples: int) -> tuple[int, ...]:
     return checked
 
 
-def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
-    seeds = tuple(seeds)
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed")
-    checked = tuple(check_seed(s, name=f"seeds[{i}]") for i, s in enumerate(seeds))
-    if len(set(checked)) != len(checked):
-        raise ValueError(f"seeds must be distinct, got {list(checked)}")
-    return checked
-
-
 @dataclass(frozen=True)
 class EstimatorComparison:
     """Both estimates of log p(x) for each seed, digit and K (nats per digit).
@@ -182,7 +172,7 @@ def compare_estimators(
     check_vae(model)
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
     ks = _check_ks(ks, n_samples=n_samples)
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds, distinct=True)
     chunk_size = check_int("chunk_size", chunk_size, low=1)
     digits = model.check_input(digits, name="digits")
     return _compare(model, digits, ks=ks, n_samples=n_samples, seeds=seeds,
@@ -234,7 +224,7 @@ def cached_comparison(
     check_vae(model)
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
     ks = _check_ks(ks, n_samples=n_samples)
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds, distinct=True)
     digits = model.check_input(digits, name="digits")
     pixels = hashlib.sha256(digits.contiguous().numpy().tobytes()).hexdigest()[:16]
     path = cache.cache_dir() / "arrays" / (cache.cache_key(

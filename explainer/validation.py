@@ -55,6 +55,18 @@ def check_seed(seed: object, *, name: str = "seed") -> int:
     return check_int(name, seed, low=0)
 
 
+def check_seeds(seeds: Iterable[object], *, distinct: bool = False) -> tuple[int, ...]:
+    """Return ``seeds`` as a tuple of at least one seed (each checked by :func:`check_seed`,
+    named ``seeds[i]``), all different if ``distinct``, else raise."""
+    seeds = tuple(seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    checked = tuple(check_seed(s, name=f"seeds[{i}]") for i, s in enumerate(seeds))
+    if distinct and len(set(checked)) != len(checked):
+        raise ValueError(f"seeds must be distinct, got {list(checked)}")
+    return checked
+
+
 def check_finite_array(
     name: str, value: object, *, max_ndim: int | None = 1, min_size: int = 1
 ) -> np.ndarray:

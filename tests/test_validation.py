@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from explainer.validation import check_draws, check_finite, check_finite_array, check_seed
+from explainer.validation import (
+    check_draws,
+    check_finite,
+    check_finite_array,
+    check_seed,
+    check_seeds,
+)
 
 
 def test_check_seed_accepts_non_negative_integers_only():
@@ -20,6 +26,16 @@ def test_check_seed_accepts_non_negative_integers_only():
         check_seed(True)
     with pytest.raises(ValueError, match=r"seeds\[2\] must be an integer"):
         check_seed(-3, name="seeds[2]")
+
+
+def test_check_seeds_names_the_seed_at_fault():
+    assert check_seeds([0, 3]) == (0, 3) and check_seeds((1, 1)) == (1, 1)
+    with pytest.raises(ValueError, match="seeds must hold at least one seed"):
+        check_seeds(())
+    with pytest.raises(ValueError, match=r"seeds\[1\] must be an integer in \[0, inf\]"):
+        check_seeds([0, -1])
+    with pytest.raises(ValueError, match=r"seeds must be distinct, got \[2, 2\]"):
+        check_seeds([2, 2], distinct=True)
 
 
 def test_check_finite_array_takes_numbers_lists_arrays_and_tensors():
