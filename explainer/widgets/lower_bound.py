@@ -1,8 +1,8 @@
 """Widgets for the lower bound: move q and watch the exact split of log p(x); press the
 encoder and decoder buttons and watch Lb climb from a poor q; move K and watch one MNIST
 digit's importance weights (their spread, their effective sample size, their estimate of
-log p(x)). No mathematics here: every number comes from ``explainer.elbo`` and
-``explainer.marginal_likelihood``.
+log p(x)). No mathematics here: every number comes from ``explainer.elbo``,
+``explainer.nonlinear_posterior`` and ``explainer.marginal_likelihood``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Widgets for densities built from Gaussians: a mixture by hand, fitted mixtures for K up
 to 512, ancestral sampling, and the continuous latent of a VAE's decoder.
 
-Each class holds one ``FigureWidget``; the mathematics is in ``explainer.gmm``, the
-figures in ``explainer.plots.mixture``. Expensive work (fits, training) happens before a
+Each class holds one ``FigureWidget``; the mathematics is in ``explainer.gmm``,
+``explainer.mixture_fits`` and ``explainer.latent_mixture``, the figures in
+``explainer.plots.mixture``. Expensive work (fits, training) happens before a
 widget is built and is passed in, so every slider only indexes or sums precomputed arrays.
 """
 
