@@ -51,7 +51,8 @@ def train_variance_grid(
         for beta in betas:
             config = GAUSSIAN_VAE.replace(decoder_variance=variance, beta=beta)
             out[config.decoder_variance, config.beta] = train_model(
-                config, data, training=ANATOMY_TRAINING, seed=seed, progress=progress, num_threads=1)
+                config, data, training=ANATOMY_TRAINING, seed=seed, progress=progress,
+                num_threads=1)
     return out
 
 

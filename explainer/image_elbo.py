@@ -26,7 +26,6 @@ from explainer.models import ModelConfig
 from explainer.validation import check_int, check_seed
 
 
-
 def check_vae(model: nn.Module) -> ModelConfig:
     """``model``'s config, if it is an ``explainer.models.Autoencoder`` of kind "vae"."""
     config = getattr(model, "config", None)
