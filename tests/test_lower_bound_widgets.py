@@ -273,11 +273,12 @@ def test_importance_slider_shows_the_digits_first_k_weights():
 def test_nonlinear_slider_refits_both_gaussians():
     w = NonlinearGapExplorer(x=1.0)
     w.x.value = 2.0
-    post = nonlinear_posterior.numerical_posterior(2.0, decoder_mean=w.net, variance=w.VARIANCE, z=w.z).numpy()
+    post = nonlinear_posterior.numerical_posterior(2.0, decoder_mean=w.net, variance=w.VARIANCE,
+                                                   z=w.z).numpy()
     np.testing.assert_allclose(w.fig.data[2].y, post[w.view][::5])
     for trace, start in zip(w.fig.data[3:5], w.STARTS):
-        fit = nonlinear_posterior.fit_gaussian_q(2.0, decoder_mean=w.net, variance=w.VARIANCE, z=w.z,
-                                  mean_init=start, log_std_init=-1.0)
+        fit = nonlinear_posterior.fit_gaussian_q(2.0, decoder_mean=w.net, variance=w.VARIANCE,
+                                                 z=w.z, mean_init=start, log_std_init=-1.0)
         np.testing.assert_allclose(
             trace.y, elbo.normal_density(w.z_view, mean=fit.mean, log_std=fit.log_std))
         assert trace.name.endswith(f"gap KL = {fit.gap:.3f}")

@@ -138,7 +138,8 @@ def test_latent_mixture_controls():
         np.testing.assert_allclose(lm.fig.data[2].y, mu_z)
         np.testing.assert_allclose(np.asarray(lm.fig.data[0].y) - np.asarray(lm.fig.data[1].y),
                                    2 * sd_z)
-        np.testing.assert_allclose(lm.fig.data[7].y, latent_mixture.latent_model_density(lm.x, decoders[name]))
+        np.testing.assert_allclose(lm.fig.data[7].y,
+                                   latent_mixture.latent_model_density(lm.x, decoders[name]))
         assert name in lm.fig.layout.title.text
 
 
