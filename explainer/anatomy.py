@@ -23,7 +23,7 @@ from explainer.gaussians import kl_standard_normal
 from explainer.losses import bernoulli_entropy_floor, kl_per_dimension
 from explainer.models import Autoencoder, ModelConfig, reparameterize
 from explainer.train import TrainedModel, TrainingConfig, train_model
-from explainer.validation import check_int, check_real, check_seed
+from explainer.validation import check_code_stats, check_int, check_real, check_seed
 
 # An 8-dimensional code: enough dimensions for some to switch off as beta grows.
 ANATOMY_VAE = ModelConfig(kind="vae", input_dim=784, latent_dim=8, hidden_dims=(256,))
@@ -98,21 +98,9 @@ def draw_noise(latent_dim: int, *, seed: int) -> np.ndarray:
     return torch.randn(latent_dim, generator=generator).numpy()
 
 
-def _check_code_stats(mean: object, logvar: object) -> tuple[np.ndarray, np.ndarray]:
-    """(m, s) as float64 arrays of one shape with finite values, else raise."""
-    m = np.asarray(mean, dtype=np.float64)
-    s = np.asarray(logvar, dtype=np.float64)
-    if s.shape != m.shape:
-        raise ValueError(f"logvar must have the shape of mean {m.shape}, got {s.shape}")
-    for name, a in (("mean", m), ("logvar", s)):
-        if not np.isfinite(a).all():
-            raise ValueError(f"{name} must be finite, got {a}")
-    return m, s
-
-
 def minimize2_terms(mean: np.ndarray, logvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The tutorial's Minimize2 per dimension, split: (exp(s) - (1 + s), m^2)."""
-    m, s = _check_code_stats(mean, logvar)
+    m, s = check_code_stats(mean, logvar)
     # exp(s) - (1 + s): zero at s = 0, the noise the prior asks for
     return np.exp(s) - (1.0 + s), m**2
 
@@ -126,7 +114,7 @@ def kl_readings(mean: np.ndarray, logvar: np.ndarray) -> dict[str, float]:
     1/2 sum_j (exp(2 s_j) - 1 - 2 s_j + m_j^2).
     ``torch_log_variance``: ``torch.distributions.kl_divergence`` with scale exp(s / 2).
     """
-    m, s = (torch.as_tensor(a) for a in _check_code_stats(mean, logvar))
+    m, s = (torch.as_tensor(a) for a in check_code_stats(mean, logvar))
     prior = Normal(torch.zeros_like(m), torch.ones_like(m))
     return {
         # sum_j (exp(s_j) - (1 + s_j) + m_j^2)

@@ -26,7 +26,7 @@ import torch
 
 from explainer.losses import bernoulli_nll
 from explainer.models import Autoencoder
-from explainer.validation import check_int, check_seed
+from explainer.validation import check_code_stats, check_int, check_seed
 
 ESTIMATORS = ("pathwise", "score function")
 # Draws per batch through the decoder (bounds memory: a batch of codes and its images).
@@ -65,15 +65,12 @@ class GradientEstimate:
         return np.cumsum(g[:, j]) / np.arange(1, self.n_draws + 1)
 
 
-def _check_q(mean: object, logvar: object) -> tuple[torch.Tensor, torch.Tensor]:
-    m = torch.as_tensor(np.asarray(mean, dtype=np.float64))
-    s = torch.as_tensor(np.asarray(logvar, dtype=np.float64))
-    if m.ndim != 1 or m.numel() < 1 or s.shape != m.shape:
-        raise ValueError("mean and logvar must be 1-D and of one shape (latent_dim,), got "
-                         f"{tuple(m.shape)} and {tuple(s.shape)}")
-    if not (torch.isfinite(m).all() and torch.isfinite(s).all()):
-        raise ValueError("mean and logvar must be finite")
-    return m, s
+def _as_code(mean: object, logvar: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """(m, s) of one code, (latent_dim,) each, as float64 tensors, else raise."""
+    m, s = check_code_stats(mean, logvar)
+    if m.ndim != 1 or m.size < 1:
+        raise ValueError(f"mean and logvar must be 1-D (latent_dim,), got shape {m.shape}")
+    return torch.from_numpy(m), torch.from_numpy(s)
 
 
 def draw_noise(n_draws: int, latent_dim: int, *, seed: int) -> torch.Tensor:
@@ -98,7 +95,7 @@ def estimate_gradients(
     differentiably (torch autograd)."""
     if not callable(f):
         raise TypeError(f"f must be callable (codes (n, k) -> values (n,)), got {type(f).__name__}")
-    m, s = _check_q(mean, logvar)
+    m, s = _as_code(mean, logvar)
     e = draw_noise(n_draws, m.numel(), seed=seed)
     sigma = torch.exp(0.5 * s)
     grads_c, values = [], []

@@ -100,6 +100,15 @@ def check_finite(name: str, value: object) -> np.ndarray:
     return check_finite_array(name, value, max_ndim=None, min_size=0)
 
 
+def check_code_stats(mean: object, logvar: object) -> tuple[np.ndarray, np.ndarray]:
+    """A Gaussian code's (mean, log-variance) as float64 arrays of one shape, all finite,
+    else raise."""
+    m, s = check_finite("mean", mean), check_finite("logvar", logvar)
+    if s.shape != m.shape:
+        raise ValueError(f"logvar must have the shape of mean {m.shape}, got {s.shape}")
+    return m, s
+
+
 def check_draws(name: str, value: object, *, low: int = 1, high: int) -> np.ndarray:
     """1-D draws (a (n, 1) column is accepted) as a finite float64 array with
     ``low`` <= n <= ``high``, else raise."""

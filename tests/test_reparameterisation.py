@@ -89,8 +89,10 @@ def test_bad_input_is_refused_naming_the_parameter():
     f, _ = rp.quadratic(A, B)
     with pytest.raises(ValueError, match="n_draws"):
         rp.estimate_gradients(f, M, S, n_draws=1, seed=0)
-    with pytest.raises(ValueError, match="mean and logvar"):
+    with pytest.raises(ValueError, match=r"logvar must have the shape of mean \(3,\)"):
         rp.estimate_gradients(f, M, S[:2], n_draws=10, seed=0)
+    with pytest.raises(ValueError, match="mean and logvar must be 1-D"):
+        rp.estimate_gradients(f, [M], [S], n_draws=10, seed=0)
     with pytest.raises(ValueError, match="finite"):
         rp.estimate_gradients(f, [np.nan, 0, 0], S, n_draws=10, seed=0)
     with pytest.raises(TypeError, match="f must be callable"):

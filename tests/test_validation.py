@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from explainer.validation import (
+    check_code_stats,
     check_draws,
     check_finite,
     check_finite_array,
@@ -63,6 +64,15 @@ def test_check_finite_keeps_any_shape_and_refuses_non_finite_values():
     assert check_finite("grid", []).shape == (0,)
     with pytest.raises(ValueError, match="grid must be finite"):
         check_finite("grid", [[0.0, np.nan]])
+
+
+def test_check_code_stats_wants_one_shape_and_finite_values():
+    m, s = check_code_stats([0.5, 1.0], np.zeros(2))
+    assert m.dtype == s.dtype == np.float64 and m.shape == s.shape == (2,)
+    with pytest.raises(ValueError, match=r"logvar must have the shape of mean \(2,\), got \(1,\)"):
+        check_code_stats([0.5, 1.0], [0.0])
+    with pytest.raises(ValueError, match="logvar must be finite"):
+        check_code_stats([0.5], [np.inf])
 
 
 def test_check_draws_takes_a_column_and_bounds_the_count():
