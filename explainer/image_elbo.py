@@ -81,7 +81,7 @@ def importance_sampled_log_likelihood(log_weights: torch.Tensor, *, k: int) -> t
     gives log (1/k) sum exp(log w), and the groups are averaged. Its expectation is the
     IWAE bound L_k: L_1 is the ELBO, L_k rises with k towards log p(x).
     """
-    _check_log_weights(log_weights)
+    check_log_weights(log_weights)
     total = log_weights.shape[1]
     k = check_int("k", k, low=1, high=total)
     groups = total // k
@@ -92,18 +92,24 @@ def importance_sampled_log_likelihood(log_weights: torch.Tensor, *, k: int) -> t
 
 def elbo_from_weights(log_weights: torch.Tensor) -> torch.Tensor:
     """The ELBO per image, E_q[log w], estimated by the mean of all log weights: (n,)."""
-    _check_log_weights(log_weights)
+    check_log_weights(log_weights)
     return log_weights.mean(dim=1)
 
 
-def _check_log_weights(log_weights: object) -> None:
+def check_log_weights(log_weights: object) -> torch.Tensor:
+    """``log_weights`` if it is a 2-D tensor (n_images, n_samples) with at least one weight
+    per image and no NaN (as :func:`log_importance_weights` and
+    ``marginal_likelihood.log_prior_weights`` return them), else raise."""
     if not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2:
-        raise ValueError("log_weights must be a 2-D tensor (n_images, n_samples)")
+        raise ValueError("log_weights must be a 2-D tensor (n_images, n_samples), got "
+                         f"{type(log_weights).__name__} "
+                         f"{tuple(getattr(log_weights, 'shape', ()))}")
     if log_weights.shape[0] == 0 or log_weights.shape[1] == 0:
         raise ValueError(f"log_weights must hold at least one sample per image, got shape "
                          f"{tuple(log_weights.shape)}")
     if torch.isnan(log_weights).any():
         raise ValueError("log_weights must not hold NaN (from log_importance_weights)")
+    return log_weights
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from torch import nn
 
 from explainer import cache
 from explainer.image_elbo import (
+    check_log_weights,
     check_vae,
     importance_sampled_log_likelihood,
     log_importance_weights,
@@ -91,9 +92,7 @@ def effective_sample_size(log_weights: torch.Tensor) -> torch.Tensor:
 
     K if every draw counts equally, 1 if one draw carries all the weight.
     """
-    if (not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2
-            or log_weights.numel() == 0):
-        raise ValueError("log_weights must be a non-empty 2-D tensor (n_images, n_samples)")
+    check_log_weights(log_weights)
     # (sum w)^2 / sum w^2 = exp(2 logsumexp(log w) - logsumexp(2 log w))
     return torch.exp(2.0 * torch.logsumexp(log_weights, dim=1)
                      - torch.logsumexp(2.0 * log_weights, dim=1))
@@ -349,14 +348,7 @@ class DigitImportanceWeights:
 
     def __init__(self, log_weights: torch.Tensor, *, digit: int = 0,
                  ks: Sequence[int] = (1, 10, 100, 1000)) -> None:
-        if not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2:
-            raise ValueError("log_weights must be a 2-D tensor (n_images, n_samples), got "
-                             f"{type(log_weights).__name__} "
-                             f"{tuple(getattr(log_weights, 'shape', ()))}")
-        n_images, n_samples = log_weights.shape
-        if n_images == 0 or n_samples == 0:
-            raise ValueError(f"log_weights must hold at least one weight, got shape "
-                             f"{tuple(log_weights.shape)}")
+        n_images, n_samples = check_log_weights(log_weights).shape
         self.digit = check_int("digit", digit, low=0, high=n_images - 1)
         self.ks = _check_ks(ks, n_samples=n_samples)
         row = log_weights[self.digit].double()

@@ -272,5 +272,7 @@ def test_equal_weights_count_fully():
 def test_one_digits_weights_refuse_bad_input(kwargs, words):
     with pytest.raises(ValueError, match=words):
         ml.DigitImportanceWeights(torch.zeros(3, 100), **kwargs)
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="must not hold NaN"):
         ml.DigitImportanceWeights(torch.full((1, 5), float("nan")), ks=(1,))
+    with pytest.raises(ValueError, match="finite"):
+        ml.DigitImportanceWeights(torch.full((1, 5), float("-inf")), ks=(1,))
