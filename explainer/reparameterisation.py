@@ -129,30 +129,6 @@ def estimate_gradients(
     }
 
 
-def quadratic(weights: object, centre: object) -> tuple[Callable[[torch.Tensor], torch.Tensor],
-                                                       Callable[[np.ndarray, np.ndarray], tuple]]:
-    """f(c) = -sum_j a_j (c_j - b_j)^2 and the exact gradient of its expectation under q:
-    E_q[f] = -sum_j a_j ((m_j - b_j)^2 + e^{s_j}), so d/dm_j = -2 a_j (m_j - b_j) and
-    d/ds_j = -a_j e^{s_j}. Returns (f, exact(mean, logvar) -> (d/dm, d/ds))."""
-    a = torch.as_tensor(np.asarray(weights, dtype=np.float64))
-    b = torch.as_tensor(np.asarray(centre, dtype=np.float64))
-    finite = bool(torch.isfinite(a).all() and torch.isfinite(b).all())
-    if a.ndim != 1 or b.shape != a.shape or not finite:
-        raise ValueError(f"weights and centre must be finite 1-D arrays of one shape, got "
-                         f"{tuple(a.shape)} and {tuple(b.shape)}")
-
-    def f(c: torch.Tensor) -> torch.Tensor:
-        # f(c) = -sum_j a_j (c_j - b_j)^2
-        return -(a * (c - b) ** 2).sum(dim=1)
-
-    def exact(mean: np.ndarray, logvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        m, s = (np.asarray(v, dtype=np.float64) for v in (mean, logvar))
-        # d/dm_j = -2 a_j (m_j - b_j),  d/ds_j = -a_j e^{s_j}
-        return -2 * a.numpy() * (m - b.numpy()), -a.numpy() * np.exp(s)
-
-    return f, exact
-
-
 def decoder_log_likelihood(
     model: Autoencoder, image: object
 ) -> Callable[[torch.Tensor], torch.Tensor]:
