@@ -20,7 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from explainer.losses import ELBOTerms, elbo_terms, kl_standard_normal_grad, reconstruction_nll_grad
+from explainer.gaussians import kl_standard_normal_grad
+from explainer.losses import ELBOTerms, elbo_terms, reconstruction_nll_grad
 from explainer.models import Autoencoder, reparameterize
 
 

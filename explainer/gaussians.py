@@ -45,6 +45,15 @@ def _exp(a: Array) -> Array:
     return math.exp(a)
 
 
+def _expm1(a: Array) -> Array:
+    """exp(a) - 1, accurate near a = 0, for a tensor, an array or a number."""
+    if isinstance(a, torch.Tensor):
+        return torch.expm1(a)
+    if isinstance(a, np.ndarray):
+        return np.expm1(a)
+    return math.expm1(a)
+
+
 def log_normal_pdf(x: Array, *, mean: Array, variance: Array | None = None,
                    std: Array | None = None) -> Array:
     """log N(x; mean, sigma^2), elementwise, given either ``variance`` (sigma^2) or ``std``
@@ -74,6 +83,13 @@ def kl_standard_normal(mean: Array, logvar: Array) -> Array:
     """KL( N(mean, exp(logvar)) || N(0, 1) ), elementwise (sum over dimensions for N(0, I))."""
     # 1/2 ( exp(s) - 1 - s + m^2 )
     return 0.5 * (_exp(logvar) - 1.0 - logvar + mean**2)
+
+
+def kl_standard_normal_grad(mean: Array, logvar: Array) -> tuple[Array, Array]:
+    """(dKL/dm, dKL/ds) of :func:`kl_standard_normal`, elementwise (the hand-derived
+    backward pass of :mod:`explainer.backprop` uses it)."""
+    # dKL/dm = m;   dKL/ds = (exp(s) - 1) / 2
+    return mean, 0.5 * _expm1(logvar)
 
 
 def kl_normal(mean_q: Array, logvar_q: Array, *, mean_p: Array, logvar_p: Array) -> Array:

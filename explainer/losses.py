@@ -107,14 +107,6 @@ def reconstruction_nll_grad(likelihood: str, decoded: torch.Tensor, x: torch.Ten
     raise ValueError(f"likelihood must be one of {LIKELIHOODS}; got {likelihood!r}")
 
 
-def kl_standard_normal_grad(
-    mean: torch.Tensor, logvar: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(dKL/dm, dKL/ds) of :func:`kl_standard_normal`, element by element: shapes (n, k)."""
-    # dKL/dm_j = m_j;   dKL/ds_j = (exp(s_j) - 1) / 2
-    return mean, 0.5 * torch.expm1(logvar)
-
-
 @dataclass(frozen=True)
 class ELBOTerms:
     """Per-image terms (each of shape (n,)), in nats.

@@ -88,6 +88,21 @@ def test_kl_closed_forms():
     assert gaussians.kl_standard_normal(2.0, 0.0) == pytest.approx(2.0)
 
 
+def test_kl_gradient_matches_autograd():
+    g = torch.Generator().manual_seed(1)
+    mean = torch.randn(4, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    logvar = torch.randn(4, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    d_mean, d_logvar = torch.autograd.grad(gaussians.kl_standard_normal(mean, logvar).sum(),
+                                           (mean, logvar))
+    by_hand = gaussians.kl_standard_normal_grad(mean.detach(), logvar.detach())
+    torch.testing.assert_close(by_hand[0], d_mean)
+    torch.testing.assert_close(by_hand[1], d_logvar)
+    # numpy and floats give the same numbers
+    np.testing.assert_allclose(gaussians.kl_standard_normal_grad(0.3, np.array([0.5]))[1],
+                               0.5 * np.expm1(0.5))
+    assert gaussians.kl_standard_normal_grad(0.3, 1e-12)[1] == pytest.approx(0.5e-12, rel=1e-9)
+
+
 def test_kl_standard_normal_is_the_training_loss_term():
     """losses.kl_standard_normal (the training objective's KL) is this KL summed over the
     code dimensions, bit for bit."""
