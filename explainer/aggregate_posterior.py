@@ -16,9 +16,10 @@ import numpy as np
 import torch
 from scipy.special import gammainc, ndtr
 
+from explainer.gaussians import log_standard_normal_pdf
 from explainer.map_models import MapModel
 from explainer.train import torch_threads
-from explainer.validation import check_int, check_real
+from explainer.validation import check_int, check_real, check_seed
 
 # Entries of the (points x components) matrix held at once: 2^21 float64 numbers (16 MB)
 # per temporary, whatever the number of components.
@@ -49,8 +50,8 @@ def prior_log_density(points: np.ndarray) -> np.ndarray:
     z = np.asarray(points, dtype=np.float64)
     if z.ndim != 2 or not np.isfinite(z).all():
         raise ValueError(f"points must be a finite array of shape (n, d), got shape {z.shape}")
-    # log p(z) = -|z|^2 / 2 - (d / 2) log(2 pi)
-    return -0.5 * (z**2).sum(axis=1) - 0.5 * z.shape[1] * math.log(2 * math.pi)
+    # log p(z) = sum_j log N(z_j; 0, 1)
+    return log_standard_normal_pdf(z).sum(axis=1)
 
 
 def prior_mass_inside(radius: float, *, latent_dim: int = 2) -> float:
@@ -99,6 +100,8 @@ class AggregatePosterior:
         z = _as_points(points, self.latent_dim)
         m, s = torch.from_numpy(self.means), torch.from_numpy(self.logvars)
         inv_var = torch.exp(-s)  # (N, d)
+        # gaussians.log_normal_pdf summed over j, expanded so that every (point, component)
+        # pair is one matrix product, without a (points, components, d) array:
         # log N(z; m, diag e^s)
         #   = -1/2 sum_j [ z_j^2 / v_j - 2 z_j m_j / v_j + m_j^2 / v_j + s_j + log 2 pi ]
         weights = torch.cat([-0.5 * inv_var, m * inv_var], dim=1).T  # (2d, N)
@@ -116,7 +119,7 @@ class AggregatePosterior:
     def sample(self, n_draws: int, *, seed: int = 0) -> np.ndarray:
         """``n_draws`` codes from q(z): n ~ uniform over the images, then z = m_n + e^{s_n/2} e."""
         n_draws = check_int("n_draws", n_draws, low=1, high=1_000_000)
-        seed = check_int("seed", seed, low=0)
+        seed = check_seed(seed)
         generator = torch.Generator().manual_seed(seed)
         idx = torch.randint(self.n_components, (n_draws,), generator=generator).numpy()
         e = torch.randn(n_draws, self.latent_dim, generator=generator, dtype=torch.float64).numpy()
@@ -169,7 +172,7 @@ def coverage(q: AggregatePosterior, *, fraction: float = HOLE_FRACTION, radius: 
     fraction = check_real("fraction", fraction, low=0.0, low_open=True)
     radius = check_real("radius", radius, low=0.0)
     n_draws = check_int("n_draws", n_draws, low=2, high=1_000_000)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     z_q = q.sample(n_draws, seed=seed)
     # KL(q || p) = E_q[log q(z) - log p(z)]
     log_ratio = q.log_density(z_q) - prior_log_density(z_q)

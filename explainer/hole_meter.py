@@ -28,6 +28,7 @@ from explainer.validation import (
     check_images,
     check_int,
     check_real,
+    check_seed,
     check_unit_interval,
 )
 
@@ -65,7 +66,7 @@ def _classifier_from_record(record: dict[str, Any], *, seed: int) -> DigitClassi
 def train_digit_classifier(data: ImageDataset, *, seed: int = 0) -> DigitClassifier:
     """The digit classifier trained on ``data``'s training digits (cached; one thread, 15
     epochs of Adam on the cross-entropy); its test accuracy is in ``test_accuracy_``."""
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     key = cache.cache_key(purpose="digit-classifier", data=data.fingerprint(), seed=seed,
                           **CLASSIFIER_TRAINING.to_dict())
     path = cache.model_path(key)
@@ -129,7 +130,7 @@ class HoleReading:
 def prior_samples(n_samples: int, *, seed: int = 0) -> np.ndarray:
     """``n_samples`` codes z ~ N(0, I) in 2-D, from ``seed``."""
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     return torch.randn(n_samples, 2, generator=torch.Generator().manual_seed(seed)).numpy()
 
 

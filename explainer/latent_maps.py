@@ -44,7 +44,7 @@ from explainer.map_views import (
 from explainer.models import ModelConfig
 from explainer.strokes import strokes_to_image
 from explainer.train import History
-from explainer.validation import check_int, check_real
+from explainer.validation import check_int, check_real, check_seed
 
 ROWS = (0, 1)  # 0: the AE side (AE or noisy AE), 1: the VAE
 ROW_KINDS = (("ae", "noisy_ae"), ("vae",))
@@ -74,7 +74,7 @@ class MapSettings:
                                             high=MAX_LIVE_EPOCHS),
                    "n_samples": check_int("n_samples", self.n_samples, low=1, high=100_000),
                    "threshold": check_real("threshold", self.threshold, low=0.0, high=1.0),
-                   "seed": check_int("seed", self.seed, low=0)}
+                   "seed": check_seed(self.seed)}
         for name, value in checked.items():
             object.__setattr__(self, name, value)
 

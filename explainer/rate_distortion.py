@@ -31,7 +31,7 @@ from explainer.anatomy import ACTIVE_KL, ACTIVE_VARIANCE, active_units
 from explainer.losses import bernoulli_entropy_floor, kl_per_dimension
 from explainer.map_models import MapGrid
 from explainer.train import evaluate
-from explainer.validation import check_int, check_real
+from explainer.validation import check_int, check_real, check_seed
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def rate_plane(grid: MapGrid, x_test: torch.Tensor, *, seed: int = 0) -> RatePla
         raise TypeError(f"grid must be a map_models.MapGrid, got {type(grid).__name__}")
     if not grid.values("vae"):
         raise ValueError("grid must hold at least one VAE")
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     points = tuple(rate_points(grid, x_test, seed=seed))
     x = grid.get("vae", grid.values("vae")[0]).model.check_input(x_test, name="x_test")
     floor = float(bernoulli_entropy_floor(x).mean())
