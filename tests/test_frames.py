@@ -24,15 +24,18 @@ def test_flatten_uses_plotly_paths_and_keeps_arrays_whole():
 
 
 def test_changed_paths_names_traces_and_layout():
-    a = FigureState.from_dict({"data": [{"y": [1]}, {"y": [2]}], "layout": {"title": {"text": "a"}}})
-    b = FigureState.from_dict({"data": [{"y": [1]}, {"y": [3]}], "layout": {"title": {"text": "b"}}})
+    a = FigureState.from_dict({"data": [{"y": [1]}, {"y": [2]}],
+                               "layout": {"title": {"text": "a"}}})
+    b = FigureState.from_dict({"data": [{"y": [1]}, {"y": [3]}],
+                               "layout": {"title": {"text": "b"}}})
     assert changed_paths(a, b) == {("data", 1, "y"), ("layout", "title.text")}
     with pytest.raises(ValueError, match="add or remove traces"):
         changed_paths(a, FigureState.from_dict({"data": [{}], "layout": {}}))
 
 
 def test_overlapping_controls_group_and_small_groups_store_every_combination():
-    changed = [{(0, "data", 0, "y")}, {(0, "data", 0, "y"), (0, "layout", "t")}, {(0, "data", 1, "y")}, set()]
+    changed = [{(0, "data", 0, "y")}, {(0, "data", 0, "y"), (0, "layout", "t")},
+               {(0, "data", 1, "y")}, set()]
     groups = frames.group_controls(changed, [3, 4, 5, 2], max_combinations=12)
     assert [(g.controls, g.product) for g in groups] == [([0, 1], True), ([2], True)]
     big = frames.group_controls(changed, [3, 5, 5, 2], max_combinations=12)
@@ -54,9 +57,10 @@ def test_frames_carry_only_the_group_leaves_and_sliders_sit_under_the_plot():
     base = {"data": [{"y": [0]}, {"y": [9]}], "layout": {"height": 300, "margin": {"b": 40}}}
     states = {(0, (k,)): {"data": [{"y": [k]}, {"y": [9]}], "layout": {"title": {"text": f"k={k}"}}}
               for k in range(3)}
-    group = ControlGroup([0], product=True, paths={(0, "data", 0, "y"), (0, "layout", "title.text")})
-    out = frames.frames_and_sliders(base, states, controls=[{"label": "k", "labels": ["0", "1", "2"],
-                                                             "default": 1}], groups=[group])
+    group = ControlGroup([0], product=True,
+                         paths={(0, "data", 0, "y"), (0, "layout", "title.text")})
+    control = {"label": "k", "labels": ["0", "1", "2"], "default": 1}
+    out = frames.frames_and_sliders(base, states, controls=[control], groups=[group])
     fig = out["figure"]
     assert [f["name"] for f in fig["frames"]] == ["g0:0", "g0:1", "g0:2"]
     assert fig["frames"][2] == {"name": "g0:2", "traces": [0], "data": [{"y": [2]}],
@@ -108,7 +112,8 @@ def test_snapshot_measures_real_states_and_joins_interacting_controls():
     assert set(frames_by_name) == {"g0:0", "g0:1", "g0:2", "g0:3", "g0:4",
                                    *(f"g1:{b}-{f}" for b in range(3) for f in range(2))}
     a2 = frames_by_name["g0:4"]
-    assert a2["traces"] == [trace_index(w.fig, "line")] and a2["layout"] == {"title.text": "a = 2.0"}
+    assert a2["traces"] == [trace_index(w.fig, "line")]
+    assert a2["layout"] == {"title.text": "a = 2.0"}
     on = frames_by_name["g1:2-1"]
     assert on["traces"] == [trace_index(w.fig, "flagged")]
     assert plain(on["data"][0]["y"]) == [2]

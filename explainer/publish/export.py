@@ -162,7 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path,
                         help="notebooks to export (default: NN_*.ipynb in --notebooks)")
     parser.add_argument("--notebooks", dest="notebooks_dir", type=Path, default=None,
-                        metavar="DIR", help=f"folder of the notebooks (default: {DEFAULT_NOTEBOOKS})")
+                        metavar="DIR",
+                        help=f"folder of the notebooks (default: {DEFAULT_NOTEBOOKS})")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"folder for the pages (default: {DEFAULT_OUT})")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks executed at once")
@@ -178,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed = True
             print(f"  not converted (shown as it is, marked): {failure}", file=sys.stderr)
     total = sum(p.size_bytes for p in pages)
-    print(f"{len(pages)} pages, {total / 1e6:.1f} MB in all, in {time.perf_counter() - start:.0f} s")
+    print(f"{len(pages)} pages, {total / 1e6:.1f} MB in all, "
+          f"in {time.perf_counter() - start:.0f} s")
     return 1 if failed else 0
 
 

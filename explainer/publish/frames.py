@@ -179,7 +179,8 @@ def _controls_that_move(gid: int, group: ControlGroup, states: Mapping[tuple, Ma
     whose every stored state leaves the figure as it is with that control at its default
     (e.g. a checkbox that draws ellipses on another figure of the same widget) gets no
     slider on this figure."""
-    stored = {combo: FigureState.from_dict(state) for (g, combo), state in states.items() if g == gid}
+    stored = {combo: FigureState.from_dict(state)
+              for (g, combo), state in states.items() if g == gid}
     moving = []
     for pos, i in enumerate(group.controls):
         for combo, state in stored.items():

@@ -98,7 +98,8 @@ def _slider_values(widget: widgets.Widget, values: Iterable | None, *, n_steps: 
         vals = [int(v) if is_int else float(v) for v in values]
         outside = [v for v in vals if not lo <= v <= hi]
         if outside:
-            raise ValueError(f"values must lie in {name!r}'s range [{lo}, {hi}]; outside: {outside}")
+            raise ValueError(f"values must lie in {name!r}'s range [{lo}, {hi}]; "
+                             f"outside: {outside}")
     elif is_int and (hi - lo) // step + 1 <= n_steps:
         vals = list(range(lo, hi + 1, step))
     else:
