@@ -84,3 +84,43 @@ def test_activation_code_names_its_switches_and_needs_a_kernel():
     assert code.endswith("activate(png=True, frames=False)")
     with pytest.raises(RuntimeError, match="needs a running IPython kernel"):
         exec(code, {})
+
+
+TINY_EXPLAINER = '''import ipywidgets as widgets
+import plotly.graph_objects as go
+from explainer.plots import trace
+from explainer.widgets.base import Explainer
+from explainer.widgets.controls import control_grid
+
+
+class Tiny(Explainer):
+    def __init__(self):
+        super().__init__()
+        self.a = widgets.IntSlider(value=0, min=0, max=1, description="a")
+        self.fig = go.FigureWidget(go.Figure([go.Scatter(y=[0, 0], name="line")]))
+        self.on_change(self.a, lambda a: setattr(trace(self.fig, "line"), "y", [0, a]))
+        self.ui = widgets.VBox([self.a, self.fig])
+
+    def exported_controls(self):
+        return [control_grid(self.a)]
+
+
+Tiny()'''
+
+
+def test_a_notebook_run_for_a_page_carries_the_states_and_keeps_its_execution_counts(tmp_path):
+    import nbformat
+
+    from explainer.publish.execute import run_notebook
+
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(TINY_EXPLAINER)]),
+                   path)
+    nb = run_notebook(path, frames=True)
+    (cell,) = nb.cells
+    assert cell.execution_count == 1  # the activation ran unrecorded
+    (out,) = cell.outputs
+    assert out.output_type == "display_data"  # as in JupyterLab, not an Out[1] result
+    assert set(out.data) == {WIDGET_VIEW, "text/plain", kernel.FRAMES_MIMETYPE}
+    assert out.data["text/plain"] == "Tiny: interactive figure (needs a running kernel)"
+    assert [c["label"] for c in out.data[kernel.FRAMES_MIMETYPE]["controls"]] == ["a"]
