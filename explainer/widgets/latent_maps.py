@@ -20,7 +20,6 @@ import ipywidgets as widgets
 import numpy as np
 
 from explainer.data import ImageDataset
-from explainer.frames import ControlGrid, control_grid
 from explainer.hole_meter import DigitClassifier
 from explainer.latent_maps import LatentMaps, MapSettings, RowState
 from explainer.map_models import DEFAULT_NOISE, LIVE_EPOCHS, MapGrid, MapModel
@@ -32,6 +31,7 @@ from explainer.plots.images import png_data_uri
 from explainer.rate_distortion import PlaneSelection, RatePlane
 from explainer.validation import check_int, check_real
 from explainer.widgets.base import Explainer
+from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.drawing_pad import DrawingPad
 from explainer.widgets.figure import SharedFigureWidget
 
