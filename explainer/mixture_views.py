@@ -90,9 +90,10 @@ class HandMixture:
         return gmm.l1_error(self.p_quad, gmm.mixture_density(self.quad, *self.mixture()), self.quad)
 
     def curves(self) -> MixtureCurves:
+        """The active mixture on the plot grid."""
         w, mu, sd = self.mixture()
-        return MixtureCurves(gmm.component_curves(w, mu, sd), gmm.mixture_density(self.x, w, mu, sd),
-                             self.error())
+        return MixtureCurves(gmm.component_curves(w, mu, sd),
+                             gmm.mixture_density(self.x, w, mu, sd), self.error())
 
 
 class FittedMixtureViews:
