@@ -38,9 +38,7 @@ def test_bound_ascent_records_every_step_and_resets():
     assert climb.steps == [0] and climb.decoder == climb.initial_decoder
     with pytest.raises(TypeError, match="q must be an elbo.GaussianQ"):
         BoundAscent(np.array([1.0, 2.0]), q=(0.0, 0.0))
-    fig = plots.ascent_figure(climb.terms(), steps=climb.steps,
-                              log_marginal=climb.log_marginal_trace,
-                              lower_bound=climb.lower_bound_trace, ceiling=climb.ceiling)
+    fig = plots.climb_figure(climb)
     assert list(trace(fig, plots.CEILING_LINE).x) == [0, 1]
 
 
@@ -65,9 +63,7 @@ def test_every_lower_bound_figure_names_each_trace_once():
     figures = [
         plots.bound_split_figure(Z_VIEW, posterior_density=view.posterior_density,
                                  q_density=view.q_density, terms=view.terms),
-        plots.ascent_figure(climb.terms(), steps=climb.steps,
-                            log_marginal=climb.log_marginal_trace,
-                            lower_bound=climb.lower_bound_trace, ceiling=climb.ceiling),
+        plots.climb_figure(climb),
         plots.importance_weights_figure(
             np.array([-1.25, -0.75, -0.25]), shares=np.array([0, 1, 0]), ks=[1, 10],
             ess=[1.0, 4.0], mean_estimates=[-2.0, -1.0], elbo=-2.0, best_estimate=-1.0,

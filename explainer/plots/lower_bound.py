@@ -22,7 +22,7 @@ from plotly.subplots import make_subplots
 from explainer.elbo import BoundTerms
 
 if TYPE_CHECKING:
-    from explainer.lower_bound_views import NonlinearGapView
+    from explainer.lower_bound_views import BoundAscent, NonlinearGapView
 
 BOUND_COLUMNS = ("log p(x)", "Lb<br>+ KL(q‖p(z|x))<br>= log p(x)",
                  "−Minimize2/2<br>− Minimize1<br>= Lb")
@@ -274,6 +274,12 @@ def ascent_figure(
                       title=dict(text=bound_summary(terms), font=dict(size=12), y=0.97),
                       legend=dict(orientation="h", y=-0.3), margin=dict(t=120, b=40))
     return fig
+
+
+def climb_figure(climb: BoundAscent) -> go.Figure:
+    """:func:`ascent_figure` of a climb as it stands: its current split and every step."""
+    return ascent_figure(climb.terms(), steps=climb.steps, log_marginal=climb.log_marginal_trace,
+                         lower_bound=climb.lower_bound_trace, ceiling=climb.ceiling)
 
 
 def fit_trace_name(start: float) -> str:

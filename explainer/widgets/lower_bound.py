@@ -156,10 +156,7 @@ class EncoderDecoderAscent(Explainer):
 
     def static_figure(self) -> go.Figure:
         """The figure as it stands, as a plain ``go.Figure`` (for reading without a kernel)."""
-        climb = self.climb
-        return plots.ascent_figure(climb.terms(), steps=climb.steps,
-                                   log_marginal=climb.log_marginal_trace,
-                                   lower_bound=climb.lower_bound_trace, ceiling=climb.ceiling)
+        return plots.climb_figure(self.climb)
 
 
 class ImportanceSamplingExplorer(Explainer):
