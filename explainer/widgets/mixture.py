@@ -23,6 +23,7 @@ from explainer.mixture_views import (
     FittedMixtureViews,
     HandMixture,
     LatentMixtureViews,
+    SamplingState,
 )
 from explainer.plots import mixture as plots
 from explainer.plots import trace
@@ -179,7 +180,7 @@ class AncestralSampling(Explainer):
         return [control_grid(self.n_drawn, [*stops, top])]
 
     @staticmethod
-    def title(state) -> str:
+    def title(state: SamplingState) -> str:
         if state.n == 0:
             return "no draws yet: press play or draw"
         return f"draw {state.n}: m = {state.last_m}, x = {state.last_x:.2f}"
