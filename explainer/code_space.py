@@ -41,7 +41,7 @@ from explainer.data import (
     moon_phases,
 )
 from explainer.models import Autoencoder, ModelConfig
-from explainer.train import FitResult, History, fit
+from explainer.train import FitResult, History, TrainingConfig, fit
 from explainer.validation import check_choice, check_images, check_int, check_real
 
 TRAINING_SETS = ("two_moons", "phases")
@@ -142,8 +142,10 @@ def train_code_model(
     seed = check_int("seed", seed, low=0)
     config = code_model_config(kind, noise_scale=noise_scale, beta=beta, hidden_dim=hidden_dim)
     model = Autoencoder(config, seed=seed)
-    return fit(model, images, epochs=steps, batch_size=images.shape[0], lr=lr, seed=seed,
-               callback=callback, num_threads=num_threads)
+    # full batch: one Adam step per epoch
+    training = TrainingConfig(epochs=steps, batch_size=images.shape[0], lr=lr)
+    return fit(model, images, training=training, seed=seed, callback=callback,
+               num_threads=num_threads)
 
 
 @torch.inference_mode()
