@@ -25,7 +25,7 @@ from explainer.lower_bound_views import (
 )
 from explainer.marginal_likelihood import DigitImportanceWeights
 from explainer.plots import lower_bound as plots
-from explainer.plots import trace
+from explainer.plots import update_traces
 from explainer.validation import check_choice
 from explainer.widgets.base import Explainer, float_slider, int_slider
 from explainer.widgets.figure import SharedFigureWidget
@@ -38,8 +38,7 @@ def _draw(fig: go.FigureWidget, updates: dict[str, dict], *, title: str,
     """Apply ``updates`` (trace name -> data), the title and ``layout`` to ``fig``, in one
     message."""
     with fig.batch_update():
-        for name, data in updates.items():
-            trace(fig, name).update(**data)
+        update_traces(fig, updates)
         fig.layout.title.text = title
         if layout:
             fig.layout.update(layout)

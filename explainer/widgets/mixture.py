@@ -26,7 +26,7 @@ from explainer.mixture_views import (
     SamplingState,
 )
 from explainer.plots import mixture as plots
-from explainer.plots import trace
+from explainer.plots import update_traces
 from explainer.validation import check_choice
 from explainer.widgets.base import Explainer, float_slider, int_slider, play_control
 from explainer.widgets.figure import SharedFigureWidget
@@ -35,8 +35,7 @@ from explainer.widgets.figure import SharedFigureWidget
 def _draw(fig: SharedFigureWidget, updates: dict[str, dict], *, title: str) -> None:
     """Apply ``updates`` (trace name -> data) and the title to ``fig``, in one message."""
     with fig.batch_update():
-        for name, data in updates.items():
-            trace(fig, name).update(**data)
+        update_traces(fig, updates)
         fig.layout.title.text = title
 
 
