@@ -9,6 +9,8 @@ view: it draws what ``explainer.lower_bound_views`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
@@ -140,7 +142,8 @@ class EncoderDecoderAscent(Explainer):
                                 self.rounds, self.reset_button])
         self.ui = widgets.VBox([buttons, self.fig, self.errors])
 
-    def _step(self, step) -> None:
+    def _step(self, step: Callable[[], None]) -> None:
+        """Run ``step`` on the climb, then redraw."""
         step()
         self.redraw()
 
