@@ -172,9 +172,13 @@ def test_widgets_show_a_short_stable_text():
     assert b.errors in b.ui.children
 
 
-def test_a_failing_callback_is_shown_and_raised(fits):
+def test_a_failing_callback_is_shown_and_raised(fits, monkeypatch):
     f = W.FittedMixture(fits)
-    f.views._views = {}  # break the widget on purpose: the next slider move cannot find its curves
+
+    def lost(k):  # break the widget on purpose: the next slider move cannot find its curves
+        raise KeyError(k)
+
+    monkeypatch.setattr(f.views, "view", lost)
     with pytest.raises(KeyError):
         f.k.value = 2
     assert "KeyError" in f.errors.outputs[0]["text"]
