@@ -4,7 +4,7 @@ best Gaussian q's under a folded (non-linear) decoder.
 
 The widgets in ``explainer.widgets.lower_bound`` draw these and the notebooks print and
 plot the same ones; nothing here needs ipywidgets. Every number comes from
-``explainer.elbo``.
+``explainer.elbo`` and ``explainer.nonlinear_posterior``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explainer import elbo
+from explainer import elbo, nonlinear_posterior
+from explainer.validation import check_finite_array
 
 # the z axis of the exact model's densities
 Z_VIEW = np.linspace(-4.0, 4.0, 401)
@@ -75,7 +76,7 @@ class BoundAscent:
                  q: elbo.GaussianQ | None = None) -> None:
         _check_instance("decoder", decoder, elbo.LinearGaussianDecoder)
         _check_instance("q", q, elbo.GaussianQ)
-        self.data = elbo.as_finite_array("x", x)
+        self.data = check_finite_array("x", x)
         self.initial_decoder = decoder or elbo.LinearGaussianDecoder(0.3, -1.0, 4.0)
         self.initial_q = q or elbo.GaussianQ(np.full_like(self.data, self.POOR_Q_MEAN),
                                              np.full_like(self.data, self.POOR_Q_LOG_STD))
@@ -119,7 +120,7 @@ class GaussianQCurve:
     """The best Gaussian q found from one start, and its density on the drawn z grid."""
 
     start: float
-    fit: elbo.GaussianFit
+    fit: nonlinear_posterior.GaussianFit
     density: np.ndarray
 
 
@@ -138,17 +139,18 @@ class NonlinearGapView:
 
 
 class NonlinearGap:
-    """The folded decoder p(x|z) = N(g(z), VARIANCE) of ``elbo.folded_decoder()``: for an
-    observed x, the posterior by quadrature and the best Gaussian q started from each wall
-    of the fold (STARTS). Drawn on every EVERY-th point of the quadrature grid in [-4, 4]."""
+    """The folded decoder p(x|z) = N(g(z), VARIANCE) of
+    ``nonlinear_posterior.folded_decoder()``: for an observed x, the posterior by quadrature
+    and the best Gaussian q started from each wall of the fold (STARTS). Drawn on every
+    EVERY-th point of the quadrature grid in [-4, 4]."""
 
     VARIANCE = 0.1
-    STARTS = (-0.5, 1.5)  # the walls of elbo.folded_decoder()'s default well
+    STARTS = (-0.5, 1.5)  # the walls of nonlinear_posterior.folded_decoder()'s default well
     EVERY = 5
 
     def __init__(self) -> None:
-        self.net = elbo.folded_decoder()
-        self.z = elbo.z_grid()
+        self.net = nonlinear_posterior.folded_decoder()
+        self.z = nonlinear_posterior.z_grid()
         z = self.z.numpy()
         # every EVERY-th point of [-4, 4]: 321 points keep the figure small
         self.drawn = np.flatnonzero((z >= -4) & (z <= 4))[::self.EVERY]
@@ -157,15 +159,16 @@ class NonlinearGap:
             z_in = torch.from_numpy(self.z_drawn).reshape(-1, 1)
             self.decoder_mean = self.net(z_in).reshape(-1).numpy()
 
-    def fit(self, x: float, start: float) -> elbo.GaussianFit:
+    def fit(self, x: float, start: float) -> nonlinear_posterior.GaussianFit:
         """The best Gaussian q for x, by gradient ascent on Lb from N(start, e^-2)."""
-        return elbo.fit_gaussian_q(x, decoder_mean=self.net, variance=self.VARIANCE, z=self.z,
-                                   mean_init=start, log_std_init=-1.0)
+        return nonlinear_posterior.fit_gaussian_q(x, decoder_mean=self.net,
+                                                  variance=self.VARIANCE, z=self.z,
+                                                  mean_init=start, log_std_init=-1.0)
 
     def posterior(self, x: float) -> np.ndarray:
         """p(z|x) on the whole quadrature grid ``self.z``."""
-        return elbo.numerical_posterior(x, decoder_mean=self.net, variance=self.VARIANCE,
-                                        z=self.z).numpy()
+        return nonlinear_posterior.numerical_posterior(x, decoder_mean=self.net,
+                                                       variance=self.VARIANCE, z=self.z).numpy()
 
     def view(self, x: float) -> NonlinearGapView:
         """The posterior and both fits for observation x (two fits: a few hundred ms)."""

@@ -5,7 +5,8 @@ against its N-sample sums.
 The widgets in ``explainer.widgets.mixture`` draw these views and the notebooks print and
 plot the same ones; nothing here needs ipywidgets. Expensive work (fits, training) happens
 before, and is passed in: every view only indexes or sums precomputed arrays. The
-mathematics is in ``explainer.gmm``.
+mathematics is in ``explainer.gmm``, ``explainer.mixture_fits`` and
+``explainer.latent_mixture``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explainer import gmm
+from explainer import gmm, latent_mixture, mixture_fits
 from explainer.validation import check_choice, check_int
 
 # points of the grid every mixture figure is drawn on (gmm.X_RANGE)
@@ -101,14 +102,14 @@ class FittedMixtureViews:
     against K of the mixtures built from the density itself. ``n_points`` is the points per
     drawn component (fewer keep a stored figure of 512 components small)."""
 
-    def __init__(self, fits: gmm.MixtureFits, *, n_points: int = 25) -> None:
-        if not isinstance(fits, gmm.MixtureFits):
-            raise TypeError(f"fits must be a gmm.MixtureFits, got {type(fits).__name__}")
+    def __init__(self, fits: mixture_fits.MixtureFits, *, n_points: int = 25) -> None:
+        if not isinstance(fits, mixture_fits.MixtureFits):
+            raise TypeError(f"fits must be a mixture_fits.MixtureFits, got {type(fits).__name__}")
         self.fits = fits
         self.target = gmm.target_density()
         self.x = plot_grid()
         self.target_pdf = self.target.pdf(self.x)
-        self.grid_errors = gmm.grid_mixture_errors(self.target, fits.ks)
+        self.grid_errors = mixture_fits.grid_mixture_errors(self.target, fits.ks)
         self._views = {k: MixtureCurves(gmm.component_curves(*fits.mixture(k), n_points=n_points),
                                         gmm.mixture_density(self.x, *fits.mixture(k)),
                                         fits.error(k))
@@ -194,14 +195,17 @@ class LatentMixtureViews:
     z_n ~ N(0, 1). Everything is computed once, per decoder; ``n_terms_shown`` caps the
     terms a view draws."""
 
-    def __init__(self, decoders: Mapping[str, gmm.LatentDecoder], *, n_terms_shown: int = 40,
+    def __init__(self, decoders: Mapping[str, latent_mixture.LatentDecoder], *,
+                 n_terms_shown: int = 40,
                  seed: int = 0) -> None:
-        if not decoders or not all(isinstance(d, gmm.LatentDecoder) for d in decoders.values()):
-            raise TypeError("decoders must map names to gmm.LatentDecoder objects (at least one)")
+        if not decoders or not all(isinstance(d, latent_mixture.LatentDecoder)
+                                   for d in decoders.values()):
+            raise TypeError("decoders must map names to latent_mixture.LatentDecoder objects "
+                            "(at least one)")
         self.n_terms_shown = check_int("n_terms_shown", n_terms_shown, low=1)
         self.x = plot_grid()
         self.z = np.linspace(-3.0, 3.0, 241)
-        self.z_drawn = gmm.latent_draws(max(N_OPTIONS), seed=seed)
+        self.z_drawn = latent_mixture.latent_draws(max(N_OPTIONS), seed=seed)
         self.target_pdf = gmm.target_density().pdf(self.x)
         self.decoders = {}
         for name, decoder in decoders.items():
@@ -209,14 +213,14 @@ class LatentMixtureViews:
             mu_d, sigma_d = decoder(self.z_drawn)
             self.decoders[name] = DecoderCurves(
                 mu_z=mu_z, sigma_z=sigma_z, mu_drawn=mu_d, sigma_drawn=sigma_d,
-                model=gmm.latent_model_density(self.x, decoder),
-                estimates=gmm.latent_mixture_densities(self.x, mu_d, sigma_d, N_OPTIONS))
+                model=latent_mixture.latent_model_density(self.x, decoder),
+                estimates=latent_mixture.latent_mixture_densities(self.x, mu_d, sigma_d, N_OPTIONS))
 
     def view(self, name: str, n: int) -> LatentMixtureView:
         """Decoder ``name`` summed over its first n drawn z (n one of N_OPTIONS)."""
         curves = self.decoders[check_choice("name", name, self.decoders)]
         n = check_choice("n", n, N_OPTIONS)
-        terms = gmm.latent_term_curves(curves.mu_drawn[:n], curves.sigma_drawn[:n],
+        terms = latent_mixture.latent_term_curves(curves.mu_drawn[:n], curves.sigma_drawn[:n],
                                        n_shown=min(n, self.n_terms_shown))
         estimate = curves.estimates[N_OPTIONS.index(n)]
         return LatentMixtureView(curves, n, terms, estimate,

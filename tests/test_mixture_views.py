@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explainer import gmm
+from explainer import gmm, latent_mixture, mixture_fits
 from explainer.mixture_views import (
     N_OPTIONS,
     AncestralSamples,
@@ -21,7 +21,7 @@ TARGET = gmm.target_density()
 
 @pytest.fixture(scope="module")
 def fits():
-    return gmm.fit_mixtures((1, 2, 4), n_samples=300, seed=0, use_disk_cache=False)
+    return mixture_fits.fit_mixtures((1, 2, 4), n_samples=300, seed=0, use_disk_cache=False)
 
 
 def test_hand_mixture_renormalises_and_keeps_only_accepted_values():
@@ -71,12 +71,13 @@ def test_ancestral_samples_read_the_first_n_draws():
 
 
 def test_latent_views_sum_the_first_n_draws():
-    decoder = gmm.analytic_decoder(TARGET, sigma=0.3)
+    decoder = latent_mixture.analytic_decoder(TARGET, sigma=0.3)
     views = LatentMixtureViews({"a": decoder}, n_terms_shown=3, seed=2)
-    z = gmm.latent_draws(max(N_OPTIONS), seed=2)
+    z = latent_mixture.latent_draws(max(N_OPTIONS), seed=2)
     view = views.view("a", 20)
     mu, sd = decoder(z[:20])
-    np.testing.assert_allclose(view.estimate, gmm.latent_mixture_density(views.x, mu, sd),
+    np.testing.assert_allclose(view.estimate,
+                               latent_mixture.latent_mixture_density(views.x, mu, sd),
                                rtol=1e-9, atol=1e-12)
     assert view.error == pytest.approx(gmm.l1_error(view.estimate, view.decoder.model, views.x))
     assert np.isnan(np.asarray(view.terms[0], float)).sum() == 3
@@ -87,7 +88,7 @@ def test_latent_views_sum_the_first_n_draws():
 
 
 def test_every_mixture_figure_names_each_trace_once(fits):
-    views = LatentMixtureViews({"a": gmm.analytic_decoder(TARGET)})
+    views = LatentMixtureViews({"a": latent_mixture.analytic_decoder(TARGET)})
     samples = AncestralSamples([1.0], [0.0], [1.0], max_draws=5)
     state = samples.state(3)
     hand = HandMixture().curves()

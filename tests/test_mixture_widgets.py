@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from traitlets import TraitError
 
-from explainer import gmm
+from explainer import gmm, latent_mixture, mixture_fits
 from explainer.mixture_views import N_OPTIONS
 from explainer.plots import mixture as plots
 from explainer.plots import trace
@@ -17,7 +17,7 @@ TARGET = gmm.target_density()
 
 @pytest.fixture(scope="module")
 def fits():
-    return gmm.fit_mixtures((1, 2, 4), n_samples=300, seed=0, use_disk_cache=False)
+    return mixture_fits.fit_mixtures((1, 2, 4), n_samples=300, seed=0, use_disk_cache=False)
 
 
 def test_builder_sliders_edit_the_selected_component():
@@ -93,7 +93,7 @@ def test_fitted_mixture_slider_shows_each_fit(fits):
         assert trace(f.fig, plots.SHOWN_K).y[0] == pytest.approx(fits.error(k))
         assert f"{fits.error(k):.3f}" in f.fig.layout.title.text
     np.testing.assert_allclose(trace(f.fig, plots.GRID_ERRORS).y,
-                               gmm.grid_mixture_errors(TARGET, fits.ks))
+                               mixture_fits.grid_mixture_errors(TARGET, fits.ks))
     np.testing.assert_allclose(trace(f.fig, plots.fitted_errors_name(300)).y, fits.errors_)
 
 
@@ -131,16 +131,16 @@ def test_sampling_buttons_and_slider():
 
 
 def test_latent_mixture_controls():
-    decoders = {"sharp": gmm.analytic_decoder(TARGET, sigma=0.1),
-                "broad": gmm.analytic_decoder(TARGET, sigma=0.5)}
+    decoders = {"sharp": latent_mixture.analytic_decoder(TARGET, sigma=0.1),
+                "broad": latent_mixture.analytic_decoder(TARGET, sigma=0.5)}
     lm = W.LatentMixture(decoders, n=10, n_terms_shown=5, seed=3)
-    z = gmm.latent_draws(max(N_OPTIONS), seed=3)
+    z = latent_mixture.latent_draws(max(N_OPTIONS), seed=3)
     for name in ("broad", "sharp"):
         lm.decoder.value = name
         for n in (1, 200, 2000):
             lm.n.value = n
             mu, sd = decoders[name](z[:n])
-            est = gmm.latent_mixture_density(lm.views.x, mu, sd)
+            est = latent_mixture.latent_mixture_density(lm.views.x, mu, sd)
             np.testing.assert_allclose(trace(lm.fig, plots.N_SAMPLE_SUM).y, est,
                                        rtol=1e-9, atol=1e-12)
             assert len(trace(lm.fig, plots.DRAWN_Z).x) == n
@@ -150,7 +150,7 @@ def test_latent_mixture_controls():
         upper, lower = trace(lm.fig, plots.BAND_UPPER).y, trace(lm.fig, plots.BAND).y
         np.testing.assert_allclose(np.asarray(upper) - np.asarray(lower), 2 * sd_z)
         np.testing.assert_allclose(trace(lm.fig, plots.MODEL_DENSITY).y,
-                                   gmm.latent_model_density(lm.views.x, decoders[name]))
+                                   latent_mixture.latent_model_density(lm.views.x, decoders[name]))
         assert name in lm.fig.layout.title.text
 
 
@@ -158,8 +158,8 @@ def test_latent_mixture_refuses_bad_input():
     with pytest.raises(TypeError, match="decoders"):
         W.LatentMixture({})
     with pytest.raises(ValueError, match="n must be one of"):
-        W.LatentMixture({"a": gmm.analytic_decoder(TARGET)}, n=7)
-    lm = W.LatentMixture({"a": gmm.analytic_decoder(TARGET)})
+        W.LatentMixture({"a": latent_mixture.analytic_decoder(TARGET)}, n=7)
+    lm = W.LatentMixture({"a": latent_mixture.analytic_decoder(TARGET)})
     with pytest.raises(TraitError):
         lm.n.value = 7
     with pytest.raises(TraitError):

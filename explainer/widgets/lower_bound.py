@@ -17,7 +17,6 @@ import plotly.graph_objects as go
 import torch
 
 from explainer import elbo
-from explainer.frames import ControlGrid, control_grid
 from explainer.lower_bound_views import (
     Z_VIEW,
     BoundAscent,
@@ -30,6 +29,7 @@ from explainer.plots import lower_bound as plots
 from explainer.plots import update_traces
 from explainer.validation import check_choice
 from explainer.widgets.base import Explainer, float_slider, int_slider
+from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.figure import SharedFigureWidget
 
 IMPORTANCE_KS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)

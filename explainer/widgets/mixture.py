@@ -14,8 +14,7 @@ from collections.abc import Mapping
 import ipywidgets as widgets
 import numpy as np
 
-from explainer import gmm
-from explainer.frames import ControlGrid, control_grid
+from explainer import gmm, latent_mixture, mixture_fits
 from explainer.mixture_views import (
     MAX_COMPONENTS,
     N_OPTIONS,
@@ -29,6 +28,7 @@ from explainer.plots import mixture as plots
 from explainer.plots import update_traces
 from explainer.validation import check_choice
 from explainer.widgets.base import Explainer, float_slider, int_slider, play_control
+from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.figure import SharedFigureWidget
 
 
@@ -122,7 +122,7 @@ class FittedMixture(Explainer):
     fit and its components beside the error-against-K curve (fits precomputed; the curves
     are ``self.views``, a ``mixture_views.FittedMixtureViews``)."""
 
-    def __init__(self, fits: gmm.MixtureFits, *, k: int | None = None) -> None:
+    def __init__(self, fits: mixture_fits.MixtureFits, *, k: int | None = None) -> None:
         super().__init__()
         self.views = FittedMixtureViews(fits)
         k = fits.ks[0] if k is None else check_choice("k", k, fits.ks)
@@ -200,7 +200,7 @@ class LatentMixture(Explainer):
     Choose the decoder and N; up to ``n_terms_shown`` of the summed curves are drawn (the
     curves are ``self.views``, a ``mixture_views.LatentMixtureViews``)."""
 
-    def __init__(self, decoders: Mapping[str, gmm.LatentDecoder], *, n: int = 10,
+    def __init__(self, decoders: Mapping[str, latent_mixture.LatentDecoder], *, n: int = 10,
                  n_terms_shown: int = 40, seed: int = 0) -> None:
         super().__init__()
         self.views = LatentMixtureViews(decoders, n_terms_shown=n_terms_shown, seed=seed)
