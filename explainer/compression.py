@@ -76,10 +76,6 @@ class LinearAE:
     encoder: torch.Tensor  # E, (d, k)
     decoder: torch.Tensor  # D, (d, k)
 
-    @property
-    def code_size(self) -> int:
-        return int(self.encoder.shape[1])
-
     def to_autoencoder(self) -> Autoencoder:
         """The same map as a model of the family, kind ``"linear_ae"``: encoder weight E^T
         with bias -E^T mu, decoder weight D with bias mu (its Gaussian decoder's mean)."""

@@ -16,6 +16,7 @@ from explainer import code_space as cs
 from explainer.data import moon_images, moon_pair
 from explainer.models import Autoencoder, ModelConfig
 from explainer.plots import code_space as plots
+from explainer.plots import trace
 
 FAST = dict(n_steps=40, hidden_dim=16)
 Settings = cs.CodeSpaceSettings
@@ -223,13 +224,12 @@ def test_figures_hold_the_measurements(ae_space):
     _, space = ae_space
     fig = plots.code_space_figure(space)
     assert [t.name for t in fig.data] == list(plots.TRACE_NAMES)
-    trace = {t.name: t for t in fig.data}
-    assert np.allclose(trace["codes"].x, space.means)
-    assert np.allclose(trace["distance to 3/4 moon"].y, space.distances[:, 1])
-    assert np.allclose(trace["lit fraction"].y, space.lit)
-    assert trace["decoded strip"].source.startswith("data:image/png;base64,")
+    assert np.allclose(trace(fig, "codes").x, space.means)
+    assert np.allclose(trace(fig, "distance to 3/4 moon").y, space.distances[:, 1])
+    assert np.allclose(trace(fig, "lit fraction").y, space.lit)
+    assert trace(fig, "decoded strip").source.startswith("data:image/png;base64,")
     strips = plots.strips_figure({"a": space, "b": space})
-    assert len(strips.data) == 1
+    assert [t.name for t in strips.data] == [plots.STRIPS]
     with pytest.raises(ValueError, match="at least one CodeSpace"):
         plots.strips_figure({})
     sweep = plots.sweep_figure(np.array([0.1, 1.0]), {"a": np.array([1.0, 2.0])},
@@ -266,18 +266,18 @@ def test_every_strip_runs_from_the_full_moon_on_the_left(ae_space):
         assert plots.axis_reversed(s) == reversed_
         assert (fig.layout.xaxis.autorange == "reversed") == reversed_
         assert (fig.layout.xaxis4.autorange == "reversed") == reversed_
-        tiles = png_tiles(next(t for t in fig.data if t.name == "decoded strip").source)
+        tiles = png_tiles(trace(fig, "decoded strip").source)
         assert np.allclose(tiles, s.strip_images.reshape(-1, 28, 28), atol=1 / 255)
         # the tile at t = 0 is the full moon's reconstruction, at t = 1 the half moon's
         at = {float(t): i for i, t in enumerate(s.strip_t)}
         d = cs.image_distances(tiles[[at[0.0], at[1.0]]].reshape(2, -1), refs[[0, 2]])
         assert d[0, 0] < d[0, 1] and d[1, 1] < d[1, 0]
         # the far point sits beyond the half moon, on the right
-        far = next(t for t in fig.data if t.name == "far point (t = 2)").x[0]
+        far = trace(fig, "far point (t = 2)").x[0]
         assert (far < s.means[-1]) == reversed_
     # both ways of the axis give the same strips in the comparison figure
     strips = plots.strips_figure({"as learnt": space, "mirrored": mirrored(space)})
-    tiles = png_tiles(strips.data[0].source, n_rows=2)
+    tiles = png_tiles(trace(strips, plots.STRIPS).source, n_rows=2)
     n = len(space.strip_t) + 3
     assert np.allclose(tiles[:n - 3], space.strip_images.reshape(-1, 28, 28), atol=1 / 255)
     assert np.allclose(tiles[n:2 * n - 3], tiles[:n - 3])

@@ -47,7 +47,7 @@ class _CodeAxisExplainer(Explainer):
         self.replay = widgets.Button(description="replay training", icon="play",
                                      tooltip="animate the code axis during training")
         self.status = widgets.HTML()
-        self.result, self.space = code_space.explore_code_space(settings)
+        _, self.space = code_space.explore_code_space(settings)
         self.fig = SharedFigureWidget(plots.code_space_figure(self.space))
         self._show_status(self.space)
         self.on_change(self.training_set, lambda _v: self.retrain())
@@ -75,7 +75,7 @@ class _CodeAxisExplainer(Explainer):
         """Train a new model with the controls' values and redraw every trace."""
         self.settings = dataclasses.replace(self.settings, training_set=self.training_set.value,
                                             **self.slider_settings())
-        self.result, self.space = code_space.explore_code_space(self.settings)
+        _, self.space = code_space.explore_code_space(self.settings)
         self.draw(self.space)
 
     def draw(self, space: code_space.CodeSpace, *, step: int | None = None) -> None:
