@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from explainer.data import load_mnist
 from explainer.models import Autoencoder, ModelConfig
-from explainer.train import evaluate, fit
+from explainer.train import TrainingConfig, evaluate, fit
 
 SIZES = dict(input_dim=784, hidden=400, latent=20)
 
@@ -92,7 +92,7 @@ def train_ours(x: torch.Tensor, *, epochs: int, seed: int, batch_size: int = 128
     """``fit`` on the same architecture; returns the model and the seconds of each epoch."""
     config = ModelConfig(kind="vae", latent_dim=SIZES["latent"], hidden_dims=(SIZES["hidden"],))
     model = Autoencoder(config, seed=seed)
-    history = fit(model, x, epochs=epochs, batch_size=batch_size, lr=1e-3, seed=seed).history
+    history = fit(model, x, training=TrainingConfig(epochs=epochs, batch_size=batch_size, lr=1e-3), seed=seed).history
     ends = history.seconds
     return model, [b - a for a, b in zip([0.0, *ends[:-1]], ends)]
 

@@ -1,6 +1,6 @@
 """How fast the series' 2-D VAE learns MNIST: seconds and test -ELBO epoch by epoch.
 
-The live-slider budget: the preset (``explainer.train.MNIST_2D_VAE`` trained with
+The live-slider budget: the preset (``explainer.recipes.MNIST_2D_VAE`` trained with
 ``MNIST_2D_TRAINING``) should reach a test -ELBO under 170 nats within 5 s on 2 cores.
 
     python benchmarks/vae_2d_budget.py [--threads 2] [--seeds 3]
@@ -14,7 +14,8 @@ import torch
 
 from explainer.data import load_mnist
 from explainer.models import Autoencoder
-from explainer.train import MNIST_2D_TRAINING, MNIST_2D_VAE, fit
+from explainer.recipes import MNIST_2D_TRAINING, MNIST_2D_VAE
+from explainer.train import TrainingConfig, fit
 
 TARGET = 170.0
 
@@ -28,10 +29,10 @@ def main() -> None:
     data = load_mnist()
     opts = MNIST_2D_TRAINING
     print(f"{MNIST_2D_VAE}, {opts}, {args.threads} thread(s)")
-    fit(Autoencoder(MNIST_2D_VAE), data.x_train[:256], epochs=1)  # warm-up
+    fit(Autoencoder(MNIST_2D_VAE), data.x_train[:256], training=TrainingConfig(epochs=1))  # warm-up
     for seed in range(args.seeds):
         result = fit(Autoencoder(MNIST_2D_VAE, seed=seed), data.x_train, x_test=data.x_test,
-                     seed=seed, **opts)
+                     seed=seed, training=opts)
         h = result.history
         # training seconds only: evaluation of the test set after each epoch is excluded
         reached = next((i for i, t in enumerate(h.test_total) if t < TARGET), None)

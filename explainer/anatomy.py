@@ -21,12 +21,12 @@ from torch.distributions import Normal, kl_divergence
 from explainer.data import ImageDataset
 from explainer.losses import bernoulli_entropy_floor, kl_per_dimension
 from explainer.models import Autoencoder, ModelConfig, reparameterize
-from explainer.train import TrainedModel, train_model
+from explainer.train import TrainedModel, TrainingConfig, train_model
 from explainer.validation import check_int, check_real
 
 # An 8-dimensional code: enough dimensions for some to switch off as beta grows.
 ANATOMY_VAE = ModelConfig(kind="vae", input_dim=784, latent_dim=8, hidden_dims=(256,))
-ANATOMY_TRAINING = {"epochs": 12, "batch_size": 128, "lr": 5e-3}
+ANATOMY_TRAINING = TrainingConfig(epochs=12, batch_size=128, lr=5e-3)
 # The KL weights the slider visits: 0 (no KL at all), log-spaced up to 10.
 BETA_GRID = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0)
 # A code dimension is "active" if its KL to the prior, averaged over images, exceeds this.
@@ -48,7 +48,7 @@ def train_beta_grid(
     for beta in betas:
         beta = check_real("beta", beta, low=0.0)
         out[beta] = train_model(ANATOMY_VAE.replace(beta=beta), data, seed=seed, progress=progress,
-                                num_threads=1, **ANATOMY_TRAINING)
+                                num_threads=1, training=ANATOMY_TRAINING)
     return out
 
 

@@ -43,7 +43,7 @@ from explainer.data import (
     moon_phases,
 )
 from explainer.models import Autoencoder, ModelConfig
-from explainer.train import FitResult, History, fit
+from explainer.train import FitResult, History, TrainingConfig, fit
 from explainer.validation import check_choice, check_images, check_int, check_real
 
 TRAINING_SETS = ("two_moons", "phases")
@@ -161,8 +161,10 @@ def train_code_model(
     _check_settings(settings)
     images = settings.images()
     model = Autoencoder(settings.model_config(), seed=settings.seed)
-    return fit(model, images, epochs=settings.n_steps, batch_size=images.shape[0], lr=settings.lr,
-               seed=settings.seed, callback=callback, num_threads=num_threads)
+    # full batch: one Adam step per epoch
+    training = TrainingConfig(epochs=settings.n_steps, batch_size=images.shape[0], lr=settings.lr)
+    return fit(model, images, training=training, seed=settings.seed, callback=callback,
+               num_threads=num_threads)
 
 
 @torch.inference_mode()

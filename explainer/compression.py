@@ -35,7 +35,7 @@ import torch
 from explainer import cache, pca
 from explainer.data import ImageDataset
 from explainer.models import Autoencoder, ModelConfig
-from explainer.train import TrainedModel, train_model
+from explainer.train import TrainedModel, TrainingConfig, train_model
 from explainer.validation import check_images, check_int, check_real
 
 # Code sizes at which the autoencoders are trained; the k slider shows PCA at every k
@@ -45,7 +45,7 @@ CODE_SIZE_GRID = (2, 5, 10, 30, 64)
 # 784-1000-500-250-30, which needs more epochs than a notebook's cold start affords
 # (measured: 10 epochs of it left the test error at 27, worse than PCA's 14).
 DEEP_AE_HIDDEN = (256,)
-DEEP_AE_TRAINING = {"epochs": 20, "batch_size": 128, "lr": 3e-3}
+DEEP_AE_TRAINING = TrainingConfig(epochs=20, batch_size=128, lr=3e-3)
 
 
 @dataclass(frozen=True)
@@ -182,11 +182,14 @@ def train_linear_ae(
     return LinearAE(mean, encoder.detach(), decoder.detach()), states
 
 
-def train_deep_ae(data: ImageDataset, *, k: int, seed: int = 0, progress: bool = False) -> TrainedModel:
+def train_deep_ae(data: ImageDataset, *, k: int, seed: int = 0,
+                  progress: bool = False) -> TrainedModel:
     """The deep AE 784-256-k-256-784 at code size ``k``, from the cache if trained before."""
     k = check_int("k", k, low=1, high=pca.MAX_CODE_SIZE)
-    config = ModelConfig(kind="ae", input_dim=data.n_pixels, latent_dim=k, hidden_dims=DEEP_AE_HIDDEN)
-    return train_model(config, data, seed=seed, progress=progress, num_threads=1, **DEEP_AE_TRAINING)
+    config = ModelConfig(kind="ae", input_dim=data.n_pixels, latent_dim=k,
+                         hidden_dims=DEEP_AE_HIDDEN)
+    return train_model(config, data, training=DEEP_AE_TRAINING, seed=seed, progress=progress,
+                       num_threads=1)
 
 
 def nearest_code_size(k: int, grid: tuple[int, ...] = CODE_SIZE_GRID) -> int:

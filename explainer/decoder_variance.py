@@ -50,7 +50,7 @@ def train_variance_grid(
         for beta in betas:
             config = GAUSSIAN_VAE.replace(decoder_variance=variance, beta=beta)
             out[config.decoder_variance, config.beta] = train_model(
-                config, data, seed=seed, progress=progress, num_threads=1, **ANATOMY_TRAINING)
+                config, data, training=ANATOMY_TRAINING, seed=seed, progress=progress, num_threads=1)
     return out
 
 

@@ -48,15 +48,15 @@ from explainer.anatomy import ACTIVE_KL, ACTIVE_VARIANCE, active_units
 from explainer.data import MNIST_SIDE, ImageDataset
 from explainer.losses import kl_per_dimension
 from explainer.models import Autoencoder, ModelConfig
+from explainer.recipes import MNIST_2D_TRAINING, MNIST_2D_VAE
 from explainer.train import (
-    MNIST_2D_TRAINING,
-    MNIST_2D_VAE,
     FitResult,
     History,
+    TrainingConfig,
     evaluate,
     fit,
     make_optimizer,
-    model_from_record,
+    result_from_record,
     torch_threads,
 )
 from explainer.validation import (
@@ -79,7 +79,7 @@ LARGE_BETA_GRID = (0.03, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 10.0)
 GRIDS = {"default": (NOISE_GRID, BETA_GRID), "large": (LARGE_NOISE_GRID, LARGE_BETA_GRID)}
 # The noisy AE's fixed noise scale when one is shown without a slider.
 DEFAULT_NOISE = 1.0
-MAP_TRAINING = dict(MNIST_2D_TRAINING)
+MAP_TRAINING = MNIST_2D_TRAINING
 # Live retraining: epochs under the new value, continuing from the nearest cached model.
 LIVE_EPOCHS = 6
 
@@ -171,8 +171,8 @@ def train_map_model(
     if cached is not None:
         return cached
     model = Autoencoder(config, seed=seed)
-    result = fit(model, data.x_train, x_test=data.x_test, seed=seed, progress=progress,
-                 num_threads=1, **MAP_TRAINING)
+    result = fit(model, data.x_train, training=MAP_TRAINING, x_test=data.x_test, seed=seed,
+                 progress=progress, num_threads=1)
     out = _from_fit(name, config, result, source="trained")
     if use_cache:
         cache.save_record(path, {"state_dict": model.state_dict(),
@@ -198,25 +198,14 @@ def _load_map_model(name: str, config: ModelConfig, path: Path, *, seed: int) ->
 def _map_model_from_record(name: str, config: ModelConfig, record: dict[str, Any], *,
                            seed: int) -> MapModel:
     """The map model in ``record``; raises if any part would not let a warm start continue."""
-    model, history = model_from_record(config, record, seed=seed)
-    optimizer_state, generator_state = record["optimizer"], record["generator"]
-    # what warm_start does with them, on throwaway copies
-    optimizer = make_optimizer(model, lr=MAP_TRAINING["lr"])
-    optimizer.load_state_dict(optimizer_state)  # the groups and their sizes
-    for i, p in enumerate(model.parameters()):
-        moments = optimizer.state.get(p, {})
-        if "step" not in moments or any(moments.get(m, torch.empty(0)).shape != p.shape
-                                        for m in ("exp_avg", "exp_avg_sq")):
-            raise ValueError(f"the optimizer state of parameter {i} does not fit its shape "
-                             f"{tuple(p.shape)}")
-    torch.Generator().set_state(generator_state)
-    return MapModel(name, model_value(config), model, history, optimizer_state,
-                    generator_state, source="cache")
+    result = result_from_record(config, record, lr=MAP_TRAINING.lr, seed=seed)
+    return MapModel(name, model_value(config), result.model, result.history,
+                    result.optimizer.state_dict(), result.generator.get_state(), source="cache")
 
 
 def _map_model_path(config: ModelConfig, data: ImageDataset, *, seed: int) -> Path:
     key = cache.cache_key(purpose="latent-map-model", config=config.to_dict(),
-                          data=data.fingerprint(), seed=seed, **MAP_TRAINING)
+                          data=data.fingerprint(), seed=seed, **MAP_TRAINING.to_dict())
     return cache.model_path(key)
 
 
@@ -329,7 +318,7 @@ def warm_start(
         raise TypeError(f"is_current must be callable or None, got {type(is_current).__name__}")
     model = Autoencoder(config, seed=0)
     model.load_state_dict(start.model.state_dict())
-    optimizer = make_optimizer(model, lr=MAP_TRAINING["lr"])
+    optimizer = make_optimizer(model, lr=MAP_TRAINING.lr)
     # a copy: Adam updates its moments in place, and ``start`` (a cached model) must stay
     # as it is for the next retrain from it
     optimizer.load_state_dict(copy.deepcopy(start.optimizer_state))
@@ -344,9 +333,8 @@ def warm_start(
 
         hook = optimizer.register_step_pre_hook(stop_if_stale)
     try:
-        result = fit(model, data.x_train, x_test=data.x_test, epochs=epochs,
-                     batch_size=MAP_TRAINING["batch_size"], lr=MAP_TRAINING["lr"],
-                     optimizer=optimizer, history=history, generator=generator,
+        result = fit(model, data.x_train, training=MAP_TRAINING.replace(epochs=epochs),
+                     x_test=data.x_test, resume=FitResult(model, history, optimizer, generator),
                      callback=callback, num_threads=1)
     except _Stale:
         return None
@@ -361,7 +349,8 @@ def warm_up_training(data: ImageDataset) -> None:
     """One training step of a throwaway model, so the first live retrain does not pay
     torch's one-time start-up of autograd and fused Adam (about 1.5 s measured here)."""
     model = Autoencoder(map_config("vae", 1.0), seed=0)
-    fit(model, data.x_train[:64], epochs=1, batch_size=64, lr=MAP_TRAINING["lr"], num_threads=1)
+    fit(model, data.x_train[:64], training=MAP_TRAINING.replace(epochs=1, batch_size=64),
+        num_threads=1)
 
 
 # --------------------------------------------------------------------------- maps
@@ -508,7 +497,7 @@ class DigitClassifier(nn.Module):
         return torch.softmax(self.net(x), dim=1).numpy()
 
 
-CLASSIFIER_TRAINING = {"epochs": 15, "batch_size": 128, "lr": 1e-3}
+CLASSIFIER_TRAINING = TrainingConfig(epochs=15, batch_size=128, lr=1e-3)
 
 
 def _classifier_from_record(record: dict[str, Any], *, seed: int) -> DigitClassifier:
@@ -522,16 +511,16 @@ def train_digit_classifier(data: ImageDataset, *, seed: int = 0) -> DigitClassif
     epochs of Adam on the cross-entropy); its test accuracy is in ``test_accuracy_``."""
     seed = check_int("seed", seed, low=0)
     key = cache.cache_key(purpose="digit-classifier", data=data.fingerprint(), seed=seed,
-                          **CLASSIFIER_TRAINING)
+                          **CLASSIFIER_TRAINING.to_dict())
     path = cache.model_path(key)
     clf = cache.load_record(path, parse=lambda record: _classifier_from_record(record, seed=seed))
     if clf is None:
         clf = DigitClassifier(seed=seed)
         generator = torch.Generator().manual_seed(seed)
-        opt = torch.optim.Adam(clf.parameters(), lr=CLASSIFIER_TRAINING["lr"])
-        n, bs = data.x_train.shape[0], CLASSIFIER_TRAINING["batch_size"]
+        opt = torch.optim.Adam(clf.parameters(), lr=CLASSIFIER_TRAINING.lr)
+        n, bs = data.x_train.shape[0], CLASSIFIER_TRAINING.batch_size
         with torch_threads(1):  # one thread: the same weights whatever OMP_NUM_THREADS says
-            for _ in range(CLASSIFIER_TRAINING["epochs"]):
+            for _ in range(CLASSIFIER_TRAINING.epochs):
                 order = torch.randperm(n, generator=generator)
                 for i in range(0, n, bs):
                     idx = order[i:i + bs]

@@ -12,12 +12,12 @@ Training never plots: ``callback(epoch, model, history)`` lets a widget animate 
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import numbers
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
-from pathlib import Path
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import torch
 
@@ -35,6 +35,29 @@ SPLITS = ("train", "test")
 # size whatever the gradient's scale.
 LARGE_LR = 0.1
 LARGE_PIXEL = 1e3
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How a model is trained: ``epochs`` passes over the data in minibatches of
+    ``batch_size`` images, with Adam at learning rate ``lr``. With the model's
+    :class:`~explainer.models.ModelConfig`, the data and the seed, it is the cache key."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "epochs", check_int("epochs", self.epochs, low=0))
+        object.__setattr__(self, "batch_size", check_int("batch_size", self.batch_size, low=1))
+        object.__setattr__(self, "lr", check_real("lr", self.lr, low=0.0, low_open=True))
+
+    def to_dict(self) -> dict[str, int | float]:
+        return asdict(self)
+
+    def replace(self, **changes: int | float) -> TrainingConfig:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
 
 
 @dataclass
@@ -92,12 +115,32 @@ class History:
 
 @dataclass
 class FitResult:
-    """The trained model, its history, and what a warm start continues from."""
+    """The trained model, its history, and what training continues from (``fit(...,
+    resume=result)``): Adam's moments and the generator of shuffles and noise."""
 
     model: Autoencoder
     history: History
     optimizer: torch.optim.Optimizer
     generator: torch.Generator
+
+    def fork(self, config: ModelConfig | None = None) -> FitResult:
+        """A copy to continue training from, leaving this result as it is: the weights in
+        a new model of ``config`` (default this model's; the same layer shapes, e.g.
+        another beta or noise scale), a new Adam with these moments, the generator's
+        state and the history."""
+        config = self.model.config if config is None else config
+        if not isinstance(config, ModelConfig):
+            raise TypeError(f"config must be an explainer.models.ModelConfig or None, got "
+                            f"{type(config).__name__}")
+        model = Autoencoder(config, seed=0)
+        model.load_state_dict(self.model.state_dict())  # strict: every key, every shape
+        model.eval()
+        optimizer = make_optimizer(model, lr=self.optimizer.param_groups[0]["lr"])
+        # a deep copy: Adam updates its moments in place
+        optimizer.load_state_dict(copy.deepcopy(self.optimizer.state_dict()))
+        generator = torch.Generator()
+        generator.set_state(self.generator.get_state())
+        return FitResult(model, History.from_dict(self.history.to_dict()), optimizer, generator)
 
 
 def make_optimizer(model: Autoencoder, *, lr: float) -> torch.optim.Adam:
@@ -123,28 +166,24 @@ def fit(
     model: Autoencoder,
     x_train: torch.Tensor,
     *,
+    training: TrainingConfig = TrainingConfig(),
     x_test: torch.Tensor | None = None,
-    epochs: int = 10,
-    batch_size: int = 128,
-    lr: float = 1e-3,
     seed: int = 0,
-    optimizer: torch.optim.Optimizer | None = None,
+    resume: FitResult | None = None,
     callback: Callable[[int, Autoencoder, History], bool | None] | None = None,
     progress: bool = False,
     num_threads: int | None = None,
-    history: History | None = None,
-    generator: torch.Generator | None = None,
 ) -> FitResult:
-    """Train ``model`` in place on ``x_train`` (n, input_dim) for ``epochs`` epochs.
+    """Train ``model`` in place on ``x_train`` (n, input_dim) for ``training.epochs`` epochs.
 
-    Pass ``optimizer``, ``history`` and ``generator`` from an earlier result to
-    warm-start: training continues with Adam's moments and the same stream of shuffles
-    and noise, and the epochs count on (3 epochs, then 3 more, give the weights of 6).
-    The shuffles and the code noise are drawn from ``generator``, or from a new one seeded
-    with ``seed`` if none is given. ``callback`` runs after each
-    epoch; returning ``False`` stops training there. Images must be finite, and in [0, 1]
-    for a Bernoulli decoder (checked once, before the first epoch). Raises
-    ``FloatingPointError`` naming the epoch and the term if a loss stops being finite.
+    ``resume``, an earlier result for this same model (or its :meth:`FitResult.fork`),
+    continues training: Adam's moments, the same stream of shuffles and noise, and the
+    epochs count on (3 epochs, then 3 more, give the weights of 6). Otherwise the shuffles
+    and the code noise are drawn from a new generator seeded with ``seed``.
+    ``callback`` runs after each epoch; returning ``False`` stops training there. Images
+    must be finite, and in [0, 1] for a Bernoulli decoder (checked once, before the first
+    epoch). Raises ``FloatingPointError`` naming the epoch and the term if a loss stops
+    being finite.
     """
     if not isinstance(model, Autoencoder):
         raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
@@ -152,31 +191,26 @@ def fit(
     x_train = model.check_input(x_train, name="x_train")
     if x_test is not None:
         x_test = model.check_input(x_test, name="x_test")
-    epochs = check_int("epochs", epochs, low=0)
-    batch_size = check_int("batch_size", batch_size, low=1)
-    lr = check_real("lr", lr, low=0.0, low_open=True)
+    if not isinstance(training, TrainingConfig):
+        raise TypeError(f"training must be an explainer.train.TrainingConfig, got "
+                        f"{type(training).__name__}")
     seed = check_int("seed", seed, low=0)
     if num_threads is not None:
         num_threads = check_int("num_threads", num_threads, low=1)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable (epoch, model, history), got {type(callback).__name__}")
-    if optimizer is None:
-        optimizer = make_optimizer(model, lr=lr)
-    elif not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    if history is None:
+    if resume is None:
+        optimizer = make_optimizer(model, lr=training.lr)
         history = History()
-    elif not isinstance(history, History):
-        raise TypeError(f"history must be an explainer.train.History, got {type(history).__name__}")
-    first_epoch = history.epoch[-1] + 1 if history.epoch else 1
-
-    if generator is None:
         generator = torch.Generator().manual_seed(seed)
-    elif not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    else:
+        _check_resume(resume, model, training=training)
+        optimizer, history, generator = resume.optimizer, resume.history, resume.generator
+    epochs, batch_size = training.epochs, training.batch_size
+    first_epoch = history.epoch[-1] + 1 if history.epoch else 1
     n = x_train.shape[0]
     cfg = model.config
-    causes = _divergence_causes(cfg, lr=optimizer.param_groups[0]["lr"], x_train=x_train)
+    causes = _divergence_causes(cfg, lr=training.lr, x_train=x_train)
     bar = _progress_bar(epochs, progress)
     start = time.perf_counter() - (history.seconds[-1] if history.seconds else 0.0)
     with torch_threads(num_threads):
@@ -218,6 +252,24 @@ def fit(
     return FitResult(model, history, optimizer, generator)
 
 
+def _check_resume(resume: object, model: Autoencoder, *, training: TrainingConfig) -> None:
+    """``resume`` must be a FitResult whose optimizer drives ``model``, at ``training.lr``."""
+    if not isinstance(resume, FitResult):
+        raise TypeError(f"resume must be an explainer.train.FitResult (or None), got "
+                        f"{type(resume).__name__}")
+    if resume.model is not model:
+        raise ValueError("resume must be the result of training this model: pass "
+                         "resume.model (or resume.fork(config).model) as the model")
+    trained = {id(p) for group in resume.optimizer.param_groups for p in group["params"]}
+    if trained != {id(p) for p in model.parameters()}:
+        raise ValueError("resume.optimizer must drive this model's parameters (use "
+                         "resume.fork() to continue a copy)")
+    lr = resume.optimizer.param_groups[0]["lr"]
+    if lr != training.lr:
+        raise ValueError(f"training.lr must equal the resumed optimizer's learning rate {lr:g} "
+                         f"(Adam continues with its own), got {training.lr:g}")
+
+
 def evaluate(
     model: Autoencoder, x: torch.Tensor, *, seed: int = 0, batch_size: int = 2048
 ) -> dict[str, float]:
@@ -252,105 +304,105 @@ def _evaluate(model: Autoencoder, x: torch.Tensor, *, seed: int, batch_size: int
 
 @dataclass
 class TrainedModel:
-    """A trained model with its history and where it came from."""
+    """A trained model with its history, where it came from, and (from ``train_model``)
+    Adam's moments and the generator, so that training can continue from it."""
 
     model: Autoencoder
     history: History
     from_cache: bool
     key: str
+    optimizer: torch.optim.Optimizer | None = None
+    generator: torch.Generator | None = None
+
+    @property
+    def result(self) -> FitResult:
+        """This model as a :class:`FitResult`, to continue training (``fit(..., resume=)``;
+        ``result.fork()`` continues a copy and leaves this one as it is)."""
+        if self.optimizer is None or self.generator is None:
+            raise ValueError("this TrainedModel holds no optimizer state: only models from "
+                             "train_model (or a FitResult) can continue training")
+        return FitResult(self.model, self.history, self.optimizer, self.generator)
 
 
-def model_from_record(
-    config: ModelConfig, record: dict, *, seed: int = 0
-) -> tuple[Autoencoder, History]:
-    """The model of ``config`` with the record's weights (in eval mode) and its history;
-    KeyError, RuntimeError, ValueError or TypeError if the record does not hold them
-    (every weight of ``config``'s shape, nothing else, a history as ``to_dict`` writes)."""
+# What a cached record holds; part of the cache key, so a record of another layout is
+# never read as this one.
+RECORD_LAYOUT = ("state_dict", "history", "optimizer", "generator")
+
+
+def result_from_record(config: ModelConfig, record: dict, *, lr: float, seed: int = 0) -> FitResult:
+    """The model of ``config`` with the record's weights (in eval mode), its history, its
+    Adam (at ``lr``) with the record's moments and its generator; KeyError, RuntimeError,
+    ValueError or TypeError if the record does not hold them (every weight and moment of
+    ``config``'s shapes, nothing else, a history as ``History.to_dict`` writes)."""
+    if not isinstance(record, dict) or set(record) != set(RECORD_LAYOUT):
+        got = sorted(map(str, record)) if isinstance(record, dict) else type(record).__name__
+        raise ValueError(f"a model record must hold {list(RECORD_LAYOUT)}, got {got}")
     model = Autoencoder(config, seed=seed)
     model.load_state_dict(record["state_dict"])  # strict: every key, every shape
     model.eval()
-    return model, History.from_dict(record["history"])
+    optimizer = make_optimizer(model, lr=lr)
+    optimizer.load_state_dict(record["optimizer"])  # the groups and their sizes
+    for i, p in enumerate(model.parameters()):
+        moments = optimizer.state.get(p, {})
+        if "step" not in moments or any(moments.get(m, torch.empty(0)).shape != p.shape
+                                        for m in ("exp_avg", "exp_avg_sq")):
+            raise ValueError(f"the optimizer state of parameter {i} does not fit its shape "
+                             f"{tuple(p.shape)}")
+    generator = torch.Generator()
+    generator.set_state(record["generator"])
+    return FitResult(model, History.from_dict(record["history"]), optimizer, generator)
 
 
-def load_cached_model(
-    config: ModelConfig, path: Path, *, seed: int = 0
-) -> tuple[Autoencoder, History] | None:
-    """The model of ``config`` stored at ``path`` (in eval mode) and its history, or None if
-    nothing valid is cached there (a record that does not fit is reported and removed)."""
-    return cache.load_record(path, parse=lambda record: model_from_record(config, record,
-                                                                          seed=seed))
+def result_record(result: FitResult) -> dict:
+    """What :func:`result_from_record` reads back (weights, history, moments, generator)."""
+    return {"state_dict": result.model.state_dict(), "history": result.history.to_dict(),
+            "optimizer": result.optimizer.state_dict(), "generator": result.generator.get_state()}
 
 
 def train_model(
     config: ModelConfig,
     data: ImageDataset,
     *,
-    epochs: int,
-    batch_size: int = 128,
-    lr: float = 1e-3,
+    training: TrainingConfig,
     seed: int = 0,
     progress: bool = False,
     num_threads: int | None = None,
     use_cache: bool = True,
 ) -> TrainedModel:
-    """A model of ``config`` trained on ``data``: from the cache if it was trained before.
+    """A model of ``config`` trained on ``data`` as ``training`` says: from the cache if it
+    was trained before. The one cached-training path of the library.
 
-    The cache key holds every hyperparameter, the data's fingerprint and the library's
-    version. Nothing is cached if training fails.
+    The cache key holds the model's and the training's settings, the seed, the data's
+    fingerprint and the library's version. Nothing is cached if training fails.
     """
     if not isinstance(config, ModelConfig):
         raise TypeError(f"config must be an explainer.models.ModelConfig, got {type(config).__name__}")
     if not isinstance(data, ImageDataset):
         raise TypeError(f"data must be an explainer.data.ImageDataset, got {type(data).__name__}")
+    if not isinstance(training, TrainingConfig):
+        raise TypeError(f"training must be an explainer.train.TrainingConfig, got "
+                        f"{type(training).__name__}")
     if data.n_pixels != config.input_dim:
         raise ValueError(
             f"config.input_dim must equal the data's pixels per image ({data.n_pixels}), "
             f"got {config.input_dim}"
         )
-    key = cache.cache_key(
-        config=config.to_dict(),
-        data=data.fingerprint(),
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-    )
+    seed = check_int("seed", seed, low=0)
+    key = cache.cache_key(config=config.to_dict(), data=data.fingerprint(), seed=seed,
+                          record=list(RECORD_LAYOUT), **training.to_dict())
     path = cache.model_path(key)
-    cached = load_cached_model(config, path, seed=seed) if use_cache else None
-    if cached is not None:
-        model, history = cached
-        return TrainedModel(model, history, True, key)
-    model = Autoencoder(config, seed=seed)
-    result = fit(
-        model,
-        data.x_train,
-        x_test=data.x_test,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        progress=progress,
-        num_threads=num_threads,
-    )
     if use_cache:
-        cache.save_record(
-            path, {"state_dict": model.state_dict(), "history": result.history.to_dict()}
-        )
-    return TrainedModel(model, result.history, False, key)
-
-
-# The 2-D VAE on the 5k MNIST digits that a live slider can afford: about 4-5 s of
-# training on a laptop core reaches a test -ELBO under 170 nats (benchmarks/vae_2d_budget.py).
-MNIST_2D_VAE = ModelConfig(kind="vae", input_dim=784, latent_dim=2, hidden_dims=(256,))
-MNIST_2D_TRAINING = {"epochs": 12, "batch_size": 128, "lr": 5e-3}
-
-
-def train_mnist_2d_vae(
-    data: ImageDataset, *, beta: float = 1.0, seed: int = 0, progress: bool = False
-) -> TrainedModel:
-    """The series' 2-D VAE on ``data`` (MNIST), trained with ``MNIST_2D_TRAINING`` and cached."""
-    return train_model(MNIST_2D_VAE.replace(beta=beta), data, seed=seed, progress=progress,
-                       **MNIST_2D_TRAINING)
+        cached = cache.load_record(path, parse=lambda record: result_from_record(
+            config, record, lr=training.lr, seed=seed))
+        if cached is not None:
+            return TrainedModel(cached.model, cached.history, True, key, cached.optimizer,
+                                cached.generator)
+    result = fit(Autoencoder(config, seed=seed), data.x_train, training=training,
+                 x_test=data.x_test, seed=seed, progress=progress, num_threads=num_threads)
+    if use_cache:
+        cache.save_record(path, result_record(result))
+    return TrainedModel(result.model, result.history, False, key, result.optimizer,
+                        result.generator)
 
 
 def _divergence_causes(config: ModelConfig, *, lr: float, x_train: torch.Tensor) -> str:

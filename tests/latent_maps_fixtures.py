@@ -14,7 +14,7 @@ def tiny(cache_root):
     """(data, grid, classifier) trained in seconds into the session's temporary cache."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(cache.ENV_VAR, str(cache_root))
-        mp.setitem(lm.MAP_TRAINING, "epochs", 1)
+        mp.setattr(lm, "MAP_TRAINING", lm.MAP_TRAINING.replace(epochs=1))
         full = load_mnist()
         data = ImageDataset(name="mnist-tiny", side=28, x_train=full.x_train[::10],
                             y_train=full.y_train[::10], x_test=full.x_test[::10],
@@ -27,4 +27,4 @@ def tiny(cache_root):
 @pytest.fixture
 def one_epoch(monkeypatch):
     """Keep training (grid and live retrains) at one epoch inside a test."""
-    monkeypatch.setitem(lm.MAP_TRAINING, "epochs", 1)
+    monkeypatch.setattr(lm, "MAP_TRAINING", lm.MAP_TRAINING.replace(epochs=1))

@@ -62,7 +62,7 @@ def map_model(kind: str = "vae") -> latent_maps.MapModel:
 def trained_history(*, test: bool) -> train.History:
     """The history of one epoch of a tiny model, with or without a test split."""
     x = images()
-    return train.fit(tiny(), x, x_test=x if test else None, epochs=1).history
+    return train.fit(tiny(), x, x_test=x if test else None, training=train.TrainingConfig(epochs=1)).history
 
 
 def folded_q(x: float = 1.0, **grid) -> elbo.GaussianFit:
@@ -85,11 +85,11 @@ PIXELS_0_255 = r"must hold pixel values in \[0, 1\], got values in \[0\.\d+, 25\
 
 ROWS = [
     # --- images outside [0, 1] meet the Bernoulli likelihood -----------------------------
-    pytest.param(lambda: train.fit(tiny(), BYTES, epochs=1), ValueError, "x_train " + PIXELS_0_255,
+    pytest.param(lambda: train.fit(tiny(), BYTES, training=train.TrainingConfig(epochs=1)), ValueError, "x_train " + PIXELS_0_255,
                  id="fit-x_train-0-255"),
-    pytest.param(lambda: train.fit(tiny(), images(), x_test=BYTES, epochs=1), ValueError,
+    pytest.param(lambda: train.fit(tiny(), images(), x_test=BYTES, training=train.TrainingConfig(epochs=1)), ValueError,
                  "x_test " + PIXELS_0_255, id="fit-x_test-0-255"),
-    pytest.param(lambda: train.fit(tiny("ae"), -images(), epochs=1), ValueError,
+    pytest.param(lambda: train.fit(tiny("ae"), -images(), training=train.TrainingConfig(epochs=1)), ValueError,
                  r"x_train must hold pixel values in \[0, 1\], got values in \[-", id="fit-negative-pixels"),
     pytest.param(lambda: train.evaluate(tiny(), BYTES), ValueError, "x " + PIXELS_0_255,
                  id="evaluate-0-255"),
@@ -201,10 +201,10 @@ ROWS = [
     # --- numbers: the message says what is wrong and where the accepted range is ----------
     pytest.param(lambda: ModelConfig(kind="noisy_ae", noise_scale=1e20), ValueError,
                  r"noise_scale must be in \[0, 100\], got 1e\+20", id="config-noise-1e20"),
-    pytest.param(lambda: train.fit(tiny("noisy_ae", noise_scale=100.0), images(), epochs=2,
-                                   lr=1e10), FloatingPointError,
+    pytest.param(lambda: train.fit(tiny("noisy_ae", noise_scale=100.0), images(), training=train.TrainingConfig(epochs=2, lr=1e10)),
+                 FloatingPointError,
                  r"diverged at epoch \d: .*the learning rate lr=1e\+10 is far above", id="fit-lr-1e10"),
-    pytest.param(lambda: train.fit(tiny("linear_ae"), images(scale=1e20), epochs=2), FloatingPointError,
+    pytest.param(lambda: train.fit(tiny("linear_ae"), images(scale=1e20), training=train.TrainingConfig(epochs=2)), FloatingPointError,
                  r"diverged at epoch 1: .*x_train holds values up to 9\.9\d*e\+19", id="fit-gaussian-data-1e20"),
     pytest.param(lambda: train.History().last(), ValueError,
                  r"the history has no epochs yet", id="history-empty"),
@@ -238,19 +238,24 @@ ROWS = [
                  r"the model would have 16300000824 parameters.*at most 33554432", id="config-huge-hidden"),
     pytest.param(lambda: ModelConfig(latent_dim=NAN), TypeError, r"latent_dim must be an integer",
                  id="config-latent-nan"),
-    pytest.param(lambda: train.fit(tiny(), images(), epochs=1, callback=5), TypeError,
+    pytest.param(lambda: train.fit(tiny(), images(), training=train.TrainingConfig(epochs=1), callback=5), TypeError,
                  r"callback must be callable \(epoch, model, history\), got int", id="fit-callback-int"),
-    pytest.param(lambda: train.fit(tiny(), images(), epochs=1, optimizer="adam"), TypeError,
-                 r"optimizer must be a torch.optim.Optimizer, got str", id="fit-optimizer-str"),
-    pytest.param(lambda: train.fit(tiny(), images(), epochs=1, history={}), TypeError,
-                 r"history must be an explainer.train.History, got dict", id="fit-history-dict"),
-    pytest.param(lambda: train.fit(tiny(), images(), epochs=1, lr=float("inf")), ValueError,
-                 r"lr must be a finite number in \(0, inf\]", id="fit-lr-inf"),
-    pytest.param(lambda: train.fit(tiny(), images()[:0], epochs=1), ValueError,
+    pytest.param(lambda: train.fit(tiny(), images(), resume="adam"), TypeError,
+                 r"resume must be an explainer.train.FitResult \(or None\), got str", id="fit-resume-str"),
+    pytest.param(lambda: train.fit(tiny(), images(), training={"epochs": 1}), TypeError,
+                 r"training must be an explainer.train.TrainingConfig, got dict", id="fit-training-dict"),
+    pytest.param(lambda: train.TrainingConfig(epochs=1, lr=float("inf")), ValueError,
+                 r"lr must be a finite number in \(0, inf\]", id="training-lr-inf"),
+    pytest.param(lambda: train.TrainingConfig(batch_size=2.5), TypeError,
+                 r"batch_size must be an integer, got float 2.5", id="training-batch-float"),
+    pytest.param(lambda: train.train_model(tiny().config, dataset(), training=None), TypeError,
+                 r"training must be an explainer.train.TrainingConfig, got NoneType",
+                 id="train_model-training-none"),
+    pytest.param(lambda: train.fit(tiny(), images()[:0], training=train.TrainingConfig(epochs=1)), ValueError,
                  r"x_train must hold at least one image", id="fit-empty"),
-    pytest.param(lambda: train.train_model({"kind": "vae"}, dataset(), epochs=1), TypeError,
+    pytest.param(lambda: train.train_model({"kind": "vae"}, dataset(), training=train.TrainingConfig(epochs=1)), TypeError,
                  r"config must be an explainer.models.ModelConfig, got dict", id="train_model-config-dict"),
-    pytest.param(lambda: train.train_model(tiny().config, images(), epochs=1), TypeError,
+    pytest.param(lambda: train.train_model(tiny().config, images(), training=train.TrainingConfig(epochs=1)), TypeError,
                  r"data must be an explainer.data.ImageDataset, got Tensor", id="train_model-data-tensor"),
     pytest.param(lambda: train.evaluate(tiny(), images(), batch_size=0), ValueError,
                  r"batch_size must be an integer in \[1, inf\], got 0", id="evaluate-batch-0"),

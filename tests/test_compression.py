@@ -30,7 +30,7 @@ def test_the_linear_ae_is_the_familys_linear_ae_with_its_weights(mnist, referenc
 @pytest.fixture
 def quick_deep_ae(monkeypatch):
     # one epoch: these tests check the wiring, the notebook measures the trained models
-    monkeypatch.setitem(C.DEEP_AE_TRAINING, "epochs", 1)
+    monkeypatch.setattr(C, "DEEP_AE_TRAINING", C.DEEP_AE_TRAINING.replace(epochs=1))
 
 
 def test_linear_ae_finds_pca_subspace_at_k10(mnist, reference):

@@ -17,12 +17,9 @@ def mnist():
 
 @pytest.fixture(scope="module")
 def comparison(mnist):
-    saved = dict(C.DEEP_AE_TRAINING)
-    C.DEEP_AE_TRAINING["epochs"] = 1
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(C, "DEEP_AE_TRAINING", C.DEEP_AE_TRAINING.replace(epochs=1))
         return C.compare_code_sizes(mnist, grid=(2, 10), digits=(0, 100, 200))
-    finally:
-        C.DEEP_AE_TRAINING.update(saved)
 
 
 def test_code_size_slider_redraws_images_and_marker(comparison):

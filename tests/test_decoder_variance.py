@@ -13,7 +13,7 @@ from explainer.backprop import objective_gradients
 from explainer.data import moon_phases
 from explainer.losses import reconstruction_nll, reconstruction_nll_grad
 from explainer.models import Autoencoder, ModelConfig
-from explainer.train import TrainedModel, fit
+from explainer.train import TrainedModel, TrainingConfig, fit
 from explainer.widgets.anatomy import DecoderVarianceExplorer
 
 SMALL = ModelConfig(kind="vae", input_dim=12, latent_dim=3, hidden_dims=(16,), likelihood="gaussian")
@@ -96,7 +96,7 @@ def small_grid():
     out = {}
     for variance, beta in ((0.01, 1.0), (0.1, 0.1), (0.1, 1.0), (1.0, 1.0), (0.1, 10.0)):
         result = fit(Autoencoder(cfg.replace(decoder_variance=variance, beta=beta), seed=0), images,
-                     epochs=3, batch_size=4)
+                     training=TrainingConfig(epochs=3, batch_size=4))
         out[variance, beta] = TrainedModel(result.model, result.history, False, f"t{variance}-{beta}")
     return dv.VarianceWeightGrid(out, images), images
 
@@ -117,7 +117,7 @@ def test_rate_and_distortion_are_the_kl_and_the_squared_error(small_grid):
     images = moon_phases(12)
     cfg = ModelConfig(kind="vae", input_dim=images.shape[1], latent_dim=2, hidden_dims=(16,),
                       likelihood="gaussian", decoder_variance=0.1)
-    model = fit(Autoencoder(cfg, seed=0), images, epochs=2, batch_size=4).model
+    model = fit(Autoencoder(cfg, seed=0), images, training=TrainingConfig(epochs=2, batch_size=4)).model
     got = dv.measure(TrainedModel(model, None, False, "t"), images, seed=5)
     with torch.no_grad():
         m, s = model.encode(images)

@@ -65,7 +65,7 @@ def test_cached_model_keeps_optimizer_and_generator(tiny, one_epoch):
 
 def test_warm_start_at_the_same_value_continues_exactly(tiny, monkeypatch):
     data, grid, _ = tiny
-    monkeypatch.setitem(lm.MAP_TRAINING, "epochs", 2)
+    monkeypatch.setattr(lm, "MAP_TRAINING", lm.MAP_TRAINING.replace(epochs=2))
     two_epochs = lm.train_map_model("vae", 1.0, data, use_cache=False)
     continued = lm.warm_start(grid.get("vae", 1.0), 1.0, data, epochs=1)
     assert continued.epochs == 2
@@ -400,7 +400,7 @@ def test_classifier_record_with_unexpected_content_is_retrained(tiny, tmp_path, 
     data, _, clf = tiny
     monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
     key = cache.cache_key(purpose="digit-classifier", data=data.fingerprint(), seed=0,
-                          **lm.CLASSIFIER_TRAINING)
+                          **lm.CLASSIFIER_TRAINING.to_dict())
     state = clf.state_dict()
     # the first layer loads, the second does not fit: nothing of it may leak into the retrain
     cache.save_record(cache.model_path(key), {"state_dict": {

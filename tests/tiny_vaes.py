@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import torch
 
 from explainer.models import Autoencoder, ModelConfig
-from explainer.train import TrainedModel, fit
+from explainer.train import TrainedModel, TrainingConfig, fit
 
 
 def tiny_vaes(config: ModelConfig, images: torch.Tensor, betas: Iterable[float], *,
@@ -17,6 +17,6 @@ def tiny_vaes(config: ModelConfig, images: torch.Tensor, betas: Iterable[float],
     out = {}
     for beta in betas:
         result = fit(Autoencoder(config.replace(beta=beta), seed=0), images, x_test=images,
-                     epochs=epochs, batch_size=4)
+                     training=TrainingConfig(epochs=epochs, batch_size=4))
         out[beta] = TrainedModel(result.model, result.history, False, f"test-{beta}")
     return out
