@@ -15,7 +15,7 @@ import time
 import numpy as np
 import torch
 
-from explainer import elbo
+from explainer import image_elbo
 from explainer.models import Autoencoder, ModelConfig
 from explainer.widgets.lower_bound import (
     BoundSplitExplorer,
@@ -56,7 +56,7 @@ def main() -> None:
     rows.append(("EncoderDecoderAscent: alternate (5 rounds)", median_ms(
         lambda _v: ascent.alternate_button.click(), [0])))
     vae = Autoencoder(ModelConfig(kind="vae", latent_dim=2, hidden_dims=(256,)))
-    lw = elbo.log_importance_weights(vae, torch.zeros(10, 784), n_samples=1000, seed=0)
+    lw = image_elbo.log_importance_weights(vae, torch.zeros(10, 784), n_samples=1000, seed=0)
     sampler = ImportanceSamplingExplorer(lw)
     rows.append(("ImportanceSamplingExplorer: K", median_ms(
         lambda v: setattr(sampler.k, "value", v), [10, 100, 1000, 1, 50])))

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from explainer import gmm
+from explainer import gmm, latent_mixture, mixture_fits
 from explainer.widgets import mixture as W
 
 
@@ -27,8 +27,8 @@ def median_ms(control, values, *, repeats: int = 3) -> float:
 
 def main() -> None:
     target = gmm.target_density()
-    fits = gmm.fit_mixtures()
-    decoder = gmm.train_latent_decoder(target.sample(4000, seed=0)).decoder
+    fits = mixture_fits.fit_mixtures()
+    decoder = latent_mixture.train_latent_decoder(target.sample(4000, seed=0)).decoder
     rows = []
 
     b = W.MixtureBuilder(n_components=10)
@@ -46,7 +46,7 @@ def main() -> None:
     a = W.AncestralSampling(w, mu, sd)
     rows.append(("AncestralSampling.n_drawn", median_ms(a.n_drawn, [1, 100, 1000, 5000, 10])))
 
-    lm = W.LatentMixture({"analytic": gmm.analytic_decoder(target), "network": decoder})
+    lm = W.LatentMixture({"analytic": latent_mixture.analytic_decoder(target), "network": decoder})
     rows.append(("LatentMixture.n", median_ms(lm.n, list(W.N_OPTIONS))))
     rows.append(("LatentMixture.n = 2000 only", median_ms(lm.n, [1000, 2000], repeats=4)))
     rows.append(("LatentMixture.decoder", median_ms(lm.decoder, ["network", "analytic"])))

@@ -19,10 +19,11 @@ import torch
 from torch.distributions import Normal, kl_divergence
 
 from explainer.data import ImageDataset
+from explainer.gaussians import kl_standard_normal
 from explainer.losses import bernoulli_entropy_floor, kl_per_dimension
 from explainer.models import Autoencoder, ModelConfig, reparameterize
 from explainer.train import TrainedModel, TrainingConfig, train_model
-from explainer.validation import check_int, check_real
+from explainer.validation import check_code_stats, check_int, check_real, check_seed
 
 # An 8-dimensional code: enough dimensions for some to switch off as beta grows.
 ANATOMY_VAE = ModelConfig(kind="vae", input_dim=784, latent_dim=8, hidden_dims=(256,))
@@ -92,26 +93,14 @@ def diagram(model: Autoencoder, image: torch.Tensor, noise: np.ndarray) -> Diagr
 def draw_noise(latent_dim: int, *, seed: int) -> np.ndarray:
     """e ~ N(0, I) of size ``latent_dim``, from ``seed``."""
     latent_dim = check_int("latent_dim", latent_dim, low=1)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     return torch.randn(latent_dim, generator=generator).numpy()
 
 
-def _check_code_stats(mean: object, logvar: object) -> tuple[np.ndarray, np.ndarray]:
-    """(m, s) as float64 arrays of one shape with finite values, else raise."""
-    m = np.asarray(mean, dtype=np.float64)
-    s = np.asarray(logvar, dtype=np.float64)
-    if s.shape != m.shape:
-        raise ValueError(f"logvar must have the shape of mean {m.shape}, got {s.shape}")
-    for name, a in (("mean", m), ("logvar", s)):
-        if not np.isfinite(a).all():
-            raise ValueError(f"{name} must be finite, got {a}")
-    return m, s
-
-
 def minimize2_terms(mean: np.ndarray, logvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The tutorial's Minimize2 per dimension, split: (exp(s) - (1 + s), m^2)."""
-    m, s = _check_code_stats(mean, logvar)
+    m, s = check_code_stats(mean, logvar)
     # exp(s) - (1 + s): zero at s = 0, the noise the prior asks for
     return np.exp(s) - (1.0 + s), m**2
 
@@ -125,15 +114,15 @@ def kl_readings(mean: np.ndarray, logvar: np.ndarray) -> dict[str, float]:
     1/2 sum_j (exp(2 s_j) - 1 - 2 s_j + m_j^2).
     ``torch_log_variance``: ``torch.distributions.kl_divergence`` with scale exp(s / 2).
     """
-    m, s = (torch.as_tensor(a) for a in _check_code_stats(mean, logvar))
+    m, s = (torch.as_tensor(a) for a in check_code_stats(mean, logvar))
     prior = Normal(torch.zeros_like(m), torch.ones_like(m))
     return {
         # sum_j (exp(s_j) - (1 + s_j) + m_j^2)
         "minimize2": float((s.exp() - (1 + s) + m**2).sum()),
-        # 1/2 sum_j (exp(s_j) - 1 - s_j + m_j^2)
-        "kl_log_variance": float(0.5 * (s.exp() - 1 - s + m**2).sum()),
-        # 1/2 sum_j (exp(2 s_j) - 1 - 2 s_j + m_j^2)
-        "kl_log_std": float(0.5 * ((2 * s).exp() - 1 - 2 * s + m**2).sum()),
+        # 1/2 sum_j (exp(s_j) - 1 - s_j + m_j^2): s_j is log sigma_j^2
+        "kl_log_variance": float(kl_standard_normal(m, s).sum()),
+        # 1/2 sum_j (exp(2 s_j) - 1 - 2 s_j + m_j^2): s_j is log sigma_j, log sigma_j^2 = 2 s_j
+        "kl_log_std": float(kl_standard_normal(m, 2 * s).sum()),
         "torch_log_variance": float(kl_divergence(Normal(m, torch.exp(0.5 * s)), prior).sum()),
     }
 
@@ -188,7 +177,7 @@ def summarize(trained: TrainedModel, x_test: torch.Tensor, *, n_images: int = 10
     x = model.check_input(x_test, name="x_test")
     n_images = check_int("n_images", n_images, low=1, high=len(x))
     n_samples = check_int("n_samples", n_samples, low=1, high=10_000)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     mean, logvar = model.encode_checked(x)
     kl = kl_per_dimension(mean, logvar).numpy()
     generator = torch.Generator().manual_seed(seed)
@@ -201,7 +190,8 @@ def summarize(trained: TrainedModel, x_test: torch.Tensor, *, n_images: int = 10
         reconstruction_nats=trained.history.test_reconstruction[-1],
         kl_nats=trained.history.test_kl[-1],
         # reconstructions of evenly spaced test digits from their code means: decode(m)
-        reconstructions=model.decode(mean[np.linspace(0, len(x) - 1, n_images).astype(int)]).numpy(),
+        reconstructions=model.decode(
+            mean[np.linspace(0, len(x) - 1, n_images).astype(int)]).numpy(),
         samples=model.decode(z).numpy(),
         entropy_floor=float(bernoulli_entropy_floor(x).mean()),
     )
@@ -229,15 +219,17 @@ def training_curves(trained: dict[float, TrainedModel], x_test: torch.Tensor, *,
     must be the one the models were trained with (``train_beta_grid``'s default, 0).
     """
     if not isinstance(trained, dict) or not trained:
-        raise ValueError(f"trained must hold at least one {{beta: TrainedModel}} entry, got {trained!r}")
-    seed = check_int("seed", seed, low=0)
+        raise ValueError("trained must hold at least one {beta: TrainedModel} entry, "
+                         f"got {trained!r}")
+    seed = check_seed(seed)
     from explainer.train import evaluate
 
     out = {}
     for beta, t in sorted(trained.items()):
         h = t.history
         if not h.test_reconstruction:
-            raise ValueError(f"the model at beta={beta:g} recorded no test terms (trained without x_test)")
+            raise ValueError(f"the model at beta={beta:g} recorded no test terms "
+                             "(trained without x_test)")
         start = evaluate(Autoencoder(t.model.config, seed=seed), x_test, seed=seed)
         out[beta] = TrainingCurve(
             beta=float(beta),

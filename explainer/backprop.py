@@ -20,7 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from explainer.losses import ELBOTerms, elbo_terms, kl_standard_normal_grad, reconstruction_nll_grad
+from explainer.gaussians import kl_standard_normal_grad
+from explainer.losses import ELBOTerms, elbo_terms, reconstruction_nll_grad
 from explainer.models import Autoencoder, reparameterize
 
 
@@ -40,7 +41,8 @@ def objective_gradients(model: Autoencoder, x: torch.Tensor, *,
     encoder, decoder = _linear_layers(model.encoder), _linear_layers(model.decoder)
     n = x.shape[0]
 
-    encoder_inputs, h = _forward(encoder, x)  # h: (n, 2 latent_dim) for the VAE, (n, latent_dim) otherwise
+    # h: (n, 2 latent_dim) for the VAE, (n, latent_dim) otherwise
+    encoder_inputs, h = _forward(encoder, x)
     mean, logvar = model.split_encoding(h)
     code = mean if logvar is None else reparameterize(mean, logvar, eps)
     decoder_inputs, decoded = _forward(decoder, code)

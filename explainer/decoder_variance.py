@@ -24,7 +24,7 @@ from explainer.anatomy import ANATOMY_TRAINING, ANATOMY_VAE
 from explainer.data import ImageDataset
 from explainer.losses import kl_standard_normal, squared_error
 from explainer.train import TrainedModel, train_model
-from explainer.validation import check_int, check_real
+from explainer.validation import check_int, check_real, check_seed
 
 # The anatomy VAE (784 -> 256 -> 8) with a Gaussian decoder; trained as ANATOMY_TRAINING.
 GAUSSIAN_VAE = ANATOMY_VAE.replace(likelihood="gaussian")
@@ -32,7 +32,8 @@ GAUSSIAN_VAE = ANATOMY_VAE.replace(likelihood="gaussian")
 # the product sigma^2 beta (the grid's 9 models fall into 5 such classes).
 VARIANCE_GRID = (0.01, 0.1, 1.0)
 WEIGHT_GRID = (0.1, 1.0, 10.0)
-# The reference variance sigma0^2 of the comparison (sigma^2, 1) against (sigma0^2, sigma^2 / sigma0^2).
+# The reference variance sigma0^2 of the comparison (sigma^2, 1) against
+# (sigma0^2, sigma^2 / sigma0^2).
 REFERENCE_VARIANCE = 0.1
 
 
@@ -50,7 +51,8 @@ def train_variance_grid(
         for beta in betas:
             config = GAUSSIAN_VAE.replace(decoder_variance=variance, beta=beta)
             out[config.decoder_variance, config.beta] = train_model(
-                config, data, training=ANATOMY_TRAINING, seed=seed, progress=progress, num_threads=1)
+                config, data, training=ANATOMY_TRAINING, seed=seed, progress=progress,
+                num_threads=1)
     return out
 
 
@@ -82,7 +84,7 @@ def measure(trained: TrainedModel, x_test: torch.Tensor, *, n_images: int = 8,
                          f"{model.config.kind!r}, likelihood={model.config.likelihood!r}")
     x = model.check_input(x_test, name="x_test")
     n_images = check_int("n_images", n_images, low=1, high=len(x))
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     mean, logvar = model.encode_checked(x)
     # c = m + exp(s / 2) e, e ~ N(0, I) from the seed
     code = model.sample_code(mean, logvar, generator=torch.Generator().manual_seed(seed))
@@ -110,11 +112,12 @@ class VarianceWeightGrid:
         if not isinstance(trained, dict) or not trained:
             raise ValueError("trained must hold at least one {(variance, beta): TrainedModel} "
                              f"entry, got {trained!r}")
-        seed = check_int("seed", seed, low=0)
+        seed = check_seed(seed)
         self.points = {key: measure(t, x_test, seed=seed) for key, t in sorted(trained.items())}
         self.variances = sorted({v for v, _ in self.points})
         self.betas = sorted({b for _, b in self.points})
-        self.variance = REFERENCE_VARIANCE if REFERENCE_VARIANCE in self.variances else self.variances[0]
+        self.variance = (REFERENCE_VARIANCE if REFERENCE_VARIANCE in self.variances
+                         else self.variances[0])
         self.beta = 1.0 if 1.0 in self.betas else self.betas[0]
         self.select(self.variance, self.beta)
 
@@ -140,7 +143,9 @@ class VarianceWeightGrid:
                 if (p.variance, p.beta) != (here.variance, here.beta)
                 and np.isclose(p.product, here.product, rtol=1e-9, atol=0.0)]
 
-    def pairs(self, *, reference: float = REFERENCE_VARIANCE) -> list[tuple[RateDistortion, RateDistortion]]:
+    def pairs(
+        self, *, reference: float = REFERENCE_VARIANCE
+    ) -> list[tuple[RateDistortion, RateDistortion]]:
         """(sigma^2, beta = 1) beside (``reference``, beta = sigma^2 / reference), for every
         sigma^2 of the grid whose partner was trained too."""
         reference = check_real("reference", reference, low=0.0, low_open=True)

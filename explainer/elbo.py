@@ -1,40 +1,28 @@
 """The lower bound, exact: log p(x) = Lb + KL(q(z|x) || p(z|x)), and how it is climbed.
 
-Three settings, from exact to estimated:
+The linear-Gaussian model, where every quantity has a closed form: p(z) = N(0, 1),
+p(x|z) = N(w z + b, v), and a Gaussian q(z) = N(mu, sigma^2) (sigma a standard deviation;
+the series' s is a log-variance, here s = 2 log sigma). Then
 
-1. **The linear-Gaussian model**, where every quantity has a closed form:
-   p(z) = N(0, 1), p(x|z) = N(w z + b, v), and a Gaussian q(z) = N(mu, sigma^2) (sigma a
-   standard deviation; the series' s is a log-variance, here s = 2 log sigma). Then
+    p(x)   = N(x; b, w^2 + v)
+    p(z|x) = N( w (x - b) / (w^2 + v),  v / (w^2 + v) )
+    Lb     = E_q[log p(x|z)] - KL(q || p(z))  =  -Minimize1 - Minimize2 / 2
+    log p(x) = Lb + KL(q || p(z|x))                (exactly, for every q)
 
-       p(x)   = N(x; b, w^2 + v)
-       p(z|x) = N( w (x - b) / (w^2 + v),  v / (w^2 + v) )
-       Lb     = E_q[log p(x|z)] - KL(q || p(z))  =  -Minimize1 - Minimize2 / 2
-       log p(x) = Lb + KL(q || p(z|x))                (exactly, for every q)
+(the tutorial's two losses: Minimize1 = E_q[-log p(x|z)], Minimize2 = 2 KL(q || p(z));
+``two_losses`` in closed form, ``two_losses_monte_carlo`` by sampling q.)
 
-   (the tutorial's two losses: Minimize1 = E_q[-log p(x|z)], Minimize2 = 2 KL(q || p(z));
-   ``two_losses`` in closed form, ``two_losses_monte_carlo`` by sampling q.)
+``encoder_step`` climbs Lb in q's parameters (decoder fixed: log p(x) cannot move, so the
+gap shrinks); ``decoder_step`` climbs Lb in (w, b, log v) with q fixed. A decoder step
+does not always raise log p(x): log p(x) = Lb + KL(q || p(z|x)) changes with the decoder
+in both terms, and log p(x) can fall while Lb rises (the gap shrinks faster); only when q
+is the posterior before the step (the gap is 0) is the rise of Lb a lower bound on the
+rise of log p(x), as in EM. Both steps use exact gradients and a backtracking line search
+that accepts a step only if Lb does not fall, so alternating them never lowers Lb.
 
-   ``encoder_step`` climbs Lb in q's parameters (decoder fixed: log p(x) cannot move,
-   so the gap shrinks); ``decoder_step`` climbs Lb in (w, b, log v) with q fixed. A
-   decoder step does not always raise log p(x): log p(x) = Lb + KL(q || p(z|x)) changes
-   with the decoder in both terms, and log p(x) can fall while Lb rises (the gap shrinks
-   faster); only when q is the posterior before the step (the gap is 0) is the rise of Lb
-   a lower bound on the rise of log p(x), as in EM. Both steps use exact gradients and a
-   backtracking line search that accepts a step only if Lb does not fall, so alternating
-   them never lowers Lb.
-
-2. **A non-linear 1-D decoder** x|z ~ N(g(z), v), g a small tanh network: p(x) has no
-   closed form, so log p(x), the posterior and Lb are computed by quadrature on a fine
-   grid of z, and the best Gaussian q is found by gradient ascent on Lb. The gap left
-   over is KL(best q || p(z|x)) > 0 whenever the posterior is not Gaussian.
-
-3. **The MNIST VAE**: log p(x) by importance sampling with the encoder as proposal,
-   log p(x) ~ log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x) (Burda et al.,
-   2016). Its expectation rises with K from the ELBO (K = 1) towards log p(x).
-   ``image_two_losses`` splits one image's ELBO into the tutorial's Minimize1 and
-   Minimize2 / 2, each computed two ways.
-
-Everything is in nats; the exact model computes in float64.
+Where no closed form exists: a non-linear decoder by quadrature in
+:mod:`explainer.nonlinear_posterior`, the MNIST VAE by importance sampling in
+:mod:`explainer.image_elbo`. Everything is in nats; the model computes in float64.
 """
 
 from __future__ import annotations
@@ -45,50 +33,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
-from explainer.losses import kl_standard_normal
-from explainer.models import ModelConfig
-from explainer.validation import check_int, check_real
+from explainer.gaussians import LOG_2PI, kl_normal, kl_standard_normal, log_normal_pdf
+from explainer.validation import check_finite_array, check_int, check_real, check_seed
 
-LOG_2PI = math.log(2.0 * math.pi)
-# The quadrature of section 2 holds while -log p(x|z) <= MAX_NLL nats at every z of the
-# grid: the terms it sums are then small enough for float64 to keep the bound's gap (tenths
-# of a nat to a few nats). Measured: at 5e10 nats the fitted gap comes out negative.
-MAX_NLL = 1e6
 # normal_density's log std: exp(2 log_std) must stay a positive, finite float64
 MAX_ABS_LOG_STD = 300.0
 
-
-# ---------------------------------------------------------------------------------------
-# Argument checks for arrays of observations and parameters
-# ---------------------------------------------------------------------------------------
-
-
-def as_finite_array(name: str, value: object) -> np.ndarray:
-    """``value`` (a real number or an array of them) as a float64 array, else raise."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a real number or an array of them, got bool")
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    try:
-        a = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"{name} must be a real number or an array of them, got {type(value).__name__}"
-        ) from err
-    if a.ndim > 1:
-        raise ValueError(f"{name} must be a number or a 1-D array, got shape {a.shape}")
-    if a.size == 0:
-        raise ValueError(f"{name} must hold at least one value, got an empty array")
-    if not np.isfinite(a).all():
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return a
-
-
-# ---------------------------------------------------------------------------------------
-# 1. The linear-Gaussian model: every term in closed form
-# ---------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -116,8 +67,8 @@ class GaussianQ:
     log_std: np.ndarray
 
     def __post_init__(self) -> None:
-        mean = as_finite_array("mean", self.mean)
-        log_std = as_finite_array("log_std", self.log_std)
+        mean = check_finite_array("mean", self.mean)
+        log_std = check_finite_array("log_std", self.log_std)
         if mean.shape != log_std.shape:
             raise ValueError(
                 f"mean and log_std must have the same shape, got {mean.shape} and {log_std.shape}"
@@ -131,34 +82,16 @@ class GaussianQ:
         return np.exp(self.log_std)
 
 
-def log_normal_pdf(x: np.ndarray, *, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
-    """log N(x; mean, variance), elementwise."""
-    # -1/2 log(2 pi var) - (x - mean)^2 / (2 var)
-    return -0.5 * (LOG_2PI + np.log(variance)) - (x - mean) ** 2 / (2.0 * variance)
-
-
-def kl_gaussian(q: GaussianQ, *, p: GaussianQ) -> np.ndarray:
-    """KL( N(mean_q, sigma_q^2) || N(mean_p, sigma_p^2) ), elementwise."""
-    mean_q, log_std_q, mean_p, log_std_p = q.mean, q.log_std, p.mean, p.log_std
-    # log(sigma_p / sigma_q) + (sigma_q^2 + (m_q - m_p)^2) / (2 sigma_p^2) - 1/2
-    return (
-        log_std_p
-        - log_std_q
-        + (np.exp(2.0 * log_std_q) + (mean_q - mean_p) ** 2) / (2.0 * np.exp(2.0 * log_std_p))
-        - 0.5
-    )
-
-
 def log_marginal(x: object, *, decoder: LinearGaussianDecoder) -> np.ndarray:
     """log p(x) for each observation: p(x) = N(x; b, w^2 + v)."""
-    x = as_finite_array("x", x)
+    x = check_finite_array("x", x)
     # log N(x; b, w^2 + v)
     return log_normal_pdf(x, mean=decoder.bias, variance=decoder.weight**2 + decoder.variance)
 
 
 def posterior(x: object, *, decoder: LinearGaussianDecoder) -> GaussianQ:
     """The true posterior p(z|x) = N( w (x - b) / (w^2 + v), v / (w^2 + v) ), as a GaussianQ."""
-    x = as_finite_array("x", x)
+    x = check_finite_array("x", x)
     w, b, v = decoder.weight, decoder.bias, decoder.variance
     # mean = w (x - b) / (w^2 + v)
     mean = w * (x - b) / (w * w + v)
@@ -169,25 +102,27 @@ def posterior(x: object, *, decoder: LinearGaussianDecoder) -> GaussianQ:
 
 def kl_to_posterior(x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder) -> np.ndarray:
     """KL( q || p(z|x) ): the gap between log p(x) and the lower bound."""
-    return kl_gaussian(q, p=posterior(x, decoder=decoder))
+    post = posterior(x, decoder=decoder)
+    # KL( N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2) ), log-variances 2 log sigma
+    return kl_normal(q.mean, 2.0 * q.log_std, mean_p=post.mean, logvar_p=2.0 * post.log_std)
 
 
 def kl_to_prior(q: GaussianQ) -> np.ndarray:
     """KL( q || N(0, 1) ): the lower bound's regulariser (the tutorial's Minimize2 / 2)."""
-    # 1/2 (mu^2 + sigma^2 - 1) - log sigma
-    return 0.5 * (q.mean**2 + np.exp(2.0 * q.log_std) - 1.0) - q.log_std
+    # 1/2 (sigma^2 - 1 - log sigma^2 + mu^2)
+    return kl_standard_normal(q.mean, 2.0 * q.log_std)
 
 
 def expected_log_likelihood(
     x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder
 ) -> np.ndarray:
     """E_q[ log p(x|z) ]: the lower bound's reconstruction term (minus Minimize1)."""
-    x = as_finite_array("x", x)
+    x = check_finite_array("x", x)
     w, b, v = decoder.weight, decoder.bias, decoder.variance
-    # E_q (x - w z - b)^2 = (x - w mu - b)^2 + w^2 sigma^2
-    expected_square = (x - w * q.mean - b) ** 2 + w * w * np.exp(2.0 * q.log_std)
-    # -1/2 log(2 pi v) - E_q (x - w z - b)^2 / (2 v)
-    return -0.5 * (LOG_2PI + math.log(v)) - expected_square / (2.0 * v)
+    # E_q (x - w z - b)^2 = (x - w mu - b)^2 + w^2 sigma^2, so
+    # E_q log N(x; w z + b, v) = log N(x; w mu + b, v) - w^2 sigma^2 / (2 v)
+    return (log_normal_pdf(x, mean=w * q.mean + b, variance=v)
+            - w * w * np.exp(2.0 * q.log_std) / (2.0 * v))
 
 
 def lower_bound(x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder) -> np.ndarray:
@@ -229,7 +164,7 @@ class BoundTerms:
 
 def bound_terms(x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder) -> BoundTerms:
     """All terms of the two splits for observations ``x`` and their q's, summed over x."""
-    x = as_finite_array("x", x)
+    x = check_finite_array("x", x)
     _check_q_matches(x, q)
     return BoundTerms(
         log_marginal=float(np.sum(log_marginal(x, decoder=decoder))),
@@ -271,7 +206,7 @@ def two_losses(x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder) -> Tw
     Minimize2 is computed from the tutorial's own formula, sum (e^s - (1 + s) + mu^2) with
     s = log sigma^2 the log-variance; it equals 2 KL(q || p(z)).
     """
-    x = as_finite_array("x", x)
+    x = check_finite_array("x", x)
     _check_q_matches(x, q)
     # Minimize1 = -E_q log p(x|z)
     minimize1 = -np.sum(expected_log_likelihood(x, q=q, decoder=decoder))
@@ -289,10 +224,10 @@ def two_losses_monte_carlo(
     their standard errors: the mean of -log p(x|z), and twice the mean of
     log q(z) - log p(z) (whose expectation is KL(q || p(z))). Summed over x.
     """
-    x = as_finite_array("x", x)
+    x = check_finite_array("x", x)
     _check_q_matches(x, q)
     n_samples = check_int("n_samples", n_samples, low=2, high=10_000_000)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     xs, mean, std = x.ravel(), q.mean.ravel(), q.std.ravel()
     eps = torch.randn((n_samples, xs.size), generator=generator, dtype=torch.float64).numpy()
@@ -308,14 +243,14 @@ def two_losses_monte_carlo(
         minimize1=float(nll.mean()),
         minimize2=float(2.0 * log_ratio.mean()),
         n_samples=n_samples,
-        minimize1_stderr=_stderr(nll),
-        minimize2_stderr=2.0 * _stderr(log_ratio),
+        minimize1_stderr=standard_error(nll),
+        minimize2_stderr=2.0 * standard_error(log_ratio),
         # -log w = -log p(x|z) + log q(z) - log p(z): -Lb per draw
-        lower_bound_stderr=_stderr(nll + log_ratio),
+        lower_bound_stderr=standard_error(nll + log_ratio),
     )
 
 
-def _stderr(samples: np.ndarray | torch.Tensor) -> float:
+def standard_error(samples: np.ndarray | torch.Tensor) -> float:
     """The standard error of the mean of ``samples``: std / sqrt(n)."""
     samples = np.asarray(samples, dtype=np.float64)
     # sd / sqrt(n)
@@ -326,7 +261,7 @@ def encoder_gradient(
     x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder
 ) -> tuple[np.ndarray, np.ndarray]:
     """(dLb/dmu, dLb/dlog sigma) for each observation, exact."""
-    x = as_finite_array("x", x)
+    x = check_finite_array("x", x)
     w, b, v = decoder.weight, decoder.bias, decoder.variance
     s2 = np.exp(2.0 * q.log_std)
     # dLb/dmu = w (x - w mu - b) / v - mu
@@ -340,7 +275,7 @@ def decoder_gradient(
     x: object, *, q: GaussianQ, decoder: LinearGaussianDecoder
 ) -> tuple[float, float, float]:
     """(dLb/dw, dLb/db, dLb/dlog v) of Lb summed over the observations, exact."""
-    x = as_finite_array("x", x)
+    x = check_finite_array("x", x)
     w, b, v = decoder.weight, decoder.bias, decoder.variance
     s2 = np.exp(2.0 * q.log_std)
     # residual r = x - w mu - b
@@ -432,7 +367,7 @@ def _check_step(
     x: object, q: GaussianQ, step_size: float, max_halvings: int
 ) -> tuple[np.ndarray, float, int]:
     """The checked inputs of an ascent step: (x as a finite array, step_size, max_halvings)."""
-    x = as_finite_array("x", x)
+    x = check_finite_array("x", x)
     _check_q_matches(x, q)
     step_size = check_real("step_size", step_size, low=0.0, low_open=True)
     max_halvings = check_int("max_halvings", max_halvings, low=0, high=1000)
@@ -481,7 +416,7 @@ def max_log_likelihood(x: object) -> float:
     p(x) = N(b, w^2 + v) is maximised by b = mean(x), w^2 + v = the variance of x
     (divided by n); only w^2 + v matters, so many decoders reach it.
     """
-    x = as_finite_array("x", x).ravel()
+    x = check_finite_array("x", x).ravel()
     if x.size < 2:
         raise ValueError(
             f"x must hold at least 2 observations (else the maximum is +inf), got {x.size}"
@@ -503,428 +438,12 @@ def _check_q_matches(x: np.ndarray, q: GaussianQ) -> None:
         )
 
 
-# ---------------------------------------------------------------------------------------
-# 2. A non-linear decoder: log p(x) and p(z|x) by quadrature, the best Gaussian q by ascent
-# ---------------------------------------------------------------------------------------
-
-
-def folded_decoder(
-    *, left: float = -0.5, right: float = 1.5, depth: float = 2.0, sharpness: float = 3.0
-) -> nn.Sequential:
-    """A 1-2-1 tanh network, its weights written out, whose mean folds the z line:
-
-        g(z) = depth + (depth / 2) (tanh(k (z - right)) - tanh(k (z - left)))
-
-    g is ``depth`` far from the well [left, right] and about 0 inside it, so an x between
-    0 and ``depth`` is explained by two z's, one at each wall: a two-humped posterior
-    (uneven, since the prior weighs the walls differently).
-    """
-    left = check_real("left", left)
-    right = check_real("right", right)
-    if right <= left:
-        raise ValueError(f"right must be greater than left ({left}), got {right}")
-    depth = check_real("depth", depth, low=0.0, low_open=True)
-    sharpness = check_real("sharpness", sharpness, low=0.0, low_open=True)
-    net = nn.Sequential(nn.Linear(1, 2), nn.Tanh(), nn.Linear(2, 1)).to(torch.float64)
-    with torch.no_grad():
-        # hidden units: tanh(k z - k right), tanh(k z - k left)
-        net[0].weight.copy_(torch.tensor([[sharpness], [sharpness]]))
-        net[0].bias.copy_(torch.tensor([-sharpness * right, -sharpness * left]))
-        # output: depth/2 * h_1 - depth/2 * h_2 + depth
-        net[2].weight.copy_(torch.tensor([[depth / 2, -depth / 2]]))
-        net[2].bias.copy_(torch.tensor([depth]))
-    net.requires_grad_(False)
-    return net
-
-
-def z_grid(*, low: float = -10.0, high: float = 10.0, n_points: int = 4001) -> torch.Tensor:
-    """Evenly spaced z's for quadrature (float64): p(z) outside [-10, 10] is below 1e-21."""
-    low = check_real("low", low)
-    high = check_real("high", high)
-    if high <= low:
-        raise ValueError(f"high must be greater than low ({low}), got {high}")
-    n_points = check_int("n_points", n_points, low=3, high=10_000_000)
-    return torch.linspace(low, high, n_points, dtype=torch.float64)
-
-
-def _check_z_grid(z: object) -> None:
-    """Refuse a z grid the trapezoid weights would misread: it must be as ``z_grid`` makes
-    it, a 1-D float64 tensor of at least 3 evenly spaced, increasing points."""
-    if not isinstance(z, torch.Tensor) or z.dtype != torch.float64:
-        kind = type(z).__name__ if not isinstance(z, torch.Tensor) else str(z.dtype).split(".")[-1]
-        raise TypeError(f"z must be a float64 torch.Tensor (use elbo.z_grid()), got {kind}")
-    if z.ndim != 1 or len(z) < 3:
-        raise ValueError(f"z must be 1-D with at least 3 points, got shape {tuple(z.shape)}")
-    steps = z[1:] - z[:-1]
-    if not torch.isfinite(z).all() or not (steps > 0).all() or float(
-            (steps - steps[0]).abs().max()) > 1e-9 * float(steps[0]):
-        raise ValueError("z must be evenly spaced and increasing (the trapezoid weights assume "
-                         "it): use elbo.z_grid()")
-
-
-def _trapezoid_log_weights(z: torch.Tensor) -> torch.Tensor:
-    """log of the trapezoid rule's weights on an even grid: dz, with dz/2 at both ends."""
-    dz = float(z[1] - z[0])
-    w = torch.full_like(z, dz)
-    w[0] = w[-1] = dz / 2
-    return w.log()
-
-
-def log_joint_on_grid(
-    x: float, *, decoder_mean: Callable[[torch.Tensor], torch.Tensor], variance: float,
-    z: torch.Tensor,
-) -> torch.Tensor:
-    """log p(z) + log p(x|z) at every z of the grid: shape (n_points,)."""
-    x = check_real("x", x)
-    variance = check_real("variance", variance, low=0.0, low_open=True)
-    log_lik = _log_likelihood_on_grid(x, decoder_mean, variance=variance, z=z)
-    # log N(z; 0, 1) + log N(x; g(z), v)
-    log_prior = -0.5 * (LOG_2PI + z * z)
-    return log_prior + log_lik
-
-
-def quadrature_log_marginal(
-    x: float, *, decoder_mean: Callable[[torch.Tensor], torch.Tensor], variance: float,
-    z: torch.Tensor,
-) -> float:
-    """log p(x) = log integral p(z) p(x|z) dz, by the trapezoid rule on the grid ``z``."""
-    log_joint = log_joint_on_grid(x, decoder_mean=decoder_mean, variance=variance, z=z)
-    # log sum_j w_j p(z_j, x)
-    return float(torch.logsumexp(log_joint + _trapezoid_log_weights(z), dim=0))
-
-
-def numerical_posterior(
-    x: float, *, decoder_mean: Callable[[torch.Tensor], torch.Tensor], variance: float,
-    z: torch.Tensor,
-) -> torch.Tensor:
-    """p(z|x) = p(z) p(x|z) / p(x) on the grid ``z`` (a density: integrates to 1)."""
-    log_joint = log_joint_on_grid(x, decoder_mean=decoder_mean, variance=variance, z=z)
-    log_px = torch.logsumexp(log_joint + _trapezoid_log_weights(z), dim=0)
-    # p(z|x) = exp( log p(z, x) - log p(x) )
-    return (log_joint - log_px).exp()
-
-
-def quadrature_lower_bound(
-    x: float, *, mean: torch.Tensor, log_std: torch.Tensor,
-    decoder_mean: Callable[[torch.Tensor], torch.Tensor], variance: float, z: torch.Tensor,
-) -> torch.Tensor:
-    """Lb for q = N(mean, exp(log_std)^2), differentiable in (mean, log_std) (tensors).
-
-    E_q[log p(x|z)] by the trapezoid rule on ``z``; KL(q || p(z)) in closed form.
-    """
-    x = check_real("x", x)
-    variance = check_real("variance", variance, low=0.0, low_open=True)
-    log_lik = _log_likelihood_on_grid(x, decoder_mean, variance=variance, z=z)
-    return _grid_lower_bound(mean, log_std, log_lik, z)
-
-
-def _log_likelihood_on_grid(
-    x: float, decoder_mean: Callable[[torch.Tensor], torch.Tensor], *, variance: float,
-    z: torch.Tensor,
-) -> torch.Tensor:
-    """log p(x|z) at every z of the grid, once x is known to be in the range where the
-    quadrature holds (see ``MAX_NLL``), else an error naming that range."""
-    _check_z_grid(z)
-    g = decoder_mean(z.reshape(-1, 1)).reshape(-1)
-    # (x - g)^2 / (2 v) <= MAX_NLL  <=>  |x - g(z)| <= sqrt(2 v MAX_NLL) for every z
-    reach = math.sqrt(2.0 * variance * MAX_NLL)
-    g_low, g_high = float(g.min()), float(g.max())
-    if not g_high - reach <= x <= g_low + reach:
-        raise ValueError(
-            f"x must be in [{g_high - reach:.1f}, {g_low + reach:.1f}] for this decoder and "
-            f"variance (where -log p(x|z) <= {MAX_NLL:g} nats at every z of the grid, else "
-            f"float64 quadrature loses the gap), got {x:g}"
-        )
-    # log p(x|z) = log N(x; g(z), v)
-    return -0.5 * (LOG_2PI + math.log(variance)) - (x - g) ** 2 / (2 * variance)
-
-
-def _grid_lower_bound(
-    mean: torch.Tensor, log_std: torch.Tensor, log_lik: torch.Tensor, z: torch.Tensor,
-    log_w: torch.Tensor | None = None,
-) -> torch.Tensor:
-    std = log_std.exp()
-    # q must lie inside the grid, else the quadrature misses its mass
-    lo, hi = float(mean.detach() - 6 * std.detach()), float(mean.detach() + 6 * std.detach())
-    if lo < float(z[0]) or hi > float(z[-1]) or float(std.detach()) < 10 * float(z[1] - z[0]):
-        raise ValueError(
-            f"q = N({float(mean.detach()):.3g}, {float(std.detach()):.3g}^2) is not resolved by "
-            f"the quadrature grid on [{float(z[0]):g}, {float(z[-1]):g}] with step "
-            f"{float(z[1] - z[0]):.3g}; use a wider or finer grid"
-        )
-    # q(z) = N(z; mean, sigma^2)
-    log_q = -0.5 * LOG_2PI - log_std - (z - mean) ** 2 / (2 * std * std)
-    log_w = _trapezoid_log_weights(z) if log_w is None else log_w
-    weights = (log_q + log_w).exp()
-    # E_q log p(x|z) = sum_j w_j q(z_j) log p(x|z_j)
-    expected = (weights * log_lik).sum()
-    # KL(q || N(0,1)) = 1/2 (mu^2 + sigma^2 - 1) - log sigma
-    kl_prior = 0.5 * (mean * mean + std * std - 1.0) - log_std
-    return expected - kl_prior
-
-
-@dataclass(frozen=True)
-class GaussianFit:
-    """The best Gaussian q for one x under a non-linear decoder, and the numbers around it."""
-
-    mean: float
-    log_std: float
-    lower_bound: float
-    log_marginal: float
-    lower_bound_trace: list[float]
-
-    @property
-    def gap(self) -> float:
-        """log p(x) - Lb = KL(q || p(z|x)) for the fitted q."""
-        return self.log_marginal - self.lower_bound
-
-
-def fit_gaussian_q(
-    x: float, *, decoder_mean: Callable[[torch.Tensor], torch.Tensor], variance: float,
-    z: torch.Tensor | None = None, mean_init: float = 0.0, log_std_init: float = 0.0,
-    n_steps: int = 100,
-) -> GaussianFit:
-    """The Gaussian q = N(mu, sigma^2) that maximises Lb for observation ``x``, by gradient
-    ascent (autograd gradients, backtracking line search: Lb never falls).
-
-    Maximising Lb = log p(x) - KL(q || p(z|x)) minimises the KL from q to the posterior:
-    a mode-seeking fit, so which hump q settles on depends on ``mean_init``.
-    """
-    x = check_real("x", x)
-    variance = check_real("variance", variance, low=0.0, low_open=True)
-    mean_init = check_real("mean_init", mean_init)
-    log_std_init = check_real("log_std_init", log_std_init, low=-10.0, high=3.0)
-    n_steps = check_int("n_steps", n_steps, low=0, high=100_000)
-    z = z_grid() if z is None else z
-    with torch.no_grad():
-        log_lik = _log_likelihood_on_grid(x, decoder_mean, variance=variance, z=z)
-
-    log_w = _trapezoid_log_weights(z)
-
-    def lb_of(t: torch.Tensor) -> torch.Tensor:
-        return _grid_lower_bound(t[0], t[1], log_lik, z, log_w)
-
-    def objective(t: np.ndarray) -> float:
-        if not np.isfinite(t).all() or not -10.0 <= t[1] <= 3.0:
-            return -math.inf
-        try:
-            return float(lb_of(torch.from_numpy(t)))
-        except ValueError:  # the candidate is not resolved by the grid: reject the step
-            return -math.inf
-
-    theta = np.array([mean_init, log_std_init])
-    trace = [objective(theta)]
-    if not np.isfinite(trace[0]):
-        raise ValueError(
-            f"the initial q = N({mean_init}, exp({log_std_init})^2) is not resolved by the grid"
-        )
-    for _ in range(n_steps):
-        t = torch.tensor(theta, requires_grad=True)
-        (grad,) = torch.autograd.grad(lb_of(t), t)
-        grad = grad.numpy()
-        # stop once the gradient vanishes (no step could raise Lb measurably)
-        if float(np.abs(grad).max()) < 1e-9:
-            break
-        hessian = torch.autograd.functional.hessian(lb_of, torch.from_numpy(theta)).numpy()
-        # Newton direction d = -H^-1 g where Lb is locally concave, else the gradient
-        if np.all(np.linalg.eigvalsh(hessian) < 0):
-            direction = -np.linalg.solve(hessian, grad)
-        else:
-            direction = grad
-        theta_new, _before, after, accepted = backtracking_ascent(
-            objective, theta=theta, gradient=grad, direction=direction, step_size=1.0,
-            max_halvings=40,
-        )
-        if accepted == 0.0:
-            break
-        theta = theta_new
-        trace.append(after)
-    value = trace[-1]
-    log_px = quadrature_log_marginal(x, decoder_mean=decoder_mean, variance=variance, z=z)
-    return GaussianFit(float(theta[0]), float(theta[1]), value, log_px, trace)
-
-
-# ---------------------------------------------------------------------------------------
-# 3. The MNIST VAE: importance-sampled log p(x)
-# ---------------------------------------------------------------------------------------
-
-
-def check_vae(model: nn.Module) -> ModelConfig:
-    """``model``'s config, if it is an ``explainer.models.Autoencoder`` of kind "vae"."""
-    config = getattr(model, "config", None)
-    if config is None or getattr(config, "kind", None) != "vae":
-        raise ValueError("model must be an explainer.models.Autoencoder of kind 'vae'")
-    return config
-
-
-@torch.inference_mode()
-def log_importance_weights(
-    model: nn.Module, x: torch.Tensor, *, n_samples: int, seed: int, chunk_size: int = 8
-) -> torch.Tensor:
-    """log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x), z_k ~ q(z|x): shape (n, n_samples).
-
-    The noise comes from a ``torch.Generator`` seeded with ``seed`` (same seed, same
-    weights); ``chunk_size`` images are decoded at a time to bound memory. Returned in
-    float64. ``model`` is an ``explainer.models.Autoencoder`` of kind "vae".
-    """
-    n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
-    seed = check_int("seed", seed, low=0)
-    chunk_size = check_int("chunk_size", chunk_size, low=1)
-    config = check_vae(model)
-    x = model.check_input(x)
-    generator = torch.Generator().manual_seed(seed)
-    was_training = model.training
-    model.eval()
-    out = []
-    for i in range(0, x.shape[0], chunk_size):
-        xb = x[i : i + chunk_size]
-        n, d = xb.shape[0], config.latent_dim
-        mean, logvar = model.encode_checked(xb)  # (n, d) each
-        std = (0.5 * logvar).exp()
-        eps = torch.randn((n, n_samples, d), generator=generator, dtype=mean.dtype)
-        # z = mu + sigma * e
-        z = mean[:, None, :] + std[:, None, :] * eps  # (n, K, d)
-        decoded = model.decode_logits(z.reshape(n * n_samples, d))
-        x_rep = xb.repeat_interleave(n_samples, dim=0)
-        # log p(x|z) = -nll
-        log_lik = -model.reconstruction_nll(decoded, x_rep).reshape(n, n_samples)
-        # log p(z) = sum_j log N(z_j; 0, 1)
-        log_prior = (-0.5 * (LOG_2PI + z * z)).sum(dim=2)
-        # log q(z|x) = sum_j log N(z_j; mu_j, sigma_j^2) = sum_j [-1/2 log(2 pi) - s_j/2 - e_j^2/2]
-        log_q = (-0.5 * (LOG_2PI + logvar[:, None, :] + eps * eps)).sum(dim=2)
-        out.append((log_lik.double() + log_prior.double() - log_q.double()))
-    model.train(was_training)
-    return torch.cat(out, dim=0)
-
-
-def importance_sampled_log_likelihood(log_weights: torch.Tensor, *, k: int) -> torch.Tensor:
-    """The K-sample estimate of log p(x), averaged over the draws: shape (n,).
-
-    The columns of ``log_weights`` (n, N) are cut into N // k groups of k; each group
-    gives log (1/k) sum exp(log w), and the groups are averaged. Its expectation is the
-    IWAE bound L_k: L_1 is the ELBO, L_k rises with k towards log p(x).
-    """
-    _check_log_weights(log_weights)
-    total = log_weights.shape[1]
-    k = check_int("k", k, low=1, high=total)
-    groups = total // k
-    w = log_weights[:, : groups * k].reshape(log_weights.shape[0], groups, k)
-    # log (1/k) sum_k w_k  per group, then the mean over groups
-    return (torch.logsumexp(w, dim=2) - math.log(k)).mean(dim=1)
-
-
-def elbo_from_weights(log_weights: torch.Tensor) -> torch.Tensor:
-    """The ELBO per image, E_q[log w], estimated by the mean of all log weights: (n,)."""
-    _check_log_weights(log_weights)
-    return log_weights.mean(dim=1)
-
-
-def _check_log_weights(log_weights: object) -> None:
-    if not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2:
-        raise ValueError("log_weights must be a 2-D tensor (n_images, n_samples)")
-    if log_weights.shape[0] == 0 or log_weights.shape[1] == 0:
-        raise ValueError(f"log_weights must hold at least one sample per image, got shape "
-                         f"{tuple(log_weights.shape)}")
-    if torch.isnan(log_weights).any():
-        raise ValueError("log_weights must not hold NaN (from log_importance_weights)")
-
-
-@dataclass(frozen=True)
-class ImageTwoLosses:
-    """One image's ELBO under a VAE split into the tutorial's two losses, each computed
-    two ways (nats):
-
-        ELBO = -Minimize1 - Minimize2 / 2,
-        Minimize1 = E_q[-log p(x|z)],  Minimize2 / 2 = KL(q(z|x) || N(0, I)).
-
-    ``minimize1``: the mean of -log p(x|z) over ``n_samples`` draws z ~ q(z|x).
-    ``minimize1_training``: the training loss's reconstruction term
-    (``Autoencoder.loss_terms``, one draw of z per evaluation, as in a training step),
-    averaged over ``n_samples`` evaluations; ``minimize1_one_draw`` is the first of them.
-    ``kl``: the closed form (``losses.kl_standard_normal``), Minimize2 / 2.
-    ``kl_monte_carlo``: the mean of log q(z|x) - log p(z) over the draws of ``minimize1``.
-    """
-
-    minimize1: float
-    minimize1_stderr: float
-    minimize1_training: float
-    minimize1_training_stderr: float
-    minimize1_one_draw: float
-    kl: float
-    kl_monte_carlo: float
-    kl_monte_carlo_stderr: float
-    n_samples: int
-
-    @property
-    def minimize2(self) -> float:
-        """Minimize2 = 2 KL(q(z|x) || N(0, I))."""
-        return 2.0 * self.kl
-
-    @property
-    def elbo(self) -> float:
-        """ELBO = -Minimize1 - Minimize2 / 2 (Minimize1 by sampling, the KL closed)."""
-        # ELBO = -Minimize1 - Minimize2 / 2
-        return -self.minimize1 - 0.5 * self.minimize2
-
-
-@torch.inference_mode()
-def image_two_losses(model: nn.Module, x: torch.Tensor, *, n_samples: int,
-                     seed: int) -> ImageTwoLosses:
-    """Split one image's ELBO into Minimize1 and Minimize2 / 2, each two ways (see
-    :class:`ImageTwoLosses`). ``x``: one image, shape (1, input_dim); ``model``: an
-    ``explainer.models.Autoencoder`` of kind "vae"; the draws come from a
-    ``torch.Generator`` seeded with ``seed``.
-    """
-    n_samples = check_int("n_samples", n_samples, low=2, high=1_000_000)
-    seed = check_int("seed", seed, low=0)
-    config = check_vae(model)
-    x = model.check_input(x)
-    if x.shape[0] != 1:
-        raise ValueError(f"x must be one image, shape (1, {config.input_dim}), got "
-                         f"{x.shape[0]} images")
-    generator = torch.Generator().manual_seed(seed)
-    was_training = model.training
-    model.eval()
-    mean, logvar = model.encode_checked(x)  # (1, d) each
-    eps = torch.randn((n_samples, config.latent_dim), generator=generator, dtype=mean.dtype)
-    # z = m + exp(s / 2) e
-    z = mean + (0.5 * logvar).exp() * eps  # (K, d)
-    x_rep = x.expand(n_samples, -1)
-    # Minimize1 per draw: -log p(x|z)
-    nll = model.reconstruction_nll(model.decode_logits(z), x_rep).double()
-    # log q(z|x) - log p(z) = sum_j [ log N(z_j; m_j, e^{s_j}) - log N(z_j; 0, 1) ]
-    #                       = sum_j [ -s_j / 2 - e_j^2 / 2 + z_j^2 / 2 ]
-    log_ratio = (-0.5 * logvar - 0.5 * eps * eps + 0.5 * z * z).sum(dim=1).double()
-    # KL = 1/2 sum_j ( e^{s_j} - (1 + s_j) + m_j^2 ): Minimize2 / 2
-    kl = float(kl_standard_normal(mean, logvar)[0])
-    # the training loss: one draw of z per evaluation, n_samples evaluations
-    training = model.loss_terms_checked(x_rep, generator=generator).reconstruction.double()
-    model.train(was_training)
-    return ImageTwoLosses(
-        minimize1=float(nll.mean()), minimize1_stderr=_stderr(nll),
-        minimize1_training=float(training.mean()), minimize1_training_stderr=_stderr(training),
-        minimize1_one_draw=float(training[0]),
-        kl=kl, kl_monte_carlo=float(log_ratio.mean()), kl_monte_carlo_stderr=_stderr(log_ratio),
-        n_samples=n_samples,
-    )
-
-
-def fixed_test_digits(x_test: torch.Tensor, *, n_digits: int, seed: int) -> torch.Tensor:
-    """``n_digits`` test images chosen by a seeded permutation (the same set every run)."""
-    if not isinstance(x_test, torch.Tensor) or x_test.ndim < 1:
-        raise TypeError(f"x_test must be a torch.Tensor of images, got {type(x_test).__name__}")
-    n_digits = check_int("n_digits", n_digits, low=1, high=x_test.shape[0])
-    seed = check_int("seed", seed, low=0)
-    order = torch.randperm(x_test.shape[0], generator=torch.Generator().manual_seed(seed))
-    return x_test[order[:n_digits].sort().values]
-
-
 def normal_density(z: np.ndarray, *, mean: float, log_std: float) -> np.ndarray:
     """N(z; mean, exp(log_std)^2) on the points ``z`` (for drawing q and p(z|x));
     ``log_std`` in [-300, 300]."""
     mean = check_real("mean", mean)
     log_std = check_real("log_std", log_std, low=-MAX_ABS_LOG_STD, high=MAX_ABS_LOG_STD)
-    z = as_finite_array("z", z)
+    z = check_finite_array("z", z)
     # far from a narrow peak (z - mean)^2 / (2 sigma^2) overflows to inf: the density is 0 there
     with np.errstate(over="ignore"):
         # exp( log N(z; mean, sigma^2) )

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from explainer import gaussians
+
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
@@ -43,9 +45,10 @@ def bernoulli_entropy_floor(x: torch.Tensor) -> torch.Tensor:
 def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, *, log_sigma: float = 0.0) -> torch.Tensor:
     """-log N(x; mean, sigma^2 I) per image: shape (n,)."""
     d = x.shape[1]
+    # -sum_d log N(x_d; mean_d, sigma^2), summed in closed form (one pass over the pixels):
     # sum_d (x_d - mean_d)^2 / (2 sigma^2)  +  D (log sigma + log(2 pi) / 2)
     return 0.5 * (x - mean).pow(2).sum(dim=1) * math.exp(-2.0 * log_sigma) + d * (
-        log_sigma + 0.5 * math.log(2.0 * math.pi)
+        log_sigma + 0.5 * gaussians.LOG_2PI
     )
 
 
@@ -60,14 +63,14 @@ def kl_standard_normal(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor
     Kingma & Welling (2014), Appendix B. Twice this is the tutorial's Minimize2 when its
     s_i is read as the log-variance.
     """
-    # 1/2 sum_j ( exp(s_j) - (1 + s_j) + m_j^2 )
-    return 0.5 * (logvar.exp() - 1.0 - logvar + mean.pow(2)).sum(dim=1)
+    # sum_j 1/2 ( exp(s_j) - (1 + s_j) + m_j^2 )
+    return gaussians.kl_standard_normal(mean, logvar).sum(dim=1)
 
 
 def kl_per_dimension(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL per code dimension, averaged over images: shape (latent_dim,)."""
     # 1/2 ( exp(s_j) - (1 + s_j) + m_j^2 ), mean over the batch
-    return (0.5 * (logvar.exp() - 1.0 - logvar + mean.pow(2))).mean(dim=0)
+    return gaussians.kl_standard_normal(mean, logvar).mean(dim=0)
 
 
 def reconstruction_nll(likelihood: str, decoded: torch.Tensor, x: torch.Tensor, *,
@@ -102,14 +105,6 @@ def reconstruction_nll_grad(likelihood: str, decoded: torch.Tensor, x: torch.Ten
         # d/dmu [ (x - mu)^2 / (2 sigma^2) ] = (mu - x) / sigma^2
         return (decoded - x).div_(variance)
     raise ValueError(f"likelihood must be one of {LIKELIHOODS}; got {likelihood!r}")
-
-
-def kl_standard_normal_grad(
-    mean: torch.Tensor, logvar: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(dKL/dm, dKL/ds) of :func:`kl_standard_normal`, element by element: shapes (n, k)."""
-    # dKL/dm_j = m_j;   dKL/ds_j = (exp(s_j) - 1) / 2
-    return mean, 0.5 * torch.expm1(logvar)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ Its expectation is below log p(x) (Jensen) and rises towards it as K grows.
   estimate is log (1/K) sum_k p(x|z_k): "average the decoder's likelihood over codes
   drawn from the prior", the infinite mixture of notebook 05 evaluated by Monte Carlo.
 * **Importance sampling with the encoder**, r = q(z|x) (Burda et al., 2016):
-  ``explainer.elbo.log_importance_weights`` and ``importance_sampled_log_likelihood``.
+  ``explainer.image_elbo.log_importance_weights`` and ``importance_sampled_log_likelihood``.
 
 How many draws each needs depends on how much of r's mass lands where the posterior
 p(z|x) is. Importance sampling needs about exp(KL(p(z|x) || r)) draws (Chatterjee &
@@ -33,10 +33,15 @@ import torch
 from torch import nn
 
 from explainer import cache
-from explainer.elbo import check_vae, importance_sampled_log_likelihood, log_importance_weights
+from explainer.image_elbo import (
+    check_log_weights,
+    check_vae,
+    importance_sampled_log_likelihood,
+    log_importance_weights,
+)
 from explainer.losses import kl_standard_normal
 from explainer.train import TrainedModel
-from explainer.validation import check_choice, check_int
+from explainer.validation import check_choice, check_int, check_seed, check_seeds
 
 # decode at most this many codes at once: bounds memory to MAX_DECODES x input_dim floats
 # (8,192 x 784 x 4 bytes = 26 MB for MNIST), whatever the number of samples
@@ -51,13 +56,13 @@ def log_prior_weights(
     """log w_k = log p(x|z_k), z_k ~ N(0, I): shape (n, n_samples), float64.
 
     These are importance weights with the prior as proposal (p(z_k) / p(z_k) = 1), so
-    ``elbo.importance_sampled_log_likelihood(weights, k=K)`` turns them into the K-sample
+    ``image_elbo.importance_sampled_log_likelihood(weights, k=K)`` turns them into the K-sample
     prior-sampling estimate log (1/K) sum_k p(x|z_k). The codes come from a
     ``torch.Generator`` seeded with ``seed``; ``chunk_size`` images, and at most
     ``MAX_DECODES`` codes, are decoded at a time.
     """
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     chunk_size = check_int("chunk_size", chunk_size, low=1)
     config = check_vae(model)
     x = model.check_input(x)
@@ -87,9 +92,7 @@ def effective_sample_size(log_weights: torch.Tensor) -> torch.Tensor:
 
     K if every draw counts equally, 1 if one draw carries all the weight.
     """
-    if (not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2
-            or log_weights.numel() == 0):
-        raise ValueError("log_weights must be a non-empty 2-D tensor (n_images, n_samples)")
+    check_log_weights(log_weights)
     # (sum w)^2 / sum w^2 = exp(2 logsumexp(log w) - logsumexp(2 log w))
     return torch.exp(2.0 * torch.logsumexp(log_weights, dim=1)
                      - torch.logsumexp(2.0 * log_weights, dim=1))
@@ -110,16 +113,6 @@ def _check_ks(ks: Sequence[int], *, n_samples: int) -> tuple[int, ...]:
     checked = tuple(check_int(f"ks[{i}]", k, low=1, high=n_samples) for i, k in enumerate(ks))
     if list(checked) != sorted(set(checked)):
         raise ValueError(f"ks must be strictly increasing, got {list(checked)}")
-    return checked
-
-
-def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
-    seeds = tuple(seeds)
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed")
-    checked = tuple(check_int(f"seeds[{i}]", s, low=0) for i, s in enumerate(seeds))
-    if len(set(checked)) != len(checked):
-        raise ValueError(f"seeds must be distinct, got {list(checked)}")
     return checked
 
 
@@ -172,13 +165,13 @@ def compare_estimators(
     """Prior sampling against importance sampling with the encoder, on the same digits.
 
     For each seed, ``n_samples`` draws per digit from each proposal (the prior:
-    :func:`log_prior_weights`; the encoder: ``elbo.log_importance_weights``), turned into
-    the K-sample estimate at every K in ``ks`` by ``elbo.importance_sampled_log_likelihood``.
+    :func:`log_prior_weights`; the encoder: ``image_elbo.log_importance_weights``), turned into
+    the K-sample estimate at every K in ``ks`` by ``image_elbo.importance_sampled_log_likelihood``.
     """
     check_vae(model)
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
     ks = _check_ks(ks, n_samples=n_samples)
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds, distinct=True)
     chunk_size = check_int("chunk_size", chunk_size, low=1)
     digits = model.check_input(digits, name="digits")
     return _compare(model, digits, ks=ks, n_samples=n_samples, seeds=seeds,
@@ -230,7 +223,7 @@ def cached_comparison(
     check_vae(model)
     n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
     ks = _check_ks(ks, n_samples=n_samples)
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds, distinct=True)
     digits = model.check_input(digits, name="digits")
     pixels = hashlib.sha256(digits.contiguous().numpy().tobytes()).hexdigest()[:16]
     path = cache.cache_dir() / "arrays" / (cache.cache_key(
@@ -341,7 +334,7 @@ class DigitImportanceWeights:
     """One digit's importance weights w_i = p(x|z_i) p(z_i) / q(z_i|x), z_i ~ q(z|x)
     (Burda et al., 2016), read at a growing number of draws K.
 
-    ``log_weights``: (n_images, n_samples) from ``elbo.log_importance_weights``; ``digit``
+    ``log_weights``: (n_images, n_samples) from ``image_elbo.log_importance_weights``; ``digit``
     picks the row; ``ks``: the K's to read (strictly increasing, at most n_samples).
     Attributes (float64): ``elbo_`` the mean log weight over all draws (the ELBO's
     estimate), ``best_estimate_`` log (1/N) sum w over all N draws, ``mean_estimates_``
@@ -355,19 +348,12 @@ class DigitImportanceWeights:
 
     def __init__(self, log_weights: torch.Tensor, *, digit: int = 0,
                  ks: Sequence[int] = (1, 10, 100, 1000)) -> None:
-        if not isinstance(log_weights, torch.Tensor) or log_weights.ndim != 2:
-            raise ValueError("log_weights must be a 2-D tensor (n_images, n_samples), got "
-                             f"{type(log_weights).__name__} "
-                             f"{tuple(getattr(log_weights, 'shape', ()))}")
-        n_images, n_samples = log_weights.shape
-        if n_images == 0 or n_samples == 0:
-            raise ValueError(f"log_weights must hold at least one weight, got shape "
-                             f"{tuple(log_weights.shape)}")
+        n_images, n_samples = check_log_weights(log_weights).shape
         self.digit = check_int("digit", digit, low=0, high=n_images - 1)
         self.ks = _check_ks(ks, n_samples=n_samples)
         row = log_weights[self.digit].double()
         if not torch.isfinite(row).all():
-            raise ValueError("log_weights must be finite (from elbo.log_importance_weights)")
+            raise ValueError("log_weights must be finite (from image_elbo.log_importance_weights)")
         self.log_weights_ = row.numpy()
         # ELBO = E_q[log w], estimated by the mean over the draws
         self.elbo_ = float(row.mean())

@@ -26,7 +26,7 @@ import torch
 
 from explainer.losses import bernoulli_nll
 from explainer.models import Autoencoder
-from explainer.validation import check_int
+from explainer.validation import check_code_stats, check_int, check_seed
 
 ESTIMATORS = ("pathwise", "score function")
 # Draws per batch through the decoder (bounds memory: a batch of codes and its images).
@@ -65,22 +65,19 @@ class GradientEstimate:
         return np.cumsum(g[:, j]) / np.arange(1, self.n_draws + 1)
 
 
-def _check_q(mean: object, logvar: object) -> tuple[torch.Tensor, torch.Tensor]:
-    m = torch.as_tensor(np.asarray(mean, dtype=np.float64))
-    s = torch.as_tensor(np.asarray(logvar, dtype=np.float64))
-    if m.ndim != 1 or m.numel() < 1 or s.shape != m.shape:
-        raise ValueError("mean and logvar must be 1-D and of one shape (latent_dim,), got "
-                         f"{tuple(m.shape)} and {tuple(s.shape)}")
-    if not (torch.isfinite(m).all() and torch.isfinite(s).all()):
-        raise ValueError("mean and logvar must be finite")
-    return m, s
+def _as_code(mean: object, logvar: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """(m, s) of one code, (latent_dim,) each, as float64 tensors, else raise."""
+    m, s = check_code_stats(mean, logvar)
+    if m.ndim != 1 or m.size < 1:
+        raise ValueError(f"mean and logvar must be 1-D (latent_dim,), got shape {m.shape}")
+    return torch.from_numpy(m), torch.from_numpy(s)
 
 
 def draw_noise(n_draws: int, latent_dim: int, *, seed: int) -> torch.Tensor:
     """e ~ N(0, I), (n_draws, latent_dim) in float64, from ``seed``."""
     n_draws = check_int("n_draws", n_draws, low=2)
     latent_dim = check_int("latent_dim", latent_dim, low=1)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     return torch.randn(n_draws, latent_dim, generator=generator, dtype=torch.float64)
 
@@ -98,7 +95,7 @@ def estimate_gradients(
     differentiably (torch autograd)."""
     if not callable(f):
         raise TypeError(f"f must be callable (codes (n, k) -> values (n,)), got {type(f).__name__}")
-    m, s = _check_q(mean, logvar)
+    m, s = _as_code(mean, logvar)
     e = draw_noise(n_draws, m.numel(), seed=seed)
     sigma = torch.exp(0.5 * s)
     grads_c, values = [], []
@@ -132,34 +129,14 @@ def estimate_gradients(
     }
 
 
-def quadratic(weights: object, centre: object) -> tuple[Callable[[torch.Tensor], torch.Tensor],
-                                                       Callable[[np.ndarray, np.ndarray], tuple]]:
-    """f(c) = -sum_j a_j (c_j - b_j)^2 and the exact gradient of its expectation under q:
-    E_q[f] = -sum_j a_j ((m_j - b_j)^2 + e^{s_j}), so d/dm_j = -2 a_j (m_j - b_j) and
-    d/ds_j = -a_j e^{s_j}. Returns (f, exact(mean, logvar) -> (d/dm, d/ds))."""
-    a = torch.as_tensor(np.asarray(weights, dtype=np.float64))
-    b = torch.as_tensor(np.asarray(centre, dtype=np.float64))
-    if a.ndim != 1 or b.shape != a.shape or not (torch.isfinite(a).all() and torch.isfinite(b).all()):
-        raise ValueError(f"weights and centre must be finite 1-D arrays of one shape, got "
-                         f"{tuple(a.shape)} and {tuple(b.shape)}")
-
-    def f(c: torch.Tensor) -> torch.Tensor:
-        # f(c) = -sum_j a_j (c_j - b_j)^2
-        return -(a * (c - b) ** 2).sum(dim=1)
-
-    def exact(mean: np.ndarray, logvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        m, s = (np.asarray(v, dtype=np.float64) for v in (mean, logvar))
-        # d/dm_j = -2 a_j (m_j - b_j),  d/ds_j = -a_j e^{s_j}
-        return -2 * a.numpy() * (m - b.numpy()), -a.numpy() * np.exp(s)
-
-    return f, exact
-
-
-def decoder_log_likelihood(model: Autoencoder, image: object) -> Callable[[torch.Tensor], torch.Tensor]:
+def decoder_log_likelihood(
+    model: Autoencoder, image: object
+) -> Callable[[torch.Tensor], torch.Tensor]:
     """f(c) = log p(x|c) for one ``image`` x (784,) under ``model``'s Bernoulli decoder:
     -sum_d [x_d log x_hat_d + (1 - x_d) log(1 - x_hat_d)] negated, x_hat = sigmoid(decoder(c))."""
     if not isinstance(model, Autoencoder):
-        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+        raise TypeError("model must be an explainer.models.Autoencoder, got "
+                        f"{type(model).__name__}")
     if model.config.kind != "vae" or model.config.likelihood != "bernoulli":
         raise ValueError("model must be a VAE with a Bernoulli decoder, got kind="
                          f"{model.config.kind!r}, likelihood={model.config.likelihood!r}")

@@ -50,6 +50,78 @@ def check_int(name: str, value: object, *, low: int | None = None, high: int | N
     return value
 
 
+def check_seed(seed: object, *, name: str = "seed") -> int:
+    """Return ``seed`` as an int if it is an integer >= 0 (a seed for a random generator)."""
+    return check_int(name, seed, low=0)
+
+
+def check_seeds(seeds: Iterable[object], *, distinct: bool = False) -> tuple[int, ...]:
+    """Return ``seeds`` as a tuple of at least one seed (each checked by :func:`check_seed`,
+    named ``seeds[i]``), all different if ``distinct``, else raise."""
+    seeds = tuple(seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    checked = tuple(check_seed(s, name=f"seeds[{i}]") for i, s in enumerate(seeds))
+    if distinct and len(set(checked)) != len(checked):
+        raise ValueError(f"seeds must be distinct, got {list(checked)}")
+    return checked
+
+
+def check_finite_array(
+    name: str, value: object, *, max_ndim: int | None = 1, min_size: int = 1
+) -> np.ndarray:
+    """``value`` (a real number or an array of them, a tensor included) as a float64 array
+    of at most ``max_ndim`` dimensions (None: any) and at least ``min_size`` values, all
+    finite, else raise."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a real number or an array of them, got bool")
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"{name} must be a real number or an array of them, got {type(value).__name__}"
+        ) from err
+    if max_ndim is not None and a.ndim > max_ndim:
+        shape = "a number or a 1-D array" if max_ndim == 1 else f"at most {max_ndim}-D"
+        raise ValueError(f"{name} must be {shape}, got shape {a.shape}")
+    if a.size < min_size:
+        raise ValueError(f"{name} must hold at least {min_size} values, got {a.size}"
+                         if min_size > 1 else f"{name} must hold at least one value, got none")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite, got {_summary(a)}")
+    return a
+
+
+def check_finite(name: str, value: object) -> np.ndarray:
+    """``value`` as a float64 array of any shape (empty included) whose values are all
+    finite, else raise."""
+    return check_finite_array(name, value, max_ndim=None, min_size=0)
+
+
+def check_code_stats(mean: object, logvar: object) -> tuple[np.ndarray, np.ndarray]:
+    """A Gaussian code's (mean, log-variance) as float64 arrays of one shape, all finite,
+    else raise."""
+    m, s = check_finite("mean", mean), check_finite("logvar", logvar)
+    if s.shape != m.shape:
+        raise ValueError(f"logvar must have the shape of mean {m.shape}, got {s.shape}")
+    return m, s
+
+
+def check_draws(name: str, value: object, *, low: int = 1, high: int) -> np.ndarray:
+    """1-D draws (a (n, 1) column is accepted) as a finite float64 array with
+    ``low`` <= n <= ``high``, else raise."""
+    a = check_finite(name, value)
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one number per draw), got shape {a.shape}")
+    if not low <= len(a) <= high:
+        raise ValueError(f"{name} must hold between {low} and {high} draws, got {len(a)}")
+    return a
+
+
 def check_choice(name: str, value: object, choices: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``choices``, else raise naming them all."""
     choices = tuple(choices)
@@ -109,6 +181,14 @@ def check_unit_interval(name: str, x: torch.Tensor | np.ndarray) -> torch.Tensor
             "scale the images first (8-bit images, 0 to 255: divide by 255)"
         )
     return x
+
+
+def _summary(a: np.ndarray) -> str:
+    """A short description of an array's values for an error message."""
+    if a.size <= 6:
+        return repr(a.tolist() if a.ndim else float(a))
+    bad = int((~np.isfinite(a)).sum())
+    return f"{bad} of {a.size} values NaN or infinite"
 
 
 def _fmt(bound: float) -> str:

@@ -42,7 +42,8 @@ def test_gradients_and_terms_equal_autograds(name):
     for field in ("reconstruction", "kl", "total", "objective"):
         torch.testing.assert_close(getattr(by_hand, field), getattr(terms, field).detach())
     for (pname, p), want in zip(model.named_parameters(), expected):
-        torch.testing.assert_close(p.grad, want, rtol=1e-4, atol=1e-6, msg=lambda m: f"{pname}: {m}")
+        torch.testing.assert_close(p.grad, want, rtol=1e-4, atol=1e-6,
+                                   msg=lambda m, pname=pname: f"{pname}: {m}")
 
 
 def test_gradients_are_overwritten_not_accumulated():

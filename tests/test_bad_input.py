@@ -24,7 +24,22 @@ import pytest
 import torch
 from traitlets import TraitError
 
-from explainer import anatomy, code_space, compression, data, elbo, gmm, latent_maps, models, pca, train
+from explainer import (
+    anatomy,
+    code_space,
+    compression,
+    data,
+    elbo,
+    gmm,
+    image_elbo,
+    latent_maps,
+    latent_mixture,
+    mixture_fits,
+    models,
+    nonlinear_posterior,
+    pca,
+    train,
+)
 from explainer import latent_maps as lm
 from explainer.data import ImageDataset
 from explainer.live_training import LiveRetrainer
@@ -65,9 +80,9 @@ def trained_history(*, test: bool) -> train.History:
     return train.fit(tiny(), x, x_test=x if test else None, training=train.TrainingConfig(epochs=1)).history
 
 
-def folded_q(x: float = 1.0, **grid) -> elbo.GaussianFit:
+def folded_q(x: float = 1.0, **grid) -> nonlinear_posterior.GaussianFit:
     """The best Gaussian q under elbo's folded decoder, on a grid of z given by ``grid``."""
-    return elbo.fit_gaussian_q(x, decoder_mean=elbo.folded_decoder(), variance=0.1, **grid)
+    return nonlinear_posterior.fit_gaussian_q(x, decoder_mean=nonlinear_posterior.folded_decoder(), variance=0.1, **grid)
 
 
 def dataset(x_train: torch.Tensor | None = None, **fields) -> ImageDataset:
@@ -99,7 +114,7 @@ ROWS = [
     pytest.param(lambda: tiny("noisy_ae", noise_scale=1.0)(BYTES), ValueError, "x " + PIXELS_0_255,
                  id="forward-0-255"),
     pytest.param(lambda: dataset(BYTES), ValueError, "x_train " + PIXELS_0_255, id="dataset-0-255"),
-    pytest.param(lambda: elbo.log_importance_weights(tiny(), BYTES, n_samples=2, seed=0),
+    pytest.param(lambda: image_elbo.log_importance_weights(tiny(), BYTES, n_samples=2, seed=0),
                  ValueError, "x " + PIXELS_0_255, id="importance-weights-0-255"),
     pytest.param(lambda: latent_maps.encode_images(tiny(), BYTES), ValueError,
                  "images " + PIXELS_0_255, id="encode_images-0-255"),
@@ -128,25 +143,25 @@ ROWS = [
                                              np.ones(100_001)), ValueError,
                  r"K must be in \[1, 100000\].*weights, means and stds.*got K = 100001",
                  id="mixture-too-many-components"),
-    pytest.param(lambda: gmm.grid_mixture(TARGET, 100_001), ValueError,
+    pytest.param(lambda: mixture_fits.grid_mixture(TARGET, 100_001), ValueError,
                  r"n_components must be an integer in \[1, 100000\], got 100001",
                  id="grid_mixture-too-many-components"),
-    pytest.param(lambda: gmm.fit_mixtures(ks=(100_000,)), ValueError,
+    pytest.param(lambda: mixture_fits.fit_mixtures(ks=(100_000,)), ValueError,
                  r"ks\[0\] must be an integer in \[1, 512\], got 100000", id="fit_mixtures-K-too-large"),
-    pytest.param(lambda: gmm.fit_mixtures(ks=(64,), n_samples=50), ValueError,
+    pytest.param(lambda: mixture_fits.fit_mixtures(ks=(64,), n_samples=50), ValueError,
                  r"ks\[0\] must be at most n_samples \(50\).*got 64", id="fit_mixtures-K-above-samples"),
-    pytest.param(lambda: gmm.fit_mixtures(ks=(2,), n_samples=20_001, use_disk_cache=False), ValueError,
+    pytest.param(lambda: mixture_fits.fit_mixtures(ks=(2,), n_samples=20_001, use_disk_cache=False), ValueError,
                  r"n_samples must be an integer in \[1, 20000\]", id="fit_mixtures-too-many-samples"),
-    pytest.param(lambda: gmm.fit_gaussian_mixture(np.zeros((50, 2)), 2, seed=0), ValueError,
+    pytest.param(lambda: mixture_fits.fit_gaussian_mixture(np.zeros((50, 2)), 2, seed=0), ValueError,
                  r"samples must be 1-D \(one number per draw\), got shape \(50, 2\)",
                  id="fit_gaussian_mixture-2d-samples"),
-    pytest.param(lambda: gmm.fit_gaussian_mixture(np.arange(2000.0), 1000, seed=0), ValueError,
+    pytest.param(lambda: mixture_fits.fit_gaussian_mixture(np.arange(2000.0), 1000, seed=0), ValueError,
                  r"n_components must be an integer in \[1, 512\]", id="fit_gaussian_mixture-K-too-large"),
     pytest.param(lambda: gmm.sample_mixture([1.0], [0.0], [1.0], 1_000_001, seed=0), ValueError,
                  r"n_samples must be an integer in \[1, 1000000\]", id="sample_mixture-too-many"),
     pytest.param(lambda: TARGET.sample(1_000_001, seed=0), ValueError,
                  r"n_samples must be an integer in \[1, 1000000\]", id="target-sample-too-many"),
-    pytest.param(lambda: gmm.latent_draws(1_000_001, seed=0), ValueError,
+    pytest.param(lambda: latent_mixture.latent_draws(1_000_001, seed=0), ValueError,
                  r"n_samples must be an integer in \[1, 1000000\]", id="latent_draws-too-many"),
     pytest.param(lambda: gmm.x_grid(1_000_001), ValueError,
                  r"n_points must be an integer in \[2, 1000000\]", id="x_grid-too-many-points"),
@@ -157,10 +172,10 @@ ROWS = [
     pytest.param(lambda: gmm.component_curves(np.ones(10_000), np.zeros(10_000), np.ones(10_000),
                                               n_points=419), ValueError,
                  r"n_points must be an integer in \[2, 418\]", id="component_curves-too-many-points"),
-    pytest.param(lambda: gmm.latent_model_density([0.0], gmm.analytic_decoder(TARGET),
+    pytest.param(lambda: latent_mixture.latent_model_density([0.0], latent_mixture.analytic_decoder(TARGET),
                                                   n_quadrature=100_001), ValueError,
                  r"n_quadrature must be an integer in \[1, 100000\]", id="latent_model-too-many-z"),
-    pytest.param(lambda: gmm.latent_mixture_densities([0.0], np.zeros(200_000), np.ones(200_000),
+    pytest.param(lambda: latent_mixture.latent_mixture_densities([0.0], np.zeros(200_000), np.ones(200_000),
                                                       [1]), ValueError,
                  r"mu must hold at most 100000 values \(one per z\), got 200000",
                  id="latent_mixture_densities-too-many-z"),
@@ -168,7 +183,7 @@ ROWS = [
                                              np.ones(2000)), ValueError,
                  r"K \* len\(x\) must be at most 1e\+09.*got K = 2000 components at len\(x\) = 1000000",
                  id="mixture-too-many-evaluations"),
-    pytest.param(lambda: gmm.train_latent_decoder(np.arange(100.0), n_latent=1025, n_steps=1), ValueError,
+    pytest.param(lambda: latent_mixture.train_latent_decoder(np.arange(100.0), n_latent=1025, n_steps=1), ValueError,
                  r"n_latent must be an integer in \[1, 1024\]", id="train_latent_decoder-n_latent"),
     # --- shapes are checked, never reinterpreted --------------------------------------------
     pytest.param(lambda: latent_maps.decode_codes(tiny(), np.zeros((3, 4))), ValueError,
@@ -224,11 +239,11 @@ ROWS = [
                  TypeError, r"labels must hold integer labels", id="split-float-labels"),
     pytest.param(lambda: elbo.normal_density(np.zeros(3), mean=0.0, log_std=-1000.0), ValueError,
                  r"log_std must be in \[-300, 300\], got -1000", id="normal_density-tiny-std"),
-    pytest.param(lambda: elbo.fit_gaussian_q(1e10, decoder_mean=elbo.folded_decoder(), variance=0.1),
+    pytest.param(lambda: nonlinear_posterior.fit_gaussian_q(1e10, decoder_mean=nonlinear_posterior.folded_decoder(), variance=0.1),
                  ValueError, r"x must be in \[-445\.2, 447\.2\] for this decoder and variance.*got 1e\+10",
                  id="fit_gaussian_q-huge-x"),
-    pytest.param(lambda: elbo.numerical_posterior(-1e6, decoder_mean=elbo.folded_decoder(),
-                                                  variance=0.1, z=elbo.z_grid()),
+    pytest.param(lambda: nonlinear_posterior.numerical_posterior(-1e6, decoder_mean=nonlinear_posterior.folded_decoder(),
+                                                  variance=0.1, z=nonlinear_posterior.z_grid()),
                  ValueError, r"x must be in \[-445\.2, 447\.2\]", id="numerical_posterior-huge-x"),
     # --- the rest of the API: NaN, inf, negative, zero, wrong type, shape or size ----------
     pytest.param(lambda: models.reparameterize(torch.zeros(4, 2), torch.zeros(1, 2)), ValueError,
@@ -321,18 +336,18 @@ ROWS = [
     pytest.param(lambda: latent_maps.strokes_to_image([[[0.0, NAN]]]), ValueError,
                  r"strokes\[0\] holds a non-finite coordinate", id="strokes-nan"),
     pytest.param(lambda: folded_q(z=np.linspace(-10, 10, 4001)), TypeError,
-                 r"z must be a float64 torch.Tensor \(use elbo.z_grid\(\)\), got ndarray", id="quadrature-z-numpy"),
+                 r"z must be a float64 torch.Tensor \(use nonlinear_posterior.z_grid\(\)\), got ndarray", id="quadrature-z-numpy"),
     pytest.param(lambda: folded_q(z=torch.tensor([-10.0, 0.0, 0.1, 10.0], dtype=torch.float64)),
                  ValueError, r"z must be evenly spaced", id="quadrature-z-uneven"),
-    pytest.param(lambda: elbo.quadrature_log_marginal(1.0, decoder_mean=elbo.folded_decoder(),
+    pytest.param(lambda: nonlinear_posterior.quadrature_log_marginal(1.0, decoder_mean=nonlinear_posterior.folded_decoder(),
                                                       variance=0.1, z=torch.linspace(-10, 10, 101)),
                  TypeError, r"z must be a float64 torch.Tensor .*got float32", id="quadrature-z-float32"),
-    pytest.param(lambda: elbo.importance_sampled_log_likelihood(torch.full((2, 10), NAN), k=2),
+    pytest.param(lambda: image_elbo.importance_sampled_log_likelihood(torch.full((2, 10), NAN), k=2),
                  ValueError, r"log_weights must not hold NaN", id="importance-nan"),
-    pytest.param(lambda: elbo.elbo_from_weights(torch.zeros(2, 0)), ValueError,
+    pytest.param(lambda: image_elbo.elbo_from_weights(torch.zeros(2, 0)), ValueError,
                  r"log_weights must hold at least one sample per image, got shape \(2, 0\)",
                  id="elbo_from_weights-empty"),
-    pytest.param(lambda: elbo.fixed_test_digits([[0.0] * 784], n_digits=1, seed=0), TypeError,
+    pytest.param(lambda: image_elbo.fixed_test_digits([[0.0] * 784], n_digits=1, seed=0), TypeError,
                  r"x_test must be a torch.Tensor", id="fixed_test_digits-list"),
     pytest.param(lambda: elbo.LinearGaussianDecoder(1.0, 0.0, 0.0), ValueError,
                  r"variance must be in \(0, inf\], got 0\.0", id="linear-gaussian-variance-0"),
@@ -340,9 +355,9 @@ ROWS = [
                  r"mean and log_std must have the same shape", id="gaussian-q-mismatch"),
     pytest.param(lambda: gmm.l1_error([1.0, 1.0], [0.0, 0.0], [1.0, 0.0]), ValueError,
                  r"grid must be increasing", id="l1-decreasing-grid"),
-    pytest.param(lambda: gmm.mean_log_likelihood([], [1.0], [0.0], [1.0]), ValueError,
+    pytest.param(lambda: mixture_fits.mean_log_likelihood([], [1.0], [0.0], [1.0]), ValueError,
                  r"samples must hold at least one draw", id="mean_log_likelihood-empty"),
-    pytest.param(lambda: gmm.latent_mixture_densities([0.0], [0.0], [1.0], []), ValueError,
+    pytest.param(lambda: latent_mixture.latent_mixture_densities([0.0], [0.0], [1.0], []), ValueError,
                  r"ns must hold at least one N", id="latent_sums-no-ns"),
     pytest.param(lambda: gmm.histogram_density([0.0], [1.0, 0.0]), ValueError,
                  r"edges must be increasing, with at least 2 entries", id="histogram-decreasing-edges"),

@@ -16,7 +16,8 @@ from explainer.models import Autoencoder, ModelConfig
 from explainer.train import TrainedModel, TrainingConfig, fit
 from explainer.widgets.anatomy import DecoderVarianceExplorer
 
-SMALL = ModelConfig(kind="vae", input_dim=12, latent_dim=3, hidden_dims=(16,), likelihood="gaussian")
+SMALL = ModelConfig(kind="vae", input_dim=12, latent_dim=3, hidden_dims=(16,),
+                    likelihood="gaussian")
 
 
 def test_the_default_variance_leaves_every_config_dict_and_so_every_cache_key_as_before():
@@ -85,7 +86,8 @@ def test_the_objective_of_variance_and_weight_is_a_constant_multiple_of_its_part
     torch.testing.assert_close(ta.objective - sse / 0.02, ta.kl + 6 * math.log(2 * math.pi * 0.01),
                                rtol=1e-4, atol=1e-3)
     torch.testing.assert_close(ta.objective - 6 * math.log(2 * math.pi * 0.01),
-                               10 * (tb.objective - 6 * math.log(2 * math.pi * 0.1)), rtol=1e-4, atol=1e-3)
+                               10 * (tb.objective - 6 * math.log(2 * math.pi * 0.1)),
+                               rtol=1e-4, atol=1e-3)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +99,8 @@ def small_grid():
     for variance, beta in ((0.01, 1.0), (0.1, 0.1), (0.1, 1.0), (1.0, 1.0), (0.1, 10.0)):
         result = fit(Autoencoder(cfg.replace(decoder_variance=variance, beta=beta), seed=0), images,
                      training=TrainingConfig(epochs=3, batch_size=4))
-        out[variance, beta] = TrainedModel(result.model, result.history, False, f"t{variance}-{beta}")
+        out[variance, beta] = TrainedModel(result.model, result.history, False,
+                                           f"t{variance}-{beta}")
     return dv.VarianceWeightGrid(out, images), images
 
 
@@ -117,18 +120,20 @@ def test_rate_and_distortion_are_the_kl_and_the_squared_error(small_grid):
     images = moon_phases(12)
     cfg = ModelConfig(kind="vae", input_dim=images.shape[1], latent_dim=2, hidden_dims=(16,),
                       likelihood="gaussian", decoder_variance=0.1)
-    model = fit(Autoencoder(cfg, seed=0), images, training=TrainingConfig(epochs=2, batch_size=4)).model
+    model = fit(Autoencoder(cfg, seed=0), images,
+                training=TrainingConfig(epochs=2, batch_size=4)).model
     got = dv.measure(TrainedModel(model, None, False, "t"), images, seed=5)
     with torch.no_grad():
         m, s = model.encode(images)
-        c = m + torch.exp(0.5 * s) * torch.randn(m.shape, generator=torch.Generator().manual_seed(5))
+        e = torch.randn(m.shape, generator=torch.Generator().manual_seed(5))
+        c = m + torch.exp(0.5 * s) * e
         sse = (images - model.decode(c)).pow(2).sum(dim=1).mean()
         kl = 0.5 * (s.exp() - 1 - s + m**2).sum(dim=1).mean()
     assert got.distortion == pytest.approx(float(sse), rel=1e-5)
     assert got.rate == pytest.approx(float(kl), rel=1e-5)
     with pytest.raises(ValueError, match="Gaussian decoder"):
-        dv.measure(TrainedModel(Autoencoder(ModelConfig(input_dim=images.shape[1], latent_dim=2,
-                                                        hidden_dims=(4,))), None, False, "b"), images)
+        ae = Autoencoder(ModelConfig(input_dim=images.shape[1], latent_dim=2, hidden_dims=(4,)))
+        dv.measure(TrainedModel(ae, None, False, "b"), images)
 
 
 def test_the_grid_measures_each_model(small_grid):

@@ -8,7 +8,7 @@ import pytest
 import torch
 from traitlets import TraitError
 
-from explainer import elbo
+from explainer import elbo, image_elbo, nonlinear_posterior
 from explainer.models import Autoencoder, ModelConfig
 from explainer.plots import lower_bound as plots
 from explainer.widgets.lower_bound import (
@@ -235,7 +235,7 @@ def test_ascent_refuses_bad_values():
 def test_importance_slider_shows_the_digits_first_k_weights():
     vae = Autoencoder(ModelConfig(kind="vae", input_dim=16, latent_dim=2, hidden_dims=(8,)))
     x = torch.rand((4, 16), generator=torch.Generator().manual_seed(0))
-    lw = elbo.log_importance_weights(vae, x, n_samples=100, seed=0)
+    lw = image_elbo.log_importance_weights(vae, x, n_samples=100, seed=0)
     w = ImportanceSamplingExplorer(lw, digit=2)
     assert w.ks == [1, 2, 5, 10, 20, 50, 100]
     row = lw[2].numpy()
@@ -258,7 +258,7 @@ def test_importance_slider_shows_the_digits_first_k_weights():
         assert f"ESS = {ess:.1f} of K = {k}" in w.fig.layout.title.text
     assert trace(w.fig, plots.ELBO_LINE).y[0] == pytest.approx(row.mean())
     assert list(trace(w.fig, plots.ESTIMATE_CURVE).y) == pytest.approx(
-        [float(elbo.importance_sampled_log_likelihood(lw[2:3], k=k)[0]) for k in w.ks])
+        [float(image_elbo.importance_sampled_log_likelihood(lw[2:3], k=k)[0]) for k in w.ks])
     # the axes hold every state (a page without a kernel swaps states without rescaling)
     assert tuple(w.fig.layout.yaxis.range) == (0, 1.02)
     low, high = w.fig.layout.yaxis3.range
@@ -273,11 +273,12 @@ def test_importance_slider_shows_the_digits_first_k_weights():
 def test_nonlinear_slider_refits_both_gaussians():
     w = NonlinearGapExplorer(x=1.0)
     w.x.value = 2.0
-    post = elbo.numerical_posterior(2.0, decoder_mean=w.net, variance=w.VARIANCE, z=w.z).numpy()
+    post = nonlinear_posterior.numerical_posterior(2.0, decoder_mean=w.net, variance=w.VARIANCE,
+                                                   z=w.z).numpy()
     np.testing.assert_allclose(w.fig.data[2].y, post[w.view][::5])
     for trace, start in zip(w.fig.data[3:5], w.STARTS):
-        fit = elbo.fit_gaussian_q(2.0, decoder_mean=w.net, variance=w.VARIANCE, z=w.z,
-                                  mean_init=start, log_std_init=-1.0)
+        fit = nonlinear_posterior.fit_gaussian_q(2.0, decoder_mean=w.net, variance=w.VARIANCE,
+                                                 z=w.z, mean_init=start, log_std_init=-1.0)
         np.testing.assert_allclose(
             trace.y, elbo.normal_density(w.z_view, mean=fit.mean, log_std=fit.log_std))
         assert trace.name.endswith(f"gap KL = {fit.gap:.3f}")

@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
-from explainer import elbo
+from explainer import image_elbo
 from explainer import marginal_likelihood as ml
 from explainer.models import Autoencoder, ModelConfig
 from explainer.plots import marginal_likelihood as ml_plots
@@ -60,7 +60,7 @@ def test_prior_sampling_converges_to_the_exact_log_marginal():
     model = linear_gaussian_vae(exact_encoder=False)
     x = observations()
     log_w = ml.log_prior_weights(model, x, n_samples=20_000, seed=0)
-    estimate = elbo.importance_sampled_log_likelihood(log_w, k=20_000)
+    estimate = image_elbo.importance_sampled_log_likelihood(log_w, k=20_000)
     torch.testing.assert_close(estimate, exact_log_marginal(x), rtol=0, atol=0.03)
 
 
@@ -272,5 +272,7 @@ def test_equal_weights_count_fully():
 def test_one_digits_weights_refuse_bad_input(kwargs, words):
     with pytest.raises(ValueError, match=words):
         ml.DigitImportanceWeights(torch.zeros(3, 100), **kwargs)
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="must not hold NaN"):
         ml.DigitImportanceWeights(torch.full((1, 5), float("nan")), ks=(1,))
+    with pytest.raises(ValueError, match="finite"):
+        ml.DigitImportanceWeights(torch.full((1, 5), float("-inf")), ks=(1,))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from traitlets import TraitError
 
-from explainer import gmm
+from explainer import gmm, latent_mixture, mixture_fits
 from explainer.widgets import mixture as W
 
 TARGET = gmm.target_density()
@@ -14,7 +14,7 @@ TARGET = gmm.target_density()
 
 @pytest.fixture(scope="module")
 def fits():
-    return gmm.fit_mixtures((1, 2, 4), n_samples=300, seed=0, use_disk_cache=False)
+    return mixture_fits.fit_mixtures((1, 2, 4), n_samples=300, seed=0, use_disk_cache=False)
 
 
 def test_builder_sliders_edit_the_selected_component():
@@ -86,7 +86,7 @@ def test_fitted_mixture_slider_shows_each_fit(fits):
         assert list(f.fig.data[5].x) == [k]
         assert f.fig.data[5].y[0] == pytest.approx(fits.error(k))
         assert f"{fits.error(k):.3f}" in f.fig.layout.title.text
-    np.testing.assert_allclose(f.fig.data[4].y, gmm.grid_mixture_errors(TARGET, fits.ks))
+    np.testing.assert_allclose(f.fig.data[4].y, mixture_fits.grid_mixture_errors(TARGET, fits.ks))
 
 
 def test_fitted_mixture_refuses_bad_input(fits):
@@ -121,16 +121,16 @@ def test_sampling_buttons_and_slider():
 
 
 def test_latent_mixture_controls():
-    decoders = {"sharp": gmm.analytic_decoder(TARGET, sigma=0.1),
-                "broad": gmm.analytic_decoder(TARGET, sigma=0.5)}
+    decoders = {"sharp": latent_mixture.analytic_decoder(TARGET, sigma=0.1),
+                "broad": latent_mixture.analytic_decoder(TARGET, sigma=0.5)}
     lm = W.LatentMixture(decoders, n=10, n_terms_shown=5, seed=3)
-    z = gmm.latent_draws(max(W.N_OPTIONS), seed=3)
+    z = latent_mixture.latent_draws(max(W.N_OPTIONS), seed=3)
     for name in ("broad", "sharp"):
         lm.decoder.value = name
         for n in (1, 200, 2000):
             lm.n.value = n
             mu, sd = decoders[name](z[:n])
-            est = gmm.latent_mixture_density(lm.x, mu, sd)
+            est = latent_mixture.latent_mixture_density(lm.x, mu, sd)
             np.testing.assert_allclose(lm.fig.data[6].y, est, rtol=1e-9, atol=1e-12)
             assert len(lm.fig.data[3].x) == n
             assert np.isnan(np.asarray(lm.fig.data[5].x, float)).sum() == min(n, 5)
@@ -138,7 +138,8 @@ def test_latent_mixture_controls():
         np.testing.assert_allclose(lm.fig.data[2].y, mu_z)
         np.testing.assert_allclose(np.asarray(lm.fig.data[0].y) - np.asarray(lm.fig.data[1].y),
                                    2 * sd_z)
-        np.testing.assert_allclose(lm.fig.data[7].y, gmm.latent_model_density(lm.x, decoders[name]))
+        np.testing.assert_allclose(lm.fig.data[7].y,
+                                   latent_mixture.latent_model_density(lm.x, decoders[name]))
         assert name in lm.fig.layout.title.text
 
 
@@ -146,8 +147,8 @@ def test_latent_mixture_refuses_bad_input():
     with pytest.raises(TypeError, match="decoders"):
         W.LatentMixture({})
     with pytest.raises(ValueError, match="n must be one of"):
-        W.LatentMixture({"a": gmm.analytic_decoder(TARGET)}, n=7)
-    lm = W.LatentMixture({"a": gmm.analytic_decoder(TARGET)})
+        W.LatentMixture({"a": latent_mixture.analytic_decoder(TARGET)}, n=7)
+    lm = W.LatentMixture({"a": latent_mixture.analytic_decoder(TARGET)})
     with pytest.raises(TraitError):
         lm.n.value = 7
     with pytest.raises(TraitError):

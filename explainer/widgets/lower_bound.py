@@ -1,8 +1,8 @@
 """Widgets for the lower bound: move q and watch the exact split of log p(x); press the
 encoder and decoder buttons and watch Lb climb from a poor q; move K and watch one MNIST
 digit's importance weights (their spread, their effective sample size, their estimate of
-log p(x)). No mathematics here: every number comes from ``explainer.elbo`` and
-``explainer.marginal_likelihood``.
+log p(x)). No mathematics here: every number comes from ``explainer.elbo``,
+``explainer.nonlinear_posterior`` and ``explainer.marginal_likelihood``.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from explainer import elbo
+from explainer import elbo, nonlinear_posterior
 from explainer.frames import ControlGrid, control_grid
 from explainer.marginal_likelihood import DigitImportanceWeights
 from explainer.plots import lower_bound as plots
-from explainer.validation import check_choice
+from explainer.validation import check_choice, check_finite_array
 from explainer.widgets.base import Explainer, float_slider, int_slider
 from explainer.widgets.figure import SharedFigureWidget
 
@@ -143,7 +143,7 @@ class EncoderDecoderAscent(Explainer):
         super().__init__()
         _check_instance("decoder", decoder, elbo.LinearGaussianDecoder)
         _check_instance("q", q, elbo.GaussianQ)
-        self.data = elbo.as_finite_array("x", x)
+        self.data = check_finite_array("x", x)
         self.initial_decoder = decoder or elbo.LinearGaussianDecoder(0.3, -1.0, 4.0)
         self.initial_q = q or elbo.GaussianQ(np.full_like(self.data, self.POOR_Q_MEAN),
                                              np.full_like(self.data, self.POOR_Q_LOG_STD))
@@ -280,7 +280,7 @@ class NonlinearGapExplorer(Explainer):
     """
 
     VARIANCE = 0.1
-    STARTS = (-0.5, 1.5)  # the walls of elbo.folded_decoder()'s default well
+    STARTS = (-0.5, 1.5)  # the walls of nonlinear_posterior.folded_decoder()'s default well
 
     def __init__(self, *, x: float = 1.0) -> None:
         super().__init__()
@@ -288,8 +288,8 @@ class NonlinearGapExplorer(Explainer):
                               description="observed x", continuous_update=False,
                               layout=widgets.Layout(width="420px"))
         x = self.x.value
-        self.net = elbo.folded_decoder()
-        self.z = elbo.z_grid()
+        self.net = nonlinear_posterior.folded_decoder()
+        self.z = nonlinear_posterior.z_grid()
         view = (self.z >= -4) & (self.z <= 4)
         self.view = view.numpy()
         self.z_view = self.z.numpy()[self.view][::5]
@@ -307,12 +307,14 @@ class NonlinearGapExplorer(Explainer):
 
     def compute(self, x: float) -> tuple[np.ndarray, list[tuple[str, np.ndarray, float]], float]:
         """(posterior on the drawn grid, [(label, q density, gap)], log p(x))."""
-        post = elbo.numerical_posterior(x, decoder_mean=self.net, variance=self.VARIANCE,
+        post = nonlinear_posterior.numerical_posterior(x, decoder_mean=self.net,
+                                                       variance=self.VARIANCE,
                                         z=self.z).numpy()[self.view][::5]
         fits = []
         log_px = None
         for start in self.STARTS:
-            fit = elbo.fit_gaussian_q(x, decoder_mean=self.net, variance=self.VARIANCE, z=self.z,
+            fit = nonlinear_posterior.fit_gaussian_q(x, decoder_mean=self.net,
+                                                     variance=self.VARIANCE, z=self.z,
                                       mean_init=start, log_std_init=-1.0)
             density = elbo.normal_density(self.z_view, mean=fit.mean, log_std=fit.log_std)
             fits.append((f"best q from {start:+.1f}", density, fit.gap))

@@ -1,8 +1,9 @@
 """Widgets for densities built from Gaussians: a mixture by hand, fitted mixtures for K up
 to 512, ancestral sampling, and the continuous latent of a VAE's decoder.
 
-Each class holds one ``FigureWidget``; the mathematics is in ``explainer.gmm``, the
-figures in ``explainer.plots.mixture``. Expensive work (fits, training) happens before a
+Each class holds one ``FigureWidget``; the mathematics is in ``explainer.gmm``,
+``explainer.mixture_fits`` and ``explainer.latent_mixture``, the figures in
+``explainer.plots.mixture``. Expensive work (fits, training) happens before a
 widget is built and is passed in, so every slider only indexes or sums precomputed arrays.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 import ipywidgets as widgets
 import numpy as np
 
-from explainer import gmm
+from explainer import gmm, latent_mixture, mixture_fits
 from explainer.frames import ControlGrid, control_grid
 from explainer.plots import mixture as plots
 from explainer.validation import check_choice, check_int
@@ -143,10 +144,10 @@ class FittedMixture(Explainer):
     """EM fits of K = 1 ... 512 Gaussians to samples of the target: a K slider shows the
     fit and its components beside the error-against-K curve (fits precomputed)."""
 
-    def __init__(self, fits: gmm.MixtureFits, *, k: int | None = None) -> None:
+    def __init__(self, fits: mixture_fits.MixtureFits, *, k: int | None = None) -> None:
         super().__init__()
-        if not isinstance(fits, gmm.MixtureFits):
-            raise TypeError(f"fits must be a gmm.MixtureFits, got {type(fits).__name__}")
+        if not isinstance(fits, mixture_fits.MixtureFits):
+            raise TypeError(f"fits must be a mixture_fits.MixtureFits, got {type(fits).__name__}")
         self.fits = fits
         k = fits.ks[0] if k is None else check_choice("k", k, fits.ks)
         target = gmm.target_density()
@@ -154,7 +155,7 @@ class FittedMixture(Explainer):
         # every fit's curves, computed once: the slider only swaps arrays
         self.curves = {kk: gmm.component_curves(*fits.mixture(kk)) for kk in fits.ks}
         self.totals = {kk: gmm.mixture_density(self.x, *fits.mixture(kk)) for kk in fits.ks}
-        self.grid_errors = gmm.grid_mixture_errors(target, fits.ks)
+        self.grid_errors = mixture_fits.grid_mixture_errors(target, fits.ks)
 
         self.k = widgets.SelectionSlider(options=list(fits.ks), value=k, description="K")
         self.fig = SharedFigureWidget(plots.fitted_mixture_figure(
@@ -257,16 +258,18 @@ class LatentMixture(Explainer):
     P(x) = int P(z) N(x; mu(z), sigma(z)^2) dz is estimated by the average over N drawn z.
     Choose the decoder and N; up to ``n_terms_shown`` of the summed curves are drawn."""
 
-    def __init__(self, decoders: Mapping[str, gmm.LatentDecoder], *, n: int = 10,
+    def __init__(self, decoders: Mapping[str, latent_mixture.LatentDecoder], *, n: int = 10,
                  n_terms_shown: int = 40, seed: int = 0) -> None:
         super().__init__()
-        if not decoders or not all(isinstance(d, gmm.LatentDecoder) for d in decoders.values()):
-            raise TypeError("decoders must map names to gmm.LatentDecoder objects (at least one)")
+        if not decoders or not all(isinstance(d, latent_mixture.LatentDecoder)
+                                   for d in decoders.values()):
+            raise TypeError("decoders must map names to latent_mixture.LatentDecoder objects "
+                            "(at least one)")
         n = check_choice("n", n, N_OPTIONS)
         self.n_terms_shown = check_int("n_terms_shown", n_terms_shown, low=1)
         self.x = _plot_grid()
         self.z = np.linspace(-3.0, 3.0, 241)
-        self.z_drawn = gmm.latent_draws(max(N_OPTIONS), seed=seed)
+        self.z_drawn = latent_mixture.latent_draws(max(N_OPTIONS), seed=seed)
         target = gmm.target_density()
         # per decoder, once: mu(z) on the z grid, mu and sigma at every drawn z, the model
         self.tables = {}
@@ -275,8 +278,8 @@ class LatentMixture(Explainer):
             mu_d, sd_d = dec(self.z_drawn)
             self.tables[name] = dict(
                 mu_z=mu_z, sd_z=sd_z, mu_d=mu_d, sd_d=sd_d,
-                model=gmm.latent_model_density(self.x, dec),
-                estimates=gmm.latent_mixture_densities(self.x, mu_d, sd_d, N_OPTIONS),
+                model=latent_mixture.latent_model_density(self.x, dec),
+                estimates=latent_mixture.latent_mixture_densities(self.x, mu_d, sd_d, N_OPTIONS),
             )
 
         names = list(decoders)
@@ -298,7 +301,7 @@ class LatentMixture(Explainer):
         """(shown terms, N-sample sum on the plot grid, its L1 distance to the model)."""
         t = self.tables[name]
         mu, sd = t["mu_d"][:n], t["sd_d"][:n]
-        terms = gmm.latent_term_curves(mu, sd, n_shown=min(n, self.n_terms_shown))
+        terms = latent_mixture.latent_term_curves(mu, sd, n_shown=min(n, self.n_terms_shown))
         estimate = t["estimates"][N_OPTIONS.index(n)]
         return terms, estimate, gmm.l1_error(estimate, t["model"], self.x)
 
