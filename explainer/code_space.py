@@ -42,9 +42,10 @@ from explainer.data import (
     moon_pair,
     moon_phases,
 )
+from explainer.gaussians import normal_pdf
 from explainer.models import Autoencoder, ModelConfig
 from explainer.train import FitResult, History, TrainingConfig, fit
-from explainer.validation import check_choice, check_images, check_int, check_real
+from explainer.validation import check_choice, check_images, check_int, check_real, check_seed
 
 TRAINING_SETS = ("two_moons", "phases")
 CODE_KINDS = ("ae", "noisy_ae", "vae")
@@ -114,7 +115,7 @@ class CodeSpaceSettings:
             "n_steps": check_int("n_steps", self.n_steps, low=1, high=100_000),
             "lr": check_real("lr", self.lr, low=0.0, high=1.0, low_open=True),
             "hidden_dim": check_int("hidden_dim", self.hidden_dim, low=1, high=4096),
-            "seed": check_int("seed", self.seed, low=0),
+            "seed": check_seed(self.seed),
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)
@@ -231,9 +232,8 @@ def noise_densities(codes: np.ndarray, means: np.ndarray, sigmas: np.ndarray) ->
         )
     if not (np.isfinite(sigmas).all() and (sigmas > 0).all()):
         raise ValueError("sigmas must be finite and > 0 (a plain AE's code has no noise band)")
-    # N(c; m, sigma^2) = exp(-(c - m)^2 / (2 sigma^2)) / (sigma sqrt(2 pi))
-    z = (codes - means) / sigmas
-    return np.exp(-0.5 * z * z) / (sigmas * math.sqrt(2.0 * math.pi))
+    # N(c; m, sigma^2), one row per image
+    return normal_pdf(codes, mean=means, std=sigmas)
 
 
 def image_distances(

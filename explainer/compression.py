@@ -36,7 +36,7 @@ from explainer import cache, pca
 from explainer.data import ImageDataset
 from explainer.models import Autoencoder, ModelConfig
 from explainer.train import TrainedModel, TrainingConfig, train_model
-from explainer.validation import check_images, check_int, check_real
+from explainer.validation import check_images, check_int, check_real, check_seed
 
 # Code sizes at which the autoencoders are trained; the k slider shows PCA at every k
 # from 1 to pca.MAX_CODE_SIZE and each autoencoder at the nearest of these.
@@ -141,7 +141,7 @@ def train_linear_ae(
         raise TypeError("training must be an explainer.compression.LinearAETraining, got "
                         f"{type(training).__name__}")
     k = check_int("k", k, low=1, high=pca.MAX_CODE_SIZE)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     every = check_int("every", every, low=1)
     if reference is None:
         reference = pca.fit_pca(data.x_train, n_components=pca.MAX_CODE_SIZE)

@@ -21,7 +21,7 @@ from explainer.decoder_variance import VarianceWeightGrid
 from explainer.frames import ControlGrid, control_grid
 from explainer.models import Autoencoder
 from explainer.plots import anatomy as plots
-from explainer.validation import check_int
+from explainer.validation import check_int, check_seed
 from explainer.widgets.base import Explainer, float_slider
 from explainer.widgets.figure import SharedFigureWidget, apply_updates
 
@@ -50,7 +50,7 @@ class DiagramExplorer(Explainer):
                    [check_int("digit", d, low=0, high=len(images) - 1) for d in digits])
         if not choices:
             raise ValueError("digits must name at least one image")
-        seed = check_int("seed", seed, low=0)
+        seed = check_seed(seed)
         self.model, self.images = model, images
         self.noise = anatomy.draw_noise(model.latent_dim, seed=seed)
         self.draws = 0
@@ -145,7 +145,7 @@ class KLWeightExplorer(Explainer):
         if not isinstance(trained, dict) or not trained:
             raise ValueError("trained must hold at least one {beta: TrainedModel} entry, "
                              f"got {trained!r}")
-        seed = check_int("seed", seed, low=0)
+        seed = check_seed(seed)
         self.summaries = {beta: anatomy.summarize(t, x_test, seed=seed)
                           for beta, t in sorted(trained.items())}
         betas = list(self.summaries)

@@ -14,7 +14,7 @@ from explainer import compression, pca
 from explainer.data import ImageDataset
 from explainer.frames import ControlGrid, control_grid
 from explainer.plots import compression as plots
-from explainer.validation import check_int
+from explainer.validation import check_int, check_seed
 from explainer.widgets.base import Explainer, int_slider
 from explainer.widgets.figure import SharedFigureWidget, apply_updates
 
@@ -26,7 +26,7 @@ class LinearAETrainer(Explainer):
                  seed: int = 0) -> None:
         super().__init__()
         k = check_int("k", k, low=1, high=pca.MAX_CODE_SIZE)
-        seed = check_int("seed", seed, low=0)
+        seed = check_seed(seed)
         self.data, self.k, self.seed = data, k, seed
         self.reference = reference or pca.fit_pca(data.x_train, n_components=pca.MAX_CODE_SIZE)
         self.pca_error = float(pca.error_by_code_size(self.reference, data.x_train, max_k=k)[-1])
