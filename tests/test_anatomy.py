@@ -7,8 +7,8 @@ from explainer.data import moon_phases
 from explainer.models import Autoencoder, ModelConfig
 from explainer.plots import anatomy as plots
 from explainer.plots import trace
-from tiny_vaes import tiny_vaes
 from explainer.widgets.anatomy import DiagramExplorer, KLWeightExplorer
+from tiny_vaes import tiny_vaes
 
 VAE8 = ModelConfig(kind="vae", latent_dim=8, hidden_dims=(16,))
 

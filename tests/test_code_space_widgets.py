@@ -12,7 +12,6 @@ from explainer.plots import trace
 from explainer.widgets.code_space import NoisyCodeExplainer, VAECodeExplainer
 from widget_errors import assert_error_shown
 
-
 FAST = dict(n_steps=30, hidden_dim=16)
 
 

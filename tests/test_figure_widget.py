@@ -4,9 +4,8 @@ update messages kept (the browser tests drive the front end itself)."""
 import json
 
 import numpy as np
-import pytest
-
 import plotly.graph_objects as go
+import pytest
 
 from explainer.plots import trace
 from explainer.widgets.figure import _BUNDLE, SharedFigureWidget, apply_updates

@@ -10,8 +10,8 @@ from explainer.data import moon_phases
 from explainer.models import Autoencoder, ModelConfig
 from explainer.plots import anatomy as anatomy_plots
 from explainer.plots import traversals as plots
-from tiny_vaes import tiny_vaes
 from explainer.widgets.traversals import TraversalExplorer
+from tiny_vaes import tiny_vaes
 
 VAE4 = ModelConfig(kind="vae", latent_dim=4, hidden_dims=(16,))
 
