@@ -59,4 +59,4 @@ clean-cache:
 # Extra flags via HTML_ARGS, e.g. make html HTML_ARGS="--jobs 1"
 .PHONY: html
 html: setup
-	$(PY) -m explainer.export $(HTML_ARGS) $(NB)
+	$(PY) -m explainer.publish.export $(HTML_ARGS) $(NB)

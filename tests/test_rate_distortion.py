@@ -177,14 +177,15 @@ def test_the_static_maps_have_no_empty_panel(tiny):
 
 
 def test_a_page_without_a_kernel_keeps_the_ring_in_step_with_the_beta_slider(maps, plane):
-    from explainer import frames
+    from explainer.publish.figure_state import plain
+    from explainer.publish.snapshot import snapshot_explainer
 
-    out = frames.snapshot_explainer(maps)
+    out = snapshot_explainer(maps)
     assert len(out["figures"]) == 2  # the maps, then the plane
     page = out["figures"][1]["figure"]
     chosen = plots.trace_index(maps.plane_fig, plots.CHOSEN_CLOSE)
     moved = [f for f in page.get("frames", []) if chosen in f["traces"]]
-    rates = {frames._plain(f["data"][f["traces"].index(chosen)]["x"])[0] for f in moved}
+    rates = {plain(f["data"][f["traces"].index(chosen)]["x"])[0] for f in moved}
     assert rates <= {p.rate for p in plane.points} and plane.point_for(0.3).rate in rates
     assert "clicking a point of the rate-distortion plane" in out["kernel_controls"]
     assert maps.beta.value == 1.0  # back at its default

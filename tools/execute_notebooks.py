@@ -4,30 +4,28 @@ Usage: python tools/execute_notebooks.py [NOTEBOOK ...]   (default: notebooks/*.
 
 Outputs are kept (nbval compares them); the widget state that nbclient stores in the
 notebook's metadata is dropped: each plotly FigureWidget would otherwise embed ~5 MB
-of JavaScript in the file. The kernel runs with ``VAE_EXPLAINER_STATIC_PNG=1``: every
-figure and every Explainer's output also carries a PNG (drawn by kaleido with Chromium),
-so the stored notebooks read on GitHub and nbviewer. Prints each notebook's run time and
-file size.
+of JavaScript in the file. The kernel runs with the publish layer's PNGs turned on
+(``explainer.publish.kernel``): every figure and every Explainer's output also carries a
+PNG (drawn by kaleido with Chromium), so the stored notebooks read on GitHub and
+nbviewer. Prints each notebook's run time and file size.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 
-from explainer.export import run_notebook
-from explainer.plots import static
+from explainer.publish.execute import run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def execute(path: Path, *, timeout: int = 900) -> float:
     start = time.perf_counter()
-    nb = run_notebook(path, env={**os.environ, static.ENV_VAR: "1"}, timeout=timeout)
+    nb = run_notebook(path, png=True, timeout=timeout)
     seconds = time.perf_counter() - start
     strip_widget_state(nb)
     nbformat.write(nb, path)

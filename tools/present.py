@@ -39,7 +39,8 @@ def voila_command(folder: Path, *, port: int, open_browser: bool = True,
 
 def voila_environment() -> dict[str, str]:
     """Where Voila finds the lecture template (added to the Jupyter data path)."""
-    paths = [str(TEMPLATES)] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    paths = [str(TEMPLATES)]
+    paths += [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
     return {"JUPYTER_PATH": os.pathsep.join(paths)}
 
 

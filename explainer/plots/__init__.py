@@ -12,16 +12,9 @@ def use_notebook_renderer() -> None:
     """Show static figures as plotly's JSON mimetype (rendered by JupyterLab and Voila).
 
     The ``notebook`` renderer would inline ~4.8 MB of plotly.js, with a random div id,
-    into every output; the mimetype renderer stores only the figure's data. With
-    ``VAE_EXPLAINER_STATIC_PNG=1`` (set when the stored notebooks are re-executed) each
-    figure also carries a PNG, for GitHub and nbviewer (see ``explainer.plots.static``).
+    into every output; the mimetype renderer stores only the figure's data.
     """
-    from explainer.plots import static
-
-    if static.requested():
-        static.use_png_renderer()
-    else:
-        pio.renderers.default = "plotly_mimetype"
+    pio.renderers.default = "plotly_mimetype"
 
 
 def trace(fig: BaseFigure, name: str) -> BasePlotlyType:

@@ -18,11 +18,11 @@ import torch
 
 from explainer import anatomy
 from explainer.decoder_variance import VarianceWeightGrid
-from explainer.frames import ControlGrid, control_grid
 from explainer.models import Autoencoder
 from explainer.plots import anatomy as plots
 from explainer.validation import check_int, check_seed
 from explainer.widgets.base import Explainer, float_slider
+from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.figure import SharedFigureWidget, apply_updates
 
 

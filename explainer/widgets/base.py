@@ -13,29 +13,19 @@ the range is refused with a ``TraitError`` that names them too. Nothing is clamp
 
 from __future__ import annotations
 
-import base64
 import functools
-import json
-import os
 import re
 import traceback
 from collections.abc import Callable, Collection, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
 import traitlets
-from plotly.utils import PlotlyJSONEncoder
 
 from explainer.validation import check_int, check_real
+from explainer.widgets.controls import ControlGrid
 
-if TYPE_CHECKING:  # pragma: no cover
-    from explainer.frames import ControlGrid
-
-# Set (to 1) by ``python -m explainer.export`` in the kernel it runs: each displayed
-# Explainer then adds its precomputed states to its output (see ``explainer.frames``).
-EXPORT_ENV_VAR = "VAE_EXPLAINER_EXPORT_FRAMES"
-EXPORT_MIMETYPE = "application/vnd.vae-explainer.frames+json"
 # the kinds of widget a learner sets (sliders, dropdowns, toggles, checkboxes)
 _CONTROL_TYPES = (widgets.widget_selection._Selection, widgets.widget_int._Int,
                   widgets.widget_float._Float, widgets.widget_bool._Bool)
@@ -93,8 +83,8 @@ class Explainer:
 
     def exported_controls(self) -> list[ControlGrid]:
         """The controls a page without a kernel keeps working, each with its grid of
-        values (``explainer.frames.control_grid``). None by default; subclasses list their
-        main sliders and dropdowns with grids cheap enough to precompute."""
+        values (``explainer.widgets.controls.control_grid``). None by default; subclasses
+        list their main sliders and dropdowns with grids cheap enough to precompute."""
         return []
 
     def kernel_controls(self, exported: Collection[int] = ()) -> list[str]:
@@ -118,23 +108,17 @@ class Explainer:
         """The plain-text stand-in shown where no widget can render (and compared by nbval)."""
         return f"{type(self).__name__}: interactive figure (needs a running kernel)"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The widget view, with a short stable text in place of the float-laden repr."""
+        bundle = dict(self.ui._repr_mimebundle_())
+        bundle["text/plain"] = self.summary()
+        return bundle
+
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        # the widget view, with a short stable text in place of the float-laden repr
-        bundle = dict(self.ui._repr_mimebundle_())
-        bundle["text/plain"] = self.summary()
-        from explainer.plots import static
-
-        if static.requested():  # a picture for GitHub and nbviewer, which show no widgets
-            bundle["image/png"] = base64.b64encode(static.figures_png(self.figures())).decode()
-        if os.environ.get(EXPORT_ENV_VAR) == "1":
-            from explainer import frames
-
-            # through plotly's encoder: numpy scalars and arrays become plain JSON
-            bundle[EXPORT_MIMETYPE] = json.loads(json.dumps(frames.exported_states(self),
-                                                            cls=PlotlyJSONEncoder))
-        display(bundle, raw=True)
+        # shown as display data, never as a cell's result (no "Out[n]" above a figure)
+        display(self._repr_mimebundle_(), raw=True)
 
 
 # ----------------------------------------------------------------- sliders that refuse

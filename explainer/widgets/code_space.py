@@ -18,10 +18,10 @@ import time
 import ipywidgets as widgets
 
 from explainer import code_space
-from explainer.frames import ControlGrid, control_grid
 from explainer.plots import code_space as plots
 from explainer.validation import check_real
 from explainer.widgets.base import Explainer, float_slider
+from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.figure import SharedFigureWidget, apply_updates
 
 TRAINING_SET_LABELS = (("two moons (full, half)", "two_moons"),

@@ -12,10 +12,10 @@ import ipywidgets as widgets
 
 from explainer import compression, pca
 from explainer.data import ImageDataset
-from explainer.frames import ControlGrid, control_grid
 from explainer.plots import compression as plots
 from explainer.validation import check_int, check_seed
 from explainer.widgets.base import Explainer, int_slider
+from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.figure import SharedFigureWidget, apply_updates
 
 

@@ -23,7 +23,6 @@ import torch
 
 from explainer import latent_maps as lm
 from explainer.data import ImageDataset
-from explainer.frames import ControlGrid, control_grid
 from explainer.live_training import LiveRetrainer
 from explainer.plots import latent_maps as plots
 from explainer.plots import rate_distortion as plane_plots
@@ -31,6 +30,7 @@ from explainer.rate_distortion import PlaneSelection, RatePlane
 from explainer.plots.images import png_data_uri
 from explainer.validation import check_int, check_real
 from explainer.widgets.base import Explainer
+from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.drawing_pad import DrawingPad
 from explainer.widgets.figure import SharedFigureWidget
 

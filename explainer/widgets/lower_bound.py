@@ -13,11 +13,11 @@ import plotly.graph_objects as go
 import torch
 
 from explainer import elbo, nonlinear_posterior
-from explainer.frames import ControlGrid, control_grid
 from explainer.marginal_likelihood import DigitImportanceWeights
 from explainer.plots import lower_bound as plots
 from explainer.validation import check_choice, check_finite_array
 from explainer.widgets.base import Explainer, float_slider, int_slider
+from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.figure import SharedFigureWidget
 
 Z_VIEW = np.linspace(-4.0, 4.0, 401)

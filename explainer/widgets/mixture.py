@@ -15,10 +15,10 @@ import ipywidgets as widgets
 import numpy as np
 
 from explainer import gmm, latent_mixture, mixture_fits
-from explainer.frames import ControlGrid, control_grid
 from explainer.plots import mixture as plots
 from explainer.validation import check_choice, check_int
 from explainer.widgets.base import Explainer, float_slider, int_slider, play_control
+from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.figure import SharedFigureWidget
 
 MAX_COMPONENTS = 10

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from explainer.frames import ControlGrid, control_grid
 from explainer.plots import traversals as plots
 from explainer.traversals import TraversalGrid
 from explainer.widgets.base import Explainer
+from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.figure import SharedFigureWidget, apply_updates
 
 

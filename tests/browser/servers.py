@@ -1,5 +1,5 @@
-"""Chromium and servers for the browser tests and the page-speed benchmark: JupyterLab and Voila (lecture
-mode) on free loopback ports, serving copies of the notebooks, always stopped."""
+"""Chromium and servers for the browser tests and the page-speed benchmark: JupyterLab and
+Voila (lecture mode) on free loopback ports, serving copies of the notebooks, always stopped."""
 
 from __future__ import annotations
 

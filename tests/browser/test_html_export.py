@@ -17,7 +17,8 @@ import time
 
 import pytest
 
-from explainer import cache, export
+from explainer import cache
+from explainer.publish import export
 
 from tests.browser.conftest import require_browser
 from tests.browser.controls import assert_answers_fold, stored_answers

@@ -1,16 +1,12 @@
-"""Static PNG copies of figures, so stored notebooks read on GitHub and nbviewer (which
+"""Compact PNG copies of figures, so stored notebooks read on GitHub and nbviewer (which
 render neither plotly's JSON nor widgets).
 
-Only when ``VAE_EXPLAINER_STATIC_PNG=1`` (``tools/execute_notebooks.py`` sets it):
-static figures are then shown with the ``plotly_mimetype+vae_png`` renderer and each
-Explainer adds a PNG of its figures to its output. Without it nothing changes and no
-browser is needed. kaleido (>= 1) draws the PNGs with Chromium; it finds the browser
+kaleido (>= 1, in the ``[export]`` extra) draws them with Chromium; it finds the browser
 through ``BROWSER_PATH``, which defaults here to Debian's ``/usr/bin/chromium``.
 """
 
 from __future__ import annotations
 
-import base64
 import io
 import os
 from collections.abc import Sequence
@@ -19,21 +15,15 @@ from pathlib import Path
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.basedatatypes import BaseFigure
-from plotly.io.base_renderers import MimetypeRenderer
 
-ENV_VAR = "VAE_EXPLAINER_STATIC_PNG"
+from explainer.publish.extras import require
+
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
-RENDERER = "vae_png"
 # PNGs at the figure's own width (or plotly's default 700 px), one pixel per pixel, in
 # 256 colours: the 1100 x 820 latent maps take ~90 KB instead of ~380 KB, so every
 # notebook stays well under 2 MB
 SCALE = 1.0
 COLORS = 256
-
-
-def requested() -> bool:
-    """Whether static PNGs were asked for (``VAE_EXPLAINER_STATIC_PNG=1``)."""
-    return os.environ.get(ENV_VAR) == "1"
 
 
 def use_browser() -> None:
@@ -51,6 +41,7 @@ def figure_png(fig: BaseFigure | dict, *, scale: float = SCALE) -> bytes:
         raise ValueError(f"fig must be a plotly Figure or FigureWidget, got {type(fig).__name__}")
     if not 0 < scale <= 4:
         raise ValueError(f"scale must be in (0, 4], got {scale}")
+    require("kaleido")
     use_browser()
     return compact_png(pio.to_image(fig, format="png", scale=scale))
 
@@ -89,17 +80,3 @@ def figures_png(figs: Sequence[BaseFigure], *, scale: float = SCALE) -> bytes:
     out = io.BytesIO()
     sheet.save(out, format="PNG")
     return compact_png(out.getvalue())
-
-
-class CompactPngRenderer(MimetypeRenderer):
-    """plotly renderer: the figure as a compact PNG (``figure_png``)."""
-
-    def to_mimebundle(self, fig_dict: dict) -> dict:
-        return {"image/png": base64.b64encode(figure_png(fig_dict)).decode()}
-
-
-def use_png_renderer() -> None:
-    """Show figures as plotly's JSON (for JupyterLab) plus a compact PNG (for GitHub)."""
-    use_browser()
-    pio.renderers[RENDERER] = CompactPngRenderer()
-    pio.renderers.default = f"plotly_mimetype+{RENDERER}"

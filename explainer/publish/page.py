@@ -1,0 +1,222 @@
+"""One executed notebook as a standalone HTML page that works offline: the markdown with
+its equations as MathML, the code folded, the printed outputs, every figure (plotly.js
+inlined once) and each Explainer's figures with sliders over its precomputed states.
+
+The page's style and script are package data (``page.css``, ``page.js``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from plotly.offline import get_plotlyjs
+from plotly.utils import PlotlyJSONEncoder
+
+from explainer.publish.extras import require
+from explainer.publish.kernel import FRAMES_MIMETYPE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nbformat import NotebookNode
+
+PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+WIDGET_MIMETYPE = "application/vnd.jupyter.widget-view+json"
+KERNEL_NOTE = "a running kernel (open the notebook in JupyterLab)"
+# plotly's own configuration for every figure in a page
+PLOT_CONFIG = {"displaylogo": False, "responsive": False}
+_MARKDOWN_PLUGINS = ["math", "table", "strikethrough"]
+
+
+def page_asset(name: str) -> str:
+    """A file of the page (``page.css``, ``page.js``) from the package's data."""
+    return resources.files("explainer.publish").joinpath(name).read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- markdown
+def latex_to_mathml(latex: str, *, display: bool) -> str:
+    """One equation, LaTeX to MathML (``latex2mathml``)."""
+    converter = require("latex2mathml.converter")
+    return converter.convert(latex, display="block" if display else "inline")
+
+
+@dataclass
+class MarkdownRenderer:
+    """Markdown to HTML with ``$...$`` and ``$$...$$`` as MathML; failures collected."""
+
+    failures: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        mistune = require("mistune")
+        self._md = mistune.create_markdown(escape=False, plugins=_MARKDOWN_PLUGINS)
+        self._md.renderer.register("block_math", lambda _r, text: self.math(text, display=True))
+        self._md.renderer.register("inline_math", lambda _r, text: self.math(text, display=False))
+        # headings carry JupyterLab's anchor (their text, spaces as dashes), so that a
+        # link such as 00_index.ipynb#References lands on its heading in the page too
+        self._md.renderer.heading = heading_with_anchor
+
+    def math(self, latex: str, *, display: bool) -> str:
+        """One equation as MathML; on failure its source, visibly marked."""
+        try:
+            mathml = latex_to_mathml(latex.strip(), display=display)
+        except ImportError:
+            raise
+        except Exception as err:  # latex2mathml raises many kinds; each is reported
+            self.failures.append(f"{latex!r}: {type(err).__name__}: {err}")
+            delim = "$$" if display else "$"
+            return (f'<code class="math-failed" title="equation not converted">'
+                    f"{html.escape(delim + latex + delim)}</code>")
+        return f'<div class="math">{mathml}</div>' if display else mathml
+
+    def __call__(self, text: str) -> str:
+        return link_pages(self._md(text))
+
+
+def heading_with_anchor(text: str, level: int, **_attrs: object) -> str:
+    """``<hN id=...>``: the id JupyterLab gives a heading (its text, spaces as dashes)."""
+    anchor = re.sub(r"\s+", "-", html.unescape(re.sub(r"<[^>]+>", "", text)).strip())
+    return f'<h{level} id="{html.escape(anchor, quote=True)}">{text}</h{level}>\n'
+
+
+def link_pages(fragment: str) -> str:
+    """Relative links to ``*.ipynb`` point at the exported ``*.html`` pages instead."""
+    return re.sub(r'href="(?![a-zA-Z][a-zA-Z0-9+.-]*:)([^"#]*?)\.ipynb(#[^"]*)?"',
+                  lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', fragment)
+
+
+def notebook_equations(nb: NotebookNode) -> list[tuple[str, bool]]:
+    """Every equation in ``nb``'s markdown cells, as (LaTeX, display?)."""
+    found: list[tuple[str, bool]] = []
+    md = require("mistune").create_markdown(escape=False, plugins=_MARKDOWN_PLUGINS)
+    md.renderer.register("block_math", lambda _r, t: found.append((t, True)) or "")
+    md.renderer.register("inline_math", lambda _r, t: found.append((t, False)) or "")
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            md(cell.source)
+    return found
+
+
+# --------------------------------------------------------------------------- outputs
+def script_json(obj: object) -> str:
+    """JSON safe inside a ``<script>`` element (no ``</`` can close it early)."""
+    return json.dumps(obj, cls=PlotlyJSONEncoder, separators=(",", ":")).replace("</", "<\\/")
+
+
+@dataclass
+class PageBuilder:
+    """Collects one page's body; figures become numbered ``div``s with their JSON."""
+
+    markdown: MarkdownRenderer = field(default_factory=MarkdownRenderer)
+    parts: list[str] = field(default_factory=list)
+    n_figures: int = 0
+    n_explainers: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def figure(self, figure: dict, *, groups: Sequence[dict] = ()) -> str:
+        i = self.n_figures
+        self.n_figures += 1
+        spec = {"figure": figure, "groups": list(groups)}
+        return (f'<div class="plot" id="plot-{i}"></div>\n'
+                f'<script type="application/json" class="plot-spec" data-target="plot-{i}">'
+                f"{script_json(spec)}</script>")
+
+    def explainer(self, exported: dict) -> str:
+        self.n_explainers += 1
+        out = []
+        if "error" in exported:
+            self.errors.append(f"{exported['type']}: {exported['error']}")
+            out.append(f'<p class="note error">The states of this figure could not be '
+                       f"precomputed ({html.escape(exported['error'])}); it is shown as it "
+                       "first appears.</p>")
+        for fig in exported["figures"]:
+            out.append(self.figure(fig["figure"], groups=fig["groups"]))
+            for group in fig["groups"]:
+                if not group["product"]:
+                    names = [fig["figure"]["layout"]["sliders"][s]["name"].rstrip(" =:")
+                             for s in group["sliders"]]
+                    out.append(f'<p class="note">Here the sliders {html.escape(", ".join(names))} '
+                               "move one at a time (the others go back to their starting "
+                               "values); in JupyterLab they combine.</p>")
+        kernel = exported["kernel_controls"]
+        if kernel:
+            listed = ", ".join(html.escape(k) for k in kernel)
+            what = "this control needs" if len(kernel) == 1 else "these controls need"
+            out.append(f'<p class="note kernel">Not live in this page: {listed}. '
+                       f"{what.capitalize()} {KERNEL_NOTE}.</p>")
+        return "\n".join(out)
+
+    def output(self, out: NotebookNode) -> str:
+        kind = out.output_type
+        if kind == "stream":
+            return f'<pre class="stream {out.name}">{html.escape(out.text)}</pre>'
+        if kind == "error":
+            return f'<pre class="error">{html.escape(out.ename)}: {html.escape(out.evalue)}</pre>'
+        data = out.get("data", {})
+        if FRAMES_MIMETYPE in data:
+            return self.explainer(data[FRAMES_MIMETYPE])
+        if PLOTLY_MIMETYPE in data:
+            return self.figure(dict(data[PLOTLY_MIMETYPE]))
+        if WIDGET_MIMETYPE in data:
+            return ""  # a widget that is no Explainer (a progress bar): nothing to show
+        if "text/html" in data:
+            return f'<div class="html-output">{data["text/html"]}</div>'
+        if "text/markdown" in data:  # a folded answer (explainer.questions.Answer)
+            return f'<div class="markdown-output">{self.markdown(data["text/markdown"])}</div>'
+        if "image/png" in data:
+            return f'<img class="png" src="data:image/png;base64,{data["image/png"]}">'
+        if "text/plain" in data:
+            return f'<pre class="result">{html.escape(data["text/plain"])}</pre>'
+        return ""
+
+    def cell(self, cell: NotebookNode) -> None:
+        if cell.cell_type == "markdown":
+            self.parts.append(f'<section class="markdown">{self.markdown(cell.source)}</section>')
+        elif cell.cell_type == "code" and cell.source.strip():
+            outputs = "\n".join(filter(None, (self.output(o) for o in cell.get("outputs", []))))
+            self.parts.append(
+                '<section class="code-cell"><details class="source"><summary>code</summary>'
+                f"<pre><code>{html.escape(cell.source)}</code></pre></details>"
+                f'<div class="outputs">{outputs}</div></section>')
+
+
+# --------------------------------------------------------------------------- the page
+def notebook_title(nb: NotebookNode, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#\s+(.+)$", cell.source, flags=re.M)
+            if m:
+                return re.sub(r"[*_`$]", "", m.group(1)).strip()
+    return fallback
+
+
+def render_page(nb: NotebookNode, *, name: str,
+                plotly_js: str | None = None) -> tuple[str, list[str]]:
+    """One executed notebook as a standalone HTML page; also what failed: equations that
+    did not convert and widgets whose states could not be precomputed."""
+    builder = PageBuilder()
+    for cell in nb.cells:
+        builder.cell(cell)
+    title = notebook_title(nb, name)
+    plotly_js = get_plotlyjs() if plotly_js is None else plotly_js
+    style = "\n" + page_asset("page.css")
+    # draws every figure from its JSON, adds its frames, and drives the sliders of groups
+    # of several controls (a group of one is plain plotly: each step animates its frame)
+    script = "\n" + page_asset("page.js").replace("PLOT_CONFIG", json.dumps(PLOT_CONFIG))
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>{style}</style>
+<script>{plotly_js}</script>
+</head><body>
+<header class="export">{html.escape(name)}.ipynb, exported for reading without a kernel: the
+figures' sliders work from precomputed states; controls that need Python say so.</header>
+{chr(10).join(builder.parts)}
+<script>{script}</script>
+</body></html>
+"""
+    return page, [*builder.markdown.failures, *builder.errors]

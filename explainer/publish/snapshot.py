@@ -1,0 +1,137 @@
+"""A widget's states, measured: :func:`snapshot_explainer` sets each exported control's
+``.value`` over its grid (exactly as a learner would), reads the figures back, and turns
+them into frames and sliders (``explainer.publish.frames``) for a page with no kernel.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import warnings
+from collections.abc import Sequence
+
+from plotly.basedatatypes import BaseFigure
+from plotly.utils import PlotlyJSONEncoder
+
+from explainer.publish.figure_state import FigureState, changed_paths, compose
+from explainer.publish.frames import (
+    MAX_COMBINATIONS,
+    frames_and_sliders,
+    group_combinations,
+    group_controls,
+)
+from explainer.widgets.base import Explainer
+from explainer.widgets.controls import ControlGrid
+
+
+def figure_dicts(figures: Sequence[BaseFigure]) -> list[dict]:
+    """``figures`` as plain JSON dicts, through plotly's encoder: arrays, numpy scalars and
+    empty arrays become plain JSON."""
+    return [json.loads(json.dumps(f.to_dict(), cls=PlotlyJSONEncoder)) for f in figures]
+
+
+def _farthest(size: int, default: int) -> int:
+    return 0 if default >= size - 1 - default else size - 1
+
+
+def _set(control: ControlGrid, index: int) -> None:
+    control.widget.value = control.values[index]
+
+
+def snapshot_explainer(explainer: Explainer, *,
+                       max_combinations: int = MAX_COMBINATIONS) -> dict:
+    """Every exported state of ``explainer``, as a page needs it:
+    ``{"figures": [frames_and_sliders(...) per figure], "controls": [...], "kernel_controls":
+    [...]}``. Sets each control over its grid, then puts every control back at its default."""
+    figures = explainer.figures()
+    grids = explainer.exported_controls()
+    sizes = [len(g.values) for g in grids]
+    defaults = [g.default for g in grids]
+    base = figure_dicts(figures)
+    base_states = [FigureState.from_dict(f) for f in base]
+
+    # 1. each control alone, the others at their defaults: which leaves does it change?
+    alone: list[list[list[dict]]] = []
+    changed: list[set] = []
+    for grid in grids:
+        seen, paths = [], set()
+        for k in range(len(grid.values)):
+            _set(grid, k)
+            dicts = figure_dicts(figures)
+            seen.append(dicts)
+            for f, d in enumerate(dicts):
+                paths |= {(f, *p) for p in changed_paths(base_states[f], FigureState.from_dict(d))}
+        _set(grid, grid.default)
+        alone.append(seen)
+        changed.append(paths)
+
+    # 2. two controls also belong together if they interact: both away from their
+    #    defaults, the figure is not each one's own change applied (e.g. a checkbox that
+    #    shows the ellipses of whichever model a slider chose). Checked at one pair of
+    #    values each: the stops farthest from the defaults.
+    links = [set(p) for p in changed]
+    for i, j in itertools.combinations(range(len(grids)), 2):
+        if changed[i] & changed[j] or sizes[i] < 2 or sizes[j] < 2:
+            continue
+        ki, kj = _farthest(sizes[i], defaults[i]), _farthest(sizes[j], defaults[j])
+        _set(grids[i], ki)
+        _set(grids[j], kj)
+        both = figure_dicts(figures)
+        _set(grids[j], grids[j].default)
+        _set(grids[i], grids[i].default)
+        for f, d in enumerate(both):
+            composed = compose(base_states[f], FigureState.from_dict(alone[i][ki][f]),
+                               FigureState.from_dict(alone[j][kj][f]))
+            diff = {(f, *p) for p in changed_paths(composed, FigureState.from_dict(d))}
+            if diff:  # join them through the leaves where they interact
+                links[i] |= diff
+                links[j] |= diff
+
+    # 3. group, then measure every stored combination of each group
+    groups = group_controls(links, sizes, max_combinations=max_combinations)
+    states: dict[tuple, list[dict]] = {}
+    for gid, group in enumerate(groups):
+        for combo in group_combinations(group, sizes, defaults):
+            moved = [(i, k) for i, k in zip(group.controls, combo) if k != defaults[i]]
+            if len(moved) <= 1:  # already measured in step 1
+                i, k = moved[0] if moved else (group.controls[0], defaults[group.controls[0]])
+                states[(gid, combo)] = alone[i][k]
+                continue
+            for i, k in zip(group.controls, combo):
+                _set(grids[i], k)
+            states[(gid, combo)] = figure_dicts(figures)
+            for f, d in enumerate(states[(gid, combo)]):  # a leaf only a combination moves
+                group.paths |= {(f, *p) for p in changed_paths(base_states[f],
+                                                                  FigureState.from_dict(d))}
+        for i in group.controls:
+            _set(grids[i], grids[i].default)
+    after = figure_dicts(figures)
+    for f, d in enumerate(after):
+        if changed_paths(base_states[f], FigureState.from_dict(d)):
+            warnings.warn(f"{type(explainer).__name__}: figure {f} did not return to its "
+                          "default state after the controls were put back", stacklevel=2)
+
+    controls = [{"label": g.label, "labels": list(g.labels), "default": g.default} for g in grids]
+    pages = []
+    for f in range(len(figures)):
+        per_figure = {key: dicts[f] for key, dicts in states.items()}
+        pages.append(frames_and_sliders(base[f], per_figure, controls=controls, groups=groups,
+                                        figure_index=f))
+    exported = {id(g.widget) for g in grids}
+    unused = [grids[i].label for i in range(len(grids)) if not links[i]]
+    return {"type": type(explainer).__name__, "figures": pages, "controls": controls,
+            "kernel_controls": explainer.kernel_controls(exported) + unused}
+
+
+def exported_states(explainer: Explainer, *, max_combinations: int = MAX_COMBINATIONS) -> dict:
+    """:func:`snapshot_explainer`, or, if measuring fails, the figures as they are with
+    every control named as needing a kernel and the error under ``"error"`` (the page
+    shows it and ``python -m explainer.publish.export`` reports it), so one broken widget
+    does not stop a whole page."""
+    try:
+        return snapshot_explainer(explainer, max_combinations=max_combinations)
+    except Exception as err:  # reported, never hidden: see above
+        return {"type": type(explainer).__name__,
+                "figures": [{"figure": d, "groups": []} for d in figure_dicts(explainer.figures())],
+                "controls": [], "kernel_controls": explainer.kernel_controls(),
+                "error": f"{type(err).__name__}: {err}"}
