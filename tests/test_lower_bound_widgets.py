@@ -9,21 +9,17 @@ import torch
 from traitlets import TraitError
 
 from explainer import elbo, image_elbo, nonlinear_posterior
+from explainer.lower_bound_views import Z_VIEW
 from explainer.models import Autoencoder, ModelConfig
 from explainer.plots import lower_bound as plots
+from explainer.plots import trace
 from explainer.widgets.lower_bound import (
-    Z_VIEW,
     BoundSplitExplorer,
     EncoderDecoderAscent,
     ImportanceSamplingExplorer,
     NonlinearGapExplorer,
 )
 from widget_errors import assert_error_shown
-
-
-def trace(fig, name):
-    (found,) = fig.select_traces(selector=dict(name=name))
-    return found
 
 
 def bar_values(fig):
@@ -40,12 +36,12 @@ def test_bound_split_sliders_redraw_exactly():
     for control, value in ((w.mean, 0.7), (w.log_std, -1.0), (w.x, -1.5)):
         control.value = value
         q = elbo.GaussianQ(w.mean.value, w.log_std.value)
-        terms = elbo.bound_terms(w.x.value, q=q, decoder=w.decoder)
+        terms = elbo.bound_terms(w.x.value, q=q, decoder=w.split.decoder)
         assert bar_values(w.fig) == pytest.approx(expected_bars(terms))
         np.testing.assert_allclose(
             trace(w.fig, plots.Q_TRACE).y,
             elbo.normal_density(Z_VIEW, mean=w.mean.value, log_std=w.log_std.value))
-        post = elbo.posterior(w.x.value, decoder=w.decoder)
+        post = elbo.posterior(w.x.value, decoder=w.split.decoder)
         np.testing.assert_allclose(
             trace(w.fig, plots.POSTERIOR_TRACE).y,
             elbo.normal_density(Z_VIEW, mean=float(post.mean), log_std=float(post.log_std)))
@@ -63,7 +59,7 @@ def test_bound_split_bar_splits_into_the_two_losses():
         # independent: the tutorial's formulas, s = log sigma^2 the log-variance
         s = 2 * w.log_std.value
         minimize2 = np.exp(s) - (1 + s) + w.mean.value ** 2
-        minimize1 = -float(elbo.expected_log_likelihood(w.x.value, q=q, decoder=w.decoder))
+        minimize1 = -float(elbo.expected_log_likelihood(w.x.value, q=q, decoder=w.split.decoder))
         prior_part = trace(w.fig, plots.PRIOR_KL_BAR)
         likelihood_part = trace(w.fig, plots.LIKELIHOOD_BAR)
         assert prior_part.y[0] == pytest.approx(-minimize2 / 2, abs=1e-12)
@@ -71,12 +67,12 @@ def test_bound_split_bar_splits_into_the_two_losses():
         assert likelihood_part.y[0] == pytest.approx(-minimize1, abs=1e-12)
         # the two stacked parts end at Lb: where the second column's Lb ends too
         end = likelihood_part.base[0] + likelihood_part.y[0]
-        lb = float(elbo.lower_bound(w.x.value, q=q, decoder=w.decoder))
+        lb = float(elbo.lower_bound(w.x.value, q=q, decoder=w.split.decoder))
         assert end == pytest.approx(lb, abs=1e-12)
         assert trace(w.fig, plots.LOWER_BOUND_BAR).y[0] == pytest.approx(lb, abs=1e-12)
         assert list(trace(w.fig, plots.LOWER_BOUND_LEVEL).y) == pytest.approx([lb, lb])
         # and Lb + the gap is log p(x)
-        log_px = float(elbo.log_marginal(w.x.value, decoder=w.decoder))
+        log_px = float(elbo.log_marginal(w.x.value, decoder=w.split.decoder))
         gap = trace(w.fig, plots.GAP_BAR)
         assert gap.base[0] + gap.y[0] == pytest.approx(log_px, abs=1e-12)
         assert f"Minimize1 = E_q[−log p(x|z)] = {minimize1:.4f}" in w.fig.layout.title.text
@@ -95,7 +91,7 @@ def test_no_bar_covers_another():
             (a0, a1), (b0, b1) = spans[a], spans[b]
             assert a1 <= b0 + 1e-12 or b1 <= a0 + 1e-12, f"{a} and {b} overlap"
     # each at its true size: Lb from 0, the gap from Lb to log p(x)
-    terms = w.terms()
+    terms = w.view().terms
     assert bars[plots.LOWER_BOUND_BAR].base[0] == 0.0
     assert bars[plots.LOWER_BOUND_BAR].y[0] == pytest.approx(terms.lower_bound)
     assert terms.lower_bound < -15 and terms.kl_posterior > 13  # the case
@@ -118,7 +114,7 @@ def test_the_bars_axis_holds_every_bar_whole():
     a = ascent_widget()
     a.encoder_button.click()
     low, high = a.fig.layout.yaxis.range
-    assert low < a.terms().lower_bound and high > 0
+    assert low < a.climb.terms().lower_bound and high > 0
 
 
 def test_bound_split_static_figure_is_the_live_one():
@@ -138,7 +134,7 @@ def test_bound_split_refuses_bad_values():
         w.log_std.value = "wide"
     # the sliders cannot go out of range; the pure functions refuse a non-finite x
     with pytest.raises(ValueError, match="x"):
-        elbo.bound_terms(float("nan"), q=elbo.GaussianQ(0.0, 0.0), decoder=w.decoder)
+        elbo.bound_terms(float("nan"), q=elbo.GaussianQ(0.0, 0.0), decoder=w.split.decoder)
     with pytest.raises(ValueError, match="variance"):
         BoundSplitExplorer(elbo.LinearGaussianDecoder(1.0, 0.0, -1.0))
 
@@ -175,32 +171,33 @@ def ascent_widget():
 
 def test_ascent_buttons_follow_the_pure_steps():
     w = ascent_widget()
-    q0, d0 = w.q, w.decoder
+    climb = w.climb
+    q0, d0 = climb.q, climb.decoder
     w.encoder_button.click()
-    enc = elbo.encoder_step(w.data, q=q0, decoder=d0)
-    np.testing.assert_array_equal(w.q.mean, enc.q.mean)
-    assert w.decoder == d0
+    enc = elbo.encoder_step(w.climb.data, q=q0, decoder=d0)
+    np.testing.assert_array_equal(w.climb.q.mean, enc.q.mean)
+    assert w.climb.decoder == d0
     # log p(X) does not move under an encoder step; Lb rises
-    assert w.log_marginal_trace[1] == w.log_marginal_trace[0]
-    assert w.lower_bound_trace[1] > w.lower_bound_trace[0]
+    assert w.climb.log_marginal_trace[1] == w.climb.log_marginal_trace[0]
+    assert w.climb.lower_bound_trace[1] > w.climb.lower_bound_trace[0]
     w.decoder_button.click()
-    dec = elbo.decoder_step(w.data, q=enc.q, decoder=d0)
-    assert w.decoder == dec.decoder
-    assert w.lower_bound_trace[2] >= w.lower_bound_trace[1]
-    assert list(trace(w.fig, plots.LOG_MARGINAL_CURVE).y) == w.log_marginal_trace
-    assert list(trace(w.fig, plots.LOWER_BOUND_CURVE).y) == w.lower_bound_trace
-    assert bar_values(w.fig) == pytest.approx(expected_bars(w.terms()))
+    dec = elbo.decoder_step(w.climb.data, q=enc.q, decoder=d0)
+    assert w.climb.decoder == dec.decoder
+    assert w.climb.lower_bound_trace[2] >= w.climb.lower_bound_trace[1]
+    assert list(trace(w.fig, plots.LOG_MARGINAL_CURVE).y) == w.climb.log_marginal_trace
+    assert list(trace(w.fig, plots.LOWER_BOUND_CURVE).y) == w.climb.lower_bound_trace
+    assert bar_values(w.fig) == pytest.approx(expected_bars(w.climb.terms()))
 
 
 def test_the_ascent_starts_from_a_poor_q_that_one_encoder_step_corrects():
     w = ascent_widget()
-    gap0 = w.terms().kl_posterior
+    gap0 = w.climb.terms().kl_posterior
     assert gap0 > 5  # several nats: the first encoder step has something to close
     w.encoder_button.click()
-    assert w.terms().kl_posterior < 0.1 * gap0
-    assert w.log_marginal_trace[1] == w.log_marginal_trace[0]
-    assert w.lower_bound_trace[1] - w.lower_bound_trace[0] == pytest.approx(
-        gap0 - w.terms().kl_posterior)
+    assert w.climb.terms().kl_posterior < 0.1 * gap0
+    assert w.climb.log_marginal_trace[1] == w.climb.log_marginal_trace[0]
+    assert w.climb.lower_bound_trace[1] - w.climb.lower_bound_trace[0] == pytest.approx(
+        gap0 - w.climb.terms().kl_posterior)
     # every control says what it does
     for control in (w.encoder_button, w.decoder_button, w.alternate_button, w.reset_button,
                     w.rounds):
@@ -211,15 +208,15 @@ def test_alternate_never_lowers_the_bound_and_reset_restarts():
     w = ascent_widget()
     w.rounds.value = 20
     w.alternate_button.click()
-    assert len(w.steps) == 41
-    lbs = w.lower_bound_trace
+    assert len(w.climb.steps) == 41
+    lbs = w.climb.lower_bound_trace
     assert all(b >= a for a, b in zip(lbs, lbs[1:]))
-    assert w.log_marginal_trace[-1] <= w.ceiling + 1e-9
-    assert list(trace(w.fig, plots.CEILING_LINE).y) == [w.ceiling, w.ceiling]
+    assert w.climb.log_marginal_trace[-1] <= w.climb.ceiling + 1e-9
+    assert list(trace(w.fig, plots.CEILING_LINE).y) == [w.climb.ceiling, w.climb.ceiling]
     w.reset_button.click()
-    assert w.steps == [0] and list(trace(w.fig, plots.LOG_MARGINAL_CURVE).x) == [0]
-    assert w.decoder == w.initial_decoder
-    assert bar_values(w.fig) == pytest.approx(expected_bars(w.terms()))
+    assert w.climb.steps == [0] and list(trace(w.fig, plots.LOG_MARGINAL_CURVE).x) == [0]
+    assert w.climb.decoder == w.climb.initial_decoder
+    assert bar_values(w.fig) == pytest.approx(expected_bars(w.climb.terms()))
 
 
 def test_ascent_refuses_bad_values():
@@ -273,18 +270,25 @@ def test_importance_slider_shows_the_digits_first_k_weights():
 def test_nonlinear_slider_refits_both_gaussians():
     w = NonlinearGapExplorer(x=1.0)
     w.x.value = 2.0
-    post = nonlinear_posterior.numerical_posterior(2.0, decoder_mean=w.net, variance=w.VARIANCE,
-                                                   z=w.z).numpy()
-    np.testing.assert_allclose(w.fig.data[2].y, post[w.view][::5])
-    for trace, start in zip(w.fig.data[3:5], w.STARTS):
-        fit = nonlinear_posterior.fit_gaussian_q(2.0, decoder_mean=w.net, variance=w.VARIANCE,
-                                                 z=w.z, mean_init=start, log_std_init=-1.0)
+    gap = w.gap
+    post = nonlinear_posterior.numerical_posterior(2.0, decoder_mean=gap.net, variance=gap.VARIANCE,
+                                    z=gap.z).numpy()
+    drawn = (gap.z.numpy() >= -4) & (gap.z.numpy() <= 4)
+    np.testing.assert_allclose(trace(w.fig, plots.NUMERICAL_POSTERIOR).y, post[drawn][::5])
+    fits = []
+    for start in gap.STARTS:
+        fit = nonlinear_posterior.fit_gaussian_q(2.0, decoder_mean=gap.net,
+                                                 variance=gap.VARIANCE, z=gap.z,
+                                                 mean_init=start, log_std_init=-1.0)
         np.testing.assert_allclose(
-            trace.y, elbo.normal_density(w.z_view, mean=fit.mean, log_std=fit.log_std))
-        assert trace.name.endswith(f"gap KL = {fit.gap:.3f}")
+            trace(w.fig, plots.fit_trace_name(start)).y,
+            elbo.normal_density(gap.z_drawn, mean=fit.mean, log_std=fit.log_std))
         assert fit.gap > 0
-    assert w.fig.data[1].y == (2.0, 2.0)
-    assert w.fig.layout.annotations[1].text == plots.nonlinear_title(fit.log_marginal)
+        fits.append(fit)
+    assert trace(w.fig, plots.OBSERVED_X).y == (2.0, 2.0)
+    assert w.fig.layout.title.text == (
+        f"x = 2: log p(x) = {fits[0].log_marginal:.3f}; gap KL(q‖p(z|x)) of the best q "
+        f"from -0.5: {fits[0].gap:.3f}, from +1.5: {fits[1].gap:.3f}")
     with pytest.raises(TraitError):
         w.x.value = "far"
 

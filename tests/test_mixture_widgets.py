@@ -7,6 +7,9 @@ import pytest
 from traitlets import TraitError
 
 from explainer import gmm, latent_mixture, mixture_fits
+from explainer.mixture_views import N_OPTIONS
+from explainer.plots import mixture as plots
+from explainer.plots import trace
 from explainer.widgets import mixture as W
 
 TARGET = gmm.target_density()
@@ -20,17 +23,18 @@ def fits():
 def test_builder_sliders_edit_the_selected_component():
     b = W.MixtureBuilder(n_components=3)
     b.component.value = 2
-    assert b.mean.value == pytest.approx(b.means[1])
+    assert b.mean.value == pytest.approx(b.hand.means[1])
     b.mean.value = 0.25
     b.std.value = 0.4
     b.weight.value = 0.9
-    w, mu, sd = b.mixture()
+    w, mu, sd = b.hand.mixture()
     assert mu[1] == 0.25 and sd[1] == 0.4
     np.testing.assert_allclose(w, np.array([0.5, 0.9, 0.2]) / 1.6)
-    np.testing.assert_allclose(b.fig.data[2].y, gmm.mixture_density(b.x, w, mu, sd))
+    np.testing.assert_allclose(trace(b.fig, plots.MIXTURE_SUM).y,
+                               gmm.mixture_density(b.hand.x, w, mu, sd))
     cx, cy = gmm.component_curves(w, mu, sd)
-    np.testing.assert_allclose(np.asarray(b.fig.data[1].y, float), cy)
-    assert f"{b.error():.3f}" in b.fig.layout.title.text
+    np.testing.assert_allclose(np.asarray(trace(b.fig, plots.COMPONENTS).y, float), cy)
+    assert f"{b.hand.error():.3f}" in b.fig.layout.title.text
     assert "0.56" in b.fig.layout.title.text  # the renormalised weight 0.9 / 1.6
 
 
@@ -39,10 +43,11 @@ def test_builder_number_of_components_and_clamped_selection():
     b.component.value = 5
     b.n_components.value = 2
     assert b.component.value == 2 and b.component.max == 2
-    assert len(b.mixture()[0]) == 2
-    assert np.isnan(np.asarray(b.fig.data[1].x, float)).sum() == 2  # two component curves
+    assert len(b.hand.mixture()[0]) == 2
+    # two component curves
+    assert np.isnan(np.asarray(trace(b.fig, plots.COMPONENTS).x, float)).sum() == 2
     b.n_components.value = 10
-    assert len(b.mixture()[0]) == 10
+    assert len(b.hand.mixture()[0]) == 10
 
 
 def test_builder_refuses_bad_values():
@@ -62,9 +67,9 @@ def test_builder_refuses_a_nan_weight_at_its_source():
     b = W.MixtureBuilder()
     with pytest.raises(TraitError, match=r"weight must be a finite number in \[0.01, 1\]"):
         b.weight.value = float("nan")
-    assert b.weight.value == 0.5 and np.isfinite(b.weights).all()
+    assert b.weight.value == 0.5 and np.isfinite(b.hand.weights).all()
     b.mean.value = 0.5  # the other sliders still work
-    assert b.mixture()[1][0] == 0.5 and b.errors.outputs == ()
+    assert b.hand.mixture()[1][0] == 0.5 and b.errors.outputs == ()
     with pytest.raises(TraitError, match=r"n_components must be an integer in \[1, 10\], got 11"):
         b.n_components.value = 11
 
@@ -82,11 +87,14 @@ def test_fitted_mixture_slider_shows_each_fit(fits):
     for k in (4, 2, 1):
         f.k.value = k
         w, mu, sd = fits.mixture(k)
-        np.testing.assert_allclose(f.fig.data[2].y, gmm.mixture_density(f.x, w, mu, sd))
-        assert list(f.fig.data[5].x) == [k]
-        assert f.fig.data[5].y[0] == pytest.approx(fits.error(k))
+        np.testing.assert_allclose(trace(f.fig, plots.FITTED_SUM).y,
+                                   gmm.mixture_density(f.views.x, w, mu, sd))
+        assert list(trace(f.fig, plots.SHOWN_K).x) == [k]
+        assert trace(f.fig, plots.SHOWN_K).y[0] == pytest.approx(fits.error(k))
         assert f"{fits.error(k):.3f}" in f.fig.layout.title.text
-    np.testing.assert_allclose(f.fig.data[4].y, mixture_fits.grid_mixture_errors(TARGET, fits.ks))
+    np.testing.assert_allclose(trace(f.fig, plots.GRID_ERRORS).y,
+                               mixture_fits.grid_mixture_errors(TARGET, fits.ks))
+    np.testing.assert_allclose(trace(f.fig, plots.fitted_errors_name(300)).y, fits.errors_)
 
 
 def test_fitted_mixture_refuses_bad_input(fits):
@@ -105,17 +113,19 @@ def test_sampling_buttons_and_slider():
     m, x = gmm.sample_mixture(w, mu, sd, 500, seed=1)
     a.draw_one.click()
     assert a.n_drawn.value == 1
-    assert list(a.fig.data[4].x) == [pytest.approx(x[0])]
+    assert list(trace(a.fig, plots.LAST_X).x) == [pytest.approx(x[0])]
     a.draw_hundred.click()
     assert a.n_drawn.value == 101
-    np.testing.assert_allclose(a.fig.data[2].y, gmm.histogram_density(x[:101], a.edges))
-    np.testing.assert_allclose(a.fig.data[1].y, np.bincount(m[:101], minlength=2) / 101)
+    np.testing.assert_allclose(trace(a.fig, plots.HISTOGRAM).y,
+                               gmm.histogram_density(x[:101], a.samples.edges))
+    np.testing.assert_allclose(trace(a.fig, plots.SHARES).y,
+                               np.bincount(m[:101], minlength=2) / 101)
     assert f"m = {m[100] + 1}" in a.fig.layout.title.text
     for _ in range(5):
         a.draw_hundred.click()
     assert a.n_drawn.value == 500  # stops at the last precomputed draw
     a.reset.click()
-    assert a.n_drawn.value == 0 and len(a.fig.data[4].x) == 0
+    assert a.n_drawn.value == 0 and len(trace(a.fig, plots.LAST_X).x) == 0
     with pytest.raises(ValueError, match="stds"):
         W.AncestralSampling(w, mu, [0.5, -1.0])
 
@@ -124,22 +134,23 @@ def test_latent_mixture_controls():
     decoders = {"sharp": latent_mixture.analytic_decoder(TARGET, sigma=0.1),
                 "broad": latent_mixture.analytic_decoder(TARGET, sigma=0.5)}
     lm = W.LatentMixture(decoders, n=10, n_terms_shown=5, seed=3)
-    z = latent_mixture.latent_draws(max(W.N_OPTIONS), seed=3)
+    z = latent_mixture.latent_draws(max(N_OPTIONS), seed=3)
     for name in ("broad", "sharp"):
         lm.decoder.value = name
         for n in (1, 200, 2000):
             lm.n.value = n
             mu, sd = decoders[name](z[:n])
-            est = latent_mixture.latent_mixture_density(lm.x, mu, sd)
-            np.testing.assert_allclose(lm.fig.data[6].y, est, rtol=1e-9, atol=1e-12)
-            assert len(lm.fig.data[3].x) == n
-            assert np.isnan(np.asarray(lm.fig.data[5].x, float)).sum() == min(n, 5)
-        mu_z, sd_z = decoders[name](lm.z)
-        np.testing.assert_allclose(lm.fig.data[2].y, mu_z)
-        np.testing.assert_allclose(np.asarray(lm.fig.data[0].y) - np.asarray(lm.fig.data[1].y),
-                                   2 * sd_z)
-        np.testing.assert_allclose(lm.fig.data[7].y,
-                                   latent_mixture.latent_model_density(lm.x, decoders[name]))
+            est = latent_mixture.latent_mixture_density(lm.views.x, mu, sd)
+            np.testing.assert_allclose(trace(lm.fig, plots.N_SAMPLE_SUM).y, est,
+                                       rtol=1e-9, atol=1e-12)
+            assert len(trace(lm.fig, plots.DRAWN_Z).x) == n
+            assert np.isnan(np.asarray(trace(lm.fig, plots.TERMS).x, float)).sum() == min(n, 5)
+        mu_z, sd_z = decoders[name](lm.views.z)
+        np.testing.assert_allclose(trace(lm.fig, plots.DECODER_MEAN).y, mu_z)
+        upper, lower = trace(lm.fig, plots.BAND_UPPER).y, trace(lm.fig, plots.BAND).y
+        np.testing.assert_allclose(np.asarray(upper) - np.asarray(lower), 2 * sd_z)
+        np.testing.assert_allclose(trace(lm.fig, plots.MODEL_DENSITY).y,
+                                   latent_mixture.latent_model_density(lm.views.x, decoders[name]))
         assert name in lm.fig.layout.title.text
 
 
@@ -161,9 +172,13 @@ def test_widgets_show_a_short_stable_text():
     assert b.errors in b.ui.children
 
 
-def test_a_failing_callback_is_shown_and_raised(fits):
+def test_a_failing_callback_is_shown_and_raised(fits, monkeypatch):
     f = W.FittedMixture(fits)
-    f.curves = {}  # break the widget on purpose: the next slider move cannot find its curves
+
+    def lost(k):  # break the widget on purpose: the next slider move cannot find its curves
+        raise KeyError(k)
+
+    monkeypatch.setattr(f.views, "view", lost)
     with pytest.raises(KeyError):
         f.k.value = 2
     assert "KeyError" in f.errors.outputs[0]["text"]

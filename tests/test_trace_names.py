@@ -1,7 +1,7 @@
 import plotly.graph_objects as go
 import pytest
 
-from explainer.plots import trace, trace_index
+from explainer.plots import trace, trace_index, update_traces
 
 
 def test_a_trace_is_found_by_its_name_and_a_missing_or_repeated_name_is_an_error():
@@ -12,3 +12,11 @@ def test_a_trace_is_found_by_its_name_and_a_missing_or_repeated_name_is_an_error
         trace(fig, "c")
     with pytest.raises(KeyError, match="found 2"):
         trace(fig, "b")
+
+
+def test_updates_are_applied_by_name():
+    fig = go.Figure([go.Scatter(name="a", y=[0]), go.Scatter(name="b", y=[0])])
+    update_traces(fig, {"b": dict(y=[2], x=[1])})
+    assert trace(fig, "b").y == (2,) and trace(fig, "b").x == (1,) and trace(fig, "a").y == (0,)
+    with pytest.raises(KeyError, match="'c'"):
+        update_traces(fig, {"c": dict(y=[1])})

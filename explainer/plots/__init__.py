@@ -32,3 +32,11 @@ def trace_index(fig: BaseFigure, name: str) -> int:
     """The position in ``fig.data`` of the one trace called ``name`` (for the few plotly
     APIs that take positions, such as a frame's ``traces``)."""
     return list(fig.data).index(trace(fig, name))
+
+
+def update_traces(fig: BaseFigure, updates: dict[str, dict]) -> None:
+    """Set each named trace's data: ``updates`` maps a trace name to its new properties
+    (what a plots module's ``*_updates`` function returns). Call inside
+    ``fig.batch_update()`` to send one message."""
+    for name, data in updates.items():
+        trace(fig, name).update(**data)

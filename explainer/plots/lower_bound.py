@@ -1,7 +1,9 @@
 """Figures of the lower bound: q against the true posterior, log p(x) split into Lb and
 the gap, the encoder and decoder climbing Lb, and one digit's importance weights on MNIST.
 
-Pure builders: arrays and numbers in, ``go.Figure`` out. The bar chart is a waterfall
+Pure builders: arrays and numbers in, ``go.Figure`` out. Every trace is named (the
+constants below); each ``*_updates`` function gives the data that follows a figure's
+controls by trace name, which the builder draws and the widget applies. The bar chart is a waterfall
 drawn from a common zero line: each segment starts where the previous one ended, so the
 segments of a column add up to its end, and the second segment of a column stands beside
 the first, so a segment that turns back (the positive gap after a negative Lb) never
@@ -11,12 +13,16 @@ covers the one before it: every part shows at its true size.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explainer.elbo import BoundTerms
+
+if TYPE_CHECKING:
+    from explainer.lower_bound_views import BoundAscent, NonlinearGapView
 
 BOUND_COLUMNS = ("log p(x)", "Lb<br>+ KL(q‖p(z|x))<br>= log p(x)",
                  "−Minimize2/2<br>− Minimize1<br>= Lb")
@@ -55,6 +61,10 @@ ESTIMATE_CURVE = "log (1/K) Σ w, mean over disjoint groups of K"
 ELBO_LINE = "ELBO = mean log w"
 BEST_ESTIMATE_LINE = "log (1/N) Σ w over every draw"
 ESTIMATE_MARKER = "log (1/K) Σ w of draws 1..K"
+# the non-linear decoder's figure (and fit_trace_name)
+DECODER_CURVE = "g(z)"
+OBSERVED_X = "observed x"
+NUMERICAL_POSTERIOR = "p(z|x)"
 POSTERIOR_COLOR = "#1f77b4"
 Q_COLOR = "#ff7f0e"
 LOG_MARGINAL_COLOR = "#2ca02c"
@@ -120,6 +130,16 @@ def log_marginal_level(terms: BoundTerms) -> dict:
     return dict(x=[COLUMN_X[0] - HALF, COLUMN_X[1] + HALF], y=[terms.log_marginal] * 2)
 
 
+def bound_bar_updates(terms: BoundTerms) -> dict[str, dict]:
+    """The data of the waterfall bars (the BAR_NAMES) and of both level lines, by trace
+    name. The bars' axis follows them too: :func:`bar_axis_range`."""
+    updates = {s["name"]: dict(y=[s["height"]], base=[s["base"]], text=[s["text"]])
+               for s in bound_bar_segments(terms)}
+    updates[LOWER_BOUND_LEVEL] = dict(y=lower_bound_level(terms)["y"])
+    updates[LOG_MARGINAL_LEVEL] = dict(y=log_marginal_level(terms)["y"])
+    return updates
+
+
 def _bar_traces(terms: BoundTerms, *, showlegend: bool = True) -> list[go.Scatter | go.Bar]:
     bars = [
         go.Bar(x=[s["x"]], y=[s["height"]], base=[s["base"]], offset=s["offset"],
@@ -162,6 +182,14 @@ def _bar_axes(fig: go.Figure, terms: BoundTerms, *, row: int, col: int) -> None:
                      zerolinecolor="black", range=bar_axis_range(terms), row=row, col=col)
 
 
+def bound_split_updates(
+    *, posterior_density: np.ndarray, q_density: np.ndarray, terms: BoundTerms
+) -> dict[str, dict]:
+    """The data of :func:`bound_split_figure` that follows x and q, by trace name."""
+    return {POSTERIOR_TRACE: dict(y=posterior_density), Q_TRACE: dict(y=q_density),
+            **bound_bar_updates(terms)}
+
+
 def bound_split_figure(
     z: np.ndarray,
     *,
@@ -196,6 +224,16 @@ def bound_split_figure(
     return fig
 
 
+def ascent_updates(
+    *, steps: Sequence[int], log_marginal: Sequence[float], lower_bound: Sequence[float]
+) -> dict[str, dict]:
+    """The step-by-step curves of :func:`ascent_figure`, by trace name (the bars follow
+    :func:`bound_bar_updates`)."""
+    return {LOG_MARGINAL_CURVE: dict(x=list(steps), y=list(log_marginal)),
+            LOWER_BOUND_CURVE: dict(x=list(steps), y=list(lower_bound)),
+            CEILING_LINE: dict(x=[0, max(1, max(steps, default=0))])}
+
+
 def ascent_figure(
     terms: BoundTerms,
     *,
@@ -216,17 +254,18 @@ def ascent_figure(
     fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.12,
                         subplot_titles=("log p(X) split two ways (nats)",
                                         "log p(X) and Lb, step by step"))
+    data = ascent_updates(steps=steps, log_marginal=log_marginal, lower_bound=lower_bound)
     for bar in _bar_traces(terms):
         fig.add_trace(bar, row=1, col=1)
-    fig.add_trace(go.Scatter(x=list(steps), y=list(log_marginal), name=LOG_MARGINAL_CURVE,
-                             mode="lines+markers", line=dict(color=LOG_MARGINAL_COLOR)),
+    fig.add_trace(go.Scatter(name=LOG_MARGINAL_CURVE, mode="lines+markers",
+                             line=dict(color=LOG_MARGINAL_COLOR), **data[LOG_MARGINAL_CURVE]),
                   row=1, col=2)
-    fig.add_trace(go.Scatter(x=list(steps), y=list(lower_bound), name=LOWER_BOUND_CURVE,
-                             mode="lines+markers", line=dict(color=LOWER_BOUND_COLOR)),
+    fig.add_trace(go.Scatter(name=LOWER_BOUND_CURVE, mode="lines+markers",
+                             line=dict(color=LOWER_BOUND_COLOR), **data[LOWER_BOUND_CURVE]),
                   row=1, col=2)
-    fig.add_trace(go.Scatter(x=[0, max(1, max(steps, default=0))], y=[ceiling, ceiling],
-                             name=CEILING_LINE, mode="lines",
-                             line=dict(color="grey", dash="dash")), row=1, col=2)
+    fig.add_trace(go.Scatter(y=[ceiling, ceiling], name=CEILING_LINE, mode="lines",
+                             line=dict(color="grey", dash="dash"), **data[CEILING_LINE]),
+                  row=1, col=2)
     fig.update_xaxes(title_text="step (encoder and decoder steps counted separately)",
                      row=1, col=2)
     _bar_axes(fig, terms, row=1, col=1)
@@ -237,42 +276,62 @@ def ascent_figure(
     return fig
 
 
-def nonlinear_posterior_figure(
-    z: np.ndarray,
-    *,
-    decoder_mean: np.ndarray,
-    posterior_density: np.ndarray,
-    fits: Sequence[tuple[str, np.ndarray, float]],
-    x: float,
-    log_marginal: float,
-    height: int = 400,
-) -> go.Figure:
+def climb_figure(climb: BoundAscent) -> go.Figure:
+    """:func:`ascent_figure` of a climb as it stands: its current split and every step."""
+    return ascent_figure(climb.terms(), steps=climb.steps, log_marginal=climb.log_marginal_trace,
+                         lower_bound=climb.lower_bound_trace, ceiling=climb.ceiling)
+
+
+def fit_trace_name(start: float) -> str:
+    """The name of the best Gaussian q found from ``start``, e.g. 'best q from -0.5'."""
+    return f"best q from {start:+.1f}"
+
+
+def nonlinear_title(view: NonlinearGapView) -> str:
+    """The figure's title: x, log p(x) by quadrature, and the gap each fitted q leaves."""
+    gaps = ", ".join(f"from {fit.start:+.1f}: {fit.fit.gap:.3f}" for fit in view.fits)
+    return (f"x = {view.x:g}: log p(x) = {view.log_marginal:.3f}; "
+            f"gap KL(q‖p(z|x)) of the best q {gaps}")
+
+
+def nonlinear_updates(view: NonlinearGapView) -> dict[str, dict]:
+    """The data of :func:`nonlinear_posterior_figure` that follows x, by trace name."""
+    z = view.z
+    return {OBSERVED_X: dict(x=[float(z[0]), float(z[-1])], y=[view.x, view.x]),
+            NUMERICAL_POSTERIOR: dict(y=view.posterior_density),
+            **{fit_trace_name(fit.start): dict(y=fit.density) for fit in view.fits}}
+
+
+def nonlinear_posterior_figure(view: NonlinearGapView, *, height: int = 420) -> go.Figure:
     """Left: the decoder's mean g(z) and the observed x. Right: the numerical posterior
-    p(z|x) and each fitted Gaussian q (label, density, gap) with its gap in the legend.
+    p(z|x) and each fitted Gaussian q; the title gives log p(x) and each q's gap.
+
+    Traces (by name): DECODER_CURVE, OBSERVED_X, NUMERICAL_POSTERIOR, and
+    fit_trace_name(start) for each fitted q.
     """
+    data = nonlinear_updates(view)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("decoder mean g(z), observed x",
-                                        nonlinear_title(log_marginal)))
-    fig.add_trace(go.Scatter(x=z, y=decoder_mean, name="g(z)", line=dict(color="black")),
+                                        "p(z|x) and the best Gaussian q's"))
+    fig.add_trace(go.Scatter(x=view.z, y=view.decoder_mean, name=DECODER_CURVE,
+                             line=dict(color="black")), row=1, col=1)
+    fig.add_trace(go.Scatter(name=OBSERVED_X, mode="lines",
+                             line=dict(color=GAP_COLOR, dash="dash"), **data[OBSERVED_X]),
                   row=1, col=1)
-    fig.add_trace(go.Scatter(x=[z[0], z[-1]], y=[x, x], name=f"x = {x:g}", mode="lines",
-                             line=dict(color=GAP_COLOR, dash="dash")), row=1, col=1)
-    fig.add_trace(go.Scatter(x=z, y=posterior_density, name="p(z|x)",
-                             line=dict(color=POSTERIOR_COLOR, width=3)), row=1, col=2)
-    for label, density, gap in fits:
-        fig.add_trace(go.Scatter(x=z, y=density, name=f"{label}: gap KL = {gap:.3f}",
-                                 line=dict(width=2, dash="dot")), row=1, col=2)
+    fig.add_trace(go.Scatter(x=view.z, name=NUMERICAL_POSTERIOR,
+                             line=dict(color=POSTERIOR_COLOR, width=3),
+                             **data[NUMERICAL_POSTERIOR]), row=1, col=2)
+    for fit in view.fits:
+        name = fit_trace_name(fit.start)
+        fig.add_trace(go.Scatter(x=view.z, name=name, line=dict(width=2, dash="dot"), **data[name]),
+                      row=1, col=2)
     fig.update_xaxes(title_text="z", range=[-4, 4])
     fig.update_yaxes(title_text="x", row=1, col=1)
     fig.update_yaxes(title_text="density", row=1, col=2)
     fig.update_layout(height=height, template="plotly_white",
-                      legend=dict(orientation="h", y=-0.25), margin=dict(t=60, b=40))
+                      title=dict(text=nonlinear_title(view), font=dict(size=12), y=0.97),
+                      legend=dict(orientation="h", y=-0.25), margin=dict(t=90, b=40))
     return fig
-
-
-def nonlinear_title(log_marginal: float) -> str:
-    """The right panel's title: log p(x) by quadrature."""
-    return f"p(z|x), log p(x) = {log_marginal:.3f}"
 
 
 def importance_weights_figure(
@@ -310,23 +369,24 @@ def importance_weights_figure(
     if selected_k not in ks:
         raise ValueError(f"selected_k must be one of {ks}, got {selected_k!r}")
     centres = np.asarray(bin_centres, dtype=float)
+    data = importance_updates(selected_k, shares=shares, ess=selected_ess,
+                              estimate=selected_estimate)
     fig = make_subplots(rows=1, cols=3, column_widths=[0.36, 0.3, 0.34], horizontal_spacing=0.09,
                         subplot_titles=("normalised weights of draws 1..K",
                                         "effective sample size",
                                         "estimate of log p(x) (nats)"))
     width_of_bin = float(centres[1] - centres[0]) if centres.size > 1 else 0.5
-    fig.add_trace(go.Bar(x=centres, y=np.asarray(shares), width=width_of_bin * 0.9,
+    fig.add_trace(go.Bar(x=centres, width=width_of_bin * 0.9,
                          name=WEIGHTS_HISTOGRAM, marker_color=LOWER_BOUND_COLOR,
-                         hovertemplate="10^%{x:.2f}: %{y:.1%} of the draws<extra></extra>"),
-                  row=1, col=1)
-    fig.add_trace(go.Scatter(**equal_weight_line(selected_k),
-                             name=EQUAL_WEIGHT_LINE, mode="lines",
+                         hovertemplate="10^%{x:.2f}: %{y:.1%} of the draws<extra></extra>",
+                         **data[WEIGHTS_HISTOGRAM]), row=1, col=1)
+    fig.add_trace(go.Scatter(**data[EQUAL_WEIGHT_LINE], name=EQUAL_WEIGHT_LINE, mode="lines",
                              line=dict(color="grey", dash="dash")), row=1, col=1)
     fig.add_trace(go.Scatter(x=ks, y=list(ess), name=ESS_CURVE, mode="lines+markers",
                              line=dict(color=LOWER_BOUND_COLOR)), row=1, col=2)
     fig.add_trace(go.Scatter(x=[ks[0], ks[-1]], y=[ks[0], ks[-1]], name=ESS_LIMIT, mode="lines",
                              line=dict(color="grey", dash="dash")), row=1, col=2)
-    fig.add_trace(go.Scatter(x=[selected_k], y=[selected_ess], name=ESS_MARKER, mode="markers",
+    fig.add_trace(go.Scatter(**data[ESS_MARKER], name=ESS_MARKER, mode="markers",
                              marker=dict(size=14, color=GAP_COLOR), showlegend=False),
                   row=1, col=2)
     fig.add_trace(go.Scatter(x=ks, y=list(mean_estimates), name=ESTIMATE_CURVE,
@@ -337,7 +397,7 @@ def importance_weights_figure(
     fig.add_trace(go.Scatter(x=[ks[0], ks[-1]], y=[best_estimate, best_estimate],
                              name=BEST_ESTIMATE_LINE, mode="lines",
                              line=dict(color=LOG_MARGINAL_COLOR, dash="dot")), row=1, col=3)
-    fig.add_trace(go.Scatter(x=[selected_k], y=[selected_estimate], name=ESTIMATE_MARKER,
+    fig.add_trace(go.Scatter(**data[ESTIMATE_MARKER], name=ESTIMATE_MARKER,
                              mode="markers", marker=dict(size=14, color=GAP_COLOR)),
                   row=1, col=3)
     fig.update_xaxes(title_text="log10 (w_i / Σ w)", range=[centres[0] - width_of_bin, 0.5],
@@ -357,6 +417,16 @@ def importance_weights_figure(
                                  font=dict(size=12), y=0.97),
                       legend=dict(orientation="h", y=-0.25), margin=dict(t=110, b=40))
     return fig
+
+
+def importance_updates(k: int, *, shares: np.ndarray, ess: float,
+                       estimate: float) -> dict[str, dict]:
+    """The data of :func:`importance_weights_figure` that follows the selected K, by trace
+    name: the first K draws' histogram, the 1/K line, and the markers at K."""
+    return {WEIGHTS_HISTOGRAM: dict(y=np.asarray(shares)),
+            EQUAL_WEIGHT_LINE: equal_weight_line(k),
+            ESS_MARKER: dict(x=[k], y=[ess]),
+            ESTIMATE_MARKER: dict(x=[k], y=[estimate])}
 
 
 def equal_weight_line(k: int) -> dict:
