@@ -33,7 +33,7 @@ import plotly.basewidget
 import plotly.graph_objects as go
 import traitlets
 
-from explainer.plots import trace
+from explainer.plots import update_traces
 
 # the bundle plotly itself uses for FigureWidget (plotly/package_data/widgetbundle.js)
 _BUNDLE = Path(plotly.basewidget.__file__).parent / "package_data" / "widgetbundle.js"
@@ -85,11 +85,11 @@ class SharedFigureWidget(go.FigureWidget):
 
 def apply_updates(fig: go.FigureWidget, traces: dict[str, dict[str, Any]],
                   layout: dict[str, Any] | None = None) -> None:
-    """Copy a figure builder's ``*_updates`` (each trace's new data, by trace name) and
-    ``layout`` entries into ``fig``, in one message."""
+    """Copy a figure builder's ``*_updates`` (each trace's new data, by trace name, through
+    :func:`explainer.plots.update_traces`) and ``layout`` entries into ``fig``, in one
+    message."""
     with fig.batch_update():
-        for name, data in traces.items():
-            trace(fig, name).update(**data)
+        update_traces(fig, traces)
         if layout:
             fig.layout.update(layout)
 
