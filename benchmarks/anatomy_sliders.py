@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-
 import torch
 
 from explainer import anatomy, decoder_variance

@@ -22,12 +22,14 @@ def main() -> None:
     w = CodeSizeExplorer(comparison)
     ks = [1, 2, 3, 5, 8, 10, 16, 20, 30, 40, 50, 64, 7, 33]
     slider = timed(lambda k: setattr(w.k, "value", k), ks)
-    print(f"CodeSizeExplorer.k (from the cache)  median {statistics.median(slider) * 1000:6.1f} ms, "
+    print("CodeSizeExplorer.k (from the cache)  "
+          f"median {statistics.median(slider) * 1000:6.1f} ms, "
           f"max {max(slider) * 1000:6.1f} ms over {len(ks)} moves")
     trainer = LinearAETrainer(data, k=10, reference=comparison.reference)
     press = timed(lambda _: trainer.train_button.click(), range(3))
-    steps = compression.LINEAR_AE_TRAINING["steps"]
-    print(f"LinearAETrainer train ({steps} steps, 21 redraws)  median {statistics.median(press):.2f} s")
+    n_steps = compression.LINEAR_AE_TRAINING.n_steps
+    print(f"LinearAETrainer train ({n_steps} steps, 21 redraws)  "
+          f"median {statistics.median(press):.2f} s")
 
 
 if __name__ == "__main__":

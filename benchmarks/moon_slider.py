@@ -16,6 +16,7 @@ import time
 
 import torch
 
+from explainer.code_space import CodeSpaceSettings
 from explainer.widgets.code_space import NoisyCodeExplainer, VAECodeExplainer
 
 
@@ -37,18 +38,19 @@ def main() -> None:
     beta_values = [0.25 * (1 + i % 6) for i in range(args.repeats)]  # 0.25 ... 1.5
     cases = []
     for training_set in ("two_moons", "phases"):
-        noisy = NoisyCodeExplainer(training_set=training_set, noise_scale=0.5, beta=1.0)
+        noisy = NoisyCodeExplainer(CodeSpaceSettings(training_set, kind="noisy_ae",
+                                                     noise_scale=0.5, beta=1.0))
         cases.append((f"noise scale, {training_set}", noisy.noise_scale, noise_values))
         cases.append((f"KL pull beta, {training_set}", noisy.beta, beta_values))
-        vae = VAECodeExplainer(training_set=training_set, beta=1.0)
+        vae = VAECodeExplainer(CodeSpaceSettings(training_set, kind="vae", beta=1.0))
         cases.append((f"VAE beta, {training_set}", vae.beta, beta_values))
     for name, slider, values in cases:
         seconds = time_changes(slider, [round(v, 2) for v in values])
         print(f"{name:28s} median {statistics.median(seconds):.3f} s "
               f"(min {min(seconds):.3f}, max {max(seconds):.3f}, n={len(seconds)})", flush=True)
     # the replay button: one whole animation, without the pauses between frames
-    noisy = NoisyCodeExplainer(training_set="two_moons", noise_scale=0.5, beta=1.0,
-                               frame_delay=0.0)
+    noisy = NoisyCodeExplainer(CodeSpaceSettings("two_moons", kind="noisy_ae", noise_scale=0.5,
+                                                 beta=1.0), frame_delay=0.0)
     start = time.perf_counter()
     noisy.replay.click()
     print(f"{'replay (16 frames, no pauses)':28s} {time.perf_counter() - start:.3f} s")

@@ -4,9 +4,10 @@ The tutorial's central picture (images 008-010): an autoencoder with a 1-D code 
 trained on a full moon and a half moon, or on a continuum of phases between them. This
 module trains those tiny models and measures what they decode along the code axis:
 
-- ``train_code_model``: an AE, a noisy AE (fixed noise scale, optionally a KL ``beta``
-  that pulls the codes in) or a VAE (learned variance, KL weight ``beta``) with a 1-D
-  code, trained full-batch with ``explainer.train.fit``.
+- ``CodeSpaceSettings``: the training set and the model, one frozen dataclass: an AE, a
+  noisy AE (fixed noise scale, optionally a KL ``beta`` that pulls the codes in) or a VAE
+  (learned variance, KL weight ``beta``) with a 1-D code, and its training schedule.
+- ``train_code_model``: that model trained full-batch with ``explainer.train.fit``.
 - ``measure_code_space``: every number the figures show: each training image's code and
   noise width, a strip of decodes along the axis from well beyond the full moon's code
   to well beyond the half moon's, each decode's distance to the full, the true 3/4 and
@@ -25,8 +26,9 @@ whatever scale the encoder chose.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,9 +42,10 @@ from explainer.data import (
     moon_pair,
     moon_phases,
 )
+from explainer.gaussians import normal_pdf
 from explainer.models import Autoencoder, ModelConfig
 from explainer.train import FitResult, History, TrainingConfig, fit
-from explainer.validation import check_choice, check_images, check_int, check_real
+from explainer.validation import check_choice, check_images, check_int, check_real, check_seed
 
 TRAINING_SETS = ("two_moons", "phases")
 CODE_KINDS = ("ae", "noisy_ae", "vae")
@@ -57,7 +60,7 @@ MOON_PIXELS = MOON_SIDE * MOON_SIDE
 # 32 phases (rather than 16) made the noisy AE's midpoint land near the 3/4 moon for
 # every seed tried, not only for most.
 DEFAULT_HIDDEN = 64
-DEFAULT_STEPS = 150
+DEFAULT_N_STEPS = 150
 DEFAULT_LR = 2e-2
 DEFAULT_PHASES = 32
 
@@ -80,71 +83,88 @@ def reference_moons() -> torch.Tensor:
     return moon_images(list(REFERENCE_PHASES), size=MOON_SIDE)
 
 
-def code_model_config(
-    kind: str = "ae",
-    *,
-    noise_scale: float = 0.0,
-    beta: float = 0.0,
-    hidden_dim: int = DEFAULT_HIDDEN,
-) -> ModelConfig:
-    """A model of the family with a 1-D code for 28x28 moons.
+@dataclass(frozen=True)
+class CodeSpaceSettings:
+    """Everything that defines a trained 1-D-code model of the moons, validated here, once.
 
-    ``kind="ae"``: plain AE (noise_scale and beta must be 0). ``"noisy_ae"``: the code
+    ``training_set``: ``"two_moons"`` or ``"phases"`` (``n_phases`` of them, full to half).
+    ``kind``: ``"ae"``: plain AE (noise_scale and beta must be 0). ``"noisy_ae"``: the code
     c = m + noise_scale * e; noise_scale 0 is the plain AE, beta > 0 adds the KL of
     N(m, noise_scale^2) to N(0, 1). ``"vae"``: learned variance, KL weight beta.
+    The network is 784-``hidden_dim``-1-``hidden_dim``-784, trained for ``n_steps``
+    full-batch Adam steps at learning rate ``lr``; weights and training noise from ``seed``.
     """
-    check_choice("kind", kind, CODE_KINDS)
-    noise_scale = check_real("noise_scale", noise_scale, low=0.0, high=100.0)
-    beta = check_real("beta", beta, low=0.0, high=1000.0)
-    hidden_dim = check_int("hidden_dim", hidden_dim, low=1, high=4096)
-    if kind == "noisy_ae" and noise_scale == 0.0:
-        if beta > 0:
+
+    training_set: str = "two_moons"
+    kind: str = "ae"
+    noise_scale: float = 0.0
+    beta: float = 0.0
+    n_phases: int = DEFAULT_PHASES
+    n_steps: int = DEFAULT_N_STEPS
+    lr: float = DEFAULT_LR
+    hidden_dim: int = DEFAULT_HIDDEN
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_choice("training_set", self.training_set, TRAINING_SETS)
+        check_choice("kind", self.kind, CODE_KINDS)
+        checked = {
+            "noise_scale": check_real("noise_scale", self.noise_scale, low=0.0, high=100.0),
+            "beta": check_real("beta", self.beta, low=0.0, high=1000.0),
+            "n_phases": check_int("n_phases", self.n_phases, low=3, high=256),
+            "n_steps": check_int("n_steps", self.n_steps, low=1, high=100_000),
+            "lr": check_real("lr", self.lr, low=0.0, high=1.0, low_open=True),
+            "hidden_dim": check_int("hidden_dim", self.hidden_dim, low=1, high=4096),
+            "seed": check_seed(self.seed),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+        if self.kind == "noisy_ae" and self.noise_scale == 0.0 and self.beta > 0:
             raise ValueError(
                 "beta > 0 needs noise_scale > 0 for kind='noisy_ae' (a zero-width code has an "
-                f"infinite KL); got beta={beta}, noise_scale=0"
+                f"infinite KL); got beta={self.beta}, noise_scale=0"
             )
-        # a noisy AE without noise is the plain AE
-        kind = "ae"
-    return ModelConfig(
-        kind=kind,
-        input_dim=MOON_PIXELS,
-        latent_dim=1,
-        hidden_dims=(hidden_dim,),
-        noise_scale=noise_scale,
-        beta=beta,
-    )
+        # the combination of kind, noise_scale and beta is checked by the model's own config
+        self.model_config()
+
+    def images(self) -> torch.Tensor:
+        """The training images (n, 784), full moon first, half moon last."""
+        return training_images(self.training_set, n_phases=self.n_phases)
+
+    def model_config(self) -> ModelConfig:
+        """The model of the family with a 1-D code for 28x28 moons (a noisy AE without
+        noise is the plain AE)."""
+        kind = "ae" if self.kind == "noisy_ae" and self.noise_scale == 0.0 else self.kind
+        return ModelConfig(
+            kind=kind,
+            input_dim=MOON_PIXELS,
+            latent_dim=1,
+            hidden_dims=(self.hidden_dim,),
+            noise_scale=self.noise_scale,
+            beta=self.beta,
+        )
 
 
 def train_code_model(
-    images: torch.Tensor,
+    settings: CodeSpaceSettings,
     *,
-    kind: str = "ae",
-    noise_scale: float = 0.0,
-    beta: float = 0.0,
-    hidden_dim: int = DEFAULT_HIDDEN,
-    steps: int = DEFAULT_STEPS,
-    lr: float = DEFAULT_LR,
-    seed: int = 0,
     callback: Callable[[int, Autoencoder, History], bool | None] | None = None,
     num_threads: int | None = 1,
 ) -> FitResult:
-    """Train a 1-D-code model on ``images`` (n, 784), full batch: one Adam step per epoch.
+    """Train the model ``settings`` define on its images, full batch: one Adam step per epoch.
 
-    Deterministic: weights from ``seed`` and the training noise from a generator seeded
-    with ``seed`` (inside ``fit``). ``callback(step, model, history)`` runs after each step.
+    Deterministic: weights from ``settings.seed`` and the training noise from a generator
+    seeded with it (inside ``fit``). ``callback(step, model, history)`` runs after each step.
     ``num_threads``: torch threads while training (default 1: these models are too small
     to gain from two, and a second thread can stall for seconds on a busy machine;
     None leaves torch's setting as it is).
     """
-    images = check_images("images", images, n_pixels=MOON_PIXELS)
-    steps = check_int("steps", steps, low=1, high=100_000)
-    lr = check_real("lr", lr, low=0.0, high=1.0, low_open=True)
-    seed = check_int("seed", seed, low=0)
-    config = code_model_config(kind, noise_scale=noise_scale, beta=beta, hidden_dim=hidden_dim)
-    model = Autoencoder(config, seed=seed)
+    _check_settings(settings)
+    images = settings.images()
+    model = Autoencoder(settings.model_config(), seed=settings.seed)
     # full batch: one Adam step per epoch
-    training = TrainingConfig(epochs=steps, batch_size=images.shape[0], lr=lr)
-    return fit(model, images, training=training, seed=seed, callback=callback,
+    training = TrainingConfig(epochs=settings.n_steps, batch_size=images.shape[0], lr=settings.lr)
+    return fit(model, images, training=training, seed=settings.seed, callback=callback,
                num_threads=num_threads)
 
 
@@ -212,9 +232,8 @@ def noise_densities(codes: np.ndarray, means: np.ndarray, sigmas: np.ndarray) ->
         )
     if not (np.isfinite(sigmas).all() and (sigmas > 0).all()):
         raise ValueError("sigmas must be finite and > 0 (a plain AE's code has no noise band)")
-    # N(c; m, sigma^2) = exp(-(c - m)^2 / (2 sigma^2)) / (sigma sqrt(2 pi))
-    z = (codes - means) / sigmas
-    return np.exp(-0.5 * z * z) / (sigmas * math.sqrt(2.0 * math.pi))
+    # N(c; m, sigma^2), one row per image
+    return normal_pdf(codes, mean=means, std=sigmas)
 
 
 def image_distances(
@@ -350,57 +369,39 @@ def measure_code_space(
 
 
 def explore_code_space(
-    training_set: str = "two_moons",
-    *,
-    kind: str = "ae",
-    noise_scale: float = 0.0,
-    beta: float = 0.0,
-    n_phases: int = DEFAULT_PHASES,
-    steps: int = DEFAULT_STEPS,
-    lr: float = DEFAULT_LR,
-    hidden_dim: int = DEFAULT_HIDDEN,
-    seed: int = 0,
-    reach: float = 1.0,
+    settings: CodeSpaceSettings, *, reach: float = 1.0
 ) -> tuple[FitResult, CodeSpace]:
-    """Train on ``training_set`` and measure the code axis: (fit result, measurements)."""
-    images = training_images(training_set, n_phases=n_phases)
-    result = train_code_model(images, kind=kind, noise_scale=noise_scale, beta=beta,
-                              hidden_dim=hidden_dim, steps=steps, lr=lr, seed=seed)
-    return result, measure_code_space(result.model, images, reach=reach)
+    """Train the model ``settings`` define and measure its code axis: (fit result, measurements)."""
+    result = train_code_model(settings)
+    return result, measure_code_space(result.model, settings.images(), reach=reach)
 
 
 def training_replay(
-    training_set: str = "two_moons",
-    *,
-    kind: str = "ae",
-    noise_scale: float = 0.0,
-    beta: float = 0.0,
-    n_phases: int = DEFAULT_PHASES,
-    steps: int = DEFAULT_STEPS,
-    lr: float = DEFAULT_LR,
-    hidden_dim: int = DEFAULT_HIDDEN,
-    seed: int = 0,
-    every: int = 10,
-    reach: float = 1.0,
+    settings: CodeSpaceSettings, *, every: int = 10, reach: float = 1.0
 ) -> list[tuple[int, CodeSpace]]:
     """The code axis measured every ``every`` steps of training: [(step, CodeSpace), ...].
 
-    The same seed gives the same training as ``explore_code_space``, so the last frame
+    The same settings give the same training as ``explore_code_space``, so the last frame
     is that model's measurement.
     """
+    _check_settings(settings)
     every = check_int("every", every, low=1)
-    steps = check_int("steps", steps, low=1, high=100_000)
-    images = training_images(training_set, n_phases=n_phases)
+    images = settings.images()
     frames: list[tuple[int, CodeSpace]] = []
 
     def snapshot(step: int, model: Autoencoder, _history: History) -> None:
-        if step == 1 or step % every == 0 or step == steps:
+        if step == 1 or step % every == 0 or step == settings.n_steps:
             frames.append((step, measure_code_space(model, images, reach=reach)))
             model.train()
 
-    train_code_model(images, kind=kind, noise_scale=noise_scale, beta=beta,
-                     hidden_dim=hidden_dim, steps=steps, lr=lr, seed=seed, callback=snapshot)
+    train_code_model(settings, callback=snapshot)
     return frames
+
+
+def _check_settings(settings: object) -> None:
+    if not isinstance(settings, CodeSpaceSettings):
+        raise TypeError("settings must be an explainer.code_space.CodeSpaceSettings, got "
+                        f"{type(settings).__name__}")
 
 
 def _check_code_model(model: object) -> None:
@@ -417,32 +418,26 @@ def _check_code_model(model: object) -> None:
 
 def sweep(
     setting: str,
-    values: list[float],
+    values: Sequence[float],
     *,
-    training_set: str = "two_moons",
-    kind: str = "noisy_ae",
-    noise_scale: float = 0.0,
-    beta: float = 0.0,
     seeds: tuple[int, ...] = (0,),
-    n_phases: int = DEFAULT_PHASES,
-    steps: int = DEFAULT_STEPS,
-    lr: float = DEFAULT_LR,
-    hidden_dim: int = DEFAULT_HIDDEN,
+    **fixed: Any,
 ) -> list[list[CodeSpace]]:
     """Train one model per value of ``setting`` (``"noise_scale"`` or ``"beta"``) and per
-    seed, the other settings fixed: a list (per value) of lists (per seed) of CodeSpaces."""
+    seed, the other fields of :class:`CodeSpaceSettings` fixed by ``fixed`` (its defaults
+    otherwise; kind ``"noisy_ae"`` unless given): a list (per value) of lists (per seed) of
+    CodeSpaces."""
     check_choice("setting", setting, ("noise_scale", "beta"))
     if len(values) == 0 or len(seeds) == 0:
         raise ValueError("values and seeds must each hold at least one entry")
-    out = []
-    for value in values:
-        settings = {"noise_scale": noise_scale, "beta": beta, setting: value}
-        out.append([
-            explore_code_space(training_set, kind=kind, n_phases=n_phases, steps=steps, lr=lr,
-                               hidden_dim=hidden_dim, seed=seed, **settings)[1]
-            for seed in seeds
-        ])
-    return out
+    for name in ("seed", setting):
+        if name in fixed:
+            raise ValueError(f"{name} is swept, so it cannot also be fixed; "
+                             f"got {name}={fixed[name]!r}")
+    fixed = {"kind": "noisy_ae", **fixed}
+    return [[explore_code_space(CodeSpaceSettings(**fixed, **{setting: value}, seed=seed))[1]
+             for seed in seeds]
+            for value in values]
 
 
 def rounded_band(value: float, *, width: float = 0.15) -> str:

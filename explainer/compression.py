@@ -3,8 +3,11 @@
 Two comparisons, both on the real MNIST digits:
 
 - A **linear autoencoder** (encoder E, decoder D, both d x k, no non-linearity) trained
-  by full-batch gradient descent with momentum on the mean squared error. For centred
-  data the error depends on the images only through their covariance C = Xc^T Xc / n:
+  by full-batch gradient descent with momentum on the mean squared error. It is the
+  family's ``"linear_ae"`` (``explainer.models``; :meth:`LinearAE.to_autoencoder` gives
+  that model) with its biases fixed by the centring and its own training, because the
+  comparison with PCA asks for it: for centred data the error depends on the images only
+  through their covariance C = Xc^T Xc / n:
 
       L(E, D) = (1/n) sum_i ||xc_i - D E^T xc_i||^2
               = tr C - 2 tr(D^T C E) + tr(D^T D E^T C E)
@@ -12,7 +15,10 @@ Two comparisons, both on the real MNIST digits:
   so each full-batch step costs one d x d x k product, whatever n is. The data are
   centred first because at the optimum the decoder's bias is the mean image. Its
   optimum is PCA's top-k subspace, reached only up to an invertible k x k mix, so the
-  training is followed by the principal angles between D's columns and PCA's.
+  training is followed by the principal angles between D's columns and PCA's. So this
+  linear AE is not trained by ``explainer.train.fit`` (Adam on mini-batches of images,
+  each step a pass over them): its gradient steps are those of the closed-form loss, from
+  a seeded start, measured against PCA as they go.
 - **Deep autoencoders** (784-256-k-256-784, ReLU, sigmoid output) trained on a small
   grid of code sizes with the library's cached ``train_model``, measured by the same
   squared error as PCA.
@@ -28,9 +34,9 @@ import torch
 
 from explainer import cache, pca
 from explainer.data import ImageDataset
-from explainer.models import ModelConfig
+from explainer.models import Autoencoder, ModelConfig
 from explainer.train import TrainedModel, TrainingConfig, train_model
-from explainer.validation import check_images, check_int, check_real
+from explainer.validation import check_images, check_int, check_real, check_seed
 
 # Code sizes at which the autoencoders are trained; the k slider shows PCA at every k
 # from 1 to pca.MAX_CODE_SIZE and each autoencoder at the nearest of these.
@@ -40,8 +46,26 @@ CODE_SIZE_GRID = (2, 5, 10, 30, 64)
 # (measured: 10 epochs of it left the test error at 27, worse than PCA's 14).
 DEEP_AE_HIDDEN = (256,)
 DEEP_AE_TRAINING = TrainingConfig(epochs=20, batch_size=128, lr=3e-3)
-# Full-batch gradient descent with momentum for the linear AE
-LINEAR_AE_TRAINING = {"steps": 200, "lr": 0.05, "momentum": 0.9}
+
+
+@dataclass(frozen=True)
+class LinearAETraining:
+    """The linear AE's schedule, validated here, once: ``n_steps`` full-batch gradient
+    steps at learning rate ``lr`` with ``momentum`` (heavy ball, as ``torch.optim.SGD``)."""
+
+    n_steps: int = 200
+    lr: float = 0.05
+    momentum: float = 0.9
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "n_steps", check_int("n_steps", self.n_steps, low=1, high=100_000))
+        object.__setattr__(self, "lr", check_real("lr", self.lr, low=0.0, low_open=True))
+        object.__setattr__(self, "momentum", check_real("momentum", self.momentum, low=0.0,
+                                                        high=1.0, high_open=True))
+
+
+# the schedule of the notebook's linear AEs (and of their cache)
+LINEAR_AE_TRAINING = LinearAETraining()
 
 
 @dataclass(frozen=True)
@@ -52,9 +76,20 @@ class LinearAE:
     encoder: torch.Tensor  # E, (d, k)
     decoder: torch.Tensor  # D, (d, k)
 
-    @property
-    def code_size(self) -> int:
-        return int(self.encoder.shape[1])
+    def to_autoencoder(self) -> Autoencoder:
+        """The same map as a model of the family, kind ``"linear_ae"``: encoder weight E^T
+        with bias -E^T mu, decoder weight D with bias mu (its Gaussian decoder's mean)."""
+        d, k = self.encoder.shape
+        model = Autoencoder(ModelConfig(kind="linear_ae", input_dim=d, latent_dim=k))
+        with torch.no_grad():
+            encoder, decoder = model.encoder[0], model.decoder[0]
+            # c = E^T x - E^T mu
+            encoder.weight.copy_(self.encoder.T)
+            encoder.bias.copy_(-(self.mean @ self.encoder))
+            # x_hat = D c + mu
+            decoder.weight.copy_(self.decoder)
+            decoder.bias.copy_(self.mean)
+        return model
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """x_hat = mu + D E^T (x - mu) for each row of ``x``: (n, d), float32."""
@@ -78,22 +113,22 @@ def linear_ae_loss(cov: torch.Tensor, encoder: torch.Tensor, decoder: torch.Tens
     """Mean squared reconstruction error of centred data with covariance ``cov``."""
     ce = cov @ encoder
     # L = tr C - 2 tr(D^T C E) + tr(D^T D E^T C E)
-    return total_variance - 2.0 * (decoder * ce).sum() + ((decoder.T @ decoder) * (encoder.T @ ce)).sum()
+    return (total_variance - 2.0 * (decoder * ce).sum()
+            + ((decoder.T @ decoder) * (encoder.T @ ce)).sum())
 
 
 def train_linear_ae(
     data: ImageDataset,
     *,
     k: int,
-    steps: int = LINEAR_AE_TRAINING["steps"],
-    lr: float = LINEAR_AE_TRAINING["lr"],
-    momentum: float = LINEAR_AE_TRAINING["momentum"],
+    training: LinearAETraining = LINEAR_AE_TRAINING,
     seed: int = 0,
     every: int = 10,
     reference: pca.PCA | None = None,
     callback: Callable[[LinearAEState], bool | None] | None = None,
 ) -> tuple[LinearAE, list[LinearAEState]]:
-    """Train a linear AE with code size ``k`` by full-batch gradient descent with momentum.
+    """Train a linear AE with code size ``k`` by full-batch gradient descent with momentum
+    (the schedule ``training``).
 
     Starts from small random weights drawn with ``seed``. Every ``every`` steps (and at
     step 0 and the last step) the state is measured against ``reference`` (PCA of the
@@ -102,11 +137,11 @@ def train_linear_ae(
     """
     if not isinstance(data, ImageDataset):
         raise TypeError(f"data must be an explainer.data.ImageDataset, got {type(data).__name__}")
+    if not isinstance(training, LinearAETraining):
+        raise TypeError("training must be an explainer.compression.LinearAETraining, got "
+                        f"{type(training).__name__}")
     k = check_int("k", k, low=1, high=pca.MAX_CODE_SIZE)
-    steps = check_int("steps", steps, low=1, high=100_000)
-    lr = check_real("lr", lr, low=0.0, low_open=True)
-    momentum = check_real("momentum", momentum, low=0.0, high=1.0, high_open=True)
-    seed = check_int("seed", seed, low=0)
+    seed = check_seed(seed)
     every = check_int("every", every, low=1)
     if reference is None:
         reference = pca.fit_pca(data.x_train, n_components=pca.MAX_CODE_SIZE)
@@ -122,7 +157,7 @@ def train_linear_ae(
     d = x.shape[1]
     encoder = (0.01 * torch.randn(d, k, generator=g)).requires_grad_()
     decoder = (0.01 * torch.randn(d, k, generator=g)).requires_grad_()
-    optimizer = torch.optim.SGD([encoder, decoder], lr=lr, momentum=momentum)
+    optimizer = torch.optim.SGD([encoder, decoder], lr=training.lr, momentum=training.momentum)
     states: list[LinearAEState] = []
 
     def measure(step: int, loss: float) -> bool:
@@ -135,22 +170,24 @@ def train_linear_ae(
     with torch.no_grad():
         go_on = measure(0, float(linear_ae_loss(cov, encoder, decoder, total)))
     step = 0
-    while go_on and step < steps:
+    while go_on and step < training.n_steps:
         step += 1
         loss = linear_ae_loss(cov, encoder, decoder, total)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        if step % every == 0 or step == steps:
+        if step % every == 0 or step == training.n_steps:
             with torch.no_grad():
                 go_on = measure(step, float(linear_ae_loss(cov, encoder, decoder, total)))
     return LinearAE(mean, encoder.detach(), decoder.detach()), states
 
 
-def train_deep_ae(data: ImageDataset, *, k: int, seed: int = 0, progress: bool = False) -> TrainedModel:
+def train_deep_ae(data: ImageDataset, *, k: int, seed: int = 0,
+                  progress: bool = False) -> TrainedModel:
     """The deep AE 784-256-k-256-784 at code size ``k``, from the cache if trained before."""
     k = check_int("k", k, low=1, high=pca.MAX_CODE_SIZE)
-    config = ModelConfig(kind="ae", input_dim=data.n_pixels, latent_dim=k, hidden_dims=DEEP_AE_HIDDEN)
+    config = ModelConfig(kind="ae", input_dim=data.n_pixels, latent_dim=k,
+                         hidden_dims=DEEP_AE_HIDDEN)
     return train_model(config, data, training=DEEP_AE_TRAINING, seed=seed, progress=progress,
                        num_threads=1)
 
@@ -217,7 +254,8 @@ def compare_code_sizes(
     linear_error, deep_error, linear_images, deep_images = [], [], {}, {}
     for k in grid:
         linear = cached_linear_ae(data, k=k, seed=seed, reference=reference)
-        linear_error.append(float(pca.squared_error(data.x_test, linear.reconstruct(data.x_test)).mean()))
+        linear_x_hat = linear.reconstruct(data.x_test)
+        linear_error.append(float(pca.squared_error(data.x_test, linear_x_hat).mean()))
         # the linear AE's reconstructions can leave [0, 1] as PCA's do: shown clipped
         linear_images[k] = linear.reconstruct(shown).clamp(0.0, 1.0).numpy()
         deep = train_deep_ae(data, k=k, seed=seed, progress=progress).model
@@ -230,8 +268,10 @@ def compare_code_sizes(
 def cached_linear_ae(data: ImageDataset, *, k: int, seed: int = 0,
                      reference: pca.PCA | None = None) -> LinearAE:
     """:func:`train_linear_ae` with the default schedule, its weights cached on disk."""
+    training = LINEAR_AE_TRAINING
+    # (the key names the schedule as it always has: steps, lr, momentum)
     key = cache.cache_key(kind="linear_ae_full_batch", data=data.fingerprint(), k=k, seed=seed,
-                          **LINEAR_AE_TRAINING)
+                          steps=training.n_steps, lr=training.lr, momentum=training.momentum)
     path = cache.cache_dir() / "arrays" / f"{key}.npz"
     d = data.n_pixels
     arrays = cache.load_arrays(path, parse=lambda arrays: cache.check_arrays(arrays, {
@@ -239,7 +279,7 @@ def cached_linear_ae(data: ImageDataset, *, k: int, seed: int = 0,
         "decoder": (np.float32, (d, k))}))
     if arrays is None:
         model, _ = train_linear_ae(data, k=k, seed=seed, reference=reference,
-                                   every=LINEAR_AE_TRAINING["steps"])
+                                   every=training.n_steps)
         cache.save_arrays(path, {"mean": model.mean.numpy(), "encoder": model.encoder.numpy(),
                                  "decoder": model.decoder.numpy()})
         return model

@@ -9,7 +9,9 @@
 - ``"vae"``: the encoder also outputs a log-variance s; c = m + exp(s / 2) * e,
   trained with reconstruction + beta * KL (beta = 1 is the VAE).
 - ``"linear_ae"``: one linear map each way, squared error: the "naive AE" that PCA
-  solves in closed form.
+  solves in closed form. Notebook 01 trains it as ``explainer.compression.LinearAE``:
+  biases fixed by centring the data, full-batch steps on the closed-form loss (to follow
+  it against PCA); ``LinearAE.to_autoencoder`` gives the same map as this kind.
 
 The tutorial's figure (image011) writes c = exp(s) * e + m but its Minimize2 is the KL
 only if s is the log-variance; this library uses the consistent reading:
@@ -81,7 +83,8 @@ class ModelConfig:
             raise ValueError(f"hidden_dims must be () for kind='linear_ae', got {hidden}")
         enc_out = 2 * self.latent_dim if self.kind == "vae" else self.latent_dim
         # a layer of n_in inputs and n_out outputs has (n_in + 1) n_out weights
-        sizes = [self.input_dim, *hidden, enc_out], [self.latent_dim, *reversed(hidden), self.input_dim]
+        sizes = ([self.input_dim, *hidden, enc_out],
+                 [self.latent_dim, *reversed(hidden), self.input_dim])
         n_params = sum((a + 1) * b for s in sizes for a, b in zip(s[:-1], s[1:]))
         if n_params > MAX_PARAMETERS:
             raise ValueError(
@@ -116,7 +119,8 @@ class ModelConfig:
         if decoder_variance != 1.0 and likelihood != "gaussian":
             raise ValueError(
                 "decoder_variance applies to likelihood='gaussian' only (a Bernoulli decoder has "
-                f"no variance), got decoder_variance={decoder_variance} for likelihood={likelihood!r}"
+                f"no variance), got decoder_variance={decoder_variance} "
+                f"for likelihood={likelihood!r}"
             )
         object.__setattr__(self, "decoder_variance", decoder_variance)
         object.__setattr__(self, "hidden_dims", hidden)
@@ -163,7 +167,8 @@ def reparameterize(
         eps = torch.randn(mean.shape, generator=generator, dtype=mean.dtype)
     elif not isinstance(eps, torch.Tensor) or eps.shape != mean.shape:
         shape = tuple(eps.shape) if isinstance(eps, torch.Tensor) else type(eps).__name__
-        raise ValueError(f"eps must have the shape of the code means {tuple(mean.shape)}, got {shape}")
+        raise ValueError(f"eps must have the shape of the code means {tuple(mean.shape)}, "
+                         f"got {shape}")
     # c = m + sigma * e,  sigma = exp(s / 2)
     return mean + torch.exp(0.5 * logvar) * eps
 

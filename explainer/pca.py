@@ -171,14 +171,6 @@ def principal_angles(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray)
     return np.degrees(np.arccos(cosines.numpy()))
 
 
-def decoder_subspace(model: Autoencoder) -> torch.Tensor:
-    """The columns that span a linear autoencoder's reconstructions: its decoder's weight
-    (input_dim, latent_dim)."""
-    if not isinstance(model, Autoencoder) or model.config.kind != "linear_ae":
-        raise TypeError("model must be an explainer.models.Autoencoder of kind 'linear_ae'")
-    return model.decoder[0].weight.detach()
-
-
 def autoencoder_reconstruct(model: Autoencoder, x: torch.Tensor | np.ndarray) -> torch.Tensor:
     """A deterministic autoencoder's reconstruction decode(encode(x)) of each row: (n, d)."""
     _check_deterministic(model)
@@ -194,9 +186,11 @@ def autoencoder_error(model: Autoencoder, x: torch.Tensor | np.ndarray) -> float
 
 def _check_deterministic(model: object) -> None:
     if not isinstance(model, Autoencoder):
-        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+        raise TypeError("model must be an explainer.models.Autoencoder, got "
+                        f"{type(model).__name__}")
     if model.config.kind not in ("ae", "linear_ae"):
-        raise ValueError(f"model.config.kind must be 'ae' or 'linear_ae', got {model.config.kind!r}")
+        raise ValueError("model.config.kind must be 'ae' or 'linear_ae', got "
+                         f"{model.config.kind!r}")
 
 
 @torch.inference_mode()
@@ -227,7 +221,8 @@ def _as_matrix(name: str, x: object) -> torch.Tensor:
 
 def _check_features(pca: PCA, x: object) -> torch.Tensor:
     if not isinstance(pca, PCA):
-        raise TypeError(f"pca must be an explainer.pca.PCA (from fit_pca), got {type(pca).__name__}")
+        raise TypeError("pca must be an explainer.pca.PCA (from fit_pca), got "
+                        f"{type(pca).__name__}")
     x = _as_matrix("x", x)
     if x.shape[1] != pca.n_features_:
         raise ValueError(f"x must have {pca.n_features_} features per row (as the PCA was "
@@ -237,6 +232,7 @@ def _check_features(pca: PCA, x: object) -> torch.Tensor:
 
 def _check_k(pca: PCA, k: object, *, name: str = "k") -> int:
     if not isinstance(pca, PCA):
-        raise TypeError(f"pca must be an explainer.pca.PCA (from fit_pca), got {type(pca).__name__}")
+        raise TypeError("pca must be an explainer.pca.PCA (from fit_pca), got "
+                        f"{type(pca).__name__}")
     return check_int(name, k, low=1, high=pca.n_components_)
 

@@ -98,7 +98,8 @@ class Traversal:
 
 @torch.inference_mode()
 def traverse(model: Autoencoder, image: torch.Tensor, *, stats: DimensionStats,
-             values: Sequence[float] = TRAVERSAL_VALUES, digit: int = 0, label: int = -1) -> Traversal:
+             values: Sequence[float] = TRAVERSAL_VALUES, digit: int = 0,
+             label: int = -1) -> Traversal:
     """Decode ``image``'s code mean m with each dimension j set, in turn, to each of
     ``values`` (the others kept at m). ``stats``: the model's :func:`dimension_stats`;
     ``digit`` and ``label`` only name the image."""
@@ -168,7 +169,8 @@ class TraversalGrid:
         beta = check_real("beta", beta, low=0.0)
         digit = check_int("digit", digit, low=0)
         if beta not in self.models:
-            raise ValueError(f"beta must be one of the trained KL weights {self.betas}, got {beta:g}")
+            raise ValueError(f"beta must be one of the trained KL weights {self.betas}, "
+                             f"got {beta:g}")
         if digit not in self.digits:
             raise ValueError(f"digit must be one of {self.digits}, got {digit}")
         self.beta, self.digit = beta, digit
@@ -198,6 +200,7 @@ def first_of_each_class(labels: torch.Tensor) -> list[int]:
 
 def _check_vae(model: object) -> None:
     if not isinstance(model, Autoencoder):
-        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+        raise TypeError("model must be an explainer.models.Autoencoder, got "
+                        f"{type(model).__name__}")
     if model.config.kind != "vae":
         raise ValueError(f"model must be a VAE (kind='vae'), got kind={model.config.kind!r}")

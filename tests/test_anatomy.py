@@ -6,8 +6,9 @@ from explainer import anatomy
 from explainer.data import moon_phases
 from explainer.models import Autoencoder, ModelConfig
 from explainer.plots import anatomy as plots
-from tiny_vaes import tiny_vaes
+from explainer.plots import trace
 from explainer.widgets.anatomy import DiagramExplorer, KLWeightExplorer
+from tiny_vaes import tiny_vaes
 
 VAE8 = ModelConfig(kind="vae", latent_dim=8, hidden_dims=(16,))
 
@@ -80,7 +81,7 @@ def test_diagram_widget_follows_every_control(trained, images):
     w = DiagramExplorer(trained[1.0].model, images, labels, n_choices=6)
 
     def bars():
-        return [np.asarray(w.fig.data[i].y) for i in range(1, 6)]
+        return [np.asarray(trace(w.fig, name).y) for name in plots.BAR_NAMES]
 
     w.digit.value = 3
     d = anatomy.diagram(trained[1.0].model, images[3], w.noise)
@@ -123,9 +124,13 @@ def test_kl_weight_widget_redraws_each_cached_weight(trained, images):
     for beta in (0.0, 5.0, 1.0):
         w.beta.value = beta
         expected = plots.beta_updates(w.summaries[beta])
-        assert np.allclose(np.asarray(w.fig.data[0].x), expected[0]["x"])
-        assert np.allclose(np.asarray(w.fig.data[1].y), expected[1]["y"])
-        assert w.fig.data[2].source == expected[2]["source"]
+        assert np.allclose(np.asarray(trace(w.fig, plots.LOGVAR_HISTOGRAM).x),
+                           expected[plots.LOGVAR_HISTOGRAM]["x"])
+        assert np.allclose(np.asarray(trace(w.fig, plots.KL_BARS).y), expected[plots.KL_BARS]["y"])
+        assert (trace(w.fig, plots.RECONSTRUCTIONS).source
+                == expected[plots.RECONSTRUCTIONS]["source"])
+        assert (trace(w.fig, plots.PRIOR_SAMPLES).source
+                == expected[plots.PRIOR_SAMPLES]["source"])
         assert f"beta = {beta:g}" in w.fig.layout.title.text
     with pytest.raises(Exception, match="Invalid selection"):
         w.beta.value = 0.5  # not on the trained grid: the slider refuses it
@@ -148,11 +153,12 @@ def test_diagram_widget_offers_the_digits_it_is_given(trained, images):
     w = DiagramExplorer(trained[1.0].model, images, labels, digits=[5, 2, 9])
     assert [v for _, v in w.digit.options] == [5, 2, 9] and w.digit.value == 5
     assert w.digit.options[0][0] == "test digit 5 (a 1)"
+    means = plots.BAR_NAMES[0]
     d = anatomy.diagram(trained[1.0].model, images[5], w.noise)
-    assert np.allclose(np.asarray(w.fig.data[1].y), d.mean)
+    assert np.allclose(np.asarray(trace(w.fig, means).y), d.mean)
     w.digit.value = 9
     d = anatomy.diagram(trained[1.0].model, images[9], w.noise)
-    assert np.allclose(np.asarray(w.fig.data[1].y), d.mean)
+    assert np.allclose(np.asarray(trace(w.fig, means).y), d.mean)
     with pytest.raises(ValueError, match=r"digit must be an integer in \[0, 11\], got 12"):
         DiagramExplorer(trained[1.0].model, images, labels, digits=[12])
     with pytest.raises(ValueError, match="digits must name at least one image"):

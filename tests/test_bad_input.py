@@ -125,7 +125,8 @@ ROWS = [
                  "image " + PIXELS_0_255, id="diagram-0-255"),
     pytest.param(lambda: pca.autoencoder_reconstruct(tiny("ae"), BYTES), ValueError,
                  "x " + PIXELS_0_255, id="autoencoder_reconstruct-0-255"),
-    pytest.param(lambda: code_space.encode_codes(Autoencoder(code_space.code_model_config()), BYTES),
+    pytest.param(lambda: code_space.encode_codes(
+                     Autoencoder(code_space.CodeSpaceSettings().model_config()), BYTES),
                  ValueError, "images " + PIXELS_0_255, id="encode_codes-0-255"),
     # --- the model's own methods: shape, dtype, values ------------------------------------
     pytest.param(lambda: tiny().encode(torch.rand(3, 5)), ValueError,
@@ -193,7 +194,8 @@ ROWS = [
     pytest.param(lambda: views.decode_codes(tiny(), np.zeros(2)), ValueError,
                  r"codes must have shape \(n, 2\) \(one row per code\), got \(2,\)",
                  id="latent_maps-decode_codes-1d"),
-    pytest.param(lambda: code_space.decode_codes(Autoencoder(code_space.code_model_config()),
+    pytest.param(lambda: code_space.decode_codes(
+                     Autoencoder(code_space.CodeSpaceSettings().model_config()),
                                                  np.zeros((3, 2))), ValueError,
                  r"codes must be 1-D \(one number per code: the code is 1-D\), got shape \(3, 2\)",
                  id="code_space-decode_codes-n-by-2"),
@@ -312,7 +314,8 @@ ROWS = [
                  r"code_full must be a finite number", id="axis_codes-nan"),
     pytest.param(lambda: code_space.midpoint_code(0.0, float("inf")), ValueError,
                  r"code_half must be a finite number", id="midpoint-inf"),
-    pytest.param(lambda: code_space.code_model_config("noisy_ae", noise_scale=-1.0), ValueError,
+    pytest.param(lambda: code_space.CodeSpaceSettings(kind="noisy_ae", noise_scale=-1.0),
+                 ValueError,
                  r"noise_scale must be in \[0, 100\], got -1\.0", id="code_model-noise-negative"),
     pytest.param(lambda: views.plane_half_width(np.full((3, 2), NAN)), ValueError,
                  r"codes must be finite", id="plane_half_width-nan"),
@@ -371,12 +374,13 @@ ROWS = [
 ]
 
 
-FAST = dict(steps=5, hidden_dim=8, frame_delay=0.0)
+FAST = dict(n_steps=5, hidden_dim=8)
 
 
 @functools.cache
 def noisy() -> NoisyCodeExplainer:
-    return NoisyCodeExplainer(**FAST)
+    return NoisyCodeExplainer(code_space.CodeSpaceSettings(kind="noisy_ae", **FAST),
+                              frame_delay=0.0)
 
 
 @functools.cache
@@ -414,10 +418,12 @@ def diagram(**kwargs) -> DiagramExplorer:
 
 WIDGET_ROWS = [
     # code axis: constructor values outside the sliders, and a slider set from Python
-    pytest.param(lambda: VAECodeExplainer(beta=5, **FAST), ValueError,
-                 r"beta must be in \[0, 2\], got 5.0", id="vae-code-beta-above-slider"),
-    pytest.param(lambda: NoisyCodeExplainer(noise_scale=-1, **FAST), ValueError,
-                 r"noise_scale must be in \[0, 3\], got -1.0", id="noisy-code-negative-noise"),
+    pytest.param(lambda: VAECodeExplainer(code_space.CodeSpaceSettings(kind="vae", beta=5, **FAST)),
+                 ValueError, r"beta must be in \[0, 2\], got 5.0", id="vae-code-beta-above-slider"),
+    pytest.param(lambda: NoisyCodeExplainer(
+                     code_space.CodeSpaceSettings(kind="noisy_ae", noise_scale=4, **FAST)),
+                 ValueError, r"noise_scale must be in \[0, 3\], got 4.0",
+                 id="noisy-code-noise-above-slider"),
     pytest.param(lambda: setattr(noisy().noise_scale, "value", -1.0), TraitError,
                  r"noise_scale must be in \[0, 3\], got -1.0", id="noisy-code-slider-negative-noise"),
     # lower bound

@@ -16,13 +16,15 @@ from explainer import code_space as cs
 from explainer.data import moon_images, moon_pair
 from explainer.models import Autoencoder, ModelConfig
 from explainer.plots import code_space as plots
+from explainer.plots import trace
 
-FAST = dict(steps=40, hidden_dim=16)
+FAST = dict(n_steps=40, hidden_dim=16)
+Settings = cs.CodeSpaceSettings
 
 
 @pytest.fixture(scope="module")
 def ae_space():
-    return cs.explore_code_space("two_moons", kind="ae", **FAST)
+    return cs.explore_code_space(Settings("two_moons", kind="ae", **FAST))
 
 
 def test_training_images_full_first_half_last():
@@ -80,15 +82,20 @@ def test_noise_densities_integrate_to_one_and_refuse_zero_width():
         cs.noise_densities(codes, np.array([0.0, 1.0]), np.array([1.0]))
 
 
-def test_code_model_config():
-    assert cs.code_model_config("ae").kind == "ae"
-    noisy = cs.code_model_config("noisy_ae", noise_scale=0.5, beta=1.0)
+def test_settings_give_the_model_config_and_the_images():
+    assert Settings().model_config().kind == "ae"
+    noisy = Settings(kind="noisy_ae", noise_scale=0.5, beta=1.0).model_config()
     assert (noisy.kind, noisy.noise_scale, noisy.beta) == ("noisy_ae", 0.5, 1.0)
-    assert noisy.latent_dim == 1
+    assert noisy.latent_dim == 1 and noisy.hidden_dims == (cs.DEFAULT_HIDDEN,)
     # no noise: the plain AE
-    assert cs.code_model_config("noisy_ae", noise_scale=0.0).kind == "ae"
-    vae = cs.code_model_config("vae", beta=0.0)
+    assert Settings(kind="noisy_ae", noise_scale=0.0).model_config().kind == "ae"
+    vae = Settings(kind="vae", beta=0.0).model_config()
     assert (vae.kind, vae.beta) == ("vae", 0.0)
+    assert torch.equal(Settings().images(), moon_pair())
+    assert Settings("phases", n_phases=5).images().shape == (5, 784)
+    # validated once, when made: the fields hold the checked values
+    s = Settings(noise_scale=0, beta=0, lr=1)
+    assert isinstance(s.noise_scale, float) and isinstance(s.lr, float)
 
 
 @pytest.mark.parametrize(
@@ -103,41 +110,44 @@ def test_code_model_config():
         (dict(kind="ae", beta="1"), TypeError, "beta must be a real number"),
         (dict(kind="vae", noise_scale=0.5), ValueError, "noise_scale applies to kind='noisy_ae'"),
         (dict(kind="ae", hidden_dim=0), ValueError, "hidden_dim must be an integer in"),
+        (dict(training_set="three_moons"), ValueError, "training_set must be one of"),
+        (dict(training_set="phases", n_phases=2), ValueError, "n_phases must be an integer in"),
+        (dict(n_steps=0), ValueError, r"n_steps must be an integer in \[1, 100000\], got 0"),
+        (dict(lr=0.0), ValueError, "lr must be in"),
+        (dict(seed=0.5), TypeError, "seed must be an integer"),
     ],
 )
-def test_code_model_config_refuses_bad_input(kwargs, error, message):
+def test_settings_refuse_bad_input(kwargs, error, message):
     with pytest.raises(error, match=message):
-        cs.code_model_config(**kwargs)
+        Settings(**kwargs)
 
 
 def test_training_is_deterministic_and_reconstructs():
     images = moon_pair()
-    a = cs.train_code_model(images, kind="noisy_ae", noise_scale=0.5, beta=1.0, seed=3, **FAST)
-    b = cs.train_code_model(images, kind="noisy_ae", noise_scale=0.5, beta=1.0, seed=3, **FAST)
+    settings = Settings(kind="noisy_ae", noise_scale=0.5, beta=1.0, seed=3, **FAST)
+    a = cs.train_code_model(settings)
+    b = cs.train_code_model(settings)
     assert a.history.train_total == b.history.train_total
     means_a, sigmas_a = cs.encode_codes(a.model, images)
     means_b, _ = cs.encode_codes(b.model, images)
     assert np.array_equal(means_a, means_b)
     assert np.allclose(sigmas_a, 0.5)
-    assert len(a.history.epoch) == FAST["steps"]  # full batch: one step per epoch
+    assert len(a.history.epoch) == FAST["n_steps"]  # full batch: one step per epoch
 
 
 def test_ae_reconstructs_the_two_moons():
     images = moon_pair()
-    result = cs.train_code_model(images, kind="ae", steps=150)
+    result = cs.train_code_model(Settings(kind="ae", n_steps=150))
     means, sigmas = cs.encode_codes(result.model, images)
     assert np.array_equal(sigmas, [0.0, 0.0])
     decoded = cs.decode_codes(result.model, means)
     assert np.abs(decoded - images.numpy()).mean() < 0.02
 
 
-def test_train_code_model_refuses_bad_input():
-    with pytest.raises(ValueError, match="images must have shape"):
-        cs.train_code_model(torch.zeros(2, 10))
-    with pytest.raises(ValueError, match="steps must be an integer in"):
-        cs.train_code_model(moon_pair(), steps=0)
-    with pytest.raises(ValueError, match="lr must be in"):
-        cs.train_code_model(moon_pair(), lr=0.0)
+def test_training_refuses_anything_but_settings():
+    for train in (cs.train_code_model, cs.explore_code_space, cs.training_replay):
+        with pytest.raises(TypeError, match="settings must be an explainer.code_space.CodeSpace"):
+            train({"kind": "ae"})
 
 
 def test_measure_code_space_shapes_and_consistency(ae_space):
@@ -160,8 +170,8 @@ def test_measure_code_space_shapes_and_consistency(ae_space):
 
 
 def test_measure_code_space_bands_for_noisy_model():
-    _, space = cs.explore_code_space("phases", kind="noisy_ae", noise_scale=0.5, beta=1.0,
-                                     n_phases=4, **FAST)
+    _, space = cs.explore_code_space(Settings("phases", kind="noisy_ae", noise_scale=0.5, beta=1.0,
+                                              n_phases=4, **FAST))
     assert space.densities.shape == (4, 121)
     assert np.allclose(space.sigmas, 0.5)
     gap = abs(space.means[-1] - space.means[0])
@@ -183,20 +193,20 @@ def test_measure_code_space_refuses_bad_input(ae_space):
 
 def test_vae_variance_collapses_without_kl():
     images = moon_pair()
-    collapsed = cs.train_code_model(images, kind="vae", beta=0.0, steps=150)
-    kept = cs.train_code_model(images, kind="vae", beta=1.0, steps=150)
+    collapsed = cs.train_code_model(Settings(kind="vae", beta=0.0, n_steps=150))
+    kept = cs.train_code_model(Settings(kind="vae", beta=1.0, n_steps=150))
     _, s0 = cs.encode_codes(collapsed.model, images)
     _, s1 = cs.encode_codes(kept.model, images)
     assert np.median(s0) < np.median(s1)
 
 
 def test_training_replay_ends_at_the_trained_model():
-    frames = cs.training_replay("two_moons", kind="ae", every=10, **FAST)
+    frames = cs.training_replay(Settings("two_moons", kind="ae", **FAST), every=10)
     assert [step for step, _ in frames] == [1, 10, 20, 30, 40]
-    _, final = cs.explore_code_space("two_moons", kind="ae", **FAST)
+    _, final = cs.explore_code_space(Settings("two_moons", kind="ae", **FAST))
     assert np.allclose(frames[-1][1].means, final.means)
     with pytest.raises(ValueError, match="every must be an integer in"):
-        cs.training_replay(every=0)
+        cs.training_replay(Settings(), every=0)
 
 
 def test_sweep_trains_one_model_per_value_and_seed():
@@ -206,19 +216,20 @@ def test_sweep_trains_one_model_per_value_and_seed():
         cs.sweep("lr", [0.1])
     with pytest.raises(ValueError, match="at least one entry"):
         cs.sweep("beta", [])
+    with pytest.raises(ValueError, match="seed is swept, so it cannot also be fixed"):
+        cs.sweep("beta", [1.0], seed=3)
 
 
 def test_figures_hold_the_measurements(ae_space):
     _, space = ae_space
     fig = plots.code_space_figure(space)
     assert [t.name for t in fig.data] == list(plots.TRACE_NAMES)
-    trace = {t.name: t for t in fig.data}
-    assert np.allclose(trace["codes"].x, space.means)
-    assert np.allclose(trace["distance to 3/4 moon"].y, space.distances[:, 1])
-    assert np.allclose(trace["lit fraction"].y, space.lit)
-    assert trace["decoded strip"].source.startswith("data:image/png;base64,")
+    assert np.allclose(trace(fig, "codes").x, space.means)
+    assert np.allclose(trace(fig, "distance to 3/4 moon").y, space.distances[:, 1])
+    assert np.allclose(trace(fig, "lit fraction").y, space.lit)
+    assert trace(fig, "decoded strip").source.startswith("data:image/png;base64,")
     strips = plots.strips_figure({"a": space, "b": space})
-    assert len(strips.data) == 1
+    assert [t.name for t in strips.data] == [plots.STRIPS]
     with pytest.raises(ValueError, match="at least one CodeSpace"):
         plots.strips_figure({})
     sweep = plots.sweep_figure(np.array([0.1, 1.0]), {"a": np.array([1.0, 2.0])},
@@ -255,18 +266,18 @@ def test_every_strip_runs_from_the_full_moon_on_the_left(ae_space):
         assert plots.axis_reversed(s) == reversed_
         assert (fig.layout.xaxis.autorange == "reversed") == reversed_
         assert (fig.layout.xaxis4.autorange == "reversed") == reversed_
-        tiles = png_tiles(next(t for t in fig.data if t.name == "decoded strip").source)
+        tiles = png_tiles(trace(fig, "decoded strip").source)
         assert np.allclose(tiles, s.strip_images.reshape(-1, 28, 28), atol=1 / 255)
         # the tile at t = 0 is the full moon's reconstruction, at t = 1 the half moon's
         at = {float(t): i for i, t in enumerate(s.strip_t)}
         d = cs.image_distances(tiles[[at[0.0], at[1.0]]].reshape(2, -1), refs[[0, 2]])
         assert d[0, 0] < d[0, 1] and d[1, 1] < d[1, 0]
         # the far point sits beyond the half moon, on the right
-        far = next(t for t in fig.data if t.name == "far point (t = 2)").x[0]
+        far = trace(fig, "far point (t = 2)").x[0]
         assert (far < s.means[-1]) == reversed_
     # both ways of the axis give the same strips in the comparison figure
     strips = plots.strips_figure({"as learnt": space, "mirrored": mirrored(space)})
-    tiles = png_tiles(strips.data[0].source, n_rows=2)
+    tiles = png_tiles(trace(strips, plots.STRIPS).source, n_rows=2)
     n = len(space.strip_t) + 3
     assert np.allclose(tiles[:n - 3], space.strip_images.reshape(-1, 28, 28), atol=1 / 255)
     assert np.allclose(tiles[n:2 * n - 3], tiles[:n - 3])
@@ -278,13 +289,14 @@ def test_titles_are_short_enough_to_read(ae_space):
     fig = plots.code_space_figure(space)
     lines = fig.layout.title.text.split("<br>")
     assert len(lines) == 2 and all(len(line) <= 100 for line in lines)
-    _, vae = cs.explore_code_space("two_moons", kind="vae", beta=1.0, **FAST)
+    _, vae = cs.explore_code_space(Settings("two_moons", kind="vae", beta=1.0, **FAST))
     assert all(len(line) <= 100 for line in plots.describe(vae).split("<br>"))
     assert all(len(a.text) <= 90 for a in fig.layout.annotations)
 
 
 def test_band_traces_for_many_phases():
-    _, space = cs.explore_code_space("phases", kind="noisy_ae", noise_scale=0.5, n_phases=4, **FAST)
+    _, space = cs.explore_code_space(Settings("phases", kind="noisy_ae", noise_scale=0.5,
+                                              n_phases=4, **FAST))
     data = plots.code_space_updates(space)
     assert np.allclose(data["full moon's band"]["y"], space.densities[0])
     assert np.allclose(data["half moon's band"]["y"], space.densities[-1])
@@ -346,6 +358,7 @@ def test_density_axis_says_when_there_are_no_bands(ae_space):
     plain = plots.code_space_figure(space)
     assert plain.layout.yaxis.title.text.startswith("no noise")
     assert plain.layout.yaxis.showticklabels is False
-    _, noisy = cs.explore_code_space("two_moons", kind="noisy_ae", noise_scale=0.5, **FAST)
+    _, noisy = cs.explore_code_space(Settings("two_moons", kind="noisy_ae", noise_scale=0.5,
+                                              **FAST))
     banded = plots.code_space_figure(noisy)
     assert banded.layout.yaxis.title.text == "density" and banded.layout.yaxis.showticklabels

@@ -8,15 +8,15 @@ from traitlets import TraitError
 
 from explainer import code_space as cs
 from explainer.plots import code_space as plots
+from explainer.plots import trace
 from explainer.widgets.code_space import NoisyCodeExplainer, VAECodeExplainer
 from widget_errors import assert_error_shown
 
-
-FAST = dict(steps=30, hidden_dim=16)
+FAST = dict(n_steps=30, hidden_dim=16)
 
 
 def expected(training_set: str, **settings) -> cs.CodeSpace:
-    return cs.explore_code_space(training_set, **FAST, **settings)[1]
+    return cs.explore_code_space(cs.CodeSpaceSettings(training_set, **FAST, **settings))[1]
 
 
 def assert_figure_shows(widget, space: cs.CodeSpace) -> None:
@@ -25,16 +25,15 @@ def assert_figure_shows(widget, space: cs.CodeSpace) -> None:
     updates = plots.code_space_updates(space)
     assert sorted(t.name for t in widget.fig.data) == sorted(updates)
     for name, data in updates.items():
-        trace = widget.trace(name)
         for key, value in data.items():
-            shown = getattr(trace, key)
+            shown = getattr(trace(widget.fig, name), key)
             if isinstance(value, str):
-                assert shown == value, (trace.name, key)
+                assert shown == value, (name, key)
             elif key == "text":
-                assert list(shown) == list(value), (trace.name, key)
+                assert list(shown) == list(value), (name, key)
             else:
                 assert np.allclose(np.asarray(shown, dtype=float), np.asarray(value, dtype=float),
-                                   equal_nan=True), (trace.name, key)
+                                   equal_nan=True), (name, key)
     assert widget.fig.layout.title.text.endswith(plots.describe(space))
     assert_full_moon_left(widget.fig, space)
 
@@ -49,12 +48,12 @@ def assert_full_moon_left(fig, space: cs.CodeSpace) -> None:
 
 @pytest.fixture()
 def noisy():
-    return NoisyCodeExplainer(frame_delay=0.0, **FAST)
+    return NoisyCodeExplainer(cs.CodeSpaceSettings(kind="noisy_ae", **FAST), frame_delay=0.0)
 
 
 @pytest.fixture()
 def vae():
-    return VAECodeExplainer(frame_delay=0.0, **FAST)
+    return VAECodeExplainer(cs.CodeSpaceSettings(kind="vae", beta=1.0, **FAST), frame_delay=0.0)
 
 
 def test_noisy_starts_as_plain_ae(noisy):
@@ -91,7 +90,9 @@ def test_training_set_toggle_retrains(noisy):
     noisy.training_set.value = "phases"
     space = expected("phases", kind="noisy_ae", noise_scale=0.5)
     assert_figure_shows(noisy, space)
-    assert len(noisy.trace("codes").x) == cs.DEFAULT_PHASES
+    assert len(trace(noisy.fig, "codes").x) == cs.DEFAULT_PHASES
+    assert noisy.settings == cs.CodeSpaceSettings("phases", kind="noisy_ae", noise_scale=0.5,
+                                                  **FAST)
 
 
 def test_noisy_replay_button_animates_then_ends_at_trained_model(noisy):
@@ -106,7 +107,7 @@ def test_noisy_replay_button_animates_then_ends_at_trained_model(noisy):
     final = expected("two_moons", kind="noisy_ae", noise_scale=0.5)
     assert np.allclose(noisy.space.means, final.means)
     assert noisy.fig.layout.title.text.startswith("training step 30:")
-    assert np.allclose(noisy.trace("codes").x, final.means)
+    assert np.allclose(trace(noisy.fig, "codes").x, final.means)
 
 
 def test_sliders_refuse_out_of_range_values(noisy, vae):
@@ -122,16 +123,18 @@ def test_sliders_refuse_out_of_range_values(noisy, vae):
         vae.beta.value = 5.0
     assert vae.beta.value == 1.0
     with pytest.raises(ValueError, match="noise_scale must be in"):
-        cs.explore_code_space(kind="noisy_ae", noise_scale=-1.0)
+        cs.CodeSpaceSettings(kind="noisy_ae", noise_scale=-1.0)
 
 
 def test_constructors_refuse_values_outside_their_sliders():
     with pytest.raises(ValueError, match=r"beta must be in \[0, 2\], got 5.0"):
-        VAECodeExplainer(beta=5, frame_delay=0.0, **FAST)
-    with pytest.raises(ValueError, match=r"noise_scale must be in \[0, 3\], got -1.0"):
-        NoisyCodeExplainer(noise_scale=-1, frame_delay=0.0, **FAST)
+        VAECodeExplainer(cs.CodeSpaceSettings(kind="vae", beta=5, **FAST), frame_delay=0.0)
+    with pytest.raises(ValueError, match=r"noise_scale must be in \[0, 3\], got 4.0"):
+        NoisyCodeExplainer(cs.CodeSpaceSettings(kind="noisy_ae", noise_scale=4, **FAST),
+                           frame_delay=0.0)
     with pytest.raises(ValueError, match=r"beta must be in \[0, 2\], got 2.5"):
-        NoisyCodeExplainer(noise_scale=0.5, beta=2.5, frame_delay=0.0, **FAST)
+        NoisyCodeExplainer(cs.CodeSpaceSettings(kind="noisy_ae", noise_scale=0.5, beta=2.5, **FAST),
+                           frame_delay=0.0)
 
 
 def test_errors_are_shown_on_the_page_and_raised(noisy, monkeypatch):
@@ -156,14 +159,19 @@ def test_vae_training_set_toggle_and_replay(vae):
 
 
 def test_constructor_refuses_bad_input():
-    with pytest.raises(ValueError, match="training_set must be one of"):
-        NoisyCodeExplainer(training_set="moons")
     with pytest.raises(ValueError, match="frame_delay must be in"):
         VAECodeExplainer(frame_delay=-1.0)
-    with pytest.raises(TypeError, match="seed must be an integer"):
-        VAECodeExplainer(seed=0.5)
-    with pytest.raises(ValueError, match="steps must be an integer in"):
-        NoisyCodeExplainer(steps=0)
+    with pytest.raises(TypeError, match="settings must be an explainer.code_space.CodeSpace"):
+        NoisyCodeExplainer({"kind": "noisy_ae"})
+    with pytest.raises(ValueError, match="settings.kind must be 'vae' for VAECodeExplainer, "
+                                         "got 'ae'"):
+        VAECodeExplainer(cs.CodeSpaceSettings(kind="ae"))
+
+
+def test_default_settings_are_the_plain_ae_and_the_vae_at_beta_1():
+    assert NoisyCodeExplainer.KIND == "noisy_ae" and VAECodeExplainer.KIND == "vae"
+    w = VAECodeExplainer(frame_delay=0.0)
+    assert w.settings == cs.CodeSpaceSettings(kind="vae", beta=1.0) and w.beta.value == 1.0
 
 
 def test_strip_direction_follows_the_model_in_the_widget(noisy):
@@ -174,12 +182,12 @@ def test_strip_direction_follows_the_model_in_the_widget(noisy):
         noisy.noise_scale.value = value
         space = noisy.space
         assert_full_moon_left(noisy.fig, space)
-        tiles = strip_tiles(noisy.trace("decoded strip").source)
+        tiles = strip_tiles(trace(noisy.fig, "decoded strip").source)
         assert np.allclose(tiles, space.strip_images.reshape(-1, 28, 28), atol=1 / 255)
         seen.add(bool(space.means[0] > space.means[-1]))
     assert seen == {True, False}, "both directions of the encoder's axis should be met here"
-    with pytest.raises(KeyError, match="traces named 'nothing'"):
-        noisy.trace("nothing")
+    with pytest.raises(KeyError, match="one trace named .*nothing.*, found 0"):
+        trace(noisy.fig, "nothing")
 
 
 def strip_tiles(uri: str) -> np.ndarray:

@@ -17,6 +17,16 @@ def reference(mnist):
     return P.fit_pca(mnist.x_train, n_components=P.MAX_CODE_SIZE)
 
 
+def test_the_linear_ae_is_the_familys_linear_ae_with_its_weights(mnist, reference):
+    model, _ = C.train_linear_ae(mnist, k=3, training=C.LinearAETraining(n_steps=20),
+                                 reference=reference, every=20)
+    family = model.to_autoencoder()
+    assert family.config.kind == "linear_ae" and family.latent_dim == 3
+    x = mnist.x_test[:50]
+    assert torch.allclose(P.autoencoder_reconstruct(family, x), model.reconstruct(x), atol=1e-5)
+    assert torch.equal(family.decoder[0].weight, model.decoder)
+
+
 @pytest.fixture
 def quick_deep_ae(monkeypatch):
     # one epoch: these tests check the wiring, the notebook measures the trained models
@@ -60,11 +70,13 @@ def test_loss_formula_equals_direct_error(mnist):
 
 
 def test_training_is_deterministic_and_callback_can_stop(mnist, reference):
-    a, _ = C.train_linear_ae(mnist, k=3, steps=20, reference=reference, seed=4)
-    b, _ = C.train_linear_ae(mnist, k=3, steps=20, reference=reference, seed=4)
+    short = C.LinearAETraining(n_steps=20)
+    a, _ = C.train_linear_ae(mnist, k=3, training=short, reference=reference, seed=4)
+    b, _ = C.train_linear_ae(mnist, k=3, training=short, reference=reference, seed=4)
     assert torch.equal(a.decoder, b.decoder)
     seen = []
-    _, states = C.train_linear_ae(mnist, k=3, steps=100, every=10, reference=reference,
+    _, states = C.train_linear_ae(mnist, k=3, training=C.LinearAETraining(n_steps=100), every=10,
+                                  reference=reference,
                                   callback=lambda s: seen.append(s.step) or len(seen) < 3)
     assert seen == [0, 10, 20] and len(states) == 3
 
@@ -72,14 +84,24 @@ def test_training_is_deterministic_and_callback_can_stop(mnist, reference):
 @pytest.mark.parametrize("kwargs, match", [
     (dict(k=0), "k must be"),
     (dict(k=65), "k must be"),
-    (dict(k=3, lr=0.0), "lr must be"),
-    (dict(k=3, momentum=1.0), "momentum must be"),
-    (dict(k=3, steps=0), "steps must be"),
-    (dict(k=3, lr=float("nan")), "lr must be"),
 ])
 def test_bad_training_input(mnist, kwargs, match):
     with pytest.raises(ValueError, match=match):
         C.train_linear_ae(mnist, **kwargs)
+    with pytest.raises(TypeError, match="training must be an explainer.compression.LinearAE"):
+        C.train_linear_ae(mnist, k=3, training={"n_steps": 200})
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(lr=0.0), r"lr must be in \(0, inf\]"),
+    (dict(momentum=1.0), "momentum must be"),
+    (dict(n_steps=0), r"n_steps must be an integer in \[1, 100000\], got 0"),
+    (dict(lr=float("nan")), "lr must be"),
+])
+def test_the_schedule_is_validated_once_when_made(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        C.LinearAETraining(**kwargs)
+    assert C.LINEAR_AE_TRAINING == C.LinearAETraining(n_steps=200, lr=0.05, momentum=0.9)
 
 
 def test_nearest_code_size():

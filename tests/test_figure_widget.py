@@ -4,19 +4,30 @@ update messages kept (the browser tests drive the front end itself)."""
 import json
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
-import plotly.graph_objects as go
-
-from explainer.widgets.figure import _BUNDLE, SharedFigureWidget
+from explainer.plots import trace
+from explainer.widgets.figure import _BUNDLE, SharedFigureWidget, apply_updates
 
 
 def test_it_is_a_plotly_figure_widget_with_the_same_api():
-    fig = SharedFigureWidget(go.Scatter(y=[1, 3, 2]))
+    fig = SharedFigureWidget(go.Scatter(y=[1, 3, 2], name="points"))
     assert isinstance(fig, go.FigureWidget)
     with fig.batch_update():
-        fig.data[0].y = [2, 2, 2]
-    assert list(fig.data[0].y) == [2, 2, 2]
+        trace(fig, "points").y = [2, 2, 2]
+    assert list(trace(fig, "points").y) == [2, 2, 2]
+
+
+def test_updates_are_applied_by_trace_name_in_one_message():
+    fig = SharedFigureWidget([go.Scatter(y=[1, 3, 2], name="points"), go.Bar(y=[1], name="bars")])
+    sent = []
+    fig._send_update_msg = lambda *args, **kwargs: sent.append(args)  # one per batch
+    apply_updates(fig, {"bars": {"y": [5]}, "points": {"y": [0, 0, 0]}}, {"title.text": "new"})
+    assert list(trace(fig, "points").y) == [0, 0, 0] and list(trace(fig, "bars").y) == [5]
+    assert fig.layout.title.text == "new" and len(sent) == 1
+    with pytest.raises(KeyError, match="one trace named 'line'"):
+        apply_updates(fig, {"line": {"y": [1]}})
 
 
 def test_its_module_carries_plotlys_bundle_and_imports_it_once_per_page():
@@ -43,9 +54,10 @@ def test_its_module_keeps_every_kind_of_update_message_the_kernel_sends():
 
 def _page_reports_defaults(fig, **delta):
     """What the page sends after drawing an update: the defaults plotly.js filled in for the
-    first trace, as the front end computes them (our numpy ``y`` echoed as an index dict)."""
+    trace called "codes", as the front end computes them (our numpy ``y`` echoed as an index
+    dict)."""
     # through the synced trait, as the page's message arrives, so the handler must be observed
-    fig._js2py_traceDeltas = {"trace_deltas": [{"uid": fig.data[0].uid, **delta}],
+    fig._js2py_traceDeltas = {"trace_deltas": [{"uid": trace(fig, "codes").uid, **delta}],
                               "trace_edit_id": fig._last_trace_edit_id}
 
 
@@ -55,29 +67,31 @@ ECHO = {"y": {"0": 0.0, "1": 0.0}, "line": {"width": 2, "dash": "solid"}, "visib
 def test_plotlys_own_widget_fails_on_an_echoed_numpy_array():
     # the error seen in notebooks 02 and 05 on every slider move (kernel log only): this
     # pins the upstream behaviour that SharedFigureWidget works around
-    fig = go.FigureWidget(go.Scatter(x=np.array([1.0, 2.0]), y=np.zeros(2), line=dict(color="red")))
+    fig = go.FigureWidget(go.Scatter(x=np.array([1.0, 2.0]), y=np.zeros(2), line=dict(color="red"),
+                                     name="codes"))
     with fig.batch_update():
-        fig.data[0].y = np.zeros(2)
+        trace(fig, "codes").y = np.zeros(2)
     with pytest.raises(ValueError, match="truth value of an array"):
         _page_reports_defaults(fig, **ECHO)
 
 
 def test_echoed_arrays_are_not_taken_for_defaults_and_the_rest_is_applied():
-    fig = SharedFigureWidget(go.Scatter(x=np.array([1.0, 2.0]), y=np.zeros(2), line=dict(color="red"),
-                                        name="codes"))
+    fig = SharedFigureWidget(go.Scatter(x=np.array([1.0, 2.0]), y=np.zeros(2),
+                                        line=dict(color="red"), name="codes"))
+    codes = trace(fig, "codes")
     with fig.batch_update():
-        fig.data[0].y = np.zeros(2)
+        codes.y = np.zeros(2)
     _page_reports_defaults(fig, **ECHO)
-    trace = fig.data[0]
-    assert np.array_equal(trace.y, np.zeros(2))  # the kernel's data are intact
-    assert trace.line.color == "red"
-    assert trace._prop_defaults["line"] == {"width": 2, "dash": "solid"}
-    assert "y" not in trace._prop_defaults
+    assert np.array_equal(codes.y, np.zeros(2))  # the kernel's data are intact
+    assert codes.line.color == "red"
+    assert codes._prop_defaults["line"] == {"width": 2, "dash": "solid"}
+    assert "y" not in codes._prop_defaults
     assert not fig._trace_edit_in_process  # the edit completed
 
 
 def test_layout_deltas_keep_numpy_tick_values():
-    fig = SharedFigureWidget(go.Scatter(y=[1, 2]), layout=dict(xaxis=dict(tickvals=np.array([0.0, 1.0]))))
+    fig = SharedFigureWidget(go.Scatter(y=[1, 2], name="points"),
+                             layout=dict(xaxis=dict(tickvals=np.array([0.0, 1.0]))))
     fig._js2py_layoutDelta = {
         "layout_delta": {"xaxis": {"tickvals": {"0": 0.0, "1": 1.0}, "type": "linear"}},
         "layout_edit_id": fig._last_layout_edit_id}

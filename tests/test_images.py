@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from explainer.data import moon_phases
-from explainer.plots import images
+from explainer.plots import images, trace
 
 
 def test_tile_places_each_image():
@@ -31,5 +31,5 @@ def test_png_refuses_out_of_range():
 
 def test_grid_figure_is_one_image_trace():
     fig = images.image_grid_figure(moon_phases(4), n_cols=4, titles=["a", "b", "c", "d"])
-    assert len(fig.data) == 1 and fig.data[0].type == "image"
+    assert len(fig.data) == 1 and trace(fig, images.IMAGES).type == "image"
     assert len(fig.layout.annotations) == 4

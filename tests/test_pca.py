@@ -48,17 +48,19 @@ def test_principal_angles():
 def test_linear_autoencoder_helpers():
     digits = load_digits()
     model = Autoencoder(ModelConfig(kind="linear_ae", input_dim=64, latent_dim=3))
-    assert P.decoder_subspace(model).shape == (64, 3)
     assert P.autoencoder_error(model, digits.x_test) > 0
-    with pytest.raises(TypeError, match="kind 'linear_ae'"):
-        P.decoder_subspace(Autoencoder(ModelConfig(kind="ae", input_dim=64, latent_dim=3)))
+    assert P.autoencoder_reconstruct(model, digits.x_test).shape == digits.x_test.shape
+    with pytest.raises(ValueError, match="kind must be 'ae' or 'linear_ae'"):
+        P.autoencoder_error(Autoencoder(ModelConfig(kind="vae", input_dim=64, latent_dim=3)),
+                            digits.x_test)
 
 
 @pytest.mark.parametrize(
     "call, error, match",
     [
         (lambda p, x: P.fit_pca(x[:1]), ValueError, "at least 2 samples"),
-        (lambda p, x: P.fit_pca(x, n_components=0), ValueError, r"n_components must be an integer in \[1, "),
+        (lambda p, x: P.fit_pca(x, n_components=0), ValueError,
+         r"n_components must be an integer in \[1, "),
         (lambda p, x: P.reconstruct(p, x, k=11), ValueError, r"k must be an integer in \[1, 10\]"),
         (lambda p, x: P.reconstruct(p, x[:, :10], k=2), ValueError, "features per row"),
         (lambda p, x: P.fit_pca([[1.0]]), TypeError, "torch.Tensor or numpy array"),

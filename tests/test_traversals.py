@@ -10,8 +10,8 @@ from explainer.data import moon_phases
 from explainer.models import Autoencoder, ModelConfig
 from explainer.plots import anatomy as anatomy_plots
 from explainer.plots import traversals as plots
-from tiny_vaes import tiny_vaes
 from explainer.widgets.traversals import TraversalExplorer
+from tiny_vaes import tiny_vaes
 
 VAE4 = ModelConfig(kind="vae", latent_dim=4, hidden_dims=(16,))
 
@@ -29,7 +29,8 @@ def trained(images):
 def test_each_row_decodes_the_mean_with_one_dimension_set(trained, images):
     model = trained[1.0].model
     stats = traversals.dimension_stats(model, images)
-    t = traversals.traverse(model, images[2], stats=stats, values=[-1.0, 0.5, 2.0], digit=2, label=7)
+    t = traversals.traverse(model, images[2], stats=stats, values=[-1.0, 0.5, 2.0], digit=2,
+                            label=7)
     assert t.images.shape == (4, 3, 784) and t.latent_dim == 4
     with torch.no_grad():
         m = model.encode(images[2:3])[0][0]
@@ -53,7 +54,8 @@ def test_dimension_stats_are_the_kl_and_burdas_active_units(trained, images):
     # an independent KL: torch.distributions, per dimension, averaged over the images
     q = torch.distributions.Normal(mean.double(), torch.exp(0.5 * logvar.double()))
     p = torch.distributions.Normal(torch.zeros_like(q.loc), torch.ones_like(q.scale))
-    assert np.allclose(s.kl_per_dim, torch.distributions.kl_divergence(q, p).mean(0).numpy(), atol=1e-6)
+    assert np.allclose(s.kl_per_dim, torch.distributions.kl_divergence(q, p).mean(0).numpy(),
+                       atol=1e-6)
     assert np.allclose(s.mean_variance, mean.double().var(0, unbiased=False).numpy(), atol=1e-9)
     assert np.array_equal(s.active, anatomy.active_units(mean)) and s.n_active == s.active.sum()
 
@@ -64,7 +66,8 @@ def test_traversal_grid_selects_and_refuses_by_name(trained, images):
     assert grid.beta == 1.0 and grid.digit == 0 and grid.betas == [0.0, 1.0, 50.0]
     t = grid.select(50.0, 5)
     assert (t.beta, t.digit, t.label) == (50.0, 5, 2) and grid.current is t
-    with pytest.raises(ValueError, match=r"beta must be one of the trained KL weights \[0.0, 1.0, 50.0\]"):
+    with pytest.raises(ValueError,
+                       match=r"beta must be one of the trained KL weights \[0.0, 1.0, 50.0\]"):
         grid.select(2.0, 5)
     with pytest.raises(ValueError, match=r"digit must be one of \[0, 5\], got 3"):
         grid.select(1.0, 3)

@@ -13,16 +13,31 @@ BAR_NAMES = ("m (code mean)", "s (log-variance)", "sigma = exp(s/2)", "e (noise)
              "c = m + sigma e")
 BAR_COLOURS = ("#1f77b4", "#9467bd", "#ff7f0e", "#7f7f7f", "#2ca02c")
 
+# trace names (widgets and tests find the traces by them); BAR_NAMES name the diagram's bars
+INPUT_IMAGE = "input"
+DECODED_IMAGE = "decoded"
+LOGVAR_HISTOGRAM = "log-variance s"
+KL_BARS = "KL per dimension"
+RECONSTRUCTIONS = "reconstructions"
+PRIOR_SAMPLES = "prior samples"
+GRID_MODELS = "grid models"
+SAME_PRODUCT = "same sigma^2 beta"
+SELECTED_MODEL = "selected model"
+
 
 def _image_source(image: np.ndarray) -> str:
     return png_data_uri(tile_images(image[None], n_cols=1, pad=0))
 
 
-def diagram_updates(d: Diagram) -> list[dict]:
-    """Trace data of :func:`diagram_figure`: input image, five bar groups, decoded image."""
+def diagram_updates(d: Diagram) -> dict[str, dict]:
+    """Trace data of :func:`diagram_figure` by trace name: the input image, the five bar
+    groups (``BAR_NAMES``), the decoded image."""
     dims = [f"dim {j + 1}" for j in range(len(d.mean))]
-    bars = [dict(x=dims, y=v) for v in (d.mean, d.logvar, d.sigma, d.noise, d.code)]
-    return [dict(source=_image_source(d.image)), *bars, dict(source=_image_source(d.decoded))]
+    bars = {name: dict(x=dims, y=v)
+            for name, v in zip(BAR_NAMES, (d.mean, d.logvar, d.sigma, d.noise, d.code),
+                               strict=True)}
+    return {INPUT_IMAGE: dict(source=_image_source(d.image)), **bars,
+            DECODED_IMAGE: dict(source=_image_source(d.decoded))}
 
 
 def diagram_figure(d: Diagram, *, title: str | None = None) -> go.Figure:
@@ -31,10 +46,11 @@ def diagram_figure(d: Diagram, *, title: str | None = None) -> go.Figure:
                         subplot_titles=("input x", "encoder outputs, noise and code",
                                         "decoded from c"))
     data = diagram_updates(d)
-    fig.add_trace(go.Image(name="input", hoverinfo="skip", **data[0]), row=1, col=1)
-    for i, (name, colour) in enumerate(zip(BAR_NAMES, BAR_COLOURS)):
-        fig.add_trace(go.Bar(name=name, marker_color=colour, **data[1 + i]), row=1, col=2)
-    fig.add_trace(go.Image(name="decoded", hoverinfo="skip", **data[6]), row=1, col=3)
+    fig.add_trace(go.Image(name=INPUT_IMAGE, hoverinfo="skip", **data[INPUT_IMAGE]), row=1, col=1)
+    for name, colour in zip(BAR_NAMES, BAR_COLOURS, strict=True):
+        fig.add_trace(go.Bar(name=name, marker_color=colour, **data[name]), row=1, col=2)
+    fig.add_trace(go.Image(name=DECODED_IMAGE, hoverinfo="skip", **data[DECODED_IMAGE]),
+                  row=1, col=3)
     for col in (1, 3):
         fig.update_xaxes(visible=False, row=1, col=col)
         fig.update_yaxes(visible=False, row=1, col=col)
@@ -67,17 +83,20 @@ def minimize2_figure(mean: np.ndarray, logvar: np.ndarray) -> go.Figure:
     return fig
 
 
-def beta_updates(summary: BetaSummary) -> list[dict]:
-    """Trace data of :func:`beta_figure` for one KL weight."""
+def beta_updates(summary: BetaSummary) -> dict[str, dict]:
+    """Trace data of :func:`beta_figure` for one KL weight, by trace name."""
     dims = [f"dim {j + 1}" for j in range(len(summary.kl_per_dim))]
     n = len(summary.reconstructions)
-    return [
-        dict(x=summary.logvars.ravel()),
-        dict(x=dims, y=summary.kl_per_dim,
-             marker_color=["#2ca02c" if v > ACTIVE_KL else "#bbbbbb" for v in summary.kl_per_dim]),
-        dict(source=png_data_uri(tile_images(summary.reconstructions, n_cols=n, pad=1))),
-        dict(source=png_data_uri(tile_images(summary.samples, n_cols=len(summary.samples), pad=1))),
-    ]
+    return {
+        LOGVAR_HISTOGRAM: dict(x=summary.logvars.ravel()),
+        KL_BARS: dict(x=dims, y=summary.kl_per_dim,
+                      marker_color=["#2ca02c" if v > ACTIVE_KL else "#bbbbbb"
+                                    for v in summary.kl_per_dim]),
+        RECONSTRUCTIONS: dict(source=png_data_uri(tile_images(summary.reconstructions, n_cols=n,
+                                                              pad=1))),
+        PRIOR_SAMPLES: dict(source=png_data_uri(tile_images(summary.samples,
+                                                            n_cols=len(summary.samples), pad=1))),
+    }
 
 
 def beta_title(summary: BetaSummary) -> str:
@@ -97,11 +116,14 @@ def beta_figure(summary: BetaSummary) -> go.Figure:
                         "evenly spaced test digits, reconstructed (decoded from m)",
                         "samples: codes drawn from N(0, I), decoded"))
     data = beta_updates(summary)
-    fig.add_trace(go.Histogram(name="log-variance s", marker_color="#ff7f0e",
-                               xbins=dict(start=-20, end=2, size=0.5), **data[0]), row=1, col=1)
-    fig.add_trace(go.Bar(name="KL per dimension", **data[1]), row=1, col=2)
-    fig.add_trace(go.Image(name="reconstructions", hoverinfo="skip", **data[2]), row=2, col=1)
-    fig.add_trace(go.Image(name="prior samples", hoverinfo="skip", **data[3]), row=3, col=1)
+    fig.add_trace(go.Histogram(name=LOGVAR_HISTOGRAM, marker_color="#ff7f0e",
+                               xbins=dict(start=-20, end=2, size=0.5), **data[LOGVAR_HISTOGRAM]),
+                  row=1, col=1)
+    fig.add_trace(go.Bar(name=KL_BARS, **data[KL_BARS]), row=1, col=2)
+    fig.add_trace(go.Image(name=RECONSTRUCTIONS, hoverinfo="skip", **data[RECONSTRUCTIONS]),
+                  row=2, col=1)
+    fig.add_trace(go.Image(name=PRIOR_SAMPLES, hoverinfo="skip", **data[PRIOR_SAMPLES]),
+                  row=3, col=1)
     fig.update_xaxes(range=[-20, 2], title_text="s", row=1, col=1)
     # a fixed log range, so that bars of different weights compare at a glance
     fig.update_yaxes(type="log", range=[-3, 1.7], row=1, col=2)
@@ -117,20 +139,20 @@ def beta_figure(summary: BetaSummary) -> go.Figure:
     return fig
 
 
-def variance_updates(point, equivalents, points) -> list[dict]:
-    """Trace data of :func:`variance_figure`: every grid model, the selected model's
-    equivalents (same sigma^2 beta), the selected model, its reconstructions."""
+def variance_updates(point, equivalents, points) -> dict[str, dict]:
+    """Trace data of :func:`variance_figure` by trace name: every grid model, the selected
+    model's equivalents (same sigma^2 beta), the selected model, its reconstructions."""
     eq = list(equivalents)
-    return [
-        dict(x=[p.rate for p in points], y=[p.distortion for p in points],
-             text=[f"sigma^2={p.variance:g}, beta={p.beta:g}" for p in points]),
-        dict(x=[p.rate for p in eq], y=[p.distortion for p in eq],
-             text=[f"sigma^2={p.variance:g}, beta={p.beta:g}" for p in eq]),
-        dict(x=[point.rate], y=[point.distortion],
-             text=[f"sigma^2={point.variance:g}, beta={point.beta:g}"]),
-        dict(source=png_data_uri(tile_images(point.reconstructions, n_cols=len(point.reconstructions),
-                                             pad=1))),
-    ]
+    return {
+        GRID_MODELS: dict(x=[p.rate for p in points], y=[p.distortion for p in points],
+                          text=[f"sigma^2={p.variance:g}, beta={p.beta:g}" for p in points]),
+        SAME_PRODUCT: dict(x=[p.rate for p in eq], y=[p.distortion for p in eq],
+                           text=[f"sigma^2={p.variance:g}, beta={p.beta:g}" for p in eq]),
+        SELECTED_MODEL: dict(x=[point.rate], y=[point.distortion],
+                             text=[f"sigma^2={point.variance:g}, beta={point.beta:g}"]),
+        RECONSTRUCTIONS: dict(source=png_data_uri(tile_images(
+            point.reconstructions, n_cols=len(point.reconstructions), pad=1))),
+    }
 
 
 def variance_title(point, equivalents) -> str:
@@ -148,15 +170,19 @@ def variance_figure(point, equivalents, points) -> go.Figure:
                         subplot_titles=("rate against distortion, test digits",
                                         "test digits reconstructed by the selected model (from m)"))
     data = variance_updates(point, equivalents, points)
-    fig.add_trace(go.Scatter(name="grid models", mode="markers", hoverinfo="text+x+y",
-                             marker=dict(size=9, color="#bbbbbb"), **data[0]), row=1, col=1)
-    fig.add_trace(go.Scatter(name="same sigma^2 beta", mode="markers", hoverinfo="text+x+y",
-                             marker=dict(size=18, color="rgba(0,0,0,0)",
-                                         line=dict(color="#d62728", width=2)), **data[1]),
+    fig.add_trace(go.Scatter(name=GRID_MODELS, mode="markers", hoverinfo="text+x+y",
+                             marker=dict(size=9, color="#bbbbbb"), **data[GRID_MODELS]),
                   row=1, col=1)
-    fig.add_trace(go.Scatter(name="selected model", mode="markers", hoverinfo="text+x+y",
-                             marker=dict(size=11, color="#1f77b4"), **data[2]), row=1, col=1)
-    fig.add_trace(go.Image(name="reconstructions", hoverinfo="skip", **data[3]), row=2, col=1)
+    fig.add_trace(go.Scatter(name=SAME_PRODUCT, mode="markers", hoverinfo="text+x+y",
+                             marker=dict(size=18, color="rgba(0,0,0,0)",
+                                         line=dict(color="#d62728", width=2)),
+                             **data[SAME_PRODUCT]),
+                  row=1, col=1)
+    fig.add_trace(go.Scatter(name=SELECTED_MODEL, mode="markers", hoverinfo="text+x+y",
+                             marker=dict(size=11, color="#1f77b4"), **data[SELECTED_MODEL]),
+                  row=1, col=1)
+    fig.add_trace(go.Image(name=RECONSTRUCTIONS, hoverinfo="skip", **data[RECONSTRUCTIONS]),
+                  row=2, col=1)
     rates = [p.rate for p in points]
     fig.update_xaxes(title_text="rate: KL to the prior (nats per digit)",
                      range=[-0.05 * max(rates) - 1, 1.05 * max(rates) + 1], row=1, col=1)
@@ -217,12 +243,14 @@ def training_curves_figure(curves: dict) -> go.Figure:
     colours = [f"hsl({int(h)}, 75%, 45%)" for h in np.linspace(40, 260, len(betas))]
     for beta, colour in zip(betas, colours):
         c = curves[beta]
-        for col, (term, values) in enumerate((("Minimize1", c.reconstruction), ("KL", c.kl)), start=1):
+        terms = (("Minimize1", c.reconstruction), ("KL", c.kl))
+        for col, (term, values) in enumerate(terms, start=1):
             # the legend shows the left panel's traces only, so it names the weight alone
             # (the colour means the same weight in both panels)
             name = f"beta = {beta:g}" if col == 1 else f"beta = {beta:g}, {term}"
             fig.add_trace(go.Scatter(x=c.epoch, y=values, name=name,
-                                     legendgroup=f"{beta:g}", showlegend=col == 1, mode="lines+markers",
+                                     legendgroup=f"{beta:g}", showlegend=col == 1,
+                                     mode="lines+markers",
                                      marker=dict(size=5), line=dict(color=colour, width=2),
                                      hovertemplate=f"beta = {beta:g}, {term}<br>epoch %{{x}}: "
                                                    "%{y:.1f} nats<extra></extra>"),

@@ -44,6 +44,8 @@ TRACE_NAMES = (
     "lit fraction",
     "midpoint vs 3/4 moon",
 )
+# the one trace of strips_figure
+STRIPS = "decoded strips"
 
 
 def describe(space: CodeSpace) -> str:
@@ -232,7 +234,7 @@ def strips_figure(spaces: dict[str, CodeSpace], *, title: str | None = None) -> 
     side, pad = 28, 2
     step = side + pad
     canvas = tile_images(np.stack(rows), n_cols=n_cols, pad=pad, pad_value=1.0)
-    fig = go.Figure(go.Image(name="decoded strips", source=png_data_uri(canvas),
+    fig = go.Figure(go.Image(name=STRIPS, source=png_data_uri(canvas),
                              hoverinfo="skip"))
     for r, label in enumerate(spaces):
         fig.add_annotation(x=-6, y=r * step + side / 2, text=label, showarrow=False,

@@ -17,6 +17,18 @@ PAD = 8  # white space between component images, room for their captions
 ROW_NAMES = ("test digit", "PCA", "linear AE", "deep AE")
 COLOURS = {"PCA": "#1f77b4", "linear AE": "#2ca02c", "deep AE": "#d62728"}
 
+# trace names (widgets and tests find the traces by them)
+COMPONENTS = "components"
+PCA_LEVEL = "PCA (the optimum)"
+LINEAR_CURVE = "linear AE"
+LARGEST_ANGLE = "largest angle"
+ALL_ANGLES = "all k angles"
+RECONSTRUCTIONS = "reconstructions"
+PCA_CURVE = "PCA"
+LINEAR_MARKERS = "linear AE"
+DEEP_CURVE = "deep AE (784-256-k)"
+K_MARKER = "k"
+
 
 def components_figure(reference: PCA, *, n: int = 16, n_cols: int = 8) -> go.Figure:
     """The top ``n`` principal components as images: grey is 0, light +, dark -."""
@@ -25,7 +37,7 @@ def components_figure(reference: PCA, *, n: int = 16, n_cols: int = 8) -> go.Fig
     # each component scaled to [-1, 1] by its largest |entry|, then 0 -> grey 0.5
     scaled = 0.5 + 0.5 * comps / np.abs(comps).max(axis=1, keepdims=True)
     canvas = tile_images(scaled, n_cols=n_cols, pad=PAD, pad_value=1.0)
-    fig = go.Figure(image_trace(canvas, hoverinfo="skip"))
+    fig = go.Figure(image_trace(canvas, name=COMPONENTS, hoverinfo="skip"))
     ratio = reference.explained_variance_ratio_[:n].numpy()
     for i in range(n):
         row, col = divmod(i, n_cols)
@@ -61,23 +73,22 @@ def explained_variance_figure(reference: PCA) -> go.Figure:
 
 
 def linear_training_figure(states: list[LinearAEState], *, pca_error: float, k: int,
-                           steps: int | None = None) -> go.Figure:
+                           n_steps: int | None = None) -> go.Figure:
     """The linear AE's training error against PCA's, and its principal angles to PCA's
-    top-k subspace, against gradient step (the axis runs to ``steps``, or the last state's)."""
+    top-k subspace, against gradient step (the axis runs to ``n_steps``, or the last state's)."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=(
         "squared error per training digit", f"angles between D and PCA's top {k}"))
-    # trace 0: PCA's error as a level line (fixed); traces 1..: updated by linear_training_updates
-    last = steps if steps is not None else (states[-1].step if states else 1)
-    fig.add_scatter(x=[0, last], y=[pca_error, pca_error], mode="lines", name="PCA (the optimum)",
+    # PCA's error as a level line (fixed); the other traces follow linear_training_updates
+    last = n_steps if n_steps is not None else (states[-1].step if states else 1)
+    data = linear_training_updates(states)
+    fig.add_scatter(x=[0, last], y=[pca_error, pca_error], mode="lines", name=PCA_LEVEL,
                     line=dict(color=COLOURS["PCA"], dash="dash"), row=1, col=1)
-    fig.add_scatter(mode="lines+markers", name="linear AE", marker_size=4,
-                    line_color=COLOURS["linear AE"], row=1, col=1)
-    fig.add_scatter(mode="lines+markers", name="largest angle", marker_size=4,
-                    line_color="#ff7f0e", row=1, col=2)
-    fig.add_scatter(mode="lines", name="all k angles", line=dict(color="#bbbbbb", width=1),
-                    connectgaps=False, row=1, col=2)
-    for trace, data in zip(fig.data[1:], linear_training_updates(states)):
-        trace.update(**data)
+    fig.add_scatter(mode="lines+markers", name=LINEAR_CURVE, marker_size=4,
+                    line_color=COLOURS["linear AE"], **data[LINEAR_CURVE], row=1, col=1)
+    fig.add_scatter(mode="lines+markers", name=LARGEST_ANGLE, marker_size=4,
+                    line_color="#ff7f0e", **data[LARGEST_ANGLE], row=1, col=2)
+    fig.add_scatter(mode="lines", name=ALL_ANGLES, line=dict(color="#bbbbbb", width=1),
+                    connectgaps=False, **data[ALL_ANGLES], row=1, col=2)
     fig.update_xaxes(title_text="gradient step", range=[0, last])
     top = max((s.train_error for s in states), default=pca_error)
     fig.update_yaxes(type="log", range=log_range(pca_error, top), title_text="error (log scale)",
@@ -94,8 +105,8 @@ def log_range(floor: float, top: float) -> list[float]:
     return [float(np.log10(floor * 0.8)), float(np.log10(max(top, floor) * 1.05))]
 
 
-def linear_training_updates(states: list[LinearAEState]) -> list[dict]:
-    """Data for the three moving traces of :func:`linear_training_figure`."""
+def linear_training_updates(states: list[LinearAEState]) -> dict[str, dict]:
+    """Data of the three moving traces of :func:`linear_training_figure`, by trace name."""
     steps = [s.step for s in states]
     # every angle's curve, separated by gaps (None) so that one trace draws them all
     xs, ys = [], []
@@ -103,11 +114,11 @@ def linear_training_updates(states: list[LinearAEState]) -> list[dict]:
     for j in range(n_angles):
         xs += steps + [None]
         ys += [float(s.angles[j]) for s in states] + [None]
-    return [
-        dict(x=steps, y=[s.train_error for s in states]),
-        dict(x=steps, y=[float(s.angles.max()) for s in states]),
-        dict(x=xs, y=ys),
-    ]
+    return {
+        LINEAR_CURVE: dict(x=steps, y=[s.train_error for s in states]),
+        LARGEST_ANGLE: dict(x=steps, y=[float(s.angles.max()) for s in states]),
+        ALL_ANGLES: dict(x=xs, y=ys),
+    }
 
 
 def reconstruction_canvas(comparison: CodeSizeComparison, k: int) -> np.ndarray:
@@ -124,21 +135,21 @@ def code_size_figure(comparison: CodeSizeComparison, *, k: int) -> go.Figure:
     """Reconstructions at code size ``k`` (left) and test error against k (right)."""
     fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.1,
                         subplot_titles=("", "squared test error per digit"))
-    canvas = reconstruction_canvas(comparison, k)
-    fig.add_trace(image_trace(canvas, invert=True, hoverinfo="skip"), row=1, col=1)
+    top = float(max(comparison.pca_error.max(), comparison.deep_error.max()))
+    data = code_size_updates(comparison, k, top=top)
+    fig.add_trace(go.Image(name=RECONSTRUCTIONS, hoverinfo="skip", **data[RECONSTRUCTIONS]),
+                  row=1, col=1)
     ks = np.arange(1, len(comparison.pca_error) + 1)
-    fig.add_scatter(x=ks, y=comparison.pca_error, mode="lines", name="PCA",
+    fig.add_scatter(x=ks, y=comparison.pca_error, mode="lines", name=PCA_CURVE,
                     line_color=COLOURS["PCA"], row=1, col=2)
     fig.add_scatter(x=list(comparison.grid), y=comparison.linear_error, mode="markers",
-                    name="linear AE", marker=dict(color=COLOURS["linear AE"], size=11,
-                                                  symbol="circle-open", line_width=2),
+                    name=LINEAR_MARKERS, marker=dict(color=COLOURS["linear AE"], size=11,
+                                                     symbol="circle-open", line_width=2),
                     row=1, col=2)
     fig.add_scatter(x=list(comparison.grid), y=comparison.deep_error, mode="lines+markers",
-                    name="deep AE (784-256-k)", line_color=COLOURS["deep AE"], row=1, col=2)
-    top = float(max(comparison.pca_error.max(), comparison.deep_error.max()))
-    fig.add_scatter(mode="lines", name="k", line=dict(color="black", dash="dot", width=1),
-                    showlegend=False, hoverinfo="skip", row=1, col=2)
-    fig.data[-1].update(**code_size_updates(comparison, k, top=top)[1])
+                    name=DEEP_CURVE, line_color=COLOURS["deep AE"], row=1, col=2)
+    fig.add_scatter(mode="lines", name=K_MARKER, line=dict(color="black", dash="dot", width=1),
+                    showlegend=False, hoverinfo="skip", **data[K_MARKER], row=1, col=2)
     step = SIDE + 2
     for i, name in enumerate(ROW_NAMES):
         fig.add_annotation(x=-4, y=i * step + SIDE / 2, text=name, showarrow=False,
@@ -160,7 +171,9 @@ def code_size_title(comparison: CodeSizeComparison, k: int) -> str:
     return f"PCA at k = {k}; linear and deep AE at {trained}"
 
 
-def code_size_updates(comparison: CodeSizeComparison, k: int, *, top: float) -> list[dict]:
-    """New data for the image trace and the k marker of :func:`code_size_figure`."""
+def code_size_updates(comparison: CodeSizeComparison, k: int, *, top: float) -> dict[str, dict]:
+    """Data of the traces of :func:`code_size_figure` that follow k (the reconstructions and
+    the k marker), by trace name."""
     canvas = reconstruction_canvas(comparison, k)
-    return [dict(source=png_data_uri(canvas, invert=True)), dict(x=[k, k], y=[0, top * 1.05])]
+    return {RECONSTRUCTIONS: dict(source=png_data_uri(canvas, invert=True)),
+            K_MARKER: dict(x=[k, k], y=[0, top * 1.05])}

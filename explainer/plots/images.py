@@ -16,6 +16,9 @@ from PIL import Image
 
 from explainer.validation import check_int
 
+# the name of image_grid_figure's one trace
+IMAGES = "images"
+
 
 def as_square_images(images: np.ndarray | torch.Tensor, *, side: int | None = None) -> np.ndarray:
     """Images of shape (n, side * side) or (n, side, side) as a float array (n, side, side)."""
@@ -27,7 +30,8 @@ def as_square_images(images: np.ndarray | torch.Tensor, *, side: int | None = No
             raise ValueError(f"images must have a square number of pixels, got {x.shape[1]}")
         x = x.reshape(x.shape[0], side, side)
     if x.ndim != 3 or x.shape[1] != x.shape[2]:
-        raise ValueError(f"images must have shape (n, side * side) or (n, side, side), got {x.shape}")
+        raise ValueError("images must have shape (n, side * side) or (n, side, side), "
+                         f"got {x.shape}")
     return x
 
 
@@ -57,7 +61,8 @@ def png_data_uri(image: np.ndarray, *, invert: bool = False) -> str:
     if a.ndim != 2:
         raise ValueError(f"image must be 2-D, got shape {a.shape}")
     if not np.isfinite(a).all() or a.min() < -1e-6 or a.max() > 1 + 1e-6:
-        raise ValueError(f"image values must be finite and in [0, 1], got [{a.min():g}, {a.max():g}]")
+        raise ValueError("image values must be finite and in [0, 1], "
+                         f"got [{a.min():g}, {a.max():g}]")
     if invert:
         a = 1.0 - a
     # 8-bit grey: round(255 * value)
@@ -67,9 +72,9 @@ def png_data_uri(image: np.ndarray, *, invert: bool = False) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def image_trace(image: np.ndarray, *, invert: bool = False, **kwargs) -> go.Image:
-    """A ``go.Image`` trace showing a grey [0, 1] image from a PNG source."""
-    return go.Image(source=png_data_uri(image, invert=invert), **kwargs)
+def image_trace(image: np.ndarray, *, name: str, invert: bool = False, **kwargs) -> go.Image:
+    """A ``go.Image`` trace called ``name`` showing a grey [0, 1] image from a PNG source."""
+    return go.Image(name=name, source=png_data_uri(image, invert=invert), **kwargs)
 
 
 def image_grid_figure(
@@ -81,9 +86,10 @@ def image_grid_figure(
     height: int | None = None,
     title: str | None = None,
 ) -> go.Figure:
-    """Images tiled into one PNG, with optional captions under each column of the first row."""
+    """Images tiled into one PNG (one trace, named ``IMAGES``), with optional captions under
+    each column of the first row."""
     canvas = tile_images(images, n_cols=n_cols, pad_value=0.0 if invert else 1.0)
-    fig = go.Figure(image_trace(canvas, invert=invert, hoverinfo="skip"))
+    fig = go.Figure(image_trace(canvas, name=IMAGES, invert=invert, hoverinfo="skip"))
     side = as_square_images(images).shape[1]
     if titles:
         for i, text in enumerate(titles[:n_cols]):

@@ -15,6 +15,9 @@ from explainer.traversals import Traversal
 SIDE = 28
 PAD = 2
 STEP = SIDE + PAD
+# trace names of traversal_figure (widgets and tests find the traces by them)
+TRAVERSAL = "traversal"
+THIS_DIGIT = "this digit"
 
 
 def grid_source(t: Traversal) -> str:
@@ -62,8 +65,8 @@ def traversal_title(t: Traversal) -> str:
 def traversal_updates(t: Traversal) -> dict[str, dict]:
     """Trace data of :func:`traversal_figure`, by trace name."""
     return {
-        "traversal": dict(source=grid_source(t)),
-        "this digit": dict(source=png_data_uri(tile_images(t.image[None], n_cols=1, pad=0))),
+        TRAVERSAL: dict(source=grid_source(t)),
+        THIS_DIGIT: dict(source=png_data_uri(tile_images(t.image[None], n_cols=1, pad=0))),
     }
 
 
@@ -79,8 +82,8 @@ def traversal_figure(t: Traversal) -> go.Figure:
                         subplot_titles=("decoded, one dimension at a time (KL in nats)",
                                         "this digit"))
     data = traversal_updates(t)
-    fig.add_trace(go.Image(name="traversal", hoverinfo="skip", **data["traversal"]), row=1, col=1)
-    fig.add_trace(go.Image(name="this digit", hoverinfo="skip", **data["this digit"]), row=1, col=2)
+    fig.add_trace(go.Image(name=TRAVERSAL, hoverinfo="skip", **data[TRAVERSAL]), row=1, col=1)
+    fig.add_trace(go.Image(name=THIS_DIGIT, hoverinfo="skip", **data[THIS_DIGIT]), row=1, col=2)
     height, width = t.latent_dim * STEP - PAD, len(t.values) * STEP - PAD
     fig.update_xaxes(tickvals=column_centres(t), ticktext=[f"{v:g}" for v in t.values],
                      range=[-0.5, width - 0.5], title_text="value of m_j", showgrid=False,
@@ -108,26 +111,30 @@ def comparison_figure(traversals: Sequence[Traversal]) -> go.Figure:
         fig.add_trace(go.Image(name=f"traversal, beta = {t.beta:g}", hoverinfo="skip",
                                source=grid_source(t)), row=1, col=i)
         height, width = t.latent_dim * STEP - PAD, len(t.values) * STEP - PAD
-        fig.update_xaxes(tickvals=column_centres(t)[::2], ticktext=[f"{v:g}" for v in t.values[::2]],
+        fig.update_xaxes(tickvals=column_centres(t)[::2],
+                         ticktext=[f"{v:g}" for v in t.values[::2]],
                          range=[-0.5, width - 0.5], title_text="value of m_j", showgrid=False,
                          zeroline=False, row=1, col=i)
-        fig.update_yaxes(tickvals=row_centres(t), ticktext=[f"dim {j + 1}" for j in range(t.latent_dim)],
+        fig.update_yaxes(tickvals=row_centres(t),
+                         ticktext=[f"dim {j + 1}" for j in range(t.latent_dim)],
                          showticklabels=i == 1, showgrid=False, zeroline=False,
                          range=[height - 0.5, -0.5], row=1, col=i)
         axes = fig.get_subplot(1, i)
-        xref, yref = axes.xaxis.plotly_name.replace("axis", ""), axes.yaxis.plotly_name.replace("axis", "")
+        xref = axes.xaxis.plotly_name.replace("axis", "")
+        yref = axes.yaxis.plotly_name.replace("axis", "")
         # beside each row (x in the panel's own width: 1 is its right edge), y in pixels
         for j, y in enumerate(row_centres(t)):
             active = bool(t.stats.active[j])
             fig.add_annotation(x=1.01, y=y, xref=f"{xref} domain", yref=yref, showarrow=False,
-                               xanchor="left", font=dict(size=11, color="#222" if active else "#999"),
-                               text=_one_decimal(t.stats.kl_per_dim[j]) + ("" if active else " inactive"))
+                               xanchor="left",
+                               font=dict(size=11, color="#222" if active else "#999"),
+                               text=_one_decimal(t.stats.kl_per_dim[j])
+                               + ("" if active else " inactive"))
     t0 = ts[0]
     digit = f"test digit {t0.digit}" + (f" (a {t0.label})" if t0.label >= 0 else "")
+    title = (f"{digit}: row j moves m_j from {t0.values[0]:g} to {t0.values[-1]:g} with the "
+             "others fixed; beside each row its KL to the prior (nats, grey: an inactive unit)")
     fig.update_layout(template="plotly_white", width=1050, height=380, showlegend=False,
-                      title=dict(text=f"{digit}: row j moves m_j from {t0.values[0]:g} to "
-                                      f"{t0.values[-1]:g} with the others fixed; beside each row its "
-                                      "KL to the prior (nats, grey: an inactive unit)",
-                                 font=dict(size=13)),
+                      title=dict(text=title, font=dict(size=13)),
                       margin=dict(l=20, r=90, t=80, b=40))
     return fig

@@ -20,10 +20,10 @@ from explainer import anatomy
 from explainer.decoder_variance import VarianceWeightGrid
 from explainer.models import Autoencoder
 from explainer.plots import anatomy as plots
-from explainer.validation import check_int
+from explainer.validation import check_int, check_seed
 from explainer.widgets.base import Explainer, float_slider
 from explainer.widgets.controls import ControlGrid, control_grid
-from explainer.widgets.figure import SharedFigureWidget
+from explainer.widgets.figure import SharedFigureWidget, apply_updates
 
 
 class DiagramExplorer(Explainer):
@@ -39,7 +39,8 @@ class DiagramExplorer(Explainer):
                  n_choices: int = 20, digits: Sequence[int] | None = None, seed: int = 0) -> None:
         super().__init__()
         if not isinstance(model, Autoencoder):
-            raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+            raise TypeError("model must be an explainer.models.Autoencoder, got "
+                            f"{type(model).__name__}")
         if not 1 <= len(images) == len(labels):
             raise ValueError(f"images and labels must hold the same number (at least one) of "
                              f"digits, got {len(images)} images and {len(labels)} labels")
@@ -49,7 +50,7 @@ class DiagramExplorer(Explainer):
                    [check_int("digit", d, low=0, high=len(images) - 1) for d in digits])
         if not choices:
             raise ValueError("digits must name at least one image")
-        seed = check_int("seed", seed, low=0)
+        seed = check_seed(seed)
         self.model, self.images = model, images
         self.noise = anatomy.draw_noise(model.latent_dim, seed=seed)
         self.draws = 0
@@ -58,8 +59,9 @@ class DiagramExplorer(Explainer):
         options = [(f"test digit {i} (a {int(labels[i])})", i) for i in choices]
         self.digit = widgets.Dropdown(options=options, value=choices[0], description="digit")
         self.resample = widgets.Button(description="draw new noise", icon="random")
-        self.dimension = widgets.Dropdown(options=[(f"dim {j + 1}", j) for j in range(model.latent_dim)],
-                                          value=0, description="set e of")
+        self.dimension = widgets.Dropdown(
+            options=[(f"dim {j + 1}", j) for j in range(model.latent_dim)], value=0,
+            description="set e of")
         self.e_value = float_slider("e", self._slider_value(0), low=self.E_RANGE[0],
                                     high=self.E_RANGE[1], step=0.1, description="e =",
                                     readout_format=".1f")
@@ -86,9 +88,7 @@ class DiagramExplorer(Explainer):
 
     def redraw(self) -> None:
         d = self.current()
-        with self.fig.batch_update():
-            for trace, data in zip(self.fig.data, plots.diagram_updates(d)):
-                trace.update(**data)
+        apply_updates(self.fig, plots.diagram_updates(d))
         self._show_readings(d)
 
     def draw_new_noise(self) -> None:
@@ -145,7 +145,7 @@ class KLWeightExplorer(Explainer):
         if not isinstance(trained, dict) or not trained:
             raise ValueError("trained must hold at least one {beta: TrainedModel} entry, "
                              f"got {trained!r}")
-        seed = check_int("seed", seed, low=0)
+        seed = check_seed(seed)
         self.summaries = {beta: anatomy.summarize(t, x_test, seed=seed)
                           for beta, t in sorted(trained.items())}
         betas = list(self.summaries)
@@ -161,10 +161,8 @@ class KLWeightExplorer(Explainer):
 
     def show(self, beta: float) -> None:
         summary = self.summaries[beta]
-        with self.fig.batch_update():
-            for trace, data in zip(self.fig.data, plots.beta_updates(summary)):
-                trace.update(**data)
-            self.fig.layout.title.text = plots.beta_title(summary)
+        apply_updates(self.fig, plots.beta_updates(summary),
+                      {"title.text": plots.beta_title(summary)})
 
 
 class DecoderVarianceExplorer(Explainer):
@@ -197,13 +195,9 @@ class DecoderVarianceExplorer(Explainer):
     def show(self) -> None:
         point = self.grid.select(self.variance.value, self.beta.value)
         equivalents = self.grid.equivalents()
-        names = ("grid models", "same sigma^2 beta", "selected model", "reconstructions")
-        updates = dict(zip(names, plots.variance_updates(point, equivalents,
-                                                         list(self.grid.points.values()))))
-        with self.fig.batch_update():
-            for trace in self.fig.data:
-                trace.update(**updates[trace.name])
-            self.fig.layout.title.text = plots.variance_title(point, equivalents)
+        apply_updates(self.fig,
+                      plots.variance_updates(point, equivalents, list(self.grid.points.values())),
+                      {"title.text": plots.variance_title(point, equivalents)})
         self._show_readout()
 
     def _show_readout(self) -> None:

@@ -12,83 +12,83 @@ Both have a "replay training" button that animates the code axis organising itse
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import ipywidgets as widgets
 
 from explainer import code_space
 from explainer.plots import code_space as plots
-from explainer.validation import check_choice, check_int, check_real
+from explainer.validation import check_real
 from explainer.widgets.base import Explainer, float_slider
 from explainer.widgets.controls import ControlGrid, control_grid
-from explainer.widgets.figure import SharedFigureWidget
+from explainer.widgets.figure import SharedFigureWidget, apply_updates
 
 TRAINING_SET_LABELS = (("two moons (full, half)", "two_moons"),
                        (f"{code_space.DEFAULT_PHASES} phases (full ... half)", "phases"))
 
 
 class _CodeAxisExplainer(Explainer):
-    """Shared: training-set toggle, replay button, the figure and its refresh."""
+    """Shared: training-set toggle, replay button, the figure and its refresh.
 
-    kind: str
+    ``self.settings`` (a :class:`~explainer.code_space.CodeSpaceSettings`) is the model
+    shown; the controls change its fields and every change trains the model it names.
+    """
 
-    def __init__(self, *, training_set: str, seed: int, frame_delay: float, steps: int,
-                 hidden_dim: int) -> None:
+    KIND: str  # the settings' kind each subclass shows
+
+    def __init__(self, settings: code_space.CodeSpaceSettings, *, frame_delay: float) -> None:
         super().__init__()
-        self.steps = check_int("steps", steps, low=1, high=10_000)
-        self.hidden_dim = check_int("hidden_dim", hidden_dim, low=1, high=4096)
-        check_choice("training_set", training_set, code_space.TRAINING_SETS)
-        self.seed = check_int("seed", seed, low=0)
+        self.settings = settings
         self.frame_delay = check_real("frame_delay", frame_delay, low=0.0, high=5.0)
-        self.training_set = widgets.ToggleButtons(options=TRAINING_SET_LABELS, value=training_set,
+        self.training_set = widgets.ToggleButtons(options=TRAINING_SET_LABELS,
+                                                  value=settings.training_set,
                                                   description="train on")
         self.replay = widgets.Button(description="replay training", icon="play",
                                      tooltip="animate the code axis during training")
         self.status = widgets.HTML()
-        self.result, self.space = self._train()
+        _, self.space = code_space.explore_code_space(settings)
         self.fig = SharedFigureWidget(plots.code_space_figure(self.space))
         self._show_status(self.space)
         self.on_change(self.training_set, lambda _v: self.retrain())
         self.on_click(self.replay, self.play_training)
 
-    # subclasses give the model's settings from their sliders
-    def settings(self) -> dict:
-        raise NotImplementedError
+    @classmethod
+    def _settings(cls, settings: object, default: code_space.CodeSpaceSettings
+                  ) -> code_space.CodeSpaceSettings:
+        """``settings`` (``default`` if None), refused unless they are of this widget's kind."""
+        if settings is None:
+            return default
+        if not isinstance(settings, code_space.CodeSpaceSettings):
+            raise TypeError("settings must be an explainer.code_space.CodeSpaceSettings, got "
+                            f"{type(settings).__name__}")
+        if settings.kind != cls.KIND:
+            raise ValueError(f"settings.kind must be {cls.KIND!r} for {cls.__name__}, "
+                             f"got {settings.kind!r}")
+        return settings
 
-    def _train(self):
-        return code_space.explore_code_space(self.training_set.value, seed=self.seed,
-                                             steps=self.steps, hidden_dim=self.hidden_dim,
-                                             **self.settings())
+    # subclasses give the fields their sliders set
+    def slider_settings(self) -> dict:
+        raise NotImplementedError
 
     def retrain(self) -> None:
         """Train a new model with the controls' values and redraw every trace."""
-        self.result, self.space = self._train()
+        self.settings = dataclasses.replace(self.settings, training_set=self.training_set.value,
+                                            **self.slider_settings())
+        _, self.space = code_space.explore_code_space(self.settings)
         self.draw(self.space)
 
     def draw(self, space: code_space.CodeSpace, *, step: int | None = None) -> None:
         """Copy ``space``'s trace data into the figure (one message)."""
-        updates = plots.code_space_updates(space)
         layout = plots.code_space_layout(space)
         if step is not None:
             layout["title.text"] = f"training step {step}: {layout['title.text']}"
-        with self.fig.batch_update():
-            for name, data in updates.items():
-                self.trace(name).update(**data)
-            self.fig.layout.update(layout)
+        apply_updates(self.fig, plots.code_space_updates(space), layout)
         self._show_status(space)
-
-    def trace(self, name: str):
-        """The figure's trace called ``name`` (one of ``plots.TRACE_NAMES``)."""
-        found = list(self.fig.select_traces(selector=dict(name=name)))
-        if len(found) != 1:
-            raise KeyError(f"the figure has {len(found)} traces named {name!r}")
-        return found[0]
 
     def play_training(self) -> None:
         """Replay training with the current settings, one frame every 10 steps."""
-        frames = code_space.training_replay(self.training_set.value, seed=self.seed,
-                                            steps=self.steps, hidden_dim=self.hidden_dim,
-                                            every=10, **self.settings())
+        frames = code_space.training_replay(self.settings, every=10)
         self.frames = frames
         for step, space in frames:
             self.draw(space, step=step)
@@ -108,24 +108,24 @@ class _CodeAxisExplainer(Explainer):
 class NoisyCodeExplainer(_CodeAxisExplainer):
     """Noise-scale slider (0 = plain AE) and KL-pull slider for the noisy AE.
 
-    With noise scale 0 there is no noise to pull in, so the beta slider is disabled and
-    the model trained is the plain AE (the title says so).
+    ``settings`` (kind ``"noisy_ae"``; by default the plain AE on the two moons) gives the
+    controls' first values and the training schedule. With noise scale 0 there is no noise
+    to pull in, so the beta slider is disabled and the model trained is the plain AE (the
+    title says so).
     """
 
-    kind = "noisy_ae"
+    KIND = "noisy_ae"
 
-    def __init__(self, *, training_set: str = "two_moons", noise_scale: float = 0.0,
-                 beta: float = 0.0, seed: int = 0, frame_delay: float = 0.05,
-                 steps: int = code_space.DEFAULT_STEPS,
-                 hidden_dim: int = code_space.DEFAULT_HIDDEN) -> None:
+    def __init__(self, settings: code_space.CodeSpaceSettings | None = None, *,
+                 frame_delay: float = 0.05) -> None:
+        settings = self._settings(settings, code_space.CodeSpaceSettings(kind=self.KIND))
         self.noise_scale = float_slider(
-            "noise_scale", noise_scale, low=0.0, high=3.0, step=0.1, description="noise scale",
-            continuous_update=False, readout_format=".1f")
+            "noise_scale", settings.noise_scale, low=0.0, high=3.0, step=0.1,
+            description="noise scale", continuous_update=False, readout_format=".1f")
         self.beta = float_slider(
-            "beta", beta, low=0.0, high=2.0, step=0.1, description="KL pull beta",
+            "beta", settings.beta, low=0.0, high=2.0, step=0.1, description="KL pull beta",
             continuous_update=False, readout_format=".1f", disabled=self.noise_scale.value == 0)
-        super().__init__(training_set=training_set, seed=seed, frame_delay=frame_delay,
-                         steps=steps, hidden_dim=hidden_dim)
+        super().__init__(settings, frame_delay=frame_delay)
         self.on_change(self.noise_scale, self._noise_changed)
         self.on_change(self.beta, lambda _v: self.retrain())
         self.ui = widgets.VBox([
@@ -142,10 +142,9 @@ class NoisyCodeExplainer(_CodeAxisExplainer):
                 control_grid(self.noise_scale, (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)),
                 control_grid(self.beta, (0.0, 0.5, 1.0, 2.0))]
 
-    def settings(self) -> dict:
+    def slider_settings(self) -> dict:
         noise = self.noise_scale.value
-        return {"kind": "noisy_ae", "noise_scale": noise,
-                "beta": self.beta.value if noise > 0 else 0.0}
+        return {"noise_scale": noise, "beta": self.beta.value if noise > 0 else 0.0}
 
     def _noise_changed(self, value: float) -> None:
         self.beta.disabled = value == 0
@@ -153,18 +152,21 @@ class NoisyCodeExplainer(_CodeAxisExplainer):
 
 
 class VAECodeExplainer(_CodeAxisExplainer):
-    """KL-weight slider for the VAE: at beta 0 the learned variance collapses."""
+    """KL-weight slider for the VAE: at beta 0 the learned variance collapses.
 
-    kind = "vae"
+    ``settings`` (kind ``"vae"``; by default beta 1 on the two moons) gives the controls'
+    first values and the training schedule.
+    """
 
-    def __init__(self, *, training_set: str = "two_moons", beta: float = 1.0, seed: int = 0,
-                 frame_delay: float = 0.05, steps: int = code_space.DEFAULT_STEPS,
-                 hidden_dim: int = code_space.DEFAULT_HIDDEN) -> None:
+    KIND = "vae"
+
+    def __init__(self, settings: code_space.CodeSpaceSettings | None = None, *,
+                 frame_delay: float = 0.05) -> None:
+        settings = self._settings(settings, code_space.CodeSpaceSettings(kind=self.KIND, beta=1.0))
         self.beta = float_slider(
-            "beta", beta, low=0.0, high=2.0, step=0.05, description="KL weight beta",
+            "beta", settings.beta, low=0.0, high=2.0, step=0.05, description="KL weight beta",
             continuous_update=False, readout_format=".2f")
-        super().__init__(training_set=training_set, seed=seed, frame_delay=frame_delay,
-                         steps=steps, hidden_dim=hidden_dim)
+        super().__init__(settings, frame_delay=frame_delay)
         self.on_change(self.beta, lambda _v: self.retrain())
         self.ui = widgets.VBox([
             self.training_set,
@@ -178,5 +180,5 @@ class VAECodeExplainer(_CodeAxisExplainer):
         return [control_grid(self.training_set),
                 control_grid(self.beta, (0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 1.5, 2.0))]
 
-    def settings(self) -> dict:
-        return {"kind": "vae", "beta": self.beta.value}
+    def slider_settings(self) -> dict:
+        return {"beta": self.beta.value}

@@ -13,10 +13,10 @@ import ipywidgets as widgets
 from explainer import compression, pca
 from explainer.data import ImageDataset
 from explainer.plots import compression as plots
-from explainer.validation import check_int
+from explainer.validation import check_int, check_seed
 from explainer.widgets.base import Explainer, int_slider
 from explainer.widgets.controls import ControlGrid, control_grid
-from explainer.widgets.figure import SharedFigureWidget
+from explainer.widgets.figure import SharedFigureWidget, apply_updates
 
 
 class LinearAETrainer(Explainer):
@@ -26,7 +26,7 @@ class LinearAETrainer(Explainer):
                  seed: int = 0) -> None:
         super().__init__()
         k = check_int("k", k, low=1, high=pca.MAX_CODE_SIZE)
-        seed = check_int("seed", seed, low=0)
+        seed = check_seed(seed)
         self.data, self.k, self.seed = data, k, seed
         self.reference = reference or pca.fit_pca(data.x_train, n_components=pca.MAX_CODE_SIZE)
         self.pca_error = float(pca.error_by_code_size(self.reference, data.x_train, max_k=k)[-1])
@@ -36,7 +36,8 @@ class LinearAETrainer(Explainer):
                                            tooltip="train from new random weights")
         self.readout = widgets.HTML()
         self.fig = SharedFigureWidget(plots.linear_training_figure(
-            [], pca_error=self.pca_error, k=k, steps=compression.LINEAR_AE_TRAINING["steps"]))
+            [], pca_error=self.pca_error, k=k,
+            n_steps=compression.LINEAR_AE_TRAINING.n_steps))
         self.on_click(self.train_button, self.train)
         self.ui = widgets.VBox([widgets.HBox([self.train_button, self.readout]), self.fig,
                                 self.errors])
@@ -56,10 +57,8 @@ class LinearAETrainer(Explainer):
     def _stream(self, state: compression.LinearAEState) -> None:
         self.states.append(state)
         top = max(s.train_error for s in self.states)
-        with self.fig.batch_update():
-            for trace, data in zip(self.fig.data[1:], plots.linear_training_updates(self.states)):
-                trace.update(**data)
-            self.fig.layout.yaxis.range = plots.log_range(self.pca_error, top)
+        apply_updates(self.fig, plots.linear_training_updates(self.states),
+                      {"yaxis.range": plots.log_range(self.pca_error, top)})
         self._show_readout()
 
     def _show_readout(self) -> None:
@@ -67,7 +66,8 @@ class LinearAETrainer(Explainer):
             self.readout.value = f"PCA's error at k = {self.k}: {self.pca_error:.2f}. Press train."
             return
         s = self.states[-1]
-        self.readout.value = (f"step {s.step}: error {s.train_error:.2f} (PCA {self.pca_error:.2f}), "
+        self.readout.value = (f"step {s.step}: error {s.train_error:.2f} "
+                              f"(PCA {self.pca_error:.2f}), "
                               f"largest angle {s.angles.max():.1f}°")
 
 
@@ -93,8 +93,5 @@ class CodeSizeExplorer(Explainer):
         return [control_grid(self.k, n_steps=self.k.max)]  # every k: only a redraw each
 
     def show(self, k: int) -> None:
-        image, marker = plots.code_size_updates(self.comparison, k, top=self.top)
-        with self.fig.batch_update():
-            self.fig.data[0].update(**image)
-            self.fig.data[-1].update(**marker)
-            self.fig.layout.title.text = plots.code_size_title(self.comparison, k)
+        apply_updates(self.fig, plots.code_size_updates(self.comparison, k, top=self.top),
+                      {"title.text": plots.code_size_title(self.comparison, k)})

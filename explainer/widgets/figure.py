@@ -33,6 +33,8 @@ import plotly.basewidget
 import plotly.graph_objects as go
 import traitlets
 
+from explainer.plots import update_traces
+
 # the bundle plotly itself uses for FigureWidget (plotly/package_data/widgetbundle.js)
 _BUNDLE = Path(plotly.basewidget.__file__).parent / "package_data" / "widgetbundle.js"
 _LOADER = Path(__file__).with_name("figure_loader.js")
@@ -64,8 +66,9 @@ class SharedFigureWidget(go.FigureWidget):
         msg = change["new"]
         if msg:
             by_uid = {trace.uid: trace._props for trace in self.data}
-            msg = {**msg, "trace_deltas": [without_echoed_arrays(delta, by_uid.get(delta.get("uid"), {}))
-                                           for delta in msg["trace_deltas"]]}
+            msg = {**msg, "trace_deltas": [
+                without_echoed_arrays(delta, by_uid.get(delta.get("uid"), {}))
+                for delta in msg["trace_deltas"]]}
         super()._handler_js2py_traceDeltas({**change, "new": msg})
 
     # (plotly 7.1's page sends its layout report as `_js2py_widget_layoutDelta`, a trait the
@@ -75,8 +78,20 @@ class SharedFigureWidget(go.FigureWidget):
     def _handler_js2py_layoutDelta(self, change: dict[str, Any]) -> None:
         msg = change["new"]
         if msg:
-            msg = {**msg, "layout_delta": without_echoed_arrays(msg["layout_delta"], self._widget_layout)}
+            msg = {**msg, "layout_delta": without_echoed_arrays(msg["layout_delta"],
+                                                                self._widget_layout)}
         super()._handler_js2py_layoutDelta({**change, "new": msg})
+
+
+def apply_updates(fig: go.FigureWidget, traces: dict[str, dict[str, Any]],
+                  layout: dict[str, Any] | None = None) -> None:
+    """Copy a figure builder's ``*_updates`` (each trace's new data, by trace name, through
+    :func:`explainer.plots.update_traces`) and ``layout`` entries into ``fig``, in one
+    message."""
+    with fig.batch_update():
+        update_traces(fig, traces)
+        if layout:
+            fig.layout.update(layout)
 
 
 def without_echoed_arrays(delta: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:

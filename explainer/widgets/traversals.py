@@ -9,7 +9,7 @@ from explainer.plots import traversals as plots
 from explainer.traversals import TraversalGrid
 from explainer.widgets.base import Explainer
 from explainer.widgets.controls import ControlGrid, control_grid
-from explainer.widgets.figure import SharedFigureWidget
+from explainer.widgets.figure import SharedFigureWidget, apply_updates
 
 
 class TraversalExplorer(Explainer):
@@ -38,10 +38,4 @@ class TraversalExplorer(Explainer):
 
     def show(self) -> None:
         t = self.grid.select(self.beta.value, self.digit.value)
-        updates = plots.traversal_updates(t)
-        layout = plots.traversal_layout(t)
-        with self.fig.batch_update():
-            for trace in self.fig.data:
-                trace.update(**updates[trace.name])
-            self.fig.layout.title.text = layout["title.text"]
-            self.fig.layout.yaxis.ticktext = layout["yaxis.ticktext"]
+        apply_updates(self.fig, plots.traversal_updates(t), plots.traversal_layout(t))

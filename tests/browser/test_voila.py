@@ -96,7 +96,8 @@ def test_a_slider_moved_before_plotly_loads_still_reaches_its_figure(page, voila
     release()
     page.wait_for_function("() => { const g = document.querySelector('.js-plotly-plot');"
                            " return !!(g && g.data); }", timeout=60_000)
-    first = page.evaluate("() => Array.from(document.querySelector('.js-plotly-plot').data[0].y)")
+    first = page.evaluate("() => Array.from(document.querySelector('.js-plotly-plot').data"
+                          ".find(t => t.name === 'points').y)")
     assert first == [3, 1, 2]
     unchanged = slow_figure_follows(page)
     assert not unchanged, unchanged
