@@ -10,7 +10,7 @@ PYTEST := $(PY) -m pytest
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab present test unit nbval notebooks bench clean-cache
+.PHONY: setup lab present test lint unit nbval notebooks bench clean-cache
 
 setup: $(VENV)/.installed
 
@@ -29,9 +29,14 @@ PORT ?= 8866
 present: setup
 	$(PY) tools/present.py --port $(PORT)
 
-# nbval first: it fills the model cache that the browser tests' servers then use warm
+# ruff first (seconds); then nbval: it fills the model cache that the browser tests'
+# servers then use warm
 test: setup
+	$(PY) -m ruff check .
 	$(PYTEST) notebooks tests $(NBVAL)
+
+lint: setup
+	$(PY) -m ruff check .
 
 unit: setup
 	$(PYTEST) tests

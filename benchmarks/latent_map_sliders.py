@@ -41,13 +41,13 @@ import threading
 import time
 
 import torch
-from timing import median_ms as timed
 
 from explainer import hole_meter as holes
 from explainer import map_models as maps
 from explainer.data import load_mnist
 from explainer.train import evaluate
 from explainer.widgets.latent_maps import LatentMapExplorer
+from timing import median_ms as timed
 
 
 def first_update(w: LatentMapExplorer, value: float) -> tuple[float, float]:

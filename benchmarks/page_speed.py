@@ -33,8 +33,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.browser.controls import redraw_ms  # noqa: E402
 from tests.browser.lab_page import open_notebook, run_all, shut_down_kernels  # noqa: E402
-from tests.browser.servers import (CHROMIUM, CHROMIUM_ARGS, NOTEBOOKS, lab_server,  # noqa: E402
-                                   voila_server)
+from tests.browser.servers import CHROMIUM, CHROMIUM_ARGS, NOTEBOOKS, lab_server, voila_server  # noqa: E402
 from tests.browser.voila_page import open_in_voila  # noqa: E402
 
 SLIDERS = ".jp-OutputArea-output .widget-slider .noUi-handle"

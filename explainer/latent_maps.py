@@ -13,6 +13,7 @@ handed to ``listener(row, state)``, under :attr:`LatentMaps.lock`; a widget is a
 
 from __future__ import annotations
 
+import argparse
 import copy
 import threading
 from collections.abc import Callable
@@ -20,8 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explainer.data import ImageDataset
-from explainer.hole_meter import DigitClassifier, HoleReading, hole_meter, judge_images
+from explainer.data import ImageDataset, load_mnist
+from explainer.hole_meter import (
+    DigitClassifier,
+    HoleReading,
+    hole_meter,
+    judge_images,
+    train_digit_classifier,
+)
 from explainer.live_training import LiveRetrainer
 from explainer.map_models import (
     LIVE_EPOCHS,
@@ -31,6 +38,7 @@ from explainer.map_models import (
     describe,
     map_config,
     model_value,
+    train_map_grid,
     warm_start,
     warm_up_training,
 )
@@ -327,3 +335,23 @@ class LatentMaps:
             self._states[row] = state
             if self.listener is not None:
                 self.listener(row, state)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m explainer.latent_maps [--large]``: train (or check) the map models and the
+    digit classifier ahead of a lecture."""
+
+    parser = argparse.ArgumentParser(description="Train the latent maps' models and digit classifier ahead of a lecture.")
+    parser.add_argument("--large", action="store_true", help="the larger noise and beta grid")
+    args = parser.parse_args(argv)
+    data = load_mnist()
+    grid = train_map_grid(data, grid="large" if args.large else "default", progress=True)
+    train_digit_classifier(data)
+    for _key, mm in sorted(grid.models.items()):
+        last = mm.history.last("test")
+        print(f"{mm.label:<22} test reconstruction {last['reconstruction']:6.1f}  "
+              f"KL {last['kl']:6.1f} nats  ({mm.source})")
+
+
+if __name__ == "__main__":
+    main()

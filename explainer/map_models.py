@@ -14,12 +14,11 @@ story are trained here with a 2-number code on the 5,000 MNIST digits:
   :data:`explainer.models.KINDS`) and its one parameter (noise scale or beta).
 
 The larger grid is trained on request: ``train_map_grid(data, grid="large")`` or
-``python -m explainer.map_models --large``.
+``python -m explainer.latent_maps --large``.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -261,24 +260,3 @@ def warm_up_training(data: ImageDataset) -> None:
     model = Autoencoder(map_config("vae", 1.0), seed=0)
     fit(model, data.x_train[:64], training=MAP_TRAINING.replace(epochs=1, batch_size=64),
         num_threads=1)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m explainer.map_models [--large]``: train (or check) the grid ahead of time."""
-    from explainer.data import load_mnist
-    from explainer.hole_meter import train_digit_classifier
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--large", action="store_true", help="the larger noise and beta grid")
-    args = parser.parse_args(argv)
-    data = load_mnist()
-    grid = train_map_grid(data, grid="large" if args.large else "default", progress=True)
-    train_digit_classifier(data)
-    for _key, mm in sorted(grid.models.items()):
-        last = mm.history.last("test")
-        print(f"{mm.label:<22} test reconstruction {last['reconstruction']:6.1f}  "
-              f"KL {last['kl']:6.1f} nats  ({mm.source})")
-
-
-if __name__ == "__main__":
-    main()

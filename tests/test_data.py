@@ -32,8 +32,9 @@ def test_mnist_is_cached_after_first_parse(isolated_cache):
 
 
 def test_openml_without_network_gives_a_clear_error(monkeypatch, isolated_cache):
-    import sklearn.datasets
     import urllib.error
+
+    import sklearn.datasets
 
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no route to host")

@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-from latent_maps_fixtures import one_epoch, tiny  # noqa: F401
 
 from explainer import hole_meter as holes
 from explainer import latent_maps

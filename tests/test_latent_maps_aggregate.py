@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from latent_maps_fixtures import tiny  # noqa: F401
 from scipy import stats
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 

@@ -6,7 +6,6 @@ import math
 
 import pytest
 import torch
-from latent_maps_fixtures import one_epoch, tiny  # noqa: F401
 
 from explainer import map_models as maps
 from explainer import recipes

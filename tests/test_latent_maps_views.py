@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from latent_maps_fixtures import tiny  # noqa: F401
 
 from explainer import hole_meter as holes
 from explainer import map_views as views

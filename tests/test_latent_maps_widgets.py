@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from latent_maps_fixtures import one_epoch, tiny  # noqa: F401
 from plotly.callbacks import InputDeviceState, Points
 from traitlets import TraitError
 

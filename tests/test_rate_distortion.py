@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from latent_maps_fixtures import one_epoch, tiny  # noqa: F401
 from plotly.callbacks import InputDeviceState, Points
 
 from explainer import map_models as maps

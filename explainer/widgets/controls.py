@@ -1,6 +1,6 @@
 """Which controls of a widget keep working without a kernel, and over which values: each
 widget class declares them (``Explainer.exported_controls``) as :class:`ControlGrid`\\ s
-made by :func:`control_grid`; ``explainer.publish`` measures the figure at each value.
+made by :func:`control_grid`: the values at which a page without a kernel shows the figure.
 """
 
 from __future__ import annotations

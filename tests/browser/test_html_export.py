@@ -19,7 +19,6 @@ import pytest
 
 from explainer import cache
 from explainer.publish import export
-
 from tests.browser.conftest import require_browser
 from tests.browser.controls import assert_answers_fold, stored_answers
 from tests.browser.servers import NOTEBOOK_CACHE, NOTEBOOKS

@@ -8,9 +8,16 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import require_browser
-from tests.browser.controls import (ERRORS, assert_answers_fold, assert_failing_callback_shown, assert_nothing_hidden,
-                                    exercise_every_control, hidden_errors, stored_answers,
-                                    wait_for_hidden_error)
+from tests.browser.controls import (
+    ERRORS,
+    assert_answers_fold,
+    assert_failing_callback_shown,
+    assert_nothing_hidden,
+    exercise_every_control,
+    hidden_errors,
+    stored_answers,
+    wait_for_hidden_error,
+)
 from tests.browser.lab_page import open_notebook, run_all, shut_down_kernels, wait_until_idle
 from tests.browser.servers import NOTEBOOKS
 

@@ -8,11 +8,20 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import require_browser
-from tests.browser.controls import (ERRORS, assert_answers_fold, assert_clicking_the_plane_loads_its_model,
-                                    assert_failing_callback_shown, assert_nothing_hidden,
-                                    exercise_every_control, figure_drawn, hold_figure_module,
-                                    hold_plotly,
-                                    slow_figure_follows, stored_answers, wait_for_hidden_error)
+from tests.browser.controls import (
+    ERRORS,
+    assert_answers_fold,
+    assert_clicking_the_plane_loads_its_model,
+    assert_failing_callback_shown,
+    assert_nothing_hidden,
+    exercise_every_control,
+    figure_drawn,
+    hold_figure_module,
+    hold_plotly,
+    slow_figure_follows,
+    stored_answers,
+    wait_for_hidden_error,
+)
 from tests.browser.servers import NOTEBOOKS
 from tests.browser.voila_page import open_in_voila
 
