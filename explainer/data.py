@@ -277,7 +277,8 @@ def moon_images(illuminated: list[float], *, size: int = 28) -> torch.Tensor:
     return torch.from_numpy(images)
 
 
-def lit_fraction(images: torch.Tensor | np.ndarray, *, reference: float | None = None) -> np.ndarray:
+def lit_fraction(images: torch.Tensor | np.ndarray, *,
+                 reference: float | None = None) -> np.ndarray:
     """Each image's total brightness as a fraction of ``reference`` (default: a full moon's).
 
     For the renderer's moons this is their illuminated fraction (up to the pixel grid).

@@ -341,7 +341,8 @@ def main(argv: list[str] | None = None) -> None:
     """``python -m explainer.latent_maps [--large]``: train (or check) the map models and the
     digit classifier ahead of a lecture."""
 
-    parser = argparse.ArgumentParser(description="Train the latent maps' models and digit classifier ahead of a lecture.")
+    parser = argparse.ArgumentParser(
+        description="Train the latent maps' models and digit classifier ahead of a lecture.")
     parser.add_argument("--large", action="store_true", help="the larger noise and beta grid")
     args = parser.parse_args(argv)
     data = load_mnist()

@@ -32,6 +32,7 @@ from explainer.validation import (
     check_images,
     check_int,
     check_real,
+    check_seed,
     check_unit_interval,
 )
 
@@ -194,7 +195,7 @@ class Autoencoder(nn.Module):
         super().__init__()
         if not isinstance(config, ModelConfig):
             raise TypeError(f"config must be a ModelConfig, got {type(config).__name__}")
-        seed = check_int("seed", seed, low=0)
+        seed = check_seed(seed)
         self.config = config
         enc_out = 2 * config.latent_dim if config.kind == "vae" else config.latent_dim
         with torch.random.fork_rng(devices=[]):

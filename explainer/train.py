@@ -107,9 +107,10 @@ class History:
         check_choice("split", split, SPLITS)
         if not self.epoch:
             raise ValueError("the history has no epochs yet: train first (fit, train_model)")
-        if not getattr(self, f"{split}_total"):
+        recorded = [s for s in SPLITS if getattr(self, f"{s}_total")]
+        if split not in recorded:
             raise ValueError(f"no {split} split recorded (fit was given no x_{split}); "
-                             f"the history holds {', '.join(s for s in SPLITS if getattr(self, f'{s}_total'))}")
+                             f"the history holds {', '.join(recorded)}")
         return {t: getattr(self, f"{split}_{t}")[-1] for t in TERMS}
 
 
@@ -186,7 +187,8 @@ def fit(
     being finite.
     """
     if not isinstance(model, Autoencoder):
-        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+        raise TypeError(f"model must be an explainer.models.Autoencoder, got "
+                        f"{type(model).__name__}")
     # once, before the loop: shape, finite values, and [0, 1] for a Bernoulli decoder
     x_train = model.check_input(x_train, name="x_train")
     if x_test is not None:
@@ -198,7 +200,8 @@ def fit(
     if num_threads is not None:
         num_threads = check_int("num_threads", num_threads, low=1)
     if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable (epoch, model, history), got {type(callback).__name__}")
+        raise TypeError(f"callback must be callable (epoch, model, history), got "
+                        f"{type(callback).__name__}")
     if resume is None:
         optimizer = make_optimizer(model, lr=training.lr)
         history = History()
@@ -278,7 +281,8 @@ def evaluate(
     The noise is drawn from ``seed``, so the same model and data give the same numbers.
     """
     if not isinstance(model, Autoencoder):
-        raise TypeError(f"model must be an explainer.models.Autoencoder, got {type(model).__name__}")
+        raise TypeError(f"model must be an explainer.models.Autoencoder, got "
+                        f"{type(model).__name__}")
     x = model.check_input(x)
     seed = check_seed(seed)
     batch_size = check_int("batch_size", batch_size, low=1)
@@ -286,7 +290,8 @@ def evaluate(
 
 
 @torch.inference_mode()
-def _evaluate(model: Autoencoder, x: torch.Tensor, *, seed: int, batch_size: int) -> dict[str, float]:
+def _evaluate(model: Autoencoder, x: torch.Tensor, *, seed: int,
+              batch_size: int) -> dict[str, float]:
     """:func:`evaluate` on images already checked (fit's test pass after every epoch)."""
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
@@ -376,7 +381,8 @@ def train_model(
     fingerprint and the library's version. Nothing is cached if training fails.
     """
     if not isinstance(config, ModelConfig):
-        raise TypeError(f"config must be an explainer.models.ModelConfig, got {type(config).__name__}")
+        raise TypeError(f"config must be an explainer.models.ModelConfig, got "
+                        f"{type(config).__name__}")
     if not isinstance(data, ImageDataset):
         raise TypeError(f"data must be an explainer.data.ImageDataset, got {type(data).__name__}")
     if not isinstance(training, TrainingConfig):

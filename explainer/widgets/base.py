@@ -142,7 +142,8 @@ class _RefusesOutOfRange(traitlets.HasTraits):
     def _validate_min(self, proposal: dict) -> float | int:
         low = proposal["value"]
         if low > self.max:
-            raise traitlets.TraitError(f"{self.parameter}'s min {low:g} is above its max {self.max:g}")
+            raise traitlets.TraitError(f"{self.parameter}'s min {low:g} is above its max "
+                                       f"{self.max:g}")
         if low > self.value:
             raise traitlets.TraitError(f"{self.parameter}'s min {low:g} is above its value "
                                        f"{self.value:g}: set the value first")
@@ -152,7 +153,8 @@ class _RefusesOutOfRange(traitlets.HasTraits):
     def _validate_max(self, proposal: dict) -> float | int:
         high = proposal["value"]
         if high < self.min:
-            raise traitlets.TraitError(f"{self.parameter}'s max {high:g} is below its min {self.min:g}")
+            raise traitlets.TraitError(f"{self.parameter}'s max {high:g} is below its min "
+                                       f"{self.min:g}")
         if high < self.value:
             raise traitlets.TraitError(f"{self.parameter}'s max {high:g} is below its value "
                                        f"{self.value:g}: set the value first")
