@@ -27,31 +27,27 @@ SQRT_2PI = math.sqrt(2.0 * math.pi)
 Array = TypeVar("Array", np.ndarray, torch.Tensor, float)
 
 
-def _log(a: Array) -> Array:
-    """log, for a tensor, an array or a number (a number stays a Python float)."""
+def _elementwise(name: str, a: Array) -> Array:
+    """``name`` (log, exp or expm1) of a tensor, an array or a number (a number stays a
+    Python float), by torch, numpy or math."""
     if isinstance(a, torch.Tensor):
-        return torch.log(a)
+        return getattr(torch, name)(a)
     if isinstance(a, np.ndarray):
-        return np.log(a)
-    return math.log(a)
+        return getattr(np, name)(a)
+    return getattr(math, name)(a)
+
+
+def _log(a: Array) -> Array:
+    return _elementwise("log", a)
 
 
 def _exp(a: Array) -> Array:
-    """exp, for a tensor, an array or a number."""
-    if isinstance(a, torch.Tensor):
-        return torch.exp(a)
-    if isinstance(a, np.ndarray):
-        return np.exp(a)
-    return math.exp(a)
+    return _elementwise("exp", a)
 
 
 def _expm1(a: Array) -> Array:
-    """exp(a) - 1, accurate near a = 0, for a tensor, an array or a number."""
-    if isinstance(a, torch.Tensor):
-        return torch.expm1(a)
-    if isinstance(a, np.ndarray):
-        return np.expm1(a)
-    return math.expm1(a)
+    """exp(a) - 1, accurate near a = 0."""
+    return _elementwise("expm1", a)
 
 
 def log_normal_pdf(x: Array, *, mean: Array, variance: Array | None = None,

@@ -14,6 +14,7 @@ Everything is in nats per image, float64 from the model's float32 outputs.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -34,6 +35,40 @@ def check_vae(model: nn.Module) -> ModelConfig:
     return config
 
 
+@dataclass(frozen=True)
+class CodeSampling:
+    """The checked set-up of an estimator that draws ``n_samples`` codes per image of
+    ``x`` from a ``torch.Generator`` seeded with ``seed``, ``chunk_size`` images at a time
+    (the encoder's or the prior's importance weights)."""
+
+    model: nn.Module
+    x: torch.Tensor
+    n_samples: int
+    latent_dim: int
+    chunk_size: int
+    generator: torch.Generator
+
+    @classmethod
+    def checked(cls, model: nn.Module, x: object, *, n_samples: int, seed: int,
+                chunk_size: int) -> CodeSampling:
+        n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
+        seed = check_seed(seed)
+        chunk_size = check_int("chunk_size", chunk_size, low=1)
+        config = check_vae(model)
+        x = model.check_input(x)
+        return cls(model, x, n_samples, config.latent_dim, chunk_size,
+                   torch.Generator().manual_seed(seed))
+
+    def chunks(self) -> Iterator[torch.Tensor]:
+        """The images, ``chunk_size`` at a time, with the model in eval mode meanwhile."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            yield from self.x.split(self.chunk_size)
+        finally:
+            self.model.train(was_training)
+
+
 @torch.inference_mode()
 def log_importance_weights(
     model: nn.Module, x: torch.Tensor, *, n_samples: int, seed: int, chunk_size: int = 8
@@ -44,18 +79,12 @@ def log_importance_weights(
     weights); ``chunk_size`` images are decoded at a time to bound memory. Returned in
     float64. ``model`` is an ``explainer.models.Autoencoder`` of kind "vae".
     """
-    n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
-    seed = check_seed(seed)
-    chunk_size = check_int("chunk_size", chunk_size, low=1)
-    config = check_vae(model)
-    x = model.check_input(x)
-    generator = torch.Generator().manual_seed(seed)
-    was_training = model.training
-    model.eval()
+    sampling = CodeSampling.checked(model, x, n_samples=n_samples, seed=seed,
+                                    chunk_size=chunk_size)
+    n_samples, d, generator = sampling.n_samples, sampling.latent_dim, sampling.generator
     out = []
-    for i in range(0, x.shape[0], chunk_size):
-        xb = x[i : i + chunk_size]
-        n, d = xb.shape[0], config.latent_dim
+    for xb in sampling.chunks():
+        n = xb.shape[0]
         mean, logvar = model.encode_checked(xb)  # (n, d) each
         std = (0.5 * logvar).exp()
         eps = torch.randn((n, n_samples, d), generator=generator, dtype=mean.dtype)
@@ -70,7 +99,6 @@ def log_importance_weights(
         # log q(z|x) = sum_j log N(z_j; mu_j, sigma_j^2) = sum_j [log N(e_j; 0, 1) - s_j / 2]
         log_q = (log_standard_normal_pdf(eps) - 0.5 * logvar[:, None, :]).sum(dim=2)
         out.append((log_lik.double() + log_prior.double() - log_q.double()))
-    model.train(was_training)
     return torch.cat(out, dim=0)
 
 

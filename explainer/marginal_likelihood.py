@@ -34,6 +34,7 @@ from torch import nn
 
 from explainer import cache
 from explainer.image_elbo import (
+    CodeSampling,
     check_log_weights,
     check_vae,
     importance_sampled_log_likelihood,
@@ -41,7 +42,7 @@ from explainer.image_elbo import (
 )
 from explainer.losses import kl_standard_normal
 from explainer.train import TrainedModel
-from explainer.validation import check_choice, check_int, check_seed, check_seeds
+from explainer.validation import check_choice, check_int, check_seeds
 
 # decode at most this many codes at once: bounds memory to MAX_DECODES x input_dim floats
 # (8,192 x 784 x 4 bytes = 26 MB for MNIST), whatever the number of samples
@@ -61,18 +62,12 @@ def log_prior_weights(
     ``torch.Generator`` seeded with ``seed``; ``chunk_size`` images, and at most
     ``MAX_DECODES`` codes, are decoded at a time.
     """
-    n_samples = check_int("n_samples", n_samples, low=1, high=100_000)
-    seed = check_seed(seed)
-    chunk_size = check_int("chunk_size", chunk_size, low=1)
-    config = check_vae(model)
-    x = model.check_input(x)
-    generator = torch.Generator().manual_seed(seed)
-    was_training = model.training
-    model.eval()
+    sampling = CodeSampling.checked(model, x, n_samples=n_samples, seed=seed,
+                                    chunk_size=chunk_size)
+    n_samples, d, generator = sampling.n_samples, sampling.latent_dim, sampling.generator
     out = []
-    for i in range(0, x.shape[0], chunk_size):
-        xb = x[i : i + chunk_size]
-        n, d = xb.shape[0], config.latent_dim
+    for xb in sampling.chunks():
+        n = xb.shape[0]
         # z_k ~ N(0, I)
         z = torch.randn((n * n_samples, d), generator=generator)  # (n K, d)
         x_rep = xb.repeat_interleave(n_samples, dim=0)  # (n K, D)
@@ -83,7 +78,6 @@ def log_prior_weights(
             log_lik[block] = -model.reconstruction_nll(model.decode_logits(z[block]),
                                                         x_rep[block]).double()
         out.append(log_lik.reshape(n, n_samples))
-    model.train(was_training)
     return torch.cat(out, dim=0)
 
 

@@ -84,12 +84,14 @@ class SharedFigureWidget(go.FigureWidget):
 
 
 def apply_updates(fig: go.FigureWidget, traces: dict[str, dict[str, Any]],
-                  layout: dict[str, Any] | None = None) -> None:
+                  layout: dict[str, Any] | None = None, *, title: str | None = None) -> None:
     """Copy a figure builder's ``*_updates`` (each trace's new data, by trace name, through
-    :func:`explainer.plots.update_traces`) and ``layout`` entries into ``fig``, in one
-    message."""
+    :func:`explainer.plots.update_traces`), ``layout`` entries and the ``title`` into
+    ``fig``, in one message."""
     with fig.batch_update():
         update_traces(fig, traces)
+        if title is not None:
+            fig.layout.title.text = title
         if layout:
             fig.layout.update(layout)
 

@@ -26,24 +26,12 @@ from explainer.lower_bound_views import (
 )
 from explainer.marginal_likelihood import DigitImportanceWeights
 from explainer.plots import lower_bound as plots
-from explainer.plots import update_traces
 from explainer.validation import check_choice
 from explainer.widgets.base import Explainer, float_slider, int_slider
 from explainer.widgets.controls import ControlGrid, control_grid
-from explainer.widgets.figure import SharedFigureWidget
+from explainer.widgets.figure import SharedFigureWidget, apply_updates
 
 IMPORTANCE_KS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
-
-
-def _draw(fig: go.FigureWidget, updates: dict[str, dict], *, title: str,
-          layout: dict | None = None) -> None:
-    """Apply ``updates`` (trace name -> data), the title and ``layout`` to ``fig``, in one
-    message."""
-    with fig.batch_update():
-        update_traces(fig, updates)
-        fig.layout.title.text = title
-        if layout:
-            fig.layout.update(layout)
 
 
 class BoundSplitExplorer(Explainer):
@@ -85,7 +73,7 @@ class BoundSplitExplorer(Explainer):
 
     def redraw(self) -> None:
         view = self.view()
-        _draw(self.fig, plots.bound_split_updates(posterior_density=view.posterior_density,
+        apply_updates(self.fig, plots.bound_split_updates(posterior_density=view.posterior_density,
                                                   q_density=view.q_density, terms=view.terms),
               title=plots.bound_summary(view.terms),
               layout={f"{plots.BOUND_SPLIT_BAR_AXIS}.range": plots.bar_axis_range(view.terms)})
@@ -153,7 +141,7 @@ class EncoderDecoderAscent(Explainer):
                    **plots.ascent_updates(steps=climb.steps,
                                           log_marginal=climb.log_marginal_trace,
                                           lower_bound=climb.lower_bound_trace)}
-        _draw(self.fig, updates, title=plots.bound_summary(terms),
+        apply_updates(self.fig, updates, title=plots.bound_summary(terms),
               layout={f"{plots.ASCENT_BAR_AXIS}.range": plots.bar_axis_range(terms)})
 
     def static_figure(self) -> go.Figure:
@@ -198,7 +186,7 @@ class ImportanceSamplingExplorer(Explainer):
 
     def redraw(self, k: int) -> None:
         w, first = self.weights, self.weights.first(k)
-        _draw(self.fig, plots.importance_updates(k, shares=w.shares(k), ess=first.ess,
+        apply_updates(self.fig, plots.importance_updates(k, shares=w.shares(k), ess=first.ess,
                                                  estimate=first.estimate),
               title=plots.importance_title(k, estimate=first.estimate, ess=first.ess,
                                            elbo=w.elbo_, best_estimate=w.best_estimate_))
@@ -227,4 +215,4 @@ class NonlinearGapExplorer(Explainer):
 
     def redraw(self, x: float) -> None:
         view = self.gap.view(x)
-        _draw(self.fig, plots.nonlinear_updates(view), title=plots.nonlinear_title(view))
+        apply_updates(self.fig, plots.nonlinear_updates(view), title=plots.nonlinear_title(view))

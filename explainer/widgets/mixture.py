@@ -25,18 +25,10 @@ from explainer.mixture_views import (
     SamplingState,
 )
 from explainer.plots import mixture as plots
-from explainer.plots import update_traces
 from explainer.validation import check_choice
 from explainer.widgets.base import Explainer, float_slider, int_slider, play_control
 from explainer.widgets.controls import ControlGrid, control_grid
-from explainer.widgets.figure import SharedFigureWidget
-
-
-def _draw(fig: SharedFigureWidget, updates: dict[str, dict], *, title: str) -> None:
-    """Apply ``updates`` (trace name -> data) and the title to ``fig``, in one message."""
-    with fig.batch_update():
-        update_traces(fig, updates)
-        fig.layout.title.text = title
+from explainer.widgets.figure import SharedFigureWidget, apply_updates
 
 
 def _fmt_weights(w: np.ndarray) -> str:
@@ -113,7 +105,7 @@ class MixtureBuilder(Explainer):
 
     def _redraw(self) -> None:
         curves = self.hand.curves()
-        _draw(self.fig, plots.mixture_updates(curves.components, curves.total),
+        apply_updates(self.fig, plots.mixture_updates(curves.components, curves.total),
               title=self.title())
 
 
@@ -136,7 +128,7 @@ class FittedMixture(Explainer):
 
     def _show(self, k: int) -> None:
         view = self.views.view(k)
-        _draw(self.fig, plots.fitted_mixture_updates(view.components, view.total, k=k,
+        apply_updates(self.fig, plots.fitted_mixture_updates(view.components, view.total, k=k,
                                                      error=view.error),
               title=self.views.title(k))
 
@@ -189,7 +181,7 @@ class AncestralSampling(Explainer):
 
     def _show(self, n: int) -> None:
         state = self.samples.state(n)
-        _draw(self.fig, plots.sampling_updates(state.shares, state.histogram,
+        apply_updates(self.fig, plots.sampling_updates(state.shares, state.histogram,
                                                last_x=state.last_x),
               title=self.title(state))
 
@@ -221,5 +213,5 @@ class LatentMixture(Explainer):
     def _redraw(self) -> None:
         name = self.decoder.value
         view = self.views.view(name, self.n.value)
-        _draw(self.fig, plots.latent_mixture_view_updates(self.views, view),
+        apply_updates(self.fig, plots.latent_mixture_view_updates(self.views, view),
               title=self.views.title(name, view))
