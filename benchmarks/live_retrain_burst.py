@@ -80,7 +80,8 @@ def main() -> None:
         singles.append(until_drawn(w, single))
         bursts.append(until_drawn(w, burst))
     one, many = statistics.median(singles), statistics.median(bursts)
-    print(f"live retrain ({w.maps.settings.live_epochs} epochs, warm start), median of {args.repeats}:")
+    print(f"live retrain ({w.maps.settings.live_epochs} epochs, warm start), "
+          f"median of {args.repeats}:")
     print(f"  one off-grid beta change until its model is drawn       {one:5.2f} s "
           f"(runs: {', '.join(f'{t:.2f}' for t in singles)})")
     print(f"  {args.changes} quick off-grid changes until the last one's is drawn "

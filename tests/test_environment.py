@@ -30,7 +30,8 @@ def test_environment_and_pyproject_name_the_same_dependencies():
             name = _name(dep)
             conda.add(CONDA_TO_PYPI.get(name, name))
     conda -= NOT_DEPENDENCIES
-    assert conda == pypi, f"only in environment.yml: {conda - pypi}; only in pyproject: {pypi - conda}"
+    assert conda == pypi, (f"only in environment.yml: {conda - pypi}; "
+                           f"only in pyproject: {pypi - conda}")
     assert "conda-forge" in env["channels"]
     assert pip_entries == ["-e ."]
     assert env["dependencies"][-1] == {"pip": ["-e ."]}

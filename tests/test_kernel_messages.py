@@ -33,13 +33,16 @@ def test_what_counts_as_a_hidden_error():
     # a cell's own output is shown in that cell
     assert problem(decode(v1_frame("iopub", "stream", "execute_request", stderr))) is None
     failed = {"status": "error", "ename": "NameError", "evalue": "x"}
-    assert "status error" in problem(decode(v1_frame("shell", "execute_reply", "execute_request", failed)))
-    assert problem(decode(v1_frame("shell", "execute_reply", "execute_request", {"status": "ok"}))) is None
+    assert "status error" in problem(decode(v1_frame("shell", "execute_reply", "execute_request",
+                                                     failed)))
+    assert problem(decode(v1_frame("shell", "execute_reply", "execute_request",
+                                   {"status": "ok"}))) is None
     assert decode(b"\x00not a frame") is None and decode("{}") is None
 
 
 def test_jupyterlabs_widget_handshake_with_a_fresh_kernel_is_not_an_error():
-    no_target = {"name": "stderr", "text": "No such comm target registered: jupyter.widget.control\n"}
+    no_target = {"name": "stderr",
+                 "text": "No such comm target registered: jupyter.widget.control\n"}
     assert problem(decode(v1_frame("iopub", "stream", "comm_open", no_target))) is None
     no_comm = {"name": "stderr", "text": "No such comm: abc\n"}
     msg = decode(v1_frame("iopub", "stream", "comm_msg", no_comm))

@@ -27,7 +27,8 @@ REFERENCE = re.compile(r"^- \*\*([^*]+? \d{4})\*\*", re.M)
 # internal names (a constant or a private name in a code span)
 ENGINEERING = re.compile(
     r"\b\d+(?:\.\d+)?\s?ms\b|benchmark|warm[- ]?start|foundation|\bcach(?:e|ed|ing)\b"
-    r"|\b(?:under|within|about|in) a second\b|\ba few seconds\b|\bseconds\b|\bminutes?\b|\bthreads?\b|\bcores?\b|`[A-Z][A-Z0-9]*_[A-Z0-9_]+`|`_\w+",
+    r"|\b(?:under|within|about|in) a second\b|\ba few seconds\b|\bseconds\b"
+    r"|\bminutes?\b|\bthreads?\b|\bcores?\b|`[A-Z][A-Z0-9]*_[A-Z0-9_]+`|`_\w+",
     re.I)
 
 
@@ -79,7 +80,8 @@ def test_two_to_four_questions_each_answered_before_the_next(path):
                 "answers are computed: reveal(...) in a code cell, not <details> in markdown"
             numbers = [int(n) for n in QUESTION.findall(source(cell))]
             for n in numbers:
-                assert len(answered) == len(asked), f"question {asked[-1]} has no answer before question {n}"
+                assert len(answered) == len(asked), (f"question {asked[-1]} has no answer "
+                                                     f"before question {n}")
                 asked.append(n)
         else:
             for _ in range(answers_in(cell)):

@@ -20,7 +20,8 @@ SMALL = ModelConfig(kind="vae", input_dim=784, latent_dim=2, hidden_dims=(32,))
 def tiny_dataset() -> ImageDataset:
     x = moon_phases(24)
     labels = torch.arange(24)
-    return ImageDataset("moons-test", 28, x[::2].clone(), labels[::2], x[1::2].clone(), labels[1::2])
+    return ImageDataset("moons-test", 28, x[::2].clone(), labels[::2],
+                        x[1::2].clone(), labels[1::2])
 
 
 def test_training_lowers_the_loss():
@@ -39,20 +40,23 @@ def test_same_seed_gives_identical_history_and_weights():
     runs = []
     for _ in range(2):
         model = Autoencoder(SMALL, seed=1)
-        result = fit(model, data.x_train, x_test=data.x_test, training=TrainingConfig(epochs=5, batch_size=4), seed=7)
+        result = fit(model, data.x_train, x_test=data.x_test,
+                     training=TrainingConfig(epochs=5, batch_size=4), seed=7)
         runs.append(result)
     a, b = runs
     for key in ("train_total", "test_total", "train_kl", "test_reconstruction"):
         assert getattr(a.history, key) == getattr(b.history, key)
     for pa, pb in zip(a.model.parameters(), b.model.parameters()):
         assert torch.equal(pa, pb)
-    other = fit(Autoencoder(SMALL, seed=1), data.x_train, training=TrainingConfig(epochs=5, batch_size=4), seed=8)
+    other = fit(Autoencoder(SMALL, seed=1), data.x_train,
+                training=TrainingConfig(epochs=5, batch_size=4), seed=8)
     assert other.history.train_total != a.history.train_total
 
 
 def test_history_records_terms_and_adds_up():
     data = tiny_dataset()
-    h = fit(Autoencoder(SMALL), data.x_train, x_test=data.x_test, training=TrainingConfig(epochs=3, batch_size=4)).history
+    h = fit(Autoencoder(SMALL), data.x_train, x_test=data.x_test,
+            training=TrainingConfig(epochs=3, batch_size=4)).history
     for split in ("train", "test"):
         last = h.last(split)
         assert last["total"] == pytest.approx(last["reconstruction"] + last["kl"], rel=1e-5)
@@ -67,7 +71,8 @@ def test_callback_sees_every_epoch_and_can_stop():
         seen.append((epoch, len(history.epoch)))
         return False if epoch == 3 else None
 
-    fit(Autoencoder(SMALL), moon_pair(), training=TrainingConfig(epochs=10, batch_size=2), callback=callback)
+    fit(Autoencoder(SMALL), moon_pair(), training=TrainingConfig(epochs=10, batch_size=2),
+        callback=callback)
     assert seen == [(1, 1), (2, 2), (3, 3)]
 
 
@@ -82,8 +87,10 @@ def test_warm_start_continues_epochs_and_optimizer():
 
 def test_warm_start_with_the_generator_equals_one_long_run():
     data = tiny_dataset()
-    whole = fit(Autoencoder(SMALL, seed=2), data.x_train, training=TrainingConfig(epochs=6, batch_size=4), seed=5)
-    first = fit(Autoencoder(SMALL, seed=2), data.x_train, training=TrainingConfig(epochs=3, batch_size=4), seed=5)
+    whole = fit(Autoencoder(SMALL, seed=2), data.x_train,
+                training=TrainingConfig(epochs=6, batch_size=4), seed=5)
+    first = fit(Autoencoder(SMALL, seed=2), data.x_train,
+                training=TrainingConfig(epochs=3, batch_size=4), seed=5)
     fork = first.fork()  # a copy continues; ``first`` stays as it was
     second = fit(first.model, data.x_train, training=TrainingConfig(epochs=3, batch_size=4),
                  resume=first)
@@ -99,7 +106,8 @@ def test_warm_start_with_the_generator_equals_one_long_run():
 
 def test_a_fork_continues_under_another_beta_and_leaves_the_original_as_it_was():
     data = tiny_dataset()
-    first = fit(Autoencoder(SMALL, seed=2), data.x_train, training=TrainingConfig(epochs=2, batch_size=4))
+    first = fit(Autoencoder(SMALL, seed=2), data.x_train,
+                training=TrainingConfig(epochs=2, batch_size=4))
     weights = {k: v.clone() for k, v in first.model.state_dict().items()}
     fork = first.fork(SMALL.replace(beta=3.0))
     assert fork.model.config.beta == 3.0 and fork.history.epoch == [1, 2]
@@ -121,7 +129,8 @@ def test_resume_must_continue_this_model_at_its_learning_rate():
     with pytest.raises(ValueError, match="resume.optimizer must drive this model's parameters"):
         fit(stolen.model, data.x_train, resume=stolen)
     with pytest.raises(ValueError, match=r"training.lr must equal the resumed optimizer's "
-                                         r"learning rate 0.001 \(Adam continues with its own\), got 0.01"):
+                                         r"learning rate 0.001 \(Adam continues with its own\)"
+                                         r", got 0.01"):
         fit(first.model, data.x_train, training=TrainingConfig(lr=1e-2), resume=first)
 
 
@@ -153,7 +162,8 @@ def test_bad_fit_arguments(kwargs, error, match):
     training = {k: kwargs.pop(k) for k in ("epochs", "batch_size", "lr") if k in kwargs}
     with pytest.raises(error, match=match):
         fit(Autoencoder(SMALL), moon_pair(), training=TrainingConfig(**training), **kwargs)
-    with pytest.raises(TypeError, match="training must be an explainer.train.TrainingConfig, got dict"):
+    with pytest.raises(TypeError,
+                       match="training must be an explainer.train.TrainingConfig, got dict"):
         fit(Autoencoder(SMALL), moon_pair(), training={"epochs": 1})
 
 
@@ -180,7 +190,8 @@ def test_train_model_caches_and_reloads(isolated_cache):
     assert again.history == first.history
     for pa, pb in zip(first.model.parameters(), again.model.parameters()):
         assert torch.equal(pa, pb)
-    other = train_model(SMALL.replace(beta=0.5), data, training=TrainingConfig(epochs=3, batch_size=4))
+    other = train_model(SMALL.replace(beta=0.5), data,
+                        training=TrainingConfig(epochs=3, batch_size=4))
     assert other.key != first.key and not other.from_cache
 
 
@@ -245,7 +256,8 @@ def test_nothing_half_trained_is_cached(isolated_cache):
 
 def test_train_model_checks_input_dim():
     with pytest.raises(ValueError, match="config.input_dim must equal"):
-        train_model(ModelConfig(kind="vae", input_dim=64, latent_dim=2), tiny_dataset(), training=TrainingConfig(epochs=1))
+        train_model(ModelConfig(kind="vae", input_dim=64, latent_dim=2), tiny_dataset(),
+                    training=TrainingConfig(epochs=1))
 
 
 @pytest.mark.parametrize("break_cache", ["file_where_folder_should_be", "disk_full"])
@@ -263,10 +275,12 @@ def test_train_model_keeps_the_model_when_the_cache_cannot_be_written(tmp_path, 
             raise OSError(errno.ENOSPC, "No space left on device")
         monkeypatch.setattr("os.replace", disk_full)
     data = tiny_dataset()
-    reference = train_model(SMALL, data, training=TrainingConfig(epochs=2, batch_size=4), use_cache=False)
+    reference = train_model(SMALL, data, training=TrainingConfig(epochs=2, batch_size=4),
+                            use_cache=False)
     with pytest.warns(RuntimeWarning, match="kept in memory only") as seen:
         first = train_model(SMALL, data, training=TrainingConfig(epochs=2, batch_size=4))
-        other = train_model(SMALL.replace(beta=0.5), data, training=TrainingConfig(epochs=2, batch_size=4))
+        other = train_model(SMALL.replace(beta=0.5), data,
+                            training=TrainingConfig(epochs=2, batch_size=4))
     assert len(seen) == 1
     assert not first.from_cache and not other.from_cache
     assert first.history.train_total == reference.history.train_total

@@ -59,7 +59,8 @@ def operate(page, control) -> None:
             track = control.locator("xpath=ancestor::div[contains(@class,'noUi-base')][1]")
             box = track.bounding_box()
             handle = control.bounding_box()
-            x = box["x"] + box["width"] * (0.3 if handle["x"] > box["x"] + box["width"] / 2 else 0.7)
+            x = box["x"] + box["width"] * (0.3 if handle["x"] > box["x"] + box["width"] / 2
+                                           else 0.7)
             page.mouse.click(x, box["y"] + box["height"] / 2)
 
 
@@ -85,7 +86,8 @@ def wait_until_steady(area, *, quiet: float = 0.6, timeout: float = 20.0) -> Non
             signature, last_change = now, time.monotonic()
 
 
-def exercise_every_control(page, *, settle: Callable[[], None] = lambda: None) -> tuple[int, list[str]]:
+def exercise_every_control(page, *,
+                           settle: Callable[[], None] = lambda: None) -> tuple[int, list[str]]:
     """Operate every control on the page in turn; return how many there were and a
     description of each that changed nothing, and of each output area whose figures
     no control changed. ``settle`` waits for the kernel between controls, and a control's
@@ -293,7 +295,8 @@ def assert_answers_fold(page, expected: int) -> None:
         answer.locator("summary").scroll_into_view_if_needed()
         answer.locator("summary").click()
         page.wait_for_function("(d) => d.open", arg=answer.element_handle())
-        body = answer.evaluate("(d) => d.innerText.replace(d.querySelector('summary').innerText, '')")
+        body = answer.evaluate("(d) => d.innerText.replace("
+                               "d.querySelector('summary').innerText, '')")
         assert len(body.strip()) > 20, f"answer {i + 1} opens on {body!r}"
         answer.locator("summary").click()  # folded again, as the learner left it
 
@@ -333,14 +336,16 @@ def assert_clicking_the_plane_loads_its_model(page) -> None:
         has=page.locator("text=close-up, with lines of equal ELBO")).first
     handle = plane.element_handle()
     # each point's label reads "β=<beta>" (its customdata may reach the page as a typed array)
-    labels = page.evaluate("(gd) => Array.from(gd.data.find((t) => t.name === 'VAEs').text)", handle)
+    labels = page.evaluate("(gd) => Array.from(gd.data.find((t) => t.name === 'VAEs').text)",
+                           handle)
     betas = [float(label.split("=", 1)[1]) for label in labels]
     readout = slider.locator(".widget-readout")
     before = readout.inner_text()
     index = next(i for i, b in enumerate(betas) if float(b) != float(before))  # another model
     target = betas[index]
     click_point(page, handle, "VAEs", index)
-    page.wait_for_function("([el, b]) => el.innerText !== b", arg=[readout.element_handle(), before],
+    page.wait_for_function("([el, b]) => el.innerText !== b",
+                           arg=[readout.element_handle(), before],
                            timeout=30_000)
     assert float(readout.inner_text()) == float(target), (readout.inner_text(), target)
     maps = slider.locator(OUTPUT_AREA).locator(".js-plotly-plot").filter(

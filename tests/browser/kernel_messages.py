@@ -62,13 +62,15 @@ def decode(payload: str | bytes) -> KernelMessage | None:
 CONTROL_TARGET = "jupyter.widget.control"
 
 
-def problem(msg: KernelMessage, *, control_comms: frozenset[str] | set[str] = frozenset()) -> str | None:
+def problem(msg: KernelMessage, *,
+            control_comms: frozenset[str] | set[str] = frozenset()) -> str | None:
     """A one-line description of what is wrong in ``msg``, or None if nothing is.
     ``control_comms``: ids of the ``jupyter.widget.control`` comms the page opened."""
     c = msg.content
     text = (c.get("text") or "").strip()
     if text == f"No such comm target registered: {CONTROL_TARGET}" or (
-            text.startswith("No such comm: ") and text.removeprefix("No such comm: ") in control_comms):
+            text.startswith("No such comm: ")
+            and text.removeprefix("No such comm: ") in control_comms):
         return None
     if msg.msg_type == "error":
         return (f"kernel error in reply to {msg.parent_type or 'nothing'}: "

@@ -39,7 +39,8 @@ def run_all(page, lab_url: str, *, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
-        if prompts and all(p.strip().startswith("[") and p.strip()[1:-2].isdigit() for p in prompts):
+        if prompts and all(p.strip().startswith("[") and p.strip()[1:-2].isdigit()
+                           for p in prompts):
             if kernels_idle(lab_url):
                 return
         time.sleep(1.0)

@@ -84,7 +84,8 @@ def test_page_works_offline_and_its_sliders_move_its_figures(exported, offline_p
         assert page.evaluate("document.querySelectorAll('math').length") > 0
     assert page.evaluate("document.querySelectorAll('.math-failed').length") == 0
 
-    specs = page.evaluate("[...document.querySelectorAll('script.plot-spec')].map((s) => s.textContent)")
+    specs = page.evaluate("[...document.querySelectorAll('script.plot-spec')]"
+                          ".map((s) => s.textContent)")
     moved = 0
     for plot, text in enumerate(specs):
         spec = json.loads(text)
@@ -95,7 +96,8 @@ def test_page_works_offline_and_its_sliders_move_its_figures(exported, offline_p
             group = page.locator(f"#plot-{plot} .slider-group").nth(s)
             group.scroll_into_view_if_needed()
             before = page.evaluate(f"JSON.stringify(document.getElementById('plot-{plot}').data)")
-            active = page.evaluate(f"document.getElementById('plot-{plot}').layout.sliders[{s}].active")
+            active = page.evaluate(f"document.getElementById('plot-{plot}')"
+                                   f".layout.sliders[{s}].active")
             target = active + 1 if active + 1 < len(slider["steps"]) else active - 1
             # click the rail where the target step's tick is, as a person would
             tick = group.locator(".slider-tick-rect").nth(target).bounding_box()
@@ -104,8 +106,10 @@ def test_page_works_offline_and_its_sliders_move_its_figures(exported, offline_p
             page.wait_for_function(
                 f"(b) => JSON.stringify(document.getElementById('plot-{plot}').data) !== b",
                 arg=before, timeout=5_000)
-            now = page.evaluate(f"document.getElementById('plot-{plot}').layout.sliders[{s}].active")
-            assert now == target, f"plot {plot} slider {slider['name']!r}: step {now}, clicked {target}"
+            now = page.evaluate(f"document.getElementById('plot-{plot}')"
+                                f".layout.sliders[{s}].active")
+            assert now == target, (f"plot {plot} slider {slider['name']!r}: "
+                                   f"step {now}, clicked {target}")
             # the figure shows exactly the frame the sliders name (the page script's choice
             # for a group of several controls)
             step_frame = slider["steps"][target]["args"][0][0]
@@ -129,7 +133,8 @@ def _expected_frame(page, plot: int, spec: dict, s: int, step_frame: str) -> str
                 f"document.getElementById('plot-{plot}').layout.sliders.map((x) => x.active)")
             combo = [actives[i] for i in group["sliders"]]
             if not group["product"]:
-                assert [c for c, d in zip(combo, group["defaults"]) if c != d] in ([], [actives[s]]), \
+                assert [c for c, d in zip(combo, group["defaults"])
+                        if c != d] in ([], [actives[s]]), \
                     "the other sliders of a one-at-a-time group went back to their defaults"
             return f"g{group['id']}:" + "-".join(str(c) for c in combo)
     return step_frame
