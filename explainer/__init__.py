@@ -1,18 +1,21 @@
 """An interactive explainer of Variational Autoencoders.
 
-Modules, one concept each:
+Modules, one concept each (the README's "The library" has a line on each):
 
-- ``data``: real MNIST (offline), sklearn's 8x8 digits, a procedural moon renderer.
-- ``models``: the AE / noisy AE / VAE / linear AE family.
-- ``losses``: reconstruction terms, the Gaussian KL, the ELBO's terms.
-- ``train``: one fast, deterministic ``fit`` for the whole family.
-- ``anatomy``: inside the VAE: one digit's m, s, e and c; Minimize2; the KL weight.
-- ``cache``: trained models kept on disk so a lecture never waits twice.
-- ``code_space``: the full moon, the half moon and the holes in a 1-D code space.
-- ``pca``: PCA by SVD, reconstruction error against k, principal angles.
-- ``gmm``: Gaussian mixtures, fitted mixtures and the continuous-latent (infinite) mixture.
-- ``questions``: predict, then reveal: the folded, computed answers to the notebooks' questions.
-- ``plots`` / ``widgets``: pure figure builders; thin widget classes that drive them.
+- foundations: ``data``, ``models``, ``recipes``, ``gaussians``, ``losses``, ``backprop``,
+  ``train``, ``cache``, ``validation``, ``questions``;
+- PCA to autoencoders (01): ``pca``, ``compression``;
+- moons and holes (02): ``code_space``;
+- inside the VAE (03): ``anatomy``, ``traversals``, ``decoder_variance``,
+  ``reparameterisation``;
+- latent maps (04): ``map_models``, ``map_views``, ``hole_meter``, ``aggregate_posterior``,
+  ``rate_distortion``, ``strokes``, ``latent_maps``, ``live_training``;
+- mixtures (05): ``gmm``, ``mixture_fits``, ``latent_mixture``, ``mixture_views``,
+  ``marginal_likelihood``;
+- the lower bound (06): ``elbo``, ``nonlinear_posterior``, ``image_elbo``,
+  ``lower_bound_views``;
+- ``plots`` (pure figure builders), ``widgets`` (thin views over the library's classes),
+  ``publish`` (notebooks into pages and pictures; nothing else knows about them).
 """
 
 __version__ = "0.2.0"

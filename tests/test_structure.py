@@ -109,3 +109,11 @@ def test_widgets_and_tests_address_traces_by_name():
                  for i, line in enumerate(path.read_text().splitlines(), 1)
                  if POSITIONAL_TRACE.search(line)]
     assert not offenders, "\n".join(offenders)
+
+
+def test_the_package_docstring_names_every_module():
+    import explainer
+
+    top_level = {name.split(".")[1] for name in MODULES if name.count(".") >= 1}
+    missing = sorted(m for m in top_level if f"``{m}``" not in explainer.__doc__)
+    assert not missing, f"explainer/__init__.py does not list {missing}"
