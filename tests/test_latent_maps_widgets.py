@@ -357,3 +357,23 @@ def test_the_detail_column_can_start_full(tiny, one_epoch):
         LatentMapExplorer(grid, data, clf, synchronous=True, example=len(data.x_test))
     with pytest.raises(ValueError, match="start_point must be a pair"):
         LatentMapExplorer(grid, data, clf, synchronous=True, start_point=(1.0,))
+
+
+def test_a_map_is_turned_into_trace_data_once_however_often_it_is_shown(explorer, monkeypatch):
+    calls = []
+    original = plots.row_updates
+
+    def counting(view, **kwargs):
+        calls.append(view)
+        return original(view, **kwargs)
+
+    monkeypatch.setattr(plots, "row_updates", counting)
+    betas = explorer.grid.values("vae")
+    shown = {}
+    for beta in betas * 3:
+        explorer.beta.value = beta
+        shown.setdefault(beta, part(explorer, 1, "manifold").source)
+        # the same map, the same picture
+        assert part(explorer, 1, "manifold").source == shown[beta]
+    # every map but the one shown at the start (drawn before the counting) once
+    assert len(calls) == len(betas) - 1

@@ -17,21 +17,27 @@ def use_notebook_renderer() -> None:
     pio.renderers.default = "plotly_mimetype"
 
 
-def trace(fig: BaseFigure, name: str) -> BasePlotlyType:
-    """The one trace of ``fig`` called ``name``: figure builders name every trace, and
-    widgets and tests address them by name, never by position."""
-    found = [t for t in fig.data if t.name == name]
-    if len(found) != 1:
-        names = [t.name for t in fig.data]
-        raise KeyError(f"the figure must hold one trace named {name!r}, found {len(found)}; "
-                       f"its traces: {names}")
-    return found[0]
+def trace_names(fig: BaseFigure) -> list[str | None]:
+    """The names of ``fig``'s traces, in order. Read from the figure's own trace dicts:
+    through plotly's property machinery a name costs about 5 us, which adds up in a widget
+    that finds twenty traces by name on every slider change."""
+    return [data.get("name") for data in fig._data]
 
 
 def trace_index(fig: BaseFigure, name: str) -> int:
     """The position in ``fig.data`` of the one trace called ``name`` (for the few plotly
     APIs that take positions, such as a frame's ``traces``)."""
-    return list(fig.data).index(trace(fig, name))
+    names = trace_names(fig)
+    if names.count(name) != 1:
+        raise KeyError(f"the figure must hold one trace named {name!r}, found "
+                       f"{names.count(name)}; its traces: {names}")
+    return names.index(name)
+
+
+def trace(fig: BaseFigure, name: str) -> BasePlotlyType:
+    """The one trace of ``fig`` called ``name``: figure builders name every trace, and
+    widgets and tests address them by name, never by position."""
+    return fig.data[trace_index(fig, name)]
 
 
 def update_traces(fig: BaseFigure, updates: dict[str, dict]) -> None:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Collection
 
 import ipywidgets as widgets
@@ -23,7 +24,7 @@ from explainer.data import ImageDataset
 from explainer.hole_meter import DigitClassifier
 from explainer.latent_maps import LatentMaps, MapSettings, RowState
 from explainer.map_models import DEFAULT_NOISE, LIVE_EPOCHS, MapGrid, MapModel
-from explainer.map_views import interpolate
+from explainer.map_views import MapView, interpolate
 from explainer.plots import latent_maps as plots
 from explainer.plots import rate_distortion as plane_plots
 from explainer.plots import trace
@@ -39,6 +40,8 @@ from explainer.widgets.figure import SharedFigureWidget
 NOISE_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)
 BETA_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 _EMPTY = (np.array([]), np.array([]))
+# at most this many maps' trace data kept drawn (the large grid has 16 models)
+MAX_DRAWN_MAPS = 24
 
 
 class LatentMapExplorer(Explainer):
@@ -103,6 +106,9 @@ class LatentMapExplorer(Explainer):
                        for row in (0, 1))
         self.fig = SharedFigureWidget(plots.latent_maps_figure(top, bottom))
         self._drawn_views: list[object] = [None, None]  # the map each row's traces show
+        # each map's trace data, drawn once (the decoded plane's PNG is the slow part); a
+        # few dozen maps, so the grid's stay while live retrains' epochs pass through
+        self._row_data: OrderedDict[int, tuple[MapView, dict[str, dict]]] = OrderedDict()
         self.maps.listener = self._draw
         self.update_row(0)
         self.update_row(1)
@@ -182,7 +188,7 @@ class LatentMapExplorer(Explainer):
         detail = state.detail
         with self.fig.batch_update():
             if self._drawn_views[row] is not view:
-                for slot, values in plots.row_updates(view, show_ellipses=False).items():
+                for slot, values in self._row_updates(view).items():
                     if slot != "ellipses":
                         trace(self.fig, plots.trace_name(row, slot)).update(**values)
                 ex, ey = plots.ellipses_xy(view) if self._ellipses_on(row) else _EMPTY
@@ -207,6 +213,17 @@ class LatentMapExplorer(Explainer):
             f"<b>{where}:</b> {shown.label} ({shown.note})" for where, shown in states.items()
             if shown is not None)
         self.meter.value = self.meter_html()
+
+    def _row_updates(self, view: MapView) -> dict[str, dict]:
+        """``plots.row_updates(view)`` (without the ellipses), computed once per map."""
+        found = self._row_data.get(id(view))
+        if found is None or found[0] is not view:
+            found = (view, plots.row_updates(view, show_ellipses=False))
+            self._row_data[id(view)] = found
+            if len(self._row_data) > MAX_DRAWN_MAPS:
+                self._row_data.popitem(last=False)
+        self._row_data.move_to_end(id(view))
+        return found[1]
 
     def _ellipses_on(self, row: int) -> bool:
         return row == 1 and self.ellipses.value
