@@ -106,6 +106,7 @@ class LatentMapExplorer(Explainer):
                        for row in (0, 1))
         self.fig = SharedFigureWidget(plots.latent_maps_figure(top, bottom))
         self._drawn_views: list[object] = [None, None]  # the map each row's traces show
+        self._drawn_layouts: list[tuple[dict, str] | None] = [None, None]  # and its layout
         # each map's trace data, drawn once (the decoded plane's PNG is the slow part); a
         # few dozen maps, so the grid's stay while live retrains' epochs pass through
         self._row_data: OrderedDict[int, tuple[MapView, dict[str, dict]]] = OrderedDict()
@@ -203,11 +204,15 @@ class LatentMapExplorer(Explainer):
             trace(self.fig, plots.trace_name(row, "drawn_ellipse")).update(x=ex, y=ey)
             trace(self.fig, plots.trace_name(row, "detail")).source = png_data_uri(
                 plots.detail_image(detail.point_image, detail.drawn, detail.reconstruction))
-            for path, value in plots.row_layout(row, view, drawn_label=detail.drawn_label).items():
-                self.fig.layout[path] = value
+            # the layout and the title only when they change (a click changes neither)
+            layout = plots.row_layout(row, view, drawn_label=detail.drawn_label)
             title = f"<b>{state.label}</b> · {state.note}"
-            plots.annotation(self.fig, plots.title_name(row)).text = (
-                f"shown: {title}" if state.pending else title)
+            title = f"shown: {title}" if state.pending else title
+            if (layout, title) != self._drawn_layouts[row]:
+                for path, value in layout.items():
+                    self.fig.layout[path] = value
+                plots.annotation(self.fig, plots.title_name(row)).text = title
+                self._drawn_layouts[row] = (layout, title)
         states = {"top": self.maps.state(0), "bottom": self.maps.state(1)}
         self.status.value = " &nbsp;|&nbsp; ".join(
             f"<b>{where}:</b> {shown.label} ({shown.note})" for where, shown in states.items()
