@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from scipy.special import gammainc, ndtr
 
-from explainer.gaussians import log_standard_normal_pdf
+from explainer.gaussians import LOG_2PI, log_standard_normal_pdf
 from explainer.map_models import MapModel
 from explainer.train import torch_threads
 from explainer.validation import check_int, check_real, check_seed
@@ -106,7 +106,7 @@ class AggregatePosterior:
         #   = -1/2 sum_j [ z_j^2 / v_j - 2 z_j m_j / v_j + m_j^2 / v_j + s_j + log 2 pi ]
         weights = torch.cat([-0.5 * inv_var, m * inv_var], dim=1).T  # (2d, N)
         const = -0.5 * ((m**2 * inv_var).sum(dim=1) + s.sum(dim=1)
-                        + self.latent_dim * math.log(2 * math.pi))
+                        + self.latent_dim * LOG_2PI)
         out = torch.empty(len(z), dtype=torch.float64)
         with torch_threads(1):
             for block in _point_blocks(self.n_components, len(z)):

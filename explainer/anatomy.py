@@ -22,7 +22,7 @@ from explainer.data import ImageDataset
 from explainer.gaussians import kl_standard_normal
 from explainer.losses import bernoulli_entropy_floor, kl_per_dimension
 from explainer.models import Autoencoder, ModelConfig, reparameterize
-from explainer.train import TrainedModel, TrainingConfig, train_model
+from explainer.train import TrainedModel, TrainingConfig, evaluate, train_model
 from explainer.validation import check_code_stats, check_int, check_real, check_seed
 
 # An 8-dimensional code: enough dimensions for some to switch off as beta grows.
@@ -222,7 +222,6 @@ def training_curves(trained: dict[float, TrainedModel], x_test: torch.Tensor, *,
         raise ValueError("trained must hold at least one {beta: TrainedModel} entry, "
                          f"got {trained!r}")
     seed = check_seed(seed)
-    from explainer.train import evaluate
 
     out = {}
     for beta, t in sorted(trained.items()):

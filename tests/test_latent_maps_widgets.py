@@ -311,7 +311,8 @@ def test_interpolation_dropdowns(tiny):
     fresh = plots.interpolation_figure([strip, strip], ["", ""], ends=w.ends())
     expected = trace(fresh, "strip 0").source
     assert after[1] == expected
-    assert w.fig.layout.annotations[1].text.startswith("VAE β=1: from test digit")
+    title = plots.annotation(w.fig, plots.strip_title_name(1)).text
+    assert title.startswith("VAE β=1: from test digit")
 
 
 def test_interpolation_strips_show_the_two_real_digits_at_their_ends(tiny):

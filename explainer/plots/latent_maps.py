@@ -251,11 +251,19 @@ def interpolation_ticks(n_steps: int) -> tuple[list[float], list[str]]:
             ["real a", f"decoded along c(t), t = 0 → 1 ({n_steps} steps)", "real b"])
 
 
+def strip_title_name(i: int) -> str:
+    """The name of the annotation that titles strip ``i`` of :func:`interpolation_figure`."""
+    return f"strip {i} title"
+
+
 def interpolation_figure(strips: list[np.ndarray], labels: list[str], *,
                          ends: tuple[np.ndarray, np.ndarray]) -> go.Figure:
     """One strip per model, read left to right: the real digit a, the codes' straight line
     c(t) = (1 - t) m(a) + t m(b) decoded (each strip (n_steps, 784)), the real digit b."""
     fig = make_subplots(rows=len(strips), cols=1, vertical_spacing=0.2, subplot_titles=labels)
+    # the subplot titles, in order, one per strip with a label
+    for i, note in zip([i for i, label in enumerate(labels) if label], fig.layout.annotations):
+        note.name = strip_title_name(i)
     for i, strip in enumerate(strips):
         fig.add_trace(go.Image(source=png_data_uri(interpolation_strip(ends[0], strip, ends[1])),
                                hoverinfo="skip", name=f"strip {i}"), row=i + 1, col=1)

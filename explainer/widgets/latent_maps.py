@@ -349,5 +349,5 @@ class InterpolationExplorer(Explainer):
         with self.fig.batch_update():
             for fresh_trace in fresh.data:
                 trace(self.fig, fresh_trace.name).source = fresh_trace.source
-            for i, note in enumerate(fresh.layout.annotations):
-                self.fig.layout.annotations[i].text = note.text
+            for note in fresh.layout.annotations:
+                plots.annotation(self.fig, note.name).text = note.text
