@@ -133,20 +133,10 @@ def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> ImageDataset:
     )
 
 
-def stratified_split(
-    labels: np.ndarray, *, test_fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, test), each sorted, holding ``test_fraction`` of every class in test
-    (rounded per class); refused if either side would be empty."""
-    labels = check_labels("labels", labels, n_images=len(labels)).numpy()
-    test_fraction = check_real("test_fraction", test_fraction, low=0.0, high=1.0, low_open=True,
-                               high_open=True)
-    seed = check_seed(seed)
-    return _stratified_split(labels, test_fraction, seed)
-
-
 def _stratified_split(labels: np.ndarray, test_fraction: float,
                       seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, test), each sorted, holding ``test_fraction`` of every class in test
+    (rounded per class); refused if either side would be empty."""
     rng = np.random.default_rng(seed)
     train, test = [], []
     for label in np.unique(labels):

@@ -9,6 +9,9 @@ What a row shows is a :class:`RowState` (frozen): its :class:`RowView` (the mode
 view and its hole-meter reading, computed once per model) and a :class:`Detail` (the digit
 decoded at a chosen point, a drawn digit's code and reconstruction). Every change is
 handed to ``listener(row, state)``, under :attr:`LatentMaps.lock`; a widget is a view of it.
+
+``python -m explainer.latent_maps [--large]`` trains the maps' models and the digit
+classifier ahead of a lecture.
 """
 
 from __future__ import annotations

@@ -262,8 +262,6 @@ ROWS = [
     pytest.param(lambda: data.load_digits(test_fraction=0.001),
                  ValueError, r"test_fraction must be in about \(0\.0027\d*, 0\.997\d*\)",
                  id="digits-empty-test"),
-    pytest.param(lambda: data.stratified_split(np.array([0.5, 1.5]), test_fraction=0.5, seed=0),
-                 TypeError, r"labels must hold integer labels", id="split-float-labels"),
     pytest.param(lambda: elbo.normal_density(np.zeros(3), mean=0.0, log_std=-1000.0), ValueError,
                  r"log_std must be in \[-300, 300\], got -1000", id="normal_density-tiny-std"),
     pytest.param(lambda: nonlinear_posterior.fit_gaussian_q(
