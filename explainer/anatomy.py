@@ -98,6 +98,32 @@ def draw_noise(latent_dim: int, *, seed: int) -> np.ndarray:
     return torch.randn(latent_dim, generator=generator).numpy()
 
 
+class DiagramNoise:
+    """The diagram's noise e: drawn from ``seed``, each new draw from the next seed (seed + 1,
+    seed + 2, ...: every draw can be had again), or one dimension set by hand."""
+
+    def __init__(self, latent_dim: int, *, seed: int = 0) -> None:
+        self.latent_dim = check_int("latent_dim", latent_dim, low=1)
+        self.seed = check_seed(seed)
+        self.draws = 0
+        self.e = draw_noise(self.latent_dim, seed=self.seed)
+
+    def draw_new(self) -> np.ndarray:
+        """A new e ~ N(0, I), from the next seed."""
+        self.draws += 1
+        self.e = draw_noise(self.latent_dim, seed=self.seed + self.draws)
+        return self.e
+
+    def set(self, dim: int, value: float) -> np.ndarray:
+        """e with dimension ``dim`` set to ``value`` (a new array: earlier ones stay as they
+        were)."""
+        dim = check_int("dim", dim, low=0, high=self.latent_dim - 1)
+        e = self.e.copy()
+        e[dim] = check_real("e", value)
+        self.e = e
+        return e
+
+
 def minimize2_terms(mean: np.ndarray, logvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The tutorial's Minimize2 per dimension, split: (exp(s) - (1 + s), m^2)."""
     m, s = check_code_stats(mean, logvar)

@@ -110,8 +110,7 @@ def test_diagram_widget_refuses_bad_values_and_says_when_e_is_off_the_slider(tra
     with pytest.raises(TraitError, match=r"e must be in \[-3, 3\], got 4.0"):
         w.e_value.value = 4.0
     # a drawn e beyond the slider's range: the slider shows its end, the readings say so
-    w.noise = w.noise.copy()
-    w.noise[1] = 3.4
+    w.noise_state.set(1, 3.4)
     w.dimension.value = 1
     assert w.e_value.value == 3.0 and w.noise[1] == 3.4
     assert "dim 2's e is 3.40, beyond the slider's range [-3, 3]" in w.readings.value
@@ -163,3 +162,17 @@ def test_diagram_widget_offers_the_digits_it_is_given(trained, images):
         DiagramExplorer(trained[1.0].model, images, labels, digits=[12])
     with pytest.raises(ValueError, match="digits must name at least one image"):
         DiagramExplorer(trained[1.0].model, images, labels, digits=[])
+
+
+def test_diagram_noise_draws_again_from_the_next_seed_and_sets_one_dimension():
+    noise = anatomy.DiagramNoise(4, seed=7)
+    first = noise.e.copy()
+    assert np.array_equal(first, anatomy.draw_noise(4, seed=7))
+    assert np.array_equal(noise.draw_new(), anatomy.draw_noise(4, seed=8))
+    before = noise.e
+    after = noise.set(2, 1.5)
+    assert after[2] == 1.5 and before[2] != 1.5  # a new array; the earlier one is kept
+    with pytest.raises(ValueError, match=r"dim must be an integer in \[0, 3\], got 4"):
+        noise.set(4, 0.0)
+    with pytest.raises(ValueError, match="e must be a finite number"):
+        noise.set(0, float("nan"))

@@ -50,11 +50,8 @@ class DiagramExplorer(Explainer):
                    [check_int("digit", d, low=0, high=len(images) - 1) for d in digits])
         if not choices:
             raise ValueError("digits must name at least one image")
-        seed = check_seed(seed)
         self.model, self.images = model, images
-        self.noise = anatomy.draw_noise(model.latent_dim, seed=seed)
-        self.draws = 0
-        self.seed = seed
+        self.noise_state = anatomy.DiagramNoise(model.latent_dim, seed=seed)
         self._syncing = False
         options = [(f"test digit {i} (a {int(labels[i])})", i) for i in choices]
         self.digit = widgets.Dropdown(options=options, value=choices[0], description="digit")
@@ -83,6 +80,11 @@ class DiagramExplorer(Explainer):
         return [control_grid(self.digit),
                 control_grid(self.e_value, np.arange(-3.0, 3.01, 0.5).round(1))]
 
+    @property
+    def noise(self) -> np.ndarray:
+        """The e the diagram shows (``noise_state.e``)."""
+        return self.noise_state.e
+
     def current(self) -> anatomy.Diagram:
         return anatomy.diagram(self.model, self.images[self.digit.value], self.noise)
 
@@ -92,8 +94,7 @@ class DiagramExplorer(Explainer):
         self._show_readings(d)
 
     def draw_new_noise(self) -> None:
-        self.draws += 1
-        self.noise = anatomy.draw_noise(self.model.latent_dim, seed=self.seed + self.draws)
+        self.noise_state.draw_new()
         self._sync_slider()
         self.redraw()
 
@@ -117,8 +118,7 @@ class DiagramExplorer(Explainer):
     def _set_noise(self, value: float) -> None:
         if self._syncing:
             return
-        self.noise = self.noise.copy()
-        self.noise[self.dimension.value] = value
+        self.noise_state.set(self.dimension.value, value)
         self.redraw()
 
     def _show_readings(self, d: anatomy.Diagram | None = None) -> None:
