@@ -7,24 +7,23 @@ as in the notebook; "first update" is the time from setting an off-grid slider v
 to the first epoch's state drawn into the figure.
 
 Measured with this script (Python time in the kernel, median of several changes; the
-browser's redraw comes on top) on a 2-core machine shared with other work (load average
-about 7), 30 November 2026; in parentheses an earlier run, quoted until then in the
-closing section of notebooks/04_latent_maps.ipynb:
+browser's redraw comes on top) on a 2-core machine shared with other work, 1 December 2026,
+after the latent maps became a plain class (``explainer.latent_maps.LatentMaps``) under a
+thin widget; in parentheses the tree before that change (``0ffc682``), run just before it:
 
 | change | Python time (median) |
 |---|---|
-| beta slider, a cached value | 9.5 ms (12 ms) |
-| noise slider, a cached value | 11.8 ms (14 ms) |
-| top model AE <-> noisy AE | 9.6 ms (12 ms) |
-| posterior ellipses on/off | 0.4 ms (1 ms) |
-| a click on the plane (both models decode it) | 2.3 ms (4 ms) |
-| a stroke on the drawing pad (encode, reconstruct, both maps) | 8.9 ms (7 ms) |
-| an off-grid beta: first streamed epoch of the live retrain | 0.44 s (0.65 s and 0.78 s) |
-| an off-grid beta: the 6-epoch retrain finished | 2.5 s (4.0 s and 4.8 s) |
+| beta slider, a cached value | 8.9 ms (5.7 ms) |
+| noise slider, a cached value | 7.7 ms (7.1 ms) |
+| top model AE <-> noisy AE | 6.6 ms (5.6 ms) |
+| posterior ellipses on/off | 0.5 ms (0.4 ms) |
+| a click on the plane (both models decode it) | 2.7 ms (2.6 ms) |
+| a stroke on the drawing pad (encode, reconstruct, both maps) | 4.5 ms (8.6 ms) |
+| an off-grid beta: first streamed epoch of the live retrain | 0.29 s (0.27 s) |
+| an off-grid beta: the 6-epoch retrain finished | 1.7 s (1.7 s) |
 
 Every cached model's map, decoded grid and hole meter are measured once when the widget
-is built (1.8 s in this run with the models cached; about 7 s in the earlier one, 4 s of
-which was plotly's first ``FigureWidget`` in the kernel); a slider then only sends the
+is built (1.3 s in this run with the models cached, 1.7 s before); a slider then only sends the
 stored arrays. A live retrain pays one epoch on the 4,000 digits plus the map and the
 hole meter of the new state before the first picture. The script also checks that the
 live model is not a makeshift: continued for 6 epochs from the nearest cached VAE, it
