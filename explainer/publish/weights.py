@@ -1,0 +1,141 @@
+"""A trained :class:`~explainer.models.Autoencoder` packed for a page: its layers' weights
+as little-endian float16 (or float32) in base64, in a JSON-able dict that
+``forward.js`` (beside this module) unpacks and runs with no kernel.
+
+The packed forward pass is the one of ``explainer.models``: every Linear layer computes
+
+    y = W x + b          (W: n_out x n_in, stored row by row as torch keeps it)
+
+followed by ReLU, y = max(y, 0), between layers; the decoder's last layer is followed by
+the sigmoid p = 1 / (1 + exp(-y)) for a Bernoulli decoder (``Autoencoder.decode``) and by
+nothing for a Gaussian one (its output is the mean). The encoder's output h is split as in
+``Autoencoder.split_encoding``: (m, s) = (h[:d], h[d:]) for the VAE, (h, log(sigma^2)) for
+the noisy AE with its fixed scale sigma, and m = h with no log-variance otherwise.
+
+float16 halves the size of float32 with a relative rounding error of at most 2^-11 per
+weight; the 2-D map VAE's decoder (2 -> 256 -> 784) packs into about 0.5 MB of base64.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import torch
+from torch import nn
+
+from explainer.models import Autoencoder
+
+FORMAT = "vae-explainer.mlp/1"
+PARTS = ("decoder", "encoder")
+DTYPES = {"float16": np.dtype("<f2"), "float32": np.dtype("<f4")}
+FLOAT16_MAX = float(np.finfo(np.float16).max)
+
+
+def pack_model(model: Autoencoder, *, parts: tuple[str, ...] = PARTS,
+               dtype: str = "float16") -> dict:
+    """``model``'s ``parts`` ("decoder", "encoder") as a JSON-able dict for a page.
+
+    Keys: ``format``, ``kind``, ``likelihood``, ``input_dim``, ``latent_dim``, ``dtype``,
+    ``fixed_logvar`` (the noisy AE's log(sigma^2), else None) and one entry per part:
+    ``{"layers": [{"n_in", "n_out", "weight", "bias", "activation"}, ...]}``, with
+    ``weight`` the (n_out, n_in) matrix row by row and ``bias`` its n_out values, both
+    base64 of little-endian ``dtype``; ``activation`` is what follows the layer ("relu",
+    "sigmoid" or "identity"). The encoder also says how its output splits: ``"output"``
+    is "mean_logvar" (VAE: first half m, second half s), "mean_fixed_logvar" or "mean".
+
+    Raises TypeError if ``model`` is not an Autoencoder, ValueError naming the parameter
+    for a part that is not a stack of Linear and ReLU layers, a weight that is not finite
+    or too large for float16 (``dtype="float32"`` packs it), or an unknown part or dtype.
+    """
+    if not isinstance(model, Autoencoder):
+        raise TypeError(f"model must be an explainer.models.Autoencoder, "
+                        f"got {type(model).__name__}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(map(repr, DTYPES))}; got {dtype!r}")
+    if isinstance(parts, str) or not parts:
+        raise ValueError(f"parts must be a non-empty tuple of {PARTS}; got {parts!r}")
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown or len(set(parts)) != len(parts):
+        raise ValueError(f"parts must name each of {PARTS} at most once; got {tuple(parts)!r}")
+    config = model.config
+    out: dict = {
+        "format": FORMAT,
+        "kind": config.kind,
+        "likelihood": config.likelihood,
+        "input_dim": config.input_dim,
+        "latent_dim": config.latent_dim,
+        "dtype": dtype,
+        "fixed_logvar": model.fixed_logvar,
+    }
+    if "decoder" in parts:
+        last = "sigmoid" if config.likelihood == "bernoulli" else "identity"
+        out["decoder"] = {"layers": _pack_layers(model.decoder, name="model.decoder",
+                                                 last=last, dtype=dtype)}
+    if "encoder" in parts:
+        if config.kind == "vae":
+            split = "mean_logvar"
+        elif model.fixed_logvar is not None:
+            split = "mean_fixed_logvar"
+        else:
+            split = "mean"
+        out["encoder"] = {"layers": _pack_layers(model.encoder, name="model.encoder",
+                                                 last="identity", dtype=dtype),
+                          "output": split}
+    return out
+
+
+def _pack_layers(stack: nn.Module, *, name: str, last: str, dtype: str) -> list[dict]:
+    """The Linear layers of ``stack`` (Linear, ReLU, ..., Linear, as ``models.mlp`` builds
+    it), each with the activation that follows it, else ValueError naming ``name[i]``."""
+    modules = list(stack.children()) if isinstance(stack, nn.Sequential) else [stack]
+    layers: list[dict] = []
+    for i, module in enumerate(modules):
+        where = f"{name}[{i}]"
+        if i % 2 == 1:
+            if not isinstance(module, nn.ReLU):
+                raise ValueError(f"{where} must be a ReLU between Linear layers, "
+                                 f"got {type(module).__name__}: forward.js runs only "
+                                 "Linear layers with ReLU between them")
+            continue
+        if not isinstance(module, nn.Linear) or module.bias is None:
+            raise ValueError(f"{where} must be a Linear layer with a bias, got {module!r}: "
+                             "forward.js runs only Linear layers with ReLU between them")
+        is_last = i == len(modules) - 1
+        layers.append({
+            "n_in": module.in_features,
+            "n_out": module.out_features,
+            "weight": encode_array(module.weight, name=f"{where}.weight", dtype=dtype),
+            "bias": encode_array(module.bias, name=f"{where}.bias", dtype=dtype),
+            "activation": last if is_last else "relu",
+        })
+    if not modules or len(modules) % 2 == 0:
+        raise ValueError(f"{name} must end with a Linear layer (Linear, ReLU, ..., Linear), "
+                         f"got {len(modules)} modules")
+    return layers
+
+
+def encode_array(values: torch.Tensor | np.ndarray, *, name: str,
+                 dtype: str = "float16") -> str:
+    """``values``, flattened row by row, as base64 of little-endian ``dtype``; ValueError
+    naming ``name`` if a value is not finite or beyond float16's range (65504)."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    a = np.ascontiguousarray(values, dtype=np.float64).ravel()
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} holds a non-finite value; only finite weights can be packed")
+    if dtype == "float16" and a.size and float(np.abs(a).max()) > FLOAT16_MAX:
+        raise ValueError(f"{name} holds {float(np.abs(a).max()):g}, beyond float16's range "
+                         f"({FLOAT16_MAX:g}); pack it with dtype='float32'")
+    return base64.b64encode(a.astype(DTYPES[dtype]).tobytes()).decode("ascii")
+
+
+def decode_array(text: str, *, dtype: str = "float16") -> np.ndarray:
+    """The inverse of :func:`encode_array`: a flat float32 array."""
+    return np.frombuffer(base64.b64decode(text), dtype=DTYPES[dtype]).astype(np.float32)
+
+
+def packed_bytes(packed: dict) -> int:
+    """The bytes of the weights' base64 text in ``packed`` (what a page inlines)."""
+    return sum(len(layer[key]) for part in PARTS if part in packed
+               for layer in packed[part]["layers"] for key in ("weight", "bias"))
