@@ -11,5 +11,8 @@
 - ``frames``: those states as plotly frames and sliders; ``figure_state``: a figure dict
   as leaves, and the leaves two states differ in;
 - ``png``: compact PNG copies of figures (kaleido, Chromium);
+- ``weights``: a trained model's layers packed (float16, base64) for a page, where
+  ``forward.js`` decodes and encodes with them, and turns a drawing into a digit, with
+  no kernel;
 - ``extras``: the ``[export]`` extra's packages, imported where used.
 """
