@@ -52,6 +52,11 @@
     return out;
   }
 
+  // Rows go through the layers BLOCK at a time: each row of W is read once for BLOCK
+  // inputs. A layer's buffer holds its BLOCK outputs interleaved (out[BLOCK * j + r] is
+  // output j of row r), which is how the next layer reads them.
+  const BLOCK = 4;
+
   function unpackStack(part, dtype) {
     return part.layers.map((layer) => ({
       nIn: layer.n_in,
@@ -59,7 +64,7 @@
       weight: unpackArray(layer.weight, dtype, layer.n_in * layer.n_out),
       bias: unpackArray(layer.bias, dtype, layer.n_out),
       activation: layer.activation,
-      out: new Float32Array(layer.n_out),  // this layer's output, reused for every row
+      out: new Float64Array(BLOCK * layer.n_out),  // reused for every block of rows
     }));
   }
 
@@ -78,42 +83,67 @@
       decoder: packed.decoder ? unpackStack(packed.decoder, packed.dtype) : null,
       encoder: packed.encoder ? unpackStack(packed.encoder, packed.dtype) : null,
       encoderOutput: packed.encoder ? packed.encoder.output : null,
+      decoderInput: null,  // the interleaved inputs of a block, made on first use
+      encoderInput: null,
     };
     if (UNPACKED) UNPACKED.set(packed, model);
     return model;
   }
 
   // ---------------------------------------------------------------- forward pass
-  // One row through a stack of layers: x (length nIn of the first layer, read from
-  // src at offset) -> the last layer's output buffer.
-  function runStack(layers, src, offset) {
-    let x = src, xOff = offset;
+  // Up to BLOCK rows of src (width numbers each, from row `first`, `count` of them)
+  // through a stack of layers; returns the last layer's interleaved buffer.
+  function runBlock(layers, input, src, first, count, width) {
+    // the rows interleaved: input[BLOCK * k + r] = src[(first + r) * width + k]
+    input.fill(0);
+    for (let r = 0; r < count; r++) {
+      const base = (first + r) * width;
+      for (let k = 0; k < width; k++) input[BLOCK * k + r] = src[base + k];
+    }
+    let x = input;
     for (let l = 0; l < layers.length; l++) {
       const L = layers[l], W = L.weight, b = L.bias, y = L.out, nIn = L.nIn, nOut = L.nOut;
       const act = L.activation;
-      for (let j = 0, row = 0; j < nOut; j++, row += nIn) {
-        // y_j = b_j + sum_k W_jk x_k   (row j of W is contiguous)
-        let s = b[j];
-        let k = 0;
-        for (; k + 3 < nIn; k += 4) {
-          s += W[row + k] * x[xOff + k] + W[row + k + 1] * x[xOff + k + 1]
-             + W[row + k + 2] * x[xOff + k + 2] + W[row + k + 3] * x[xOff + k + 3];
+      if (count === 1) {  // one row (a pointer move): no work for the 3 empty ones
+        for (let j = 0, row = 0; j < nOut; j++, row += nIn) {
+          // y_j = b_j + sum_k W_jk x_k   (row j of W is contiguous)
+          let s = b[j];
+          for (let k = 0, q = 0; k < nIn; k++, q += BLOCK) s += W[row + k] * x[q];
+          // ReLU: max(y, 0); sigmoid: 1 / (1 + exp(-y))
+          y[BLOCK * j] = act === "relu" ? (s > 0 ? s : 0)
+            : act === "sigmoid" ? 1 / (1 + Math.exp(-s)) : s;
         }
-        for (; k < nIn; k++) s += W[row + k] * x[xOff + k];
+        x = y;
+        continue;
+      }
+      for (let j = 0, row = 0; j < nOut; j++, row += nIn) {
+        // y_j = b_j + sum_k W_jk x_k   (row j of W is contiguous), for the 4 rows at once
+        let s0 = b[j], s1 = s0, s2 = s0, s3 = s0;
+        for (let k = 0, q = 0; k < nIn; k++, q += BLOCK) {
+          const w = W[row + k];
+          s0 += w * x[q]; s1 += w * x[q + 1]; s2 += w * x[q + 2]; s3 += w * x[q + 3];
+        }
+        const o = BLOCK * j;
         if (act === "relu") {
           // ReLU: y = max(y, 0)
-          y[j] = s > 0 ? s : 0;
+          y[o] = s0 > 0 ? s0 : 0; y[o + 1] = s1 > 0 ? s1 : 0;
+          y[o + 2] = s2 > 0 ? s2 : 0; y[o + 3] = s3 > 0 ? s3 : 0;
         } else if (act === "sigmoid") {
           // sigmoid: p = 1 / (1 + exp(-y))
-          y[j] = 1 / (1 + Math.exp(-s));
+          y[o] = 1 / (1 + Math.exp(-s0)); y[o + 1] = 1 / (1 + Math.exp(-s1));
+          y[o + 2] = 1 / (1 + Math.exp(-s2)); y[o + 3] = 1 / (1 + Math.exp(-s3));
         } else {
-          y[j] = s;
+          y[o] = s0; y[o + 1] = s1; y[o + 2] = s2; y[o + 3] = s3;
         }
       }
       x = y;
-      xOff = 0;
     }
     return x;
+  }
+
+  // row r of an interleaved buffer (values start..end-1) into out at offset
+  function copyRow(buffer, r, start, end, out, offset) {
+    for (let j = start; j < end; j++) out[offset + j - start] = buffer[BLOCK * j + r];
   }
 
   function checkRows(values, width, what) {
@@ -131,7 +161,12 @@
     const d = model.latentDim, p = model.inputDim;
     const n = checkRows(codes, d, "codes");
     const out = new Float32Array(n * p);
-    for (let i = 0; i < n; i++) out.set(runStack(model.decoder, codes, i * d), i * p);
+    const input = model.decoderInput || (model.decoderInput = new Float64Array(BLOCK * d));
+    for (let i = 0; i < n; i += BLOCK) {
+      const count = Math.min(BLOCK, n - i);
+      const y = runBlock(model.decoder, input, codes, i, count, d);
+      for (let r = 0; r < count; r++) copyRow(y, r, 0, p, out, (i + r) * p);
+    }
     return out;
   }
 
@@ -144,16 +179,19 @@
     const n = checkRows(images, p, "images");
     const means = new Float32Array(n * d);
     const logvars = model.encoderOutput === "mean" ? null : new Float32Array(n * d);
-    for (let i = 0; i < n; i++) {
-      const h = runStack(model.encoder, images, i * p);
-      if (model.encoderOutput === "mean_logvar") {
-        // VAE: (m, s) = (h[:d], h[d:])
-        means.set(h.subarray(0, d), i * d);
-        logvars.set(h.subarray(d, 2 * d), i * d);
-      } else {
-        // AE: m = h; noisy AE: s = log(sigma^2), the same for every image
-        means.set(h.subarray(0, d), i * d);
-        if (logvars) logvars.fill(model.fixedLogvar, i * d, (i + 1) * d);
+    const input = model.encoderInput || (model.encoderInput = new Float64Array(BLOCK * p));
+    for (let i = 0; i < n; i += BLOCK) {
+      const count = Math.min(BLOCK, n - i);
+      const h = runBlock(model.encoder, input, images, i, count, p);
+      for (let r = 0; r < count; r++) {
+        // VAE: (m, s) = (h[:d], h[d:]); AE: m = h
+        copyRow(h, r, 0, d, means, (i + r) * d);
+        if (model.encoderOutput === "mean_logvar") {
+          copyRow(h, r, d, 2 * d, logvars, (i + r) * d);
+        } else if (logvars) {
+          // noisy AE: s = log(sigma^2), the same for every image
+          logvars.fill(model.fixedLogvar, (i + r) * d, (i + r + 1) * d);
+        }
       }
     }
     return {means, logvars};
