@@ -68,11 +68,19 @@
     }));
   }
 
+  const FORMAT = "vae-explainer.mlp/1";  // explainer.publish.weights.FORMAT
   const UNPACKED = typeof WeakMap === "function" ? new WeakMap() : null;
 
   function unpack(packed) {
     if (packed && packed.layersReady) return packed;  // already unpacked
     if (UNPACKED && UNPACKED.has(packed)) return UNPACKED.get(packed);
+    if (!packed || packed.format !== FORMAT) {
+      throw new Error(`not a packed model (format ${FORMAT}): ` +
+                      "pack it with explainer.publish.weights.pack_model");
+    }
+    if (packed.dtype !== "float16" && packed.dtype !== "float32") {
+      throw new Error(`packed weights must be float16 or float32, got ${packed.dtype}`);
+    }
     const model = {
       layersReady: true,
       kind: packed.kind,
@@ -514,7 +522,9 @@
     const small8 = resizeLanczos(crop, cw, ch, w, h);
     const small = new Float32Array(h * w);
     for (let i = 0; i < h * w; i++) small[i] = f32(small8[i] / 255);
-    // centre of mass (r_c, c_c) = sum(p * (r, c)) / sum(p), float32 sums as numpy's
+    // centre of mass (r_c, c_c) = sum(p * (r, c)) / sum(p), with float32 sums as numpy's
+    // (numpy adds in another order: a centre within about 1e-6 of a half pixel could
+    // round the other way)
     let total = 0, rsum = 0, csum = 0;
     const colSums = new Float32Array(w);
     for (let y = 0; y < h; y++) {

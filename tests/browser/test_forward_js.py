@@ -179,3 +179,19 @@ def test_strokes_to_image_matches_python(forward_page, name):
 def test_nothing_drawn_is_null(forward_page):
     assert forward_page.evaluate("vaeForward.strokesToImage([], 280, 18)") is None
     assert strokes_to_image([], canvas_size=280) is None
+
+
+def test_bad_input_is_refused_in_the_page(forward_page):
+    errors = forward_page.evaluate("""() => {
+        const tryIt = (f) => { try { f(); return null; } catch (e) { return e.message; } };
+        return [tryIt(() => vaeForward.decode(models.vae_map, new Float32Array(3))),
+                tryIt(() => vaeForward.encode(models.vae_map, new Float32Array(10))),
+                tryIt(() => vaeForward.decode({kind: "vae"}, new Float32Array(2)))];
+    }""")
+    assert "codes must hold a multiple of 2 numbers, got 3" in errors[0]
+    assert "images must hold a multiple of 784 numbers, got 10" in errors[1]
+    assert "not a packed model" in errors[2]
+
+
+def test_the_page_made_no_request(forward_page):
+    assert forward_page.attempted == []
