@@ -2,10 +2,12 @@
  *
  * window.vaeForward = {unpack, decode, encode, strokesToImage}
  *   unpack(packed)               packed: explainer.publish.weights.pack_model's dict; the
- *                                weights are decoded once into Float32Arrays (the result is
- *                                cached on the dict, so every call may pass the dict)
- *   decode(model, codes)         codes: n * latent_dim numbers -> Float32Array(n * input_dim)
- *   encode(model, images)        images: n * input_dim -> {means, logvars (null for an AE)}
+ *                                weights are decoded once into Float32Arrays (kept per dict,
+ *                                so decode and encode may be passed the dict every time)
+ *   decode(model, codes)         codes: n * latent_dim numbers -> Float32Array(n * input_dim),
+ *                                probabilities (Bernoulli decoder) or means (Gaussian)
+ *   encode(model, images)        images: n * input_dim -> {means, logvars}: Float32Arrays
+ *                                (n * latent_dim); logvars null for an AE
  *   strokesToImage(strokes, canvasSize, penWidth)
  *                                explainer.strokes.strokes_to_image: Float32Array(784) or null
  */

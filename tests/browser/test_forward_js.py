@@ -56,8 +56,9 @@ def models() -> dict[str, Autoencoder]:
 
 @pytest.fixture(scope="module")
 def forward_page(browser, models, tmp_path_factory):
-    path = write_page(tmp_path_factory.mktemp("forward"),
-                      {name: pack_model(m) for name, m in models.items()})
+    packed = {name: pack_model(m) for name, m in models.items()}
+    packed["vae_trained_float32"] = pack_model(models["vae_trained"], dtype="float32")
+    path = write_page(tmp_path_factory.mktemp("forward"), packed)
     context = browser.new_context()
     page = context.new_page()
     page.errors = []
@@ -123,6 +124,23 @@ def test_decode_matches_torch(forward_page, models, name):
           f"(bound {bound.max():.2e}, worst diff / bound {(diff / (bound + 1e-6)).max():.2f})")
     assert diff.max() <= DECODE_TOLERANCE
     assert (diff <= bound + 1e-6).all()
+
+
+def test_float32_weights_decode_and_encode_as_torch_does(forward_page, models):
+    # no rounding of the weights: what is left is float32 arithmetic (torch's sums in
+    # float32, the page's in float64, its outputs stored as float32)
+    model = models["vae_trained"]
+    codes = random_codes(2, seed=9)
+    images = load_mnist().x_test[:N_CODES].numpy()
+    with torch.no_grad():
+        expected = model.decode(torch.from_numpy(codes)).numpy()
+        mean, logvar = model.encode(torch.from_numpy(images))
+    decoded = page_decode(forward_page, "vae_trained_float32", codes)
+    got_mean, got_logvar = page_encode(forward_page, "vae_trained_float32", images)
+    diffs = (np.abs(decoded - expected).max(), np.abs(got_mean - mean.numpy()).max(),
+             np.abs(got_logvar - logvar.numpy()).max())
+    print(f"float32 weights: max diff decode {diffs[0]:.1e}, m {diffs[1]:.1e}, s {diffs[2]:.1e}")
+    assert max(diffs) <= 1e-5
 
 
 def test_one_code_and_partial_blocks_decode_as_in_a_batch(forward_page):
