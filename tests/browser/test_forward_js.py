@@ -223,5 +223,28 @@ def test_bad_input_is_refused_in_the_page(forward_page):
     assert "not a packed model" in errors[2]
 
 
+def test_random_drawings_on_other_pads_match_python(forward_page):
+    # 30 seeded drawings: 1-4 strokes of 1-15 points, pads of 28 to 400 pixels, pens from
+    # 1 pixel to a fifth of the pad (the digit's bounding box, scale and centring vary)
+    rng = np.random.default_rng(11)
+    worst = 0.0
+    for _ in range(30):
+        size = int(rng.integers(28, 401))
+        pen = float(rng.uniform(1.0, size / 5))
+        strokes = [rng.uniform(-0.1 * size, 1.1 * size, size=(int(rng.integers(1, 16)), 2))
+                   .round(2).tolist() for _ in range(int(rng.integers(1, 5)))]
+        expected = strokes_to_image(strokes, canvas_size=size, pen_width=pen)
+        got = forward_page.evaluate("([s, size, pen]) => { const x = "
+                                    "vaeForward.strokesToImage(s, size, pen); "
+                                    "return x && Array.from(x); }", [strokes, size, pen])
+        if expected is None:
+            assert got is None
+            continue
+        worst = max(worst, float(np.abs(np.asarray(got, dtype=np.float32) - expected).max()))
+    print(f"30 random drawings: max |page - python| = {worst:.2e}")
+    assert worst <= STROKE_TOLERANCE
+
+
 def test_the_page_made_no_request(forward_page):
+    # last in the module: every test above has run in this page (the fixture checks again)
     assert forward_page.attempted == []
