@@ -1,8 +1,8 @@
 """forward.js timed in the page (Debian's Chromium, headless, from file:// with the network
 blocked): one decode of one code and a 50 x 50 grid of codes with the 2-D map VAE's decoder
-(2 -> 256 -> 784, float16 weights), median of --repeats samples timed with
-performance.now() (a sample of one code is the mean of 20 decodes, as the clock ticks
-every 0.1 ms); and the decoder's packed size.
+(2 -> 256 -> 784, float16 weights), a drawing to a digit and its encoding, median of
+--repeats samples timed with performance.now() (a sample of a short run is the mean of
+several, as the clock ticks every 0.1 ms); and the model's packed size.
 
     python benchmarks/forward_js.py [--repeats 50] [--side 50]
 
@@ -37,7 +37,10 @@ TIMING = """([repeats, side]) => {
     for (let i = 0; i < 3; i++) run();  // warm up (JIT)
     const t = [];
     for (let i = 0; i < repeats; i++) {
-      const start = performance.now();
+      // the pad: a drawn 7 on a 280-pixel pad, to a digit, then encoded
+  const seven = [[[60, 50], [220, 50], [120, 250]], [[100, 150], [190, 150]]];
+  const digit = f.strokesToImage(seven, 280, 18);
+  const start = performance.now();
       for (let j = 0; j < inner; j++) run();
       t.push((performance.now() - start) / inner);
     }
@@ -49,10 +52,15 @@ TIMING = """([repeats, side]) => {
     grid[2 * (i * side + j)] = -3 + 6 * j / (side - 1);
     grid[2 * (i * side + j) + 1] = -3 + 6 * i / (side - 1);
   }
+  // the pad: a drawn 7 on a 280-pixel pad, to a digit, then encoded
+  const seven = [[[60, 50], [220, 50], [120, 250]], [[100, 150], [190, 150]]];
+  const digit = f.strokesToImage(seven, 280, 18);
   const start = performance.now();
   f.unpack(JSON.parse(JSON.stringify(models.map)));
   const unpackMs = performance.now() - start;
   return {one: time(() => f.decode(model, one), 20), grid: time(() => f.decode(model, grid), 1),
+          pad: time(() => f.strokesToImage(seven, 280, 18), 5),
+          encode: time(() => f.encode(model, digit), 20),
           unpack: unpackMs};
 }"""
 
@@ -62,9 +70,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--side", type=int, default=50)
     args = parser.parse_args()
-    packed = pack_model(Autoencoder(MNIST_2D_VAE, seed=0), parts=("decoder",))
+    packed = pack_model(Autoencoder(MNIST_2D_VAE, seed=0))
+    decoder_only = pack_model(Autoencoder(MNIST_2D_VAE, seed=0), parts=("decoder",))
     print(f"2-D map VAE decoder (2 -> 256 -> 784), float16: "
-          f"{packed_bytes(packed) / 1000:.0f} KB of base64")
+          f"{packed_bytes(decoder_only) / 1000:.0f} KB of base64 "
+          f"(with its encoder: {packed_bytes(packed) / 1000:.0f} KB)")
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -74,11 +84,14 @@ def main() -> None:
             assert not attempted, attempted
         finally:
             browser.close()
-    print(f"unpack (base64 float16 -> Float32Array), once: {ms['unpack']:.1f} ms")
+    print(f"unpack encoder and decoder (base64 float16 -> Float32Array), once: "
+          f"{ms['unpack']:.1f} ms")
     print(f"decode one code: {ms['one']:.3f} ms (median of {args.repeats} samples, "
           "each the mean of 20 decodes)")
     print(f"decode a {args.side} x {args.side} grid: {ms['grid']:.1f} ms "
           f"(median of {args.repeats})")
+    print(f"a drawn 7 (280-pixel pad) to a 28 x 28 digit: {ms['pad']:.2f} ms; "
+          f"encoding it: {ms['encode']:.3f} ms (medians)")
 
 
 if __name__ == "__main__":
