@@ -238,6 +238,10 @@ def latent_mixture_updates(
     }
 
 
+# the traces of latent_mixture_figure that follow the decoder only, not N
+DECODER_TRACES = (BAND_UPPER, BAND, DECODER_MEAN, MODEL_DENSITY)
+
+
 def latent_mixture_view_updates(views: LatentMixtureViews,
                                 view: LatentMixtureView) -> dict[str, dict]:
     """:func:`latent_mixture_updates` of one view of ``views``."""

@@ -73,10 +73,10 @@ class BoundSplitExplorer(Explainer):
 
     def redraw(self) -> None:
         view = self.view()
-        apply_updates(self.fig, plots.bound_split_updates(posterior_density=view.posterior_density,
-                                                  q_density=view.q_density, terms=view.terms),
-              title=plots.bound_summary(view.terms),
-              layout={f"{plots.BOUND_SPLIT_BAR_AXIS}.range": plots.bar_axis_range(view.terms)})
+        updates = plots.bound_split_updates(posterior_density=view.posterior_density,
+                                            q_density=view.q_density, terms=view.terms)
+        axis = {f"{plots.BOUND_SPLIT_BAR_AXIS}.range": plots.bar_axis_range(view.terms)}
+        apply_updates(self.fig, updates, axis, title=plots.bound_summary(view.terms))
 
     def static_figure(self) -> go.Figure:
         """The figure as it stands, as a plain ``go.Figure`` (for reading without a kernel)."""
@@ -142,7 +142,7 @@ class EncoderDecoderAscent(Explainer):
                                           log_marginal=climb.log_marginal_trace,
                                           lower_bound=climb.lower_bound_trace)}
         apply_updates(self.fig, updates, title=plots.bound_summary(terms),
-              layout={f"{plots.ASCENT_BAR_AXIS}.range": plots.bar_axis_range(terms)})
+                      layout={f"{plots.ASCENT_BAR_AXIS}.range": plots.bar_axis_range(terms)})
 
     def static_figure(self) -> go.Figure:
         """The figure as it stands, as a plain ``go.Figure`` (for reading without a kernel)."""
@@ -187,9 +187,9 @@ class ImportanceSamplingExplorer(Explainer):
     def redraw(self, k: int) -> None:
         w, first = self.weights, self.weights.first(k)
         apply_updates(self.fig, plots.importance_updates(k, shares=w.shares(k), ess=first.ess,
-                                                 estimate=first.estimate),
-              title=plots.importance_title(k, estimate=first.estimate, ess=first.ess,
-                                           elbo=w.elbo_, best_estimate=w.best_estimate_))
+                                                         estimate=first.estimate),
+                      title=plots.importance_title(k, estimate=first.estimate, ess=first.ess,
+                                                   elbo=w.elbo_, best_estimate=w.best_estimate_))
 
 
 class NonlinearGapExplorer(Explainer):

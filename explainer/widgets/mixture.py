@@ -106,7 +106,7 @@ class MixtureBuilder(Explainer):
     def _redraw(self) -> None:
         curves = self.hand.curves()
         apply_updates(self.fig, plots.mixture_updates(curves.components, curves.total),
-              title=self.title())
+                      title=self.title())
 
 
 class FittedMixture(Explainer):
@@ -129,8 +129,8 @@ class FittedMixture(Explainer):
     def _show(self, k: int) -> None:
         view = self.views.view(k)
         apply_updates(self.fig, plots.fitted_mixture_updates(view.components, view.total, k=k,
-                                                     error=view.error),
-              title=self.views.title(k))
+                                                             error=view.error),
+                      title=self.views.title(k))
 
 
 class AncestralSampling(Explainer):
@@ -182,8 +182,8 @@ class AncestralSampling(Explainer):
     def _show(self, n: int) -> None:
         state = self.samples.state(n)
         apply_updates(self.fig, plots.sampling_updates(state.shares, state.histogram,
-                                               last_x=state.last_x),
-              title=self.title(state))
+                                                       last_x=state.last_x),
+                      title=self.title(state))
 
 
 class LatentMixture(Explainer):
@@ -203,6 +203,7 @@ class LatentMixture(Explainer):
         self.fig = SharedFigureWidget(plots.latent_mixture_view_figure(
             self.views, self.views.view(names[0], n),
             title=self.views.title(names[0], self.views.view(names[0], n))))
+        self._drawn_decoder = names[0]  # the decoder whose curves the figure shows
         self.on_change(self.decoder, lambda _name: self._redraw())
         self.on_change(self.n, lambda _n: self._redraw())
         self.ui = widgets.VBox([widgets.HBox([self.decoder, self.n]), self.fig, self.errors])
@@ -213,5 +214,8 @@ class LatentMixture(Explainer):
     def _redraw(self) -> None:
         name = self.decoder.value
         view = self.views.view(name, self.n.value)
-        apply_updates(self.fig, plots.latent_mixture_view_updates(self.views, view),
-              title=self.views.title(name, view))
+        updates = plots.latent_mixture_view_updates(self.views, view)
+        if name == self._drawn_decoder:  # a change of N: the decoder's curves stay
+            updates = {k: v for k, v in updates.items() if k not in plots.DECODER_TRACES}
+        apply_updates(self.fig, updates, title=self.views.title(name, view))
+        self._drawn_decoder = name
