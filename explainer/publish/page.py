@@ -125,9 +125,10 @@ class PageBuilder:
         self.n_figures += 1
         spec = {"figure": figure, "groups": list(groups)}
         # run in the page by explainer/widgets/live*.js (page_live.js attaches them)
+        specs = [{"kind": f["kind"], "spec": f["spec"]} for f in live]
         running = ("" if not live else
                    f'\n<script type="application/json" class="live-spec" data-target="plot-{i}">'
-                   f'{script_json([{"kind": f["kind"], "spec": f["spec"]} for f in live])}</script>')
+                   f"{script_json(specs)}</script>")
         return (f'<div class="plot" id="plot-{i}"></div>\n'
                 f'<script type="application/json" class="plot-spec" data-target="plot-{i}">'
                 f"{script_json(spec)}</script>{running}")
