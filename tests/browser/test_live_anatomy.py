@@ -3,19 +3,23 @@ decodes as torch does (100 random codes, within 2e-3 per pixel); for the digit a
 the page shows, its m, s, sigma, c, decoded image and readings are the kernel's
 (``anatomy.diagram``, ``anatomy.kl_readings``); "draw new noise" gives the kernel's draws
 (then the page's own, said so), "set e of" and the e slider set one dimension, and the
-page's digit slider brings that digit.
+page's digit slider brings that digit. A page of the diagram over the six KL weights (built
+here from the widget, as the export builds 03's) brings each weight's VAE.
 """
 
 from __future__ import annotations
 
 import re
 
+import nbformat
 import numpy as np
 import pytest
 
 from explainer import anatomy, traversals
 from explainer.data import load_mnist
 from explainer.plots import anatomy as plots
+from explainer.publish.kernel import explainer_bundle
+from explainer.publish.page import render_page
 from explainer.widgets.anatomy import DiagramExplorer
 from explainer.widgets.live import packed_models
 from tests.browser.conftest import require_browser
@@ -47,6 +51,12 @@ def notebook_state():
         mnist = load_mnist()
         grid = anatomy.train_beta_grid(mnist)
     return grid[1.0].model, mnist, traversals.first_of_each_class(mnist.y_test)
+
+
+@pytest.fixture(scope="module")
+def kl_grid():
+    with notebook_cache():
+        return anatomy.train_beta_grid(load_mnist())
 
 
 @pytest.fixture
@@ -186,3 +196,43 @@ def test_the_pages_digit_slider_brings_that_digit(diagram_page, notebook_state):
     # the input image is the page's frame for that digit
     shown = image_of(page, trace_source(page, page.plot, plots.INPUT_IMAGE)).reshape(-1)
     assert np.abs(shown - mnist.x_test[digits[4]].numpy()).max() <= 0.5 / 255 + 1e-6
+
+
+def test_a_kl_weight_slider_brings_that_weights_vae(offline_page, notebook_state, kl_grid,  # noqa: F811
+                                                    tmp_path):
+    page = offline_page
+    _, mnist, digits = notebook_state
+    explorer = DiagramExplorer(kl_grid, mnist.x_test, mnist.y_test, digits=digits[:3])
+    bundle = explainer_bundle(explorer, png=False, frames=True)
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# The diagram over the KL weights"),
+        nbformat.v4.new_code_cell("explorer", outputs=[
+            nbformat.v4.new_output("display_data", data=bundle)])])
+    html, failures = render_page(nb, name="diagram")
+    assert failures == []
+    path = tmp_path / "diagram.html"
+    path.write_text(html, encoding="utf-8")
+    _open(page, path)
+    page.plot = "plot-0"
+    page.wait_for_function("() => document.getElementById('plot-0').dataset.live === '1'")
+    ids, _ = packed_models([kl_grid[b].model for b in sorted(kl_grid)],
+                           parts=("decoder", "encoder"))
+    assert set(page_model_ids(page)) == set(ids)  # every weight's VAE, once
+    noise = anatomy.draw_noise(8, seed=0)
+    sliders = page.evaluate("document.getElementById('plot-0').layout.sliders.map((s) => s.name)")
+    group = page.locator("#plot-0 .slider-group").nth(sliders.index("KL weight"))
+    group.scroll_into_view_if_needed()
+    for k, beta in ((0, 0.0), (5, 10.0)):
+        tick = group.locator(".slider-tick-rect").nth(k).bounding_box()
+        rail = group.locator(".slider-rail-touch-rect").bounding_box()
+        page.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
+        key = ids[sorted(kl_grid).index(beta)]
+        page.wait_for_function(f"(id) => {HANDLE.format(plot='plot-0')}.state.model === id",
+                               arg=key, timeout=5_000)
+        assert_shows_the_kernels_diagram(page, kl_grid[beta].model, mnist.x_test[digits[0]], noise)
+    # the noise controls still drive it at that weight
+    page.get_by_role("button", name="draw new noise").click()
+    assert_shows_the_kernels_diagram(page, kl_grid[10.0].model, mnist.x_test[digits[0]],
+                                     anatomy.draw_noise(8, seed=1))
+    assert page.blocked == [] and page.problems == []
+    assert page.evaluate("document.querySelectorAll('.live-error').length") == 0
