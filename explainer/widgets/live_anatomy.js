@@ -61,21 +61,22 @@
     };
     const encoded = {}; // (model id, digit) -> {means, logvars}
 
-    function chosen(slider, labels, fallback) {
+    // the label of the page's slider `slider` (null: no slider), else `fallback`
+    function chosen(slider, fallback) {
       if (!slider) return fallback;
       const label = env.sliderLabel ? env.sliderLabel(gd, slider) : live.sliderLabel(gd, slider);
       return label === null ? fallback : label;
     }
 
     function digitIndex() {
-      const label = chosen(spec.digit.slider, spec.digit.labels, spec.digit.labels[spec.digit.default]);
+      const label = chosen(spec.digit.slider, spec.digit.labels[spec.digit.default]);
       const k = spec.digit.labels.indexOf(label);
       if (k < 0) throw new Error(`no digit in the page for ${spec.digit.slider} = ${label}`);
       return k;
     }
 
     function modelId() {
-      const label = chosen(spec.model.slider, null, spec.model.default);
+      const label = chosen(spec.model.slider, spec.model.default);
       const id = spec.model.table[label];
       if (!id) throw new Error(`no model in the page for ${spec.model.slider} = ${label}`);
       return id;
@@ -207,6 +208,7 @@
       state.e = Float32Array.from(state.e);
       state.e[j] = value;
       state.handSet = [...state.handSet.filter((q) => q !== j), j];
+      if (j === state.dimension) syncSlider();
       update();
     }
 
@@ -231,7 +233,7 @@
         if (digitIndex() !== state.digit || modelId() !== state.model) update();
       }),
       drawNew: live.guard(env, drawNew),
-      setE: live.guard(env, (j, value) => { selectDimension(j); slider.value = String(value); setE(j, value); }),
+      setE: live.guard(env, (j, value) => { selectDimension(j); setE(j, value); }),
       selectDimension: live.guard(env, selectDimension),
       detach() { box.remove(); readout.remove(); },
     };

@@ -160,6 +160,23 @@ def test_the_diagram_opens_on_the_kernels_and_follows_its_noise_controls(diagram
     assert noise.describe() in readout(page)
     assert "dim 3 set by hand" in readout(page)
 
+    # the same steps in the kernel's widget: the readings after their numbers read the same,
+    # also for an e beyond the slider's range (the slider shows its end and says so)
+    kernel = DiagramExplorer(model, mnist.x_test, mnist.y_test, digits=digits)
+    kernel.resample.click()
+    kernel.resample.click()
+    kernel.dimension.value = 2
+    kernel.e_value.value = value
+    page.evaluate(f"{HANDLE.format(plot=page.plot)}.setE(0, 3.4)")
+    kernel.dimension.value = 0
+    kernel.noise_state.set(0, 3.4)
+    kernel.redraw()
+    assert np.array_equal(values(state(page)["e"]), kernel.noise)
+    html = page.evaluate("document.querySelector('.live-readout').innerHTML")
+    assert html.split("<br>")[1:] == kernel.readings.value.split("<br>")[1:]
+    assert "dim 1's e is 3.40, beyond the slider's range [-3, 3]: the slider shows 3" in html
+    assert page.locator(".live-noise output").inner_text() == "3.0"
+
 
 def test_draws_past_the_kernels_come_from_the_pages_generator_and_say_so(diagram_page,
                                                                          notebook_state):
