@@ -29,7 +29,8 @@ from explainer.models import Autoencoder
 FORMAT = "vae-explainer.mlp/2"
 # bytes as text: base85 (Python's alphabet, RFC 1924) with "<" written as ".", so that no
 # "<!--" or "</" can appear inside a page's <script>: 5 characters per 4 bytes (base64: 5.33)
-_TO_PAGE = bytes.maketrans(b"<", b".")
+_PAGE_ALPHABET = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                               b"!#$%&()*+-;.=>?@^_`{|}~", dtype=np.uint8)
 _FROM_PAGE = bytes.maketrans(b".", b"<")
 PARTS = ("decoder", "encoder")
 DTYPES = {"float16": np.dtype("<f2"), "float32": np.dtype("<f4")}
@@ -184,9 +185,17 @@ def decode_array(text: str, *, dtype: str = "float16") -> np.ndarray:
 
 
 def page_text(data: bytes) -> str:
-    """``data`` as base85 text safe inside a page's ``<script>`` (see ``_TO_PAGE``); a last
-    group of n < 4 bytes takes n + 1 characters (``base64.b85encode(pad=False)``)."""
-    return base64.b85encode(data).translate(_TO_PAGE).decode("ascii")
+    """``data`` as base85 text safe inside a page's ``<script>`` (Python's alphabet with "."
+    for "<"); a last group of n < 4 bytes takes n + 1 characters, as
+    ``base64.b85encode(data)`` writes it (this is the same, vectorised: 400 KB in ms)."""
+    pad = -len(data) % 4
+    # each 4 bytes, big-endian, as 5 base-85 digits, most significant first
+    words = np.frombuffer(bytes(data) + b"\0" * pad, dtype=">u4").astype(np.int64)
+    digits = np.empty((len(words), 5), dtype=np.int64)
+    for k in range(4, -1, -1):
+        words, digits[:, k] = np.divmod(words, 85)
+    text = _PAGE_ALPHABET[digits].tobytes()
+    return text[:len(text) - pad].decode("ascii")
 
 
 def page_bytes(text: str) -> bytes:

@@ -3,6 +3,7 @@ tested in tests/browser/test_forward_js.py)."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
@@ -145,6 +146,7 @@ def test_page_text_round_trips_and_cannot_close_or_comment_out_a_script():
         data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
         text = page_text(data)
         assert page_bytes(text) == data
+        assert text == base64.b85encode(data).decode().replace("<", ".")
         assert len(text) == 5 * (n // 4) + (n % 4 + 1 if n % 4 else 0)
     text = page_text(bytes(range(256)) * 50)
     assert not set(text) & set('<"\\/ ')
