@@ -85,6 +85,8 @@ class ReadoutRecorder:
         self.readouts = list(readouts)
         self.base = read(self.readouts)
         self.alone: list[dict[int, tuple[str, ...]]] = [{} for _ in range(n_controls)]
+        # the texts at every state measured so far, by the steps of all the controls
+        self.seen: dict[tuple[int, ...], tuple[str, ...]] = {}
         self._interacting: list[set[int]] = [set() for _ in self.readouts]
 
     def read(self) -> tuple[str, ...]:
@@ -92,6 +94,11 @@ class ReadoutRecorder:
 
     def record_alone(self, control: int, index: int) -> None:
         self.alone[control][index] = self.read()
+
+    def record_state(self, steps: Sequence[int]) -> None:
+        """The texts with the controls at ``steps`` (one step per control), kept so that a
+        state the figures needed is not set again for the readouts."""
+        self.seen[tuple(steps)] = self.read()
 
     def _changed_alone(self, control: int) -> set[int]:
         return {r for texts in self.alone[control].values()
