@@ -205,8 +205,9 @@
       var found = eq > 0 ? byKey[key] : undefined;
       if (eq <= 0) { problems.push('"' + decode(part) + '" is not a key=value pair.'); return; }
       if (!found) {
-        problems.push(named + ": this page has no control " + key + " (its controls: " +
-                      Object.keys(byKey).join(", ") + ").");
+        var keys = Object.keys(byKey);
+        problems.push(named + ": this page has no control " + key + (keys.length ?
+                      " (its controls: " + keys.join(", ") + ")." : " (it has no controls)."));
         return;
       }
       var ex = found.ex, c = found.control, control = ex.spec.controls[c];

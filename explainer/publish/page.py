@@ -1,6 +1,8 @@
 """One executed notebook as a standalone HTML page that works offline: the markdown with
 its equations as MathML, the code folded, the printed outputs, every figure (plotly.js
-inlined once) and each Explainer's figures with sliders over its precomputed states.
+inlined once) and each Explainer's figures with sliders over its precomputed states, its
+text readouts following the sliders, and its state in the page's address
+(``#beta=3&noise=0.3``; ``page.js``).
 
 The page's style and script are package data (``page.css``, ``page.js``).
 """
