@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from explainer.models import Autoencoder  # noqa: E402
-from explainer.publish.weights import pack_model, packed_bytes  # noqa: E402
+from explainer.packing import pack_model, packed_bytes  # noqa: E402
 from explainer.recipes import MNIST_2D_VAE  # noqa: E402
 from tests.browser.forward_page import open_offline, write_page  # noqa: E402
 from tests.browser.servers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402

@@ -68,6 +68,13 @@ def _axes(row: int, n_cols: int) -> tuple[str, str, str]:
     return f"xaxis{suffix}", f"yaxis{suffix}", f"yaxis{first + n_cols - 1}"
 
 
+def map_axes(row: int) -> tuple[str, str, str]:
+    """``row``'s map axes as plotly names them in a trace ("x", "y"; "x4", "y4") and the
+    layout key of its detail column's y axis, in the interactive figure."""
+    x, y, detail = _axes(row, 3)
+    return x.replace("axis", ""), y.replace("axis", ""), detail
+
+
 def row_layout(row: int, view: MapView, *,
                drawn_label: str = DETAIL_LABELS[1]) -> dict[str, object]:
     """The layout ``row`` of the interactive figure takes from its ``view`` and its detail
@@ -251,6 +258,11 @@ def interpolation_ticks(n_steps: int) -> tuple[list[float], list[str]]:
             ["real a", f"decoded along c(t), t = 0 → 1 ({n_steps} steps)", "real b"])
 
 
+def strip_name(i: int) -> str:
+    """The name of strip ``i``'s image trace in :func:`interpolation_figure`."""
+    return f"strip {i}"
+
+
 def strip_title_name(i: int) -> str:
     """The name of the annotation that titles strip ``i`` of :func:`interpolation_figure`."""
     return f"strip {i} title"
@@ -266,7 +278,7 @@ def interpolation_figure(strips: list[np.ndarray], labels: list[str], *,
         note.name = strip_title_name(i)
     for i, strip in enumerate(strips):
         fig.add_trace(go.Image(source=png_data_uri(interpolation_strip(ends[0], strip, ends[1])),
-                               hoverinfo="skip", name=f"strip {i}"), row=i + 1, col=1)
+                               hoverinfo="skip", name=strip_name(i)), row=i + 1, col=1)
         ticks, text = interpolation_ticks(len(strip))
         fig.update_xaxes(tickvals=ticks, ticktext=text, showgrid=False, zeroline=False, ticks="",
                          tickfont=dict(size=10), row=i + 1, col=1)

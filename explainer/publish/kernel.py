@@ -74,9 +74,27 @@ def explainer_bundle(explainer: Explainer, *, png: bool, frames: bool) -> dict[s
         bundle["image/png"] = base64.b64encode(figures_png(explainer.figures())).decode()
     if frames:
         # through plotly's encoder: numpy scalars and arrays become plain JSON
-        bundle[FRAMES_MIMETYPE] = json.loads(json.dumps(exported_states(explainer),
+        bundle[FRAMES_MIMETYPE] = json.loads(json.dumps(page_states(explainer),
                                                         cls=PlotlyJSONEncoder))
     return bundle
+
+
+def page_states(explainer: Explainer) -> dict[str, Any]:
+    """:func:`~explainer.publish.snapshot.exported_states` plus the figures the page runs
+    itself (``"live"``: ``Explainer.live_figures``, models inlined); the controls those make
+    work leave the list of controls that need a kernel. A failure to pack the models is
+    reported as the states' ``"error"`` (the page shows it, the export reports it)."""
+    states = exported_states(explainer)
+    try:
+        live = [figure.to_dict() for figure in explainer.live_figures()]
+    except Exception as err:  # reported, never hidden: see above
+        live = []
+        states["error"] = "; ".join(filter(None, [states.get("error"), "the models in the page: "
+                                                  f"{type(err).__name__}: {err}"]))
+    served = {name for figure in live for name in figure["controls"]}
+    states["kernel_controls"] = [k for k in states["kernel_controls"] if k not in served]
+    states["live"] = live
+    return states
 
 
 def display_explainer(explainer: Explainer, *, png: bool, frames: bool) -> None:

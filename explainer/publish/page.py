@@ -23,6 +23,7 @@ from plotly.utils import PlotlyJSONEncoder
 from explainer.publish.extras import require
 from explainer.publish.kernel import FRAMES_MIMETYPE
 from explainer.widgets.controls import address_key
+from explainer.widgets.live import live_script
 
 if TYPE_CHECKING:  # pragma: no cover
     from nbformat import NotebookNode
@@ -119,14 +120,22 @@ class PageBuilder:
     n_explainers: int = 0
     errors: list[str] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)  # the controls' keys in the page's address
+    # the packed models of the page's live figures, by id (each model once per page)
+    models: dict[str, dict] = field(default_factory=dict)
 
-    def figure(self, figure: dict, *, groups: Sequence[dict] = ()) -> str:
+    def figure(self, figure: dict, *, groups: Sequence[dict] = (),
+               live: Sequence[dict] = ()) -> str:
         i = self.n_figures
         self.n_figures += 1
         spec = {"figure": figure, "groups": list(groups)}
+        # run in the page by explainer/widgets/live*.js (page_live.js attaches them)
+        specs = [{"kind": f["kind"], "spec": f["spec"]} for f in live]
+        running = ("" if not live else
+                   f'\n<script type="application/json" class="live-spec" data-target="plot-{i}">'
+                   f"{script_json(specs)}</script>")
         return (f'<div class="plot" id="plot-{i}"></div>\n'
                 f'<script type="application/json" class="plot-spec" data-target="plot-{i}">'
-                f"{script_json(spec)}</script>")
+                f"{script_json(spec)}</script>{running}")
 
     def explainer(self, exported: dict) -> str:
         """An explainer's figures with their sliders, its readouts in their places, the
@@ -140,11 +149,17 @@ class PageBuilder:
             out.append(f'<p class="note error">The states of this figure could not be '
                        f"precomputed ({html.escape(exported['error'])}); it is shown as it "
                        "first appears.</p>")
+        live = exported.get("live", [])
+        for figure in live:
+            self.models.update(figure["models"])
         out.append(_readouts_html(readouts["items"], after=-1))
         figures = []
         for f, fig in enumerate(exported["figures"]):
             figures.append({"target": f"plot-{self.n_figures}", "sliders": fig.get("controls", [])})
-            out.append(self.figure(fig["figure"], groups=fig["groups"]))
+            mine = [figure for figure in live if figure["figure"] == f]
+            for figure in mine:
+                without_computed(fig["figure"], figure["computed"])
+            out.append(self.figure(fig["figure"], groups=fig["groups"], live=mine))
             out.append(_readouts_html(readouts["items"], after=f))
             for group in fig["groups"]:
                 if not group["product"]:
@@ -229,6 +244,21 @@ def _readouts_html(items: Sequence[dict], *, after: int) -> str:
     return f'<div class="readouts">{"".join(shown)}</div>' if shown else ""
 
 
+def without_computed(figure: dict, computed: Sequence[Sequence[str]]) -> None:
+    """Leave out of ``figure`` (its data and its frames) each (trace name, property) the
+    page computes itself (a live figure's ``computed``): the page draws them at once."""
+    names = [t.get("name") for t in figure["data"]]
+    for name, prop in computed:
+        if name not in names:
+            raise ValueError(f"a live figure computes {prop!r} of a trace {name!r} that the "
+                             "figure does not have")
+        i = names.index(name)
+        figure["data"][i].pop(prop, None)
+        for frame in figure.get("frames", []):
+            if i in frame["traces"]:
+                frame["data"][frame["traces"].index(i)].pop(prop, None)
+
+
 # --------------------------------------------------------------------------- the page
 def notebook_title(nb: NotebookNode, fallback: str) -> str:
     for cell in nb.cells:
@@ -252,6 +282,10 @@ def render_page(nb: NotebookNode, *, name: str,
     # draws every figure from its JSON, adds its frames, and drives the sliders of groups
     # of several controls (a group of one is plain plotly: each step animates its frame)
     script = "\n" + page_asset("page.js").replace("PLOT_CONFIG", json.dumps(PLOT_CONFIG))
+    if builder.models:  # the models in the page and the scripts that run them
+        script += ("\n</script>\n<script type=\"application/json\" id=\"vae-models\">"
+                   f"{script_json(builder.models)}</script>\n<script>\n{live_script()}\n"
+                   + page_asset("page_live.js"))
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

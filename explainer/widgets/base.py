@@ -25,6 +25,7 @@ import traitlets
 
 from explainer.validation import check_int, check_real
 from explainer.widgets.controls import ControlGrid
+from explainer.widgets.live import LiveFigure
 
 # the kinds of widget a learner sets (sliders, dropdowns, toggles, checkboxes)
 _CONTROL_TYPES = (widgets.widget_selection._Selection, widgets.widget_int._Int,
@@ -85,6 +86,12 @@ class Explainer:
         """The controls a page without a kernel keeps working, each with its grid of
         values (``explainer.widgets.controls.control_grid``). None by default; subclasses
         list their main sliders and dropdowns with grids cheap enough to precompute."""
+        return []
+
+    def live_figures(self) -> list[LiveFigure]:
+        """The figures a page runs itself, their models inlined (``explainer.widgets.live``):
+        pointing, drawing and choices off the precomputed grid, with no kernel. None by
+        default."""
         return []
 
     def kernel_controls(self, exported: Collection[int] = ()) -> list[str]:

@@ -21,7 +21,7 @@ from explainer.validation import check_int, check_real
 
 # the pad's front end (drawing_pad.js), after late_bind.js as in every anywidget of the library
 _ESM = "\n".join(Path(__file__).with_name(name).read_text(encoding="utf-8")
-                 for name in ("late_bind.js", "drawing_pad.js"))
+                 for name in ("late_bind.js", "pad.js", "drawing_pad.js"))
 
 
 class DrawingPad(anywidget.AnyWidget):

@@ -34,6 +34,7 @@ import plotly.graph_objects as go
 import traitlets
 
 from explainer.plots import update_traces
+from explainer.widgets.live import live_script
 
 # the bundle plotly itself uses for FigureWidget (plotly/package_data/widgetbundle.js)
 _BUNDLE = Path(plotly.basewidget.__file__).parent / "package_data" / "widgetbundle.js"
@@ -48,7 +49,8 @@ def _front_end(bundle: str) -> str:
     the key it is shared under and the names of the kernel's update messages (``_py2js_*``)
     filled in."""
     messages = sorted(n for n in go.FigureWidget.class_trait_names() if n.startswith("_py2js_"))
-    return (_LATE_BIND.read_text(encoding="utf-8") + "\n" + _LOADER.read_text(encoding="utf-8")
+    return (_LATE_BIND.read_text(encoding="utf-8") + "\n" + live_script() + "\n"
+            + _LOADER.read_text(encoding="utf-8")
             .replace("__KEY__", json.dumps(_KEY))
             .replace("__MESSAGES__", json.dumps(messages))
             .replace("__BUNDLE__", json.dumps(bundle)))
@@ -58,6 +60,9 @@ class SharedFigureWidget(go.FigureWidget):
     """``go.FigureWidget`` with the front end above: same Python API, same drawing."""
 
     _esm = _front_end(_BUNDLE.read_text(encoding="utf-8"))
+    # the figure's in-page model, {"kind": ..., "spec": ...} (explainer.widgets.live); the
+    # front end decodes under the pointer with it, with no round trip to the kernel
+    live = traitlets.Dict().tag(sync=True)
 
     # each override is registered for its trait again: a plain method of the same name would
     # hide plotly's decorated handler from traitlets, and the page's reports would be ignored

@@ -79,7 +79,33 @@ export default () => {
 
     async render({ model, el, signal, experimental }) {
       await ready;
-      return figure.render({ model, el, signal, experimental });
+      const done = await figure.render({ model, el, signal, experimental });
+      followLive(model, el);
+      return done;
     },
   };
 };
+
+// The figure's in-page model (SharedFigureWidget.live, explainer/widgets/live.py): attached to
+// the drawn plot once plotly has drawn it, and again whenever the kernel sends a new one.
+function followLive(model, el) {
+  const report = window.vaeLive.errorBox(el);
+  let handle = null;
+  function plotOf(tries) {
+    const gd = el.querySelector(".js-plotly-plot");
+    if (gd && gd._fullLayout && gd.data) return Promise.resolve(gd);
+    if (tries <= 0) return Promise.reject(new Error("the figure was not drawn within 20 s"));
+    return new Promise((r) => setTimeout(r, 50)).then(() => plotOf(tries - 1));
+  }
+  function follow() {
+    const live = model.get("live");
+    if (handle && handle.detach) handle.detach();
+    handle = null;
+    if (!live || !live.kind) return;
+    plotOf(400).then((gd) => {
+      handle = window.vaeLive.attach(gd, live, { Plotly: window.Plotly, report });
+    }).catch(report);
+  }
+  model.on("change:live", follow);
+  follow();
+}

@@ -35,6 +35,7 @@ from explainer.widgets.base import Explainer
 from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.drawing_pad import DrawingPad
 from explainer.widgets.figure import SharedFigureWidget
+from explainer.widgets.live import LiveFigure, grey_bytes, packed_models
 
 # Slider stops: the cached grid's values plus these, which are retrained live when chosen.
 NOISE_STOPS = (0.1, 0.2, 0.3, 0.5, 1.0, 2.0)
@@ -158,6 +159,67 @@ class LatentMapExplorer(Explainer):
                 *([] if self.plane_fig is None
                   else ["clicking a point of the rate-distortion plane"])]
 
+    # ----------------------------------------------------------------- in the page
+    def live_figures(self) -> list[LiveFigure]:
+        """The maps run in the page for every model of the grid: the pointer decoded in
+        both rows, the decoded grids computed when a slider changes a row's model, and the
+        drawing pad encoded by both models (decoders and encoders inlined, float16)."""
+        keys = sorted(self.grid.models)
+        ids, models = packed_models([self.grid.models[k].model for k in keys],
+                                    parts=("decoder", "encoder"))
+        by_key = dict(zip(keys, ids))
+        choice = control_grid(self.model_choice)
+        noise = control_grid(self.noise, self.grid.values("noisy_ae"))
+        beta = control_grid(self.beta, self.grid.values("vae"))
+        top = {}
+        for kind, kind_label in zip(choice.values, choice.labels):
+            for value, label in zip(noise.values, noise.labels):
+                top[f"{kind_label}|{label}"] = by_key[(kind, float(value) if kind != "ae" else 0.0)]
+        bottom = {label: by_key[("vae", float(v))] for v, label in zip(beta.values, beta.labels)}
+        views = {by_key[k]: self.maps.row_view(self.grid.models[k]).view for k in keys}
+        n_grid = {round(len(v.grid_points) ** 0.5) for v in views.values()}.pop()
+        spec = self._live_spec(rows=[
+            {"choose": {"sliders": [choice.label, noise.label], "table": top,
+                        "defaults": [choice.labels[choice.default], noise.labels[noise.default]]}},
+            {"choose": {"sliders": [beta.label], "table": bottom,
+                        "defaults": [beta.labels[beta.default]]}}])
+        drawn = self.maps.drawn
+        spec.update(views={i: {"half_width": float(v.half_width)} for i, v in views.items()},
+                    n_grid=n_grid, clicks=True,
+                    drawn=None if drawn is None else grey_bytes(drawn),
+                    drawn_label=self.maps.drawn_label,
+                    pad={"size": self.pad.size, "pen_width": self.pad.pen_width})
+        computed = tuple((plots.trace_name(row, "manifold"), "source") for row in (0, 1))
+        return [LiveFigure("maps", 0, spec, models=models, computed=computed,
+                           controls=("clicking a map to decode that point", "the drawing pad",
+                                     'the "clear drawing" button'))]
+
+    def _live_spec(self, *, rows: list[dict]) -> dict:
+        """The part of the maps' in-page spec shared by a page and JupyterLab: each row's
+        trace names and axes, and the point decoded; ``rows`` add how each row's model is
+        chosen."""
+        out = []
+        for row, extra in enumerate(rows):
+            x, y, detail = plots.map_axes(row)
+            out.append({"traces": {slot: plots.trace_name(row, slot) for slot in
+                                   ("click", "point", "drawn_code", "drawn_ellipse", "detail",
+                                    "manifold")},
+                        "axes": [x, y], "detail_axis": detail, **extra})
+        point = self.maps.point
+        return {"rows": out, "point": None if point is None else list(point),
+                "labels": list(plots.DETAIL_LABELS), "tile": {"side": 28, "pad": 2}}
+
+    def _sync_live(self) -> None:
+        """JupyterLab and Voila: the shown models' decoders for the figure's front end, which
+        decodes the point under the pointer with no round trip to the kernel."""
+        shown = [self.maps.state(row) for row in (0, 1)]
+        if any(s is None for s in shown):
+            return
+        ids, models = packed_models([s.row_view.model.model for s in shown])
+        spec = self._live_spec(rows=[{"model": i} for i in ids])
+        spec["models"] = models
+        self.fig.live = {"kind": "maps", "spec": spec}
+
     # ----------------------------------------------------------------- which model
     def key_for(self, row: int) -> tuple[str, float]:
         """The (kind, value) the controls ask for in ``row`` (0: top, 1: VAE)."""
@@ -195,6 +257,7 @@ class LatentMapExplorer(Explainer):
                 ex, ey = plots.ellipses_xy(view) if self._ellipses_on(row) else _EMPTY
                 trace(self.fig, plots.trace_name(row, "ellipses")).update(x=ex, y=ey)
                 self._drawn_views[row] = view
+                self._sync_live()
             px, py = ([], []) if detail.point is None else ([detail.point[0]], [detail.point[1]])
             trace(self.fig, plots.trace_name(row, "point")).update(x=px, y=py)
             code = detail.drawn_code
@@ -325,8 +388,23 @@ class InterpolationExplorer(Explainer):
         self.on_change(self.second, lambda _v: self.redraw())
         self.ui = widgets.VBox([widgets.HBox([self.first, self.second]), self.fig, self.errors])
 
-    def exported_controls(self) -> list[ControlGrid]:
-        return [control_grid(self.first), control_grid(self.second)]
+    def live_figures(self) -> list[LiveFigure]:
+        """The strips computed in the page for any two of the offered digits: both models'
+        encoders and decoders inlined (float16), the digits as 8-bit grey pixels."""
+        ids, models = packed_models([mm.model for mm in self.models], parts=("decoder", "encoder"))
+        values = list(self.first._options_values)
+        x = self.data.x_test
+        spec = {"models": ids, "labels": [mm.label for mm in self.models],
+                "options": [{"label": label, "pixels": grey_bytes(x[i].numpy())}
+                            for label, i in self.first.options],
+                "first": values.index(self.first.value), "second": values.index(self.second.value),
+                "n_steps": self.n_steps, "strip_pad": plots.STRIP_PAD,
+                "source_gap": plots.SOURCE_GAP,
+                "traces": [plots.strip_name(i) for i in range(len(self.models))],
+                "titles": [plots.strip_title_name(i) for i in range(len(self.models))]}
+        return [LiveFigure("interpolation", 0, spec, models=models,
+                           controls=(f'"{self.first.description}"',
+                                     f'"{self.second.description}"'))]
 
     def describe_digit(self, index: int) -> str:
         return f"test digit {index} (a {int(self.data.y_test[index])})"

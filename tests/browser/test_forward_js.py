@@ -19,7 +19,7 @@ import torch
 
 from explainer.data import load_mnist
 from explainer.models import Autoencoder, ModelConfig
-from explainer.publish.weights import pack_model
+from explainer.packing import pack_model
 from explainer.strokes import strokes_to_image
 from explainer.train import TrainingConfig, fit
 from tests.browser.conftest import require_browser

@@ -1,7 +1,7 @@
 /* The models of explainer.models run in the page, with no kernel and no network.
  *
  * window.vaeForward = {unpack, decode, encode, strokesToImage}
- *   unpack(packed)               packed: explainer.publish.weights.pack_model's dict; the
+ *   unpack(packed)               packed: explainer.packing.pack_model's dict; the
  *                                weights are decoded once into Float32Arrays (kept per dict,
  *                                so decode and encode may be passed the dict every time)
  *   decode(model, codes)         codes: n * latent_dim numbers -> Float32Array(n * input_dim),
@@ -72,7 +72,7 @@
     }));
   }
 
-  const FORMAT = "vae-explainer.mlp/1";  // explainer.publish.weights.FORMAT
+  const FORMAT = "vae-explainer.mlp/1";  // explainer.packing.FORMAT
   const UNPACKED = typeof WeakMap === "function" ? new WeakMap() : null;
 
   function unpack(packed) {
@@ -80,7 +80,7 @@
     if (UNPACKED && UNPACKED.has(packed)) return UNPACKED.get(packed);
     if (!packed || packed.format !== FORMAT) {
       throw new Error(`not a packed model (format ${FORMAT}): ` +
-                      "pack it with explainer.publish.weights.pack_model");
+                      "pack it with explainer.packing.pack_model");
     }
     if (packed.dtype !== "float16" && packed.dtype !== "float32") {
       throw new Error(`packed weights must be float16 or float32, got ${packed.dtype}`);

@@ -1,4 +1,4 @@
-"""explainer.publish.weights: a model packed for a page (no browser; forward.js itself is
+"""explainer.packing: a model packed for a page (no browser; forward.js itself is
 tested in tests/browser/test_forward_js.py)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from explainer.models import Autoencoder, ModelConfig
-from explainer.publish.weights import decode_array, encode_array, pack_model, packed_bytes
+from explainer.packing import decode_array, encode_array, pack_model, packed_bytes
 
 
 def small_vae() -> Autoencoder:
