@@ -5,6 +5,8 @@ stored for those steps."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 # every readout of every explainer shows the text stored for its controls' current steps
 # (as vaePage.values reports them); a combination a one-at-a-time table does not store is
@@ -35,6 +37,13 @@ READOUTS_MISMATCHES = r"""() => {
 def explainer_specs(page) -> list[dict]:
     return [json.loads(t) for t in page.evaluate(
         "[...document.querySelectorAll('script.explainer-spec')].map((s) => s.textContent)")]
+
+
+def explainer_specs_in(path: Path) -> list[dict]:
+    """The explainers' specs of an exported page, read from its file."""
+    found = re.findall(r'<script type="application/json" class="explainer-spec">(.*?)</script>',
+                       path.read_text(encoding="utf-8"), flags=re.S)
+    return [json.loads(text) for text in found]
 
 
 def plot_spec(page, target: str) -> dict:
