@@ -124,6 +124,24 @@ def test_readouts_over_too_many_combinations_are_stored_one_control_at_a_time():
     assert set(both["values"]) == {"0-0", "1-0", "2-0", "0-1"}
 
 
+def test_readout_states_the_figures_already_set_are_not_set_again(monkeypatch):
+    # b and the flag are one group of the figure (every combination set for the frames):
+    # their readout table takes its texts from there, so measuring the readouts moves nothing
+    from explainer.publish import readouts, snapshot
+
+    moves, measuring = [], []
+    set_value, tables = snapshot._set, readouts.ReadoutRecorder.tables
+    monkeypatch.setattr(snapshot, "_set", lambda grid, k: (
+        moves.append((grid.label, k)) if measuring and k != grid.default else None,
+        set_value(grid, k)))
+    monkeypatch.setattr(readouts.ReadoutRecorder, "tables", lambda self, *a, **kw: (
+        measuring.append(True), tables(self, *a, **kw))[1])
+    spec = snapshot_explainer(Readouts())["readouts"]
+    assert measuring and moves == []
+    (both,) = [t for t in spec["tables"] if t["controls"] == [1, 2]]
+    assert len(both["values"]) == 6
+
+
 def test_a_failed_snapshot_still_shows_the_readouts_as_they_are():
     class Broken(Readouts):
         def exported_controls(self):
