@@ -11,7 +11,14 @@ import torch
 from torch import nn
 
 from explainer.models import Autoencoder, ModelConfig
-from explainer.packing import decode_array, encode_array, pack_model, packed_bytes
+from explainer.packing import (
+    decode_array,
+    encode_array,
+    pack_model,
+    packed_bytes,
+    row_int16,
+    unpack_layer,
+)
 
 
 def small_vae() -> Autoencoder:
@@ -20,7 +27,7 @@ def small_vae() -> Autoencoder:
 
 def test_packing_round_trips_within_float16_rounding():
     model = small_vae()
-    packed = json.loads(json.dumps(pack_model(model)))  # JSON-able as it is
+    packed = json.loads(json.dumps(pack_model(model, dtype="float16")))  # JSON-able as it is
     for part, stack in (("decoder", model.decoder), ("encoder", model.encoder)):
         linears = [m for m in stack if isinstance(m, nn.Linear)]
         assert len(packed[part]["layers"]) == len(linears)
@@ -32,6 +39,25 @@ def test_packing_round_trips_within_float16_rounding():
                 # round to nearest: within half an ulp, 2^-11 of the value (normal range)
                 assert np.all(np.abs(got - exact) <= 2.0 ** -11 * np.abs(exact) + 2.0 ** -25)
                 assert np.array_equal(got, exact.astype(np.float16).astype(np.float32))
+
+
+def test_int16_rows_are_within_half_a_step_of_each_rows_largest_weight():
+    model = small_vae()
+    packed = json.loads(json.dumps(pack_model(model)))
+    assert packed["dtype"] == "int16"
+    for part, stack in (("decoder", model.decoder), ("encoder", model.encoder)):
+        linears = [m for m in stack if isinstance(m, nn.Linear)]
+        for layer, linear in zip(packed[part]["layers"], linears):
+            w, b = unpack_layer(layer, dtype="int16")
+            exact = linear.weight.detach().numpy()
+            step = np.abs(exact).max(axis=1, keepdims=True) / 32767
+            # half a step, plus float32 rounding of the scale and of the product
+            assert np.all(np.abs(w - exact) <= 0.5 * step + 2.0 ** -22 * np.abs(exact))
+            assert np.array_equal(b, linear.bias.detach().numpy())  # biases in float32
+    zero = row_int16(np.zeros((2, 3)), name="w")
+    assert np.array_equal(zero[0], np.zeros((2, 3))) and np.all(zero[1] == 1.0)
+    with pytest.raises(ValueError, match="w holds a non-finite value"):
+        row_int16(np.array([[np.inf]]), name="w")
 
 
 def test_float32_packing_is_exact():
@@ -62,11 +88,13 @@ def test_what_the_page_is_told():
 
 def test_the_map_decoder_packs_into_about_half_a_megabyte():
     model = Autoencoder(ModelConfig(kind="vae", latent_dim=2, hidden_dims=(256,)))
-    # 2 bytes per parameter, 4 base64 characters per 3 bytes
+    # 2 bytes per weight (4 per bias and row scale), 4 base64 characters per 3 bytes
     n_params = sum(p.numel() for p in model.decoder.parameters())
     assert n_params == 202_256
     size = packed_bytes(pack_model(model, parts=("decoder",)))
-    assert size == pytest.approx(n_params * 2 * 4 / 3, rel=1e-3)
+    n_weights = 2 * 256 + 256 * 784
+    assert size == pytest.approx((2 * n_weights + 4 * 2 * (n_params - n_weights)) * 4 / 3,
+                                 rel=1e-3)
 
 
 def test_refuses_what_it_cannot_pack():
@@ -91,8 +119,9 @@ def test_refuses_what_it_cannot_pack():
     with torch.no_grad():
         model.decoder[2].bias[3] = 1e5
     with pytest.raises(ValueError, match=r"model.decoder\[2\].bias holds 100000, beyond float16"):
-        pack_model(model)
+        pack_model(model, dtype="float16")
     assert "decoder" in pack_model(model, dtype="float32")  # float32 holds it
+    assert "decoder" in pack_model(model)  # int16 rows keep biases in float32
     model = small_vae()
     model.decoder[0] = nn.Linear(2, 16, bias=False)
     with pytest.raises(ValueError, match=r"model.decoder\[0\] must be a Linear layer with a bias"):

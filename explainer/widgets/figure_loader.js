@@ -92,7 +92,7 @@ function followLive(model, el) {
   const report = window.vaeLive.errorBox(el);
   let handle = null;
   function plotOf(tries) {
-    const gd = el.querySelector(".js-plotly-plot");
+    const gd = el.classList.contains("js-plotly-plot") ? el : el.querySelector(".js-plotly-plot");
     if (gd && gd._fullLayout && gd.data) return Promise.resolve(gd);
     if (tries <= 0) return Promise.reject(new Error("the figure was not drawn within 20 s"));
     return new Promise((r) => setTimeout(r, 50)).then(() => plotOf(tries - 1));
@@ -104,6 +104,8 @@ function followLive(model, el) {
     if (!live || !live.kind) return;
     plotOf(400).then((gd) => {
       handle = window.vaeLive.attach(gd, live, { Plotly: window.Plotly, report });
+      gd.vaeLive = [handle];
+      gd.dataset.live = "1";
     }).catch(report);
   }
   model.on("change:live", follow);

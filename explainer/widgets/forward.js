@@ -59,12 +59,31 @@
   // output j of row r), which is how the next layer reads them.
   const BLOCK = 4;
 
+  // int16 rows: w_ij = s_i q_ij (q little-endian int16, s float32; explainer.packing.row_int16)
+  function unpackRows(layer) {
+    const bytes = base64Bytes(layer.weight);
+    const n = layer.n_in * layer.n_out;
+    if (bytes.length !== 2 * n) throw new Error(`expected ${n} int16 values, got ${bytes.length} bytes`);
+    const view = new DataView(bytes.buffer);
+    const scale = unpackArray(layer.scale, "float32", layer.n_out);
+    const out = new Float32Array(n);
+    for (let i = 0; i < layer.n_out; i++) {
+      const s = scale[i];
+      for (let j = 0; j < layer.n_in; j++) {
+        const k = i * layer.n_in + j;
+        out[k] = s * view.getInt16(2 * k, true);
+      }
+    }
+    return out;
+  }
+
   function unpackStack(part, dtype) {
+    const rows = dtype === "int16";
     return part.layers.map((layer) => ({
       nIn: layer.n_in,
       nOut: layer.n_out,
-      weight: unpackArray(layer.weight, dtype, layer.n_in * layer.n_out),
-      bias: unpackArray(layer.bias, dtype, layer.n_out),
+      weight: rows ? unpackRows(layer) : unpackArray(layer.weight, dtype, layer.n_in * layer.n_out),
+      bias: unpackArray(layer.bias, rows ? "float32" : dtype, layer.n_out),
       activation: layer.activation,
       out: new Float64Array(BLOCK * layer.n_out),  // reused for every block of rows
       active: new Int32Array(layer.n_in),  // the block's inputs that are not all 0
@@ -82,8 +101,8 @@
       throw new Error(`not a packed model (format ${FORMAT}): ` +
                       "pack it with explainer.packing.pack_model");
     }
-    if (packed.dtype !== "float16" && packed.dtype !== "float32") {
-      throw new Error(`packed weights must be float16 or float32, got ${packed.dtype}`);
+    if (!["int16", "float16", "float32"].includes(packed.dtype)) {
+      throw new Error(`packed weights must be int16, float16 or float32, got ${packed.dtype}`);
     }
     const model = {
       layersReady: true,

@@ -189,7 +189,11 @@ class LatentMapExplorer(Explainer):
                     drawn=None if drawn is None else grey_bytes(drawn),
                     drawn_label=self.maps.drawn_label,
                     pad={"size": self.pad.size, "pen_width": self.pad.pen_width})
-        computed = tuple((plots.trace_name(row, "manifold"), "source") for row in (0, 1))
+        # the page draws these itself for the model the sliders choose
+        computed = tuple((plots.trace_name(row, slot), prop) for row in (0, 1)
+                         for slot, prop in (("manifold", "source"), ("detail", "source"),
+                                            ("drawn_code", "x"), ("drawn_code", "y"),
+                                            ("drawn_ellipse", "x"), ("drawn_ellipse", "y")))
         return [LiveFigure("maps", 0, spec, models=models, computed=computed,
                            controls=("clicking a map to decode that point", "the drawing pad",
                                      'the "clear drawing" button'))]

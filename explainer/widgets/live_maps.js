@@ -24,6 +24,8 @@
       point: spec.point ? spec.point.slice() : null,
       drawn: spec.drawn ? live.greyPixels(spec.drawn) : null,
       drawnLabel: spec.drawn_label || spec.labels[1],
+      pointer: null, // the last point decoded into the top tiles
+      strokes: null, // the pad's strokes, as the pad gives them
       shown: rows.map(() => null), // the model id each row's panels were computed with
       tiles: rows.map(() => [null, null, null]), // at the pointer, drawn, reconstructed
     };
@@ -128,6 +130,7 @@
     }
 
     function decodeAt(xy) {
+      state.pointer = xy;
       rows.forEach((_, r) => {
         state.tiles[r][0] = xy ? decodeOne(rowModelId(r), xy[0], xy[1]) : null;
         redrawDetail(r);
@@ -206,6 +209,7 @@
     }
 
     function setStrokes(strokes) {
+      state.strokes = strokes;
       const image = forward.strokesToImage(strokes, spec.pad.size, spec.pad.pen_width);
       state.drawn = image;
       state.drawnLabel = spec.labels[1];

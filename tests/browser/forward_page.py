@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from explainer.publish.page import page_asset
+from explainer.widgets.live import live_script
 
 TEMPLATE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>forward.js</title></head>
@@ -22,12 +22,12 @@ window.ready = true;
 
 
 def write_page(folder: Path, models: dict[str, dict]) -> Path:
-    """``folder/forward.html``: forward.js inlined and ``models`` (name -> pack_model's dict)
+    """``folder/forward.html``: forward.js (with the other live scripts) inlined and ``models`` (name -> pack_model's dict)
     as JSON in a script tag, read into ``window.models``."""
     # "</" cannot end the script tag early: JSON allows "<\\/" for "</"
     text = json.dumps(models).replace("</", "<\\/")
     path = folder / "forward.html"
-    path.write_text(TEMPLATE.format(models=text, script=page_asset("forward.js")),
+    path.write_text(TEMPLATE.format(models=text, script=live_script()),
                     encoding="utf-8")
     return path
 

@@ -19,7 +19,7 @@ import torch
 
 from explainer.data import load_mnist
 from explainer.models import Autoencoder, ModelConfig
-from explainer.packing import pack_model
+from explainer.packing import pack_model, unpack_layer
 from explainer.strokes import strokes_to_image
 from explainer.train import TrainingConfig, fit
 from tests.browser.conftest import require_browser
@@ -56,8 +56,9 @@ def models() -> dict[str, Autoencoder]:
 
 @pytest.fixture(scope="module")
 def forward_page(browser, models, tmp_path_factory):
-    packed = {name: pack_model(m) for name, m in models.items()}
+    packed = {name: pack_model(m, dtype="float16") for name, m in models.items()}
     packed["vae_trained_float32"] = pack_model(models["vae_trained"], dtype="float32")
+    packed["vae_trained_int16"] = pack_model(models["vae_trained"])
     path = write_page(tmp_path_factory.mktemp("forward"), packed)
     context = browser.new_context()
     page = context.new_page()
@@ -141,6 +142,34 @@ def test_float32_weights_decode_and_encode_as_torch_does(forward_page, models):
              np.abs(got_logvar - logvar.numpy()).max())
     print(f"float32 weights: max diff decode {diffs[0]:.1e}, m {diffs[1]:.1e}, s {diffs[2]:.1e}")
     assert max(diffs) <= 1e-5
+
+
+def test_int16_rows_decode_and_encode_as_their_unpacked_weights_do(forward_page, models):
+    # the page's forward pass with the int16 rows' own weights, w_ij = s_i q_ij, is the
+    # float32 arithmetic of those weights; against torch's weights, within 2e-3 per pixel
+    model = models["vae_trained"]
+    packed = pack_model(model)
+    codes = random_codes(2, seed=11)
+    images = load_mnist().x_test[:N_CODES].numpy()
+
+    def run(part: str, x: np.ndarray) -> np.ndarray:
+        h = x.astype(np.float64)
+        for layer in packed[part]["layers"]:
+            w, b = unpack_layer(layer, dtype="int16")
+            h = h @ w.astype(np.float64).T + b
+            h = np.maximum(h, 0.0) if layer["activation"] == "relu" else h
+        return 1 / (1 + np.exp(-h)) if part == "decoder" else h
+
+    decoded = page_decode(forward_page, "vae_trained_int16", codes)
+    got_mean, got_logvar = page_encode(forward_page, "vae_trained_int16", images)
+    h = run("encoder", images)
+    assert np.abs(decoded - run("decoder", codes)).max() <= 1e-5
+    assert max(np.abs(got_mean - h[:, :2]).max(), np.abs(got_logvar - h[:, 2:]).max()) <= 1e-5
+    with torch.no_grad():
+        expected = model.decode(torch.from_numpy(codes)).numpy()
+    diff = np.abs(decoded - expected).max()
+    print(f"int16 rows: decode max |page - torch| = {diff:.1e}")
+    assert diff <= DECODE_TOLERANCE
 
 
 def test_one_code_and_partial_blocks_decode_as_in_a_batch(forward_page):
