@@ -51,7 +51,10 @@
         // plotly itself plays the frame of a step that executes (a group of one on this figure)
         if (ev.step && ev.step.execute) fig.shown[groupOf(ex, c)] = ev.step.args[0][0];
         chooseStep(ex, c, ev.slider.active);
-        show(ex).then(function (moved) { writeAddress(); tell(moved); });
+        show(ex).then(function (moved) {
+          writeAddress();
+          tell(moved.indexOf(fig.gd) < 0 ? [fig.gd].concat(moved) : moved);
+        });
       });
     });
     spec.controls.forEach(function (c, i) { byKey[c.key] = {ex: ex, control: i}; });
