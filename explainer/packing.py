@@ -50,8 +50,9 @@ def pack_model(model: Autoencoder, *, parts: tuple[str, ...] = PARTS,
     s_i = max_j |w_ij| / 32767: the same two bytes a weight as float16, but an error of at
     most half a step of the row's largest weight (float16's is 2^-12 of each weight, which
     over the 2-D maps' squares moved decoded pixels by up to 2.7e-3; int16 rows, 1.1e-3);
-    ``"scale"`` holds the n_out scales and ``bias`` is float32. The encoder also says how its output splits: ``"output"``
-    is "mean_logvar" (VAE: first half m, second half s), "mean_fixed_logvar" or "mean".
+    ``"scale"`` holds the n_out scales and ``bias`` is float32. The encoder also says how
+    its output splits: ``"output"`` is "mean_logvar" (VAE: first half m, second half s),
+    "mean_fixed_logvar" or "mean".
 
     Raises TypeError if ``model`` is not an Autoencoder, ValueError naming the parameter
     for a part that is not a stack of Linear and ReLU layers, a weight that is not finite

@@ -160,8 +160,11 @@
       rows.forEach((row, r) => {
         kernelTiles[r].ours = gd.data[live.traceIndex(gd, row.traces.detail)].source;
       });
-      gd.vaeLiveTimings.push({ handler: performance.now() - start,
-                               sinceEvent: performance.now() - event.timeStamp });
+      const timing = { handler: performance.now() - start,
+                       sinceEvent: performance.now() - event.timeStamp, painted: null };
+      // the next frame the browser paints shows the new panels
+      requestAnimationFrame(() => { timing.painted = performance.now() - event.timeStamp; });
+      gd.vaeLiveTimings.push(timing);
       if (gd.vaeLiveTimings.length > 1000) gd.vaeLiveTimings.shift();
     });
     // the pointer gone: the clicked point again (in Lab: the kernel's own picture)

@@ -22,8 +22,9 @@ window.ready = true;
 
 
 def write_page(folder: Path, models: dict[str, dict]) -> Path:
-    """``folder/forward.html``: forward.js (with the other live scripts) inlined and ``models`` (name -> pack_model's dict)
-    as JSON in a script tag, read into ``window.models``."""
+    """``folder/forward.html``: forward.js (with the other live scripts) inlined and
+    ``models`` (name -> pack_model's dict) as JSON in a script tag, read into
+    ``window.models``."""
     # "</" cannot end the script tag early: JSON allows "<\\/" for "</"
     text = json.dumps(models).replace("</", "<\\/")
     path = folder / "forward.html"

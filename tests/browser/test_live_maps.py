@@ -177,7 +177,8 @@ def test_the_interpolation_computes_any_pair_in_the_page(exported, offline_page,
     menus = page.locator(".live-choices select")
     menus.nth(0).select_option(index=3)
     menus.nth(1).select_option(index=7)
-    spec = page.evaluate(f"JSON.parse(document.querySelector('script.live-spec[data-target=\"{plot}\"]').textContent)[0].spec")
+    spec = page.evaluate("(p) => JSON.parse(document.querySelector(`script.live-spec"
+                         "[data-target=\"${p}\"]`).textContent)[0].spec", plot)
     values = page.evaluate("[...document.querySelectorAll('.live-choices select')]"
                            ".map((m) => Number(m.value))")
     assert values == [3, 7]
@@ -185,8 +186,8 @@ def test_the_interpolation_computes_any_pair_in_the_page(exported, offline_page,
     ia, ib = (int(label.split()[2]) for label in (a_label, b_label))  # "test digit N (a d)"
     a, b = data.x_test[ia], data.x_test[ib]
     for s, mm in enumerate((g.get("ae"), g.get("vae", 1.0))):
-        want = plots.interpolation_strip(a.numpy(), interpolate(mm.model, a, b,
-                                                                 n_steps=spec["n_steps"]), b.numpy())
+        path = interpolate(mm.model, a, b, n_steps=spec["n_steps"])
+        want = plots.interpolation_strip(a.numpy(), path, b.numpy())
         got = image_of(page, trace_source(page, plot, spec["traces"][s]))
         assert got.shape == want.shape
         assert np.abs(got - want).max() <= PNG_TOLERANCE
