@@ -37,10 +37,7 @@ TIMING = """([repeats, side]) => {
     for (let i = 0; i < 3; i++) run();  // warm up (JIT)
     const t = [];
     for (let i = 0; i < repeats; i++) {
-      // the pad: a drawn 7 on a 280-pixel pad, to a digit, then encoded
-  const seven = [[[60, 50], [220, 50], [120, 250]], [[100, 150], [190, 150]]];
-  const digit = f.strokesToImage(seven, 280, 18);
-  const start = performance.now();
+      const start = performance.now();
       for (let j = 0; j < inner; j++) run();
       t.push((performance.now() - start) / inner);
     }
@@ -72,7 +69,7 @@ def main() -> None:
     args = parser.parse_args()
     packed = pack_model(Autoencoder(MNIST_2D_VAE, seed=0))
     decoder_only = pack_model(Autoencoder(MNIST_2D_VAE, seed=0), parts=("decoder",))
-    print(f"2-D map VAE decoder (2 -> 256 -> 784), float16: "
+    print(f"2-D map VAE decoder (2 -> 256 -> 784), int16 rows: "
           f"{packed_bytes(decoder_only) / 1000:.0f} KB of base64 "
           f"(with its encoder: {packed_bytes(packed) / 1000:.0f} KB)")
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as p:
@@ -84,7 +81,7 @@ def main() -> None:
             assert not attempted, attempted
         finally:
             browser.close()
-    print(f"unpack encoder and decoder (base64 float16 -> Float32Array), once: "
+    print(f"unpack encoder and decoder (base64 int16 rows -> Float32Array), once: "
           f"{ms['unpack']:.1f} ms")
     print(f"decode one code: {ms['one']:.3f} ms (median of {args.repeats} samples, "
           "each the mean of 20 decodes)")
