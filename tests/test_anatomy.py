@@ -252,3 +252,6 @@ def test_diagram_live_figure_carries_what_the_page_computes_from(trained, images
     assert {name for name, _ in live.computed} <= names
     assert set(live.controls) <= set(w.kernel_controls())
     assert {"digit", "KL weight"} == {g.label for g in w.exported_controls()}
+    # the readout the page writes the readings into: the explainer's only one
+    from explainer.publish.readouts import find_readouts
+    assert [r.widget for r in find_readouts(w)] == [w.readings] and spec["readout"] == 0

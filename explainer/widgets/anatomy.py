@@ -99,7 +99,7 @@ class DiagramExplorer(Explainer):
     def exported_controls(self) -> list[ControlGrid]:
         # every digit and KL weight; the noise runs in the page itself (live_figures)
         return [control_grid(self.digit),
-                *([control_grid(self.beta)] if len(self.models) > 1 else [])]
+                *([control_grid(self.beta, key="beta")] if len(self.models) > 1 else [])]
 
     # ----------------------------------------------------------------- in the page
     def live_figures(self) -> list[LiveFigure]:
@@ -125,6 +125,8 @@ class DiagramExplorer(Explainer):
                       "e": [float(v) for v in self.noise],
                       "hand_set": list(self.noise_state.hand_set)},
             "dimension": self.dimension.value,
+            # the readings are the explainer's only text readout (a page's div.readout 0)
+            "readout": 0,
             "e_range": list(self.E_RANGE), "e_step": 0.1,
             "controls": {"resample": self.resample.description,
                          "dimension": self.dimension.description,
@@ -242,7 +244,7 @@ class KLWeightExplorer(Explainer):
         self.ui = widgets.VBox([self.beta, self.fig, self.errors])
 
     def exported_controls(self) -> list[ControlGrid]:
-        return [control_grid(self.beta)]
+        return [control_grid(self.beta, key="beta")]
 
     def show(self, beta: float) -> None:
         summary = self.summaries[beta]
@@ -275,7 +277,7 @@ class DecoderVarianceExplorer(Explainer):
                                 self.errors])
 
     def exported_controls(self) -> list[ControlGrid]:
-        return [control_grid(self.variance), control_grid(self.beta)]
+        return [control_grid(self.variance, key="variance"), control_grid(self.beta, key="beta")]
 
     def show(self) -> None:
         point = self.grid.select(self.variance.value, self.beta.value)

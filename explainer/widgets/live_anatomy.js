@@ -14,6 +14,7 @@
 //        model: {slider | null, table: {label: id}, default: label},
 //        noise: {seed, draws: base64 float32 (n_draws * d), n_draws, draw, e, hand_set},
 //        dimension, e_range: [low, high], e_step, controls: {resample, dimension, e},
+//        readout: the readings' index among the explainer's readouts (div.readout),
 //        models: {id: packed} (optional: else the page's store)}
 (function () {
   "use strict";
@@ -103,9 +104,13 @@
     eLabel.append(slider, " ", shown);
     box.append(resample, " ", dimLabel, eLabel);
     gd.parentNode.insertBefore(box, gd);
-    const readout = document.createElement("div");
-    readout.className = "live-readout";
-    gd.parentNode.insertBefore(readout, gd.nextSibling);
+    // the readings: the page's stored readout of them (page.js swaps in the kernel's text when
+    // a slider moves; this script then writes its own), else an element of its own
+    const container = gd.closest(".explainer");
+    const stored = container && container.querySelector(`.readout[data-readout="${spec.readout}"]`);
+    const readout = stored || document.createElement("div");
+    readout.classList.add("live-readout");
+    if (!stored) gd.parentNode.insertBefore(readout, gd.nextSibling);
 
     // where the slider shows dimension j's e: on its step, at its end if e lies beyond
     // (DiagramExplorer._slider_value)
@@ -229,13 +234,15 @@
     update();
     return {
       state,
+      // after a page slider moved (and page.js showed the stored readings)
       refresh: live.guard(env, () => {
         if (digitIndex() !== state.digit || modelId() !== state.model) update();
+        else showReadings();
       }),
       drawNew: live.guard(env, drawNew),
       setE: live.guard(env, (j, value) => { selectDimension(j); setE(j, value); }),
       selectDimension: live.guard(env, selectDimension),
-      detach() { box.remove(); readout.remove(); },
+      detach() { box.remove(); if (!stored) readout.remove(); },
     };
   }
 
