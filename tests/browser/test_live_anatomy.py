@@ -201,6 +201,11 @@ def test_draws_past_the_kernels_come_from_the_pages_generator_and_say_so(diagram
 def test_the_pages_digit_slider_brings_that_digit(diagram_page, notebook_state):
     page = diagram_page
     model, mnist, digits = notebook_state
+    # one readout of the readings, the page's stored one, written by the page
+    assert page.evaluate(f"document.getElementById('{page.plot}').closest('.explainer')"
+                         ".querySelectorAll('.readout').length") == 1
+    assert page.evaluate("document.querySelectorAll('.live-readout.readout').length") == 1
+    page.get_by_role("button", name="draw new noise").click()
     group = page.locator(f"#{page.plot} .slider-group").first
     group.scroll_into_view_if_needed()
     tick = group.locator(".slider-tick-rect").nth(4).bounding_box()
@@ -209,7 +214,9 @@ def test_the_pages_digit_slider_brings_that_digit(diagram_page, notebook_state):
     page.wait_for_function(f"() => {HANDLE.format(plot=page.plot)}.state.digit === 4",
                            timeout=5_000)
     assert_shows_the_kernels_diagram(page, model, mnist.x_test[digits[4]],
-                                     anatomy.draw_noise(model.latent_dim, seed=0))
+                                     anatomy.draw_noise(model.latent_dim, seed=1))
+    # the readings are the page's for that noise, not the stored text of the kernel's first
+    assert "e: draw 1 (seed 1)" in readout(page) and "torch" not in readout(page)
     # the input image is the page's frame for that digit
     shown = image_of(page, trace_source(page, page.plot, plots.INPUT_IMAGE)).reshape(-1)
     assert np.abs(shown - mnist.x_test[digits[4]].numpy()).max() <= 0.5 / 255 + 1e-6
