@@ -116,7 +116,7 @@
     // (DiagramExplorer._slider_value)
     function sliderValue(j) {
       const v = Math.min(high, Math.max(low, state.e[j]));
-      // rounded to the step (0.1: one decimal), as Python's round(v, 1)
+      // to the nearest step (0.1: one decimal; Python rounds an exact tie to even, this up)
       return Number((Math.round(v / spec.e_step) * spec.e_step).toFixed(1));
     }
 
