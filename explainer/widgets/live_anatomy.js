@@ -182,9 +182,20 @@
       return text;
     }
 
+    // the noise the kernel's stored readings were measured with (its state when exported)
+    function kernelsNoise() {
+      return stored && state.draw === spec.noise.draw && state.dimension === spec.dimension &&
+        state.handSet.length === spec.noise.hand_set.length &&
+        state.handSet.every((j) => spec.noise.hand_set.includes(j)) &&
+        state.e.every((v, j) => v === Math.fround(spec.noise.e[j]));
+    }
+
     function showReadings() {
       const r = klReadings(state.diagram.mean, state.diagram.logvar);
       state.readings = r;
+      // with the kernel's noise the stored text (page.js shows it for the sliders' steps) is
+      // the kernel's own reading, torch's KL included: kept as it is
+      if (kernelsNoise()) return;
       let html = `tutorial's Minimize2 = ${r.minimize2.toFixed(3)}; ` +
         `KL if s is the log-variance = ${r.kl_log_variance.toFixed(3)}; ` +
         `KL if s is the log-std = ${r.kl_log_std.toFixed(3)}<br>${describe()}`;
