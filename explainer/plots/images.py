@@ -52,6 +52,17 @@ def tile_images(
     return canvas
 
 
+def grey_levels(image: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] as 8-bit grey levels, round(255 v); values off [0, 1] (beyond
+    1e-6) or not finite are refused, not clipped."""
+    a = np.asarray(image, dtype=np.float64)
+    if not np.isfinite(a).all() or a.min() < -1e-6 or a.max() > 1 + 1e-6:
+        raise ValueError("image values must be finite and in [0, 1], "
+                         f"got [{a.min():g}, {a.max():g}]")
+    # 8-bit grey: round(255 * value)
+    return np.rint(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
 def png_data_uri(image: np.ndarray, *, invert: bool = False) -> str:
     """A grey image with values in [0, 1] as a ``data:image/png;base64,...`` URI.
 
@@ -60,13 +71,7 @@ def png_data_uri(image: np.ndarray, *, invert: bool = False) -> str:
     a = np.asarray(image, dtype=np.float64)
     if a.ndim != 2:
         raise ValueError(f"image must be 2-D, got shape {a.shape}")
-    if not np.isfinite(a).all() or a.min() < -1e-6 or a.max() > 1 + 1e-6:
-        raise ValueError("image values must be finite and in [0, 1], "
-                         f"got [{a.min():g}, {a.max():g}]")
-    if invert:
-        a = 1.0 - a
-    # 8-bit grey: round(255 * value)
-    pixels = np.rint(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8)
+    pixels = grey_levels(1.0 - a if invert else a)
     buffer = io.BytesIO()
     Image.fromarray(pixels, mode="L").save(buffer, format="PNG", optimize=False)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

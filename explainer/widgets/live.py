@@ -27,6 +27,7 @@ import numpy as np
 
 from explainer.models import Autoencoder
 from explainer.packing import pack_model
+from explainer.plots.images import grey_levels
 
 _HERE = Path(__file__).parent
 # forward.js and pad.js first: live.js and the kinds use them
@@ -103,9 +104,5 @@ def packed_models(models: Iterable[Autoencoder], *, parts: tuple[str, ...] = ("d
 def grey_bytes(image: np.ndarray) -> str:
     """An image of values in [0, 1] as base64 of its 8-bit grey pixels, round(255 v)
     (``vaeLive.greyPixels`` reads it back)."""
-    a = np.asarray(image, dtype=np.float64).reshape(-1)
-    if not np.isfinite(a).all() or a.min() < -1e-6 or a.max() > 1 + 1e-6:
-        raise ValueError("image values must be finite and in [0, 1]")
-    # 8-bit grey: round(255 * value)
-    pixels = np.rint(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8)
+    pixels = grey_levels(np.asarray(image, dtype=np.float64).reshape(-1))
     return base64.b64encode(pixels.tobytes()).decode("ascii")
