@@ -13,11 +13,13 @@ from explainer import code_space as cs
 from explainer.data import lit_fraction
 from explainer.plots import code_space as plots
 from explainer.plots import trace
+from explainer.widgets import code_space as widget_module
 from explainer.widgets.code_space import NoisyCodeExplainer, VAECodeExplainer
 from explainer.widgets.controls import control_grid
 from explainer.widgets.live import KINDS, LIVE_SCRIPTS, live_script, packed_models
 
 FAST = dict(n_steps=10, hidden_dim=8)
+PHASES = f"{cs.DEFAULT_PHASES} phases (full ... half)"
 
 
 @pytest.fixture()
@@ -55,7 +57,8 @@ def test_the_figure_has_the_pointer_traces_empty_and_a_named_pair_label(vae):
     assert [a.text for a in labels] == [plots.MIDPOINT_LABEL]
 
 
-def test_every_combination_of_the_grid_names_its_model(noisy):
+def test_every_combination_of_the_grid_names_its_model(noisy, monkeypatch):
+    monkeypatch.setattr(widget_module, "LIVE_TRAINING_SETS", ("two_moons", "phases"))
     (figure,) = noisy.live_figures()
     assert figure.kind == "code_axis" and figure.figure == 0
     choose = figure.spec["choose"]
@@ -64,7 +67,7 @@ def test_every_combination_of_the_grid_names_its_model(noisy):
     table = choose["table"]
     assert len(table) == 8 and set(table.values()) <= set(figure.models)
     for training_set, label in (("two_moons", "two moons (full, half)"),
-                                ("phases", f"{cs.DEFAULT_PHASES} phases (full ... half)")):
+                                ("phases", PHASES)):
         for noise, beta in ((0.0, 0.0), (0.0, 1.0), (0.5, 0.0), (0.5, 1.0)):
             # no noise: the plain AE, whatever beta says
             settings = cs.CodeSpaceSettings(training_set, kind="noisy_ae", noise_scale=noise,
@@ -76,6 +79,16 @@ def test_every_combination_of_the_grid_names_its_model(noisy):
     assert all(m["kind"] in ("ae", "noisy_ae") and set(m) >= {"decoder"} and "encoder" not in m
                for m in figure.models.values())
     json.dumps(figure.to_dict())  # JSON-able as the page stores it
+
+
+def test_the_page_carries_the_models_of_the_live_training_sets_only(vae):
+    """02's page carries the two moons' models (all of both sets' went over 15 MB)."""
+    assert widget_module.LIVE_TRAINING_SETS == ("two_moons",)
+    (figure,) = vae.live_figures()
+    table = figure.spec["choose"]["table"]
+    assert len(table) == 8 and len(figure.models) == 8
+    assert all(key.startswith("two moons (full, half)|") for key in table)
+    assert table["two moons (full, half)|1.00"] == packed_id(vae.models.model(vae.settings))
 
 
 def test_the_grid_reuses_the_models_the_states_trained(noisy, monkeypatch):
@@ -102,7 +115,6 @@ def test_the_spec_gives_the_reference_moons_and_the_pair_layout(vae):
     assert spec["axes"] == [["x", "y"], ["x4", "y4"]]
     for name in spec["traces"].values():
         trace(vae.fig, name)  # each names a trace of the figure
-    assert len(spec["choose"]["table"]) == 2 * 8 and len(figure.models) == 16
 
 
 def test_jupyterlab_gets_the_shown_model_and_none_while_training_replays(vae, monkeypatch):

@@ -3,7 +3,8 @@
 // which shares its x axis), decoded by the shown model (a 1-D code: decode([c])). The decode
 // replaces the midpoint's above the true 3/4 moon, its label says c, the code is marked on
 // the axis, and its RMS distances to the three moons and its lit fraction are marked on
-// their curves. The pointer gone, the midpoint's decode is back.
+// their curves. The pointer gone, the midpoint's decode is back. A state whose model the page
+// does not carry (not in choose.table) decodes nothing: the figure stays as stored.
 //
 // spec: {kind: "code_axis", traces: {code, distances, pair}, axes: [[x, y], ...] (the panels
 //        that point at a code), annotation: name of the pair's label, label: its text at rest,
@@ -34,9 +35,7 @@
         const label = env.sliderLabel ? env.sliderLabel(gd, name) : live.sliderLabel(gd, name);
         return label === null ? choose.defaults[k] : label;
       }).join("|");
-      const id = choose.table[key];
-      if (!id) throw new Error(`no model in the page for ${choose.sliders.join(", ")} = ${key}`);
-      return id;
+      return choose.table[key] || null;
     }
 
     function annotationIndex() {
@@ -62,6 +61,7 @@
     // c decoded by the shown model and drawn: the pair's top tile, its label, the markers
     function decodeAt(c) {
       const id = modelId();
+      if (id === null) { rest(); return false; }
       const pairIndex = live.traceIndex(gd, spec.traces.pair);
       const current = gd.data[pairIndex].source;
       if (current !== state.ours) state.resting = current; // a slider or the kernel drew it
@@ -75,6 +75,7 @@
       env.Plotly.update(gd, { x: [[c], [c, c, c, c]], y: [[0], d] },
                         { [`annotations[${annotationIndex()}].text`]: `at the pointer, c = ${c.toFixed(2)}` },
                         [live.traceIndex(gd, spec.traces.code), live.traceIndex(gd, spec.traces.distances)]);
+      return true;
     }
 
     // the pointer gone: the midpoint's decode and label again, no markers
@@ -101,8 +102,7 @@
     const onMove = live.guard(env, (event) => {
       const start = performance.now();
       const c = codeAt(event);
-      if (c === null) { rest(); return; }
-      decodeAt(c);
+      if (c === null || !decodeAt(c)) { rest(); return; }
       const timing = { handler: performance.now() - start,
                        sinceEvent: performance.now() - event.timeStamp, painted: null };
       // the next frame the browser paints shows the new panels
