@@ -47,12 +47,10 @@ def test_the_kind_and_its_script_are_registered():
     assert 'register("code_axis"' in live_script()
 
 
-def test_the_figure_has_the_pointer_traces_empty_and_a_named_pair_label(vae):
-    for name in ("code at the pointer", "pointer's distances"):
-        t = trace(vae.fig, name)
-        assert len(t.x) == 0 and len(t.y) == 0 and t.showlegend is False
-    assert (trace(vae.fig, "code at the pointer").xaxis,
-            trace(vae.fig, "pointer's distances").xaxis) == ("x", "x4")
+def test_the_figure_names_the_pair_label_and_the_panels_the_page_points_at(vae):
+    assert (trace(vae.fig, "codes").xaxis, trace(vae.fig, "codes").yaxis) == ("x", "y")
+    assert (trace(vae.fig, "lit fraction").xaxis, trace(vae.fig, "lit fraction").yaxis) == (
+        "x4", "y4")
     labels = [a for a in vae.fig.layout.annotations if a.name == plots.PAIR_LABEL]
     assert [a.text for a in labels] == [plots.MIDPOINT_LABEL]
 
@@ -113,6 +111,7 @@ def test_the_spec_gives_the_reference_moons_and_the_pair_layout(vae):
     assert np.allclose(refs.sum(axis=1) / spec["lit_reference"], lit_fraction(refs), atol=1e-6)
     assert spec["tile"] == {"side": 28, "pad": plots.PAIR_GAP}
     assert spec["axes"] == [["x", "y"], ["x4", "y4"]]
+    assert spec["colours"]["marks"] == [*plots.DISTANCE_COLOURS, plots.LIT_COLOUR]
     for name in spec["traces"].values():
         trace(vae.fig, name)  # each names a trace of the figure
 

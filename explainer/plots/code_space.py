@@ -27,7 +27,7 @@ DISTANCE_COLOURS = ("#1f77b4", "#2ca02c", "#d62728")  # to full, 3/4, half
 LIT_COLOUR = "#555555"
 MIDPOINT_COLOUR = "#ff7f0e"
 FAR_COLOUR = "#e6b800"  # the tutorial's yellow point
-POINTER_COLOUR = "#9467bd"  # the code under the pointer (in a page)
+POINTER_COLOUR = "#9467bd"  # the code under the pointer (drawn by live_code_axis.js)
 PAIR_GAP = 9  # pixels between the midpoint decode and the 3/4 moon: room for a label
 
 # the traces of code_space_figure, in drawing order (widgets and tests find them by name)
@@ -44,8 +44,6 @@ TRACE_NAMES = (
     "distance to half moon",
     "lit fraction",
     "midpoint vs 3/4 moon",
-    "code at the pointer",
-    "pointer's distances",
 )
 # the pair's label above its top image (the midpoint's decode, or the pointer's in a page)
 PAIR_LABEL = "pair label"
@@ -122,9 +120,6 @@ def code_space_updates(space: CodeSpace) -> dict[str, dict]:
         dict(source=png_data_uri(pair),
              hovertemplate=f"top: midpoint decode ({mid_d[1]:.2f} from the 3/4 moon, lit "
                            f"{space.midpoint_lit:.2f}); bottom: the true 3/4 moon<extra></extra>"),
-        # the pointer's code and its decode's distances: drawn by the page (live_code_axis.js)
-        dict(x=np.array([]), y=np.array([])),
-        dict(x=np.array([]), y=np.array([])),
     ]
     return dict(zip(TRACE_NAMES, data, strict=True))
 
@@ -179,18 +174,9 @@ def code_space_figure(
         **{f"distance to {ref}": dict(mode="lines", line=dict(color=c))
            for ref, c in zip(REFERENCE_NAMES, DISTANCE_COLOURS)},
         "lit fraction": dict(mode="lines", line=dict(color=LIT_COLOUR, dash="dot")),
-        "code at the pointer": dict(mode="markers", showlegend=False, hoverinfo="skip",
-                                    marker=dict(color=POINTER_COLOUR, size=22,
-                                                symbol="line-ns", line=dict(width=3,
-                                                                            color=POINTER_COLOUR))),
-        # full, 3/4, half, lit: one marker each, in the colours of their curves
-        "pointer's distances": dict(mode="markers", showlegend=False, hoverinfo="skip",
-                                    marker=dict(color=[*DISTANCE_COLOURS, LIT_COLOUR], size=9,
-                                                line=dict(width=1, color="white"))),
     }
     # (row, col) of each trace: the axis panel unless named here
     places = {"decoded strip": (2, 1), "midpoint vs 3/4 moon": (1, 2), "lit fraction": (3, 1),
-              "pointer's distances": (3, 1),
               **{f"distance to {ref}": (3, 1) for ref in REFERENCE_NAMES}}
     for name in TRACE_NAMES:
         if name == "decoded strip":

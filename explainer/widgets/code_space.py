@@ -146,15 +146,17 @@ class _CodeAxisExplainer(Explainer):
         return [LiveFigure("code_axis", 0, spec, models=packed)]
 
     def _live_spec(self) -> dict:
-        """The part of the in-page spec shared by a page and JupyterLab: the traces, the
-        panels that point at a code, the pair's label and the reference moons."""
+        """The part of the in-page spec shared by a page and JupyterLab: the pair's trace and
+        label, the panels that point at a code (the axis's, the distances'), the marks'
+        colours and the reference moons."""
         references = code_space.reference_moons().numpy()
         # lit = sum x / sum (full moon), as explainer.data.lit_fraction
         lit_reference = float(render_moon(FULL_MOON, size=code_space.MOON_SIDE).sum())
-        return {"traces": {"code": "code at the pointer", "distances": "pointer's distances",
-                           "pair": "midpoint vs 3/4 moon"},
+        return {"traces": {"pair": "midpoint vs 3/4 moon"},
                 "axes": [["x", "y"], ["x4", "y4"]],
                 "annotation": plots.PAIR_LABEL, "label": plots.MIDPOINT_LABEL,
+                "colours": {"code": plots.POINTER_COLOUR,
+                            "marks": [*plots.DISTANCE_COLOURS, plots.LIT_COLOUR]},
                 "references": np.round(references.astype(np.float64), 6).tolist(),
                 "lit_reference": lit_reference,
                 "tile": {"side": code_space.MOON_SIDE, "pad": plots.PAIR_GAP}}

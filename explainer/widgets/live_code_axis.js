@@ -3,16 +3,20 @@
 // which shares its x axis), decoded by the shown model (a 1-D code: decode([c])). The decode
 // replaces the midpoint's above the true 3/4 moon, its label says c, the code is marked on
 // the axis, and its RMS distances to the three moons and its lit fraction are marked on
-// their curves. The pointer gone, the midpoint's decode is back. A state whose model the page
+// their curves. The pointer gone, the midpoint's decode is back. The marks are an SVG layer
+// over the figure and the label is set in place: a plotly restyle of this figure (its bands
+// hold thousands of points) takes 40-180 ms, a pointer move must take one frame. A state whose model the page
 // does not carry (not in choose.table) decodes nothing: the figure stays as stored.
 //
 // spec: {kind: "code_axis", traces: {code, distances, pair}, axes: [[x, y], ...] (the panels
-//        that point at a code), annotation: name of the pair's label, label: its text at rest,
+//        that point at a code: the code axis's, then the distances'), annotation: name of the
+//        pair's label, label: its text at rest, colours: {code, marks: [full, 3/4, half, lit]},
 //        references: [full, 3/4, half] (784 values each), lit_reference: a full moon's
 //        total brightness, tile: {side, pad}, model: id | choose: {sliders, table, defaults}}
 (function () {
   "use strict";
   const L = () => window.vaeLive, F = () => window.vaeForward;
+  const SVG = "http://www.w3.org/2000/svg";
 
   function attachCodeAxis(gd, spec, env) {
     const live = L(), forward = F();
@@ -71,10 +75,8 @@
       state.distances = measure(state.decoded);
       const pair = live.tile([state.decoded, references[1]], { side, nCols: 1, pad, padValue: 1 });
       state.ours = live.showImage(gd, spec.traces.pair, pair, env);
-      const d = state.distances;
-      env.Plotly.update(gd, { x: [[c], [c, c, c, c]], y: [[0], d] },
-                        { [`annotations[${annotationIndex()}].text`]: `at the pointer, c = ${c.toFixed(2)}` },
-                        [live.traceIndex(gd, spec.traces.code), live.traceIndex(gd, spec.traces.distances)]);
+      drawMarks(c, state.distances);
+      setLabel(`at the pointer, c = ${c.toFixed(2)}`);
       return true;
     }
 
@@ -86,9 +88,63 @@
         live.showSource(gd, spec.traces.pair, state.resting, env);
       }
       state.ours = null;
-      env.Plotly.update(gd, { x: [[], []], y: [[], []] },
-                        { [`annotations[${annotationIndex()}].text`]: spec.label },
-                        [live.traceIndex(gd, spec.traces.code), live.traceIndex(gd, spec.traces.distances)]);
+      overlay().style.display = "none";
+      setLabel(spec.label);
+    }
+
+    // the layer of marks over the figure: a line at c across each panel, a dot on each curve
+    function overlay() {
+      let svg = gd.querySelector("svg.live-code-axis");
+      if (svg) return svg;
+      svg = document.createElementNS(SVG, "svg");
+      svg.setAttribute("class", "live-code-axis");
+      svg.style.cssText = "position:absolute;left:0;top:0;width:100%;height:100%;" +
+        "pointer-events:none;overflow:visible;display:none";
+      spec.axes.forEach(() => {
+        const line = document.createElementNS(SVG, "line");
+        line.setAttribute("stroke", spec.colours.code);
+        line.setAttribute("stroke-width", "2");
+        svg.appendChild(line);
+      });
+      spec.colours.marks.forEach((colour) => {
+        const dot = document.createElementNS(SVG, "circle");
+        dot.setAttribute("r", "5");
+        dot.setAttribute("fill", colour);
+        dot.setAttribute("stroke", "white");
+        svg.appendChild(dot);
+      });
+      (gd.querySelector(".svg-container") || gd).appendChild(svg);
+      return svg;
+    }
+
+    // pixel positions from the axes: offset + c2p(value)
+    function drawMarks(c, values) {
+      const svg = overlay(), layout = gd._fullLayout;
+      const axis = (name, letter) => layout[`${letter}axis${name.slice(1)}`];
+      const lines = svg.querySelectorAll("line"), dots = svg.querySelectorAll("circle");
+      spec.axes.forEach(([x, y], k) => {
+        const xa = axis(x, "x"), ya = axis(y, "y");
+        const px = xa._offset + xa.c2p(c);
+        lines[k].setAttribute("x1", px); lines[k].setAttribute("x2", px);
+        lines[k].setAttribute("y1", ya._offset); lines[k].setAttribute("y2", ya._offset + ya._length);
+      });
+      const [x, y] = spec.axes[spec.axes.length - 1];
+      const xa = axis(x, "x"), ya = axis(y, "y");
+      values.forEach((v, k) => {
+        dots[k].setAttribute("cx", xa._offset + xa.c2p(c));
+        dots[k].setAttribute("cy", ya._offset + ya.c2p(v));
+      });
+      svg.style.display = "";
+    }
+
+    // the pair's label, in place (plotly's copies too, so a redraw keeps it)
+    function setLabel(text) {
+      const i = annotationIndex();
+      gd.layout.annotations[i].text = text;
+      const full = gd._fullLayout.annotations && gd._fullLayout.annotations[i];
+      if (full) full.text = text;
+      const el = gd.querySelector(`g.annotation[data-index="${i}"] text`);
+      if (el) el.textContent = text; else env.Plotly.relayout(gd, { [`annotations[${i}].text`]: text });
     }
 
     function codeAt(event) {
