@@ -182,6 +182,7 @@
       rest: () => rest(),
       modelId: () => modelId(),
       detach() {
+        rest();
         gd.removeEventListener("pointermove", onMove);
         gd.removeEventListener("pointerleave", onLeave);
       },
