@@ -161,6 +161,7 @@ def test_a_figure_gets_sliders_only_for_the_controls_that_move_it():
     assert [s["name"] for s in maps["figure"]["layout"]["sliders"]] == ["model", "ellipses"]
     (slider,) = plane["figure"]["layout"]["sliders"]
     assert slider["name"] == "model" and plane["groups"] == []
+    assert maps["controls"] == [0, 1] and plane["controls"] == [0]  # each slider's control
     assert slider["steps"][0]["execute"] is True  # plain plotly: one control, no page script
     names = {f["name"] for f in plane["figure"]["frames"]}
     for k, step in enumerate(slider["steps"]):

@@ -163,3 +163,15 @@ def test_the_interpolation_offers_its_digits_and_both_models(tiny):
     assert len(set(spec["models"])) == 2 and set(spec["models"]) == set(live.models)
     assert walk.exported_controls() == []  # the page's own menus replace stored frames
     assert control_grid(walk.first).labels  # the dropdowns themselves are unchanged
+
+
+def test_a_model_is_packed_again_only_when_its_weights_change():
+    import torch
+
+    model = small(3)
+    first = packed_models([model])
+    assert packed_models([model])[1][first[0][0]] is first[1][first[0][0]]  # the same packing
+    with torch.no_grad():
+        next(model.decoder.parameters())[0, 0] += 1.0
+    again = packed_models([model])
+    assert again[0] != first[0]

@@ -98,3 +98,26 @@ def test_int_slider_and_play_refuse_instead_of_clamping():
     assert isinstance(p, widgets.Play) and p.step == 2
     with pytest.raises(TraitError, match=r"draws must be an integer in \[0, 10\], got 11"):
         p.value = 11
+
+
+def test_a_figure_changed_before_its_display_is_shown_changed():
+    # a page that connects after the cell ran (Voila) draws a figure from its synced state:
+    # the display brings that state up to date, as plotly's own display of a figure does
+    import plotly.graph_objects as go
+
+    from explainer.plots import trace
+    from explainer.widgets.figure import SharedFigureWidget
+
+    class Changed(Explainer):
+        def __init__(self):
+            super().__init__()
+            self.fig = SharedFigureWidget(go.Figure(go.Scatter(x=[0], y=[0], name="point")))
+            trace(self.fig, "point").update(x=[1.5], y=[2.5])
+            self.fig.layout.title.text = "after"
+            self.ui = widgets.VBox([self.fig, self.errors])
+
+    explainer = Changed()
+    assert explainer.fig._widget_data[0]["x"] == [0]  # what a late page would draw
+    explainer._repr_mimebundle_()
+    assert list(explainer.fig._widget_data[0]["x"]) == [1.5]
+    assert explainer.fig._widget_layout["title"]["text"] == "after"

@@ -136,14 +136,15 @@ def frames_and_sliders(base: Mapping, states: Mapping[tuple, Mapping], *,
                        controls: Sequence[Mapping], groups: Sequence[ControlGroup],
                        figure_index: int = 0) -> dict:
     """One figure of a page: its default ``data`` and ``layout`` with one slider per
-    control that changes it, plus ``frames`` and the ``groups`` the page script drives.
+    control that changes it, plus ``frames``, the ``groups`` of several sliders and, for
+    each slider, the index of its control (``controls``).
 
     ``base``: the figure dict at the defaults; ``states[(group_id, combination)]``: the
     figure dict for that combination; ``controls[i]``: ``{"label", "labels", "default"}``.
     """
     defaults = [c["default"] for c in controls]
     figure = {"data": base["data"], "layout": dict(base["layout"]), "frames": []}
-    sliders, script_groups = [], []
+    sliders, script_groups, slider_controls = [], [], []
     for gid, group in enumerate(groups):
         paths = [p[1:] for p in group.paths if p[0] == figure_index]
         if not paths:
@@ -159,6 +160,7 @@ def frames_and_sliders(base: Mapping, states: Mapping[tuple, Mapping], *,
             pos = moving[0]
             sliders.append(slider_spec(controls[group.controls[pos]], group_id=gid, position=pos,
                                        group=group.controls, defaults=defaults, native=True))
+            slider_controls.append(group.controls[pos])
             continue
         members = []
         for pos, i in enumerate(group.controls):
@@ -166,11 +168,12 @@ def frames_and_sliders(base: Mapping, states: Mapping[tuple, Mapping], *,
             sliders.append(slider_spec(controls[i], group_id=gid, position=pos,
                                        group=group.controls, defaults=defaults,
                                        native=len(group.controls) == 1))
+            slider_controls.append(i)
         if len(group.controls) > 1:
             script_groups.append({"id": gid, "sliders": members, "product": group.product,
                                   "defaults": [defaults[i] for i in group.controls]})
     place_sliders(figure["layout"], sliders)
-    return {"figure": figure, "groups": script_groups}
+    return {"figure": figure, "groups": script_groups, "controls": slider_controls}
 
 
 def _controls_that_move(gid: int, group: ControlGroup, states: Mapping[tuple, Mapping],

@@ -1,6 +1,8 @@
 """One executed notebook as a standalone HTML page that works offline: the markdown with
 its equations as MathML, the code folded, the printed outputs, every figure (plotly.js
-inlined once) and each Explainer's figures with sliders over its precomputed states.
+inlined once) and each Explainer's figures with sliders over its precomputed states, its
+text readouts following the sliders, and its state in the page's address
+(``#beta=3&noise=0.3``; ``page.js``).
 
 The page's style and script are package data (``page.css``, ``page.js``).
 """
@@ -20,6 +22,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from explainer.publish.extras import require
 from explainer.publish.kernel import FRAMES_MIMETYPE
+from explainer.widgets.controls import address_key
 from explainer.widgets.live import live_script
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -116,6 +119,7 @@ class PageBuilder:
     n_figures: int = 0
     n_explainers: int = 0
     errors: list[str] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)  # the controls' keys in the page's address
     # the packed models of the page's live figures, by id (each model once per page)
     models: dict[str, dict] = field(default_factory=dict)
 
@@ -134,8 +138,12 @@ class PageBuilder:
                 f"{script_json(spec)}</script>{running}")
 
     def explainer(self, exported: dict) -> str:
+        """An explainer's figures with their sliders, its readouts in their places, the
+        notes, and the spec ``page.js`` drives them from (``script.explainer-spec``)."""
+        number = self.n_explainers
         self.n_explainers += 1
-        out = []
+        readouts = exported.get("readouts") or {"items": [], "strings": [], "tables": []}
+        out = [f'<div class="explainer" id="explainer-{number}">']
         if "error" in exported:
             self.errors.append(f"{exported['type']}: {exported['error']}")
             out.append(f'<p class="note error">The states of this figure could not be '
@@ -144,11 +152,15 @@ class PageBuilder:
         live = exported.get("live", [])
         for figure in live:
             self.models.update(figure["models"])
+        out.append(_readouts_html(readouts["items"], after=-1))
+        figures = []
         for f, fig in enumerate(exported["figures"]):
+            figures.append({"target": f"plot-{self.n_figures}", "sliders": fig.get("controls", [])})
             mine = [figure for figure in live if figure["figure"] == f]
             for figure in mine:
                 without_computed(fig["figure"], figure["computed"])
             out.append(self.figure(fig["figure"], groups=fig["groups"], live=mine))
+            out.append(_readouts_html(readouts["items"], after=f))
             for group in fig["groups"]:
                 if not group["product"]:
                     names = [fig["figure"]["layout"]["sliders"][s]["name"].rstrip(" =:")
@@ -156,13 +168,39 @@ class PageBuilder:
                     out.append(f'<p class="note">Here the sliders {html.escape(", ".join(names))} '
                                "move one at a time (the others go back to their starting "
                                "values); in JupyterLab they combine.</p>")
+        controls = exported["controls"]
+        for table in readouts["tables"]:
+            if not table["product"]:
+                names = ", ".join(controls[i]["label"].rstrip(" =:") for i in table["controls"])
+                out.append(f'<p class="note">The text here follows {html.escape(names)} one at a '
+                           "time (shown with the others at their starting values); in "
+                           "JupyterLab it follows them all.</p>")
         kernel = exported["kernel_controls"]
         if kernel:
             listed = ", ".join(html.escape(k) for k in kernel)
             what = "this control needs" if len(kernel) == 1 else "these controls need"
             out.append(f'<p class="note kernel">Not live in this page: {listed}. '
                        f"{what.capitalize()} {KERNEL_NOTE}.</p>")
-        return "\n".join(out)
+        spec = {"id": number, "figures": figures,
+                "controls": [{"key": self.page_key(c.get("key") or address_key(c["label"])),
+                              "label": c["label"], "labels": c["labels"], "default": c["default"]}
+                             for c in controls],
+                "groups": exported.get("groups", []),
+                "readouts": {"strings": readouts["strings"], "tables": readouts["tables"]}}
+        out.append(f'<script type="application/json" class="explainer-spec">'
+                   f"{script_json(spec)}</script>")
+        out.append("</div>")
+        return "\n".join(filter(None, out))
+
+    def page_key(self, key: str) -> str:
+        """``key``, or ``key-2``, ``key-3``, ... if an earlier explainer of the page took it:
+        every control has its own name in the page's address."""
+        candidate, n = key, 1
+        while candidate in self.keys:
+            n += 1
+            candidate = f"{key}-{n}"
+        self.keys.add(candidate)
+        return candidate
 
     def output(self, out: NotebookNode) -> str:
         kind = out.output_type
@@ -196,6 +234,14 @@ class PageBuilder:
                 '<section class="code-cell"><details class="source"><summary>code</summary>'
                 f"<pre><code>{html.escape(cell.source)}</code></pre></details>"
                 f'<div class="outputs">{outputs}</div></section>')
+
+
+def _readouts_html(items: Sequence[dict], *, after: int) -> str:
+    """The readouts placed after figure ``after`` (-1: above the first), at the defaults.
+    Their HTML is our own widgets' values, kept inside ``div.readout``."""
+    shown = [f'<div class="readout" data-readout="{r}">{item["html"]}</div>'
+             for r, item in enumerate(items) if item["after"] == after]
+    return f'<div class="readouts">{"".join(shown)}</div>' if shown else ""
 
 
 def without_computed(figure: dict, computed: Sequence[Sequence[str]]) -> None:

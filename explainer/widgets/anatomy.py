@@ -78,7 +78,7 @@ class DiagramExplorer(Explainer):
     def exported_controls(self) -> list[ControlGrid]:
         # every digit; dimension 1's e on a 0.5 grid (other dimensions need a kernel)
         return [control_grid(self.digit),
-                control_grid(self.e_value, np.arange(-3.0, 3.01, 0.5).round(1))]
+                control_grid(self.e_value, np.arange(-3.0, 3.01, 0.5).round(1), key="e")]
 
     @property
     def noise(self) -> np.ndarray:
@@ -157,7 +157,7 @@ class KLWeightExplorer(Explainer):
         self.ui = widgets.VBox([self.beta, self.fig, self.errors])
 
     def exported_controls(self) -> list[ControlGrid]:
-        return [control_grid(self.beta)]
+        return [control_grid(self.beta, key="beta")]
 
     def show(self, beta: float) -> None:
         summary = self.summaries[beta]
@@ -190,7 +190,7 @@ class DecoderVarianceExplorer(Explainer):
                                 self.errors])
 
     def exported_controls(self) -> list[ControlGrid]:
-        return [control_grid(self.variance), control_grid(self.beta)]
+        return [control_grid(self.variance, key="variance"), control_grid(self.beta, key="beta")]
 
     def show(self) -> None:
         point = self.grid.select(self.variance.value, self.beta.value)

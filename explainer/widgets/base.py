@@ -13,6 +13,7 @@ the range is refused with a ``TraitError`` that names them too. Nothing is clamp
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import traceback
@@ -116,7 +117,15 @@ class Explainer:
         return f"{type(self).__name__}: interactive figure (needs a running kernel)"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The widget view, with a short stable text in place of the float-laden repr."""
+        """The widget view, with a short stable text in place of the float-laden repr.
+
+        Each figure's synced state is brought up to date first, as plotly's own
+        ``FigureWidget._repr_mimebundle_`` does when a figure is shown alone: a page that
+        connects after the cell ran (Voila) builds the figure from that state, and the
+        changes made before the display (a point decoded, a digit drawn) would be lost."""
+        for fig in self.figures():
+            fig._widget_layout = copy.deepcopy(fig._layout_obj._props)
+            fig._widget_data = copy.deepcopy(fig._data)
         bundle = dict(self.ui._repr_mimebundle_())
         bundle["text/plain"] = self.summary()
         return bundle

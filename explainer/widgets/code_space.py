@@ -211,9 +211,9 @@ class NoisyCodeExplainer(_CodeAxisExplainer):
 
     def exported_controls(self) -> list[ControlGrid]:
         # each value retrains (~0.4 s): 2 x 7 x 4 = 56 models, every combination
-        return [control_grid(self.training_set),
-                control_grid(self.noise_scale, (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)),
-                control_grid(self.beta, (0.0, 0.5, 1.0, 2.0))]
+        return [control_grid(self.training_set, key="data"),
+                control_grid(self.noise_scale, (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0), key="noise"),
+                control_grid(self.beta, (0.0, 0.5, 1.0, 2.0), key="beta")]
 
     def sliders(self) -> list[widgets.FloatSlider]:
         return [self.noise_scale, self.beta]
@@ -254,8 +254,8 @@ class VAECodeExplainer(_CodeAxisExplainer):
         ])
 
     def exported_controls(self) -> list[ControlGrid]:
-        return [control_grid(self.training_set),
-                control_grid(self.beta, (0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 1.5, 2.0))]
+        return [control_grid(self.training_set, key="data"),
+                control_grid(self.beta, (0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 1.5, 2.0), key="beta")]
 
     def sliders(self) -> list[widgets.FloatSlider]:
         return [self.beta]

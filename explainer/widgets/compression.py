@@ -90,7 +90,7 @@ class CodeSizeExplorer(Explainer):
         self.ui = widgets.VBox([self.k, self.fig, self.errors])
 
     def exported_controls(self) -> list[ControlGrid]:
-        return [control_grid(self.k, n_steps=self.k.max)]  # every k: only a redraw each
+        return [control_grid(self.k, n_steps=self.k.max, key="k")]  # every k: only a redraw each
 
     def show(self, k: int) -> None:
         apply_updates(self.fig, plots.code_size_updates(self.comparison, k, top=self.top),

@@ -1,11 +1,14 @@
 """Which controls of a widget keep working without a kernel, and over which values: each
 widget class declares them (``Explainer.exported_controls``) as :class:`ControlGrid`\\ s
-made by :func:`control_grid`: the values at which a page without a kernel shows the figure.
+made by :func:`control_grid`: the values at which a page without a kernel shows the figure,
+and the short ``key`` that names the control in the page's address (``#beta=3&noise=0.3``).
 """
 
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,20 +20,45 @@ from explainer.validation import check_int
 
 _GRID_TYPES = (widgets.widgets.widget_selection._Selection, widgets.Checkbox,
                widgets.ToggleButton, widgets.IntSlider, widgets.FloatSlider)
+# a key in a page's address: lower-case ASCII letters and digits, words joined by "-"
+_KEY = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def address_key(text: str) -> str:
+    """``text`` as a key for a page's address: lower-case ASCII words joined by "-", a
+    Greek letter spelled out ("KL weight β" -> "kl-weight-beta", "std σ_m" ->
+    "std-sigma-m"), accents dropped, anything else a separator; "control" if nothing is left."""
+    words = []
+    for ch in unicodedata.normalize("NFKC", text):
+        name = unicodedata.name(ch, "")
+        if not ch.isascii() and name.startswith("GREEK") and "LETTER" in name:
+            words.append(f" {name.split()[-1].lower()} ")
+        else:  # é -> e; what is left that is not a letter or a digit separates words
+            words.append(unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode())
+    slug = "-".join(re.findall(r"[a-z0-9]+", "".join(words).lower()))
+    return slug or "control"
 
 
 @dataclass(frozen=True)
 class ControlGrid:
-    """One exported control: the widget, the values to precompute, their labels, and the
-    position of the widget's value when the grid was made (the page starts there)."""
+    """One exported control: the widget, the values to precompute, their labels, the
+    position of the widget's value when the grid was made (the page starts there), and its
+    key in the page's address (by default :func:`address_key` of ``label``)."""
 
     widget: widgets.Widget
     values: tuple
     labels: tuple[str, ...]
     label: str
     default: int
+    key: str | None = None
 
     def __post_init__(self) -> None:
+        if self.key is None:
+            object.__setattr__(self, "key", address_key(self.label))
+        if not isinstance(self.key, str) or not _KEY.fullmatch(self.key):
+            raise ValueError(f"key must be lower-case ASCII letters and digits, words joined "
+                             f'by "-" (e.g. "kl-weight"), got {self.key!r} for control '
+                             f"{self.label!r}")
         if len(self.values) == 0:
             raise ValueError(f"values of control {self.label!r} must not be empty")
         if len(self.values) != len(self.labels):
@@ -42,7 +70,8 @@ class ControlGrid:
 
 
 def control_grid(widget: widgets.Widget, values: Iterable | None = None, *,
-                 n_steps: int = 13, label: str | None = None) -> ControlGrid:
+                 n_steps: int = 13, label: str | None = None,
+                 key: str | None = None) -> ControlGrid:
     """The grid of ``widget``'s values to precompute.
 
     - a selection (Dropdown, SelectionSlider, ToggleButtons, ...): every option, or the
@@ -53,6 +82,8 @@ def control_grid(widget: widgets.Widget, values: Iterable | None = None, *,
       with at most ``n_steps`` stops gives all of them).
 
     The widget's current value is always part of the grid: it is where the page starts.
+    ``key`` names the control in the page's address (default: :func:`address_key` of the
+    label, which is ``label`` or the widget's description).
     """
     n_steps = check_int("n_steps", n_steps, low=2, high=1000)
     name = label or getattr(widget, "description", "") or type(widget).__name__
@@ -79,7 +110,7 @@ def control_grid(widget: widgets.Widget, values: Iterable | None = None, *,
         vals = _slider_values(widget, values, n_steps=n_steps, name=name)
         fmt = getattr(widget, "readout_format", "d")
         labs = tuple(format(v, fmt) for v in vals)
-    return ControlGrid(widget, vals, labs, name, _index_of(vals, current))
+    return ControlGrid(widget, vals, labs, name, _index_of(vals, current), key)
 
 
 def _index_of(values: Sequence, value: Any) -> int:

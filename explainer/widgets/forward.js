@@ -1,6 +1,6 @@
 /* The models of explainer.models run in the page, with no kernel and no network.
  *
- * window.vaeForward = {unpack, decode, encode, strokesToImage}
+ * window.vaeForward = {unpack, decode, encode, strokesToImage, textBytes}
  *   unpack(packed)               packed: explainer.packing.pack_model's dict; the
  *                                weights are decoded once into Float32Arrays (kept per dict,
  *                                so decode and encode may be passed the dict every time)
@@ -30,16 +30,37 @@
   const HALF = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) HALF[h] = halfToFloat(h);
 
-  function base64Bytes(text) {
-    const bin = atob(text);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  // explainer.packing.page_text: base85 (Python's alphabet, "<" written as "."), 5
+  // characters per 4 bytes, big-endian; a last group of n + 1 characters holds n bytes
+  const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" +
+    "!#$%&()*+-;.=>?@^_`{|}~";
+  const DIGIT = new Int16Array(128).fill(-1);
+  for (let i = 0; i < ALPHABET.length; i++) DIGIT[ALPHABET.charCodeAt(i)] = i;
+
+  function textBytes(text) {
+    const n = text.length, full = Math.floor(n / 5), rest = n % 5;
+    if (rest === 1) throw new Error("packed text is cut short (a group of one character)");
+    const bytes = new Uint8Array(4 * full + (rest ? rest - 1 : 0));
+    let o = 0;
+    for (let g = 0; g < full + (rest ? 1 : 0); g++) {
+      let v = 0;
+      for (let k = 0; k < 5; k++) {
+        const i = 5 * g + k;
+        // a short last group is padded with the largest digit, as Python's b85decode does
+        const d = i < n ? (text.charCodeAt(i) < 128 ? DIGIT[text.charCodeAt(i)] : -1) : 84;
+        if (d < 0) throw new Error(`packed text holds a character outside base85: ${text[i]}`);
+        v = v * 85 + d;
+      }
+      if (v > 0xffffffff) throw new Error("packed text holds a group beyond 32 bits");
+      const count = g < full ? 4 : rest - 1;
+      for (let k = 0; k < count; k++) bytes[o++] = (v >>> (24 - 8 * k)) & 0xff;
+    }
     return bytes;
   }
 
-  // little-endian float16 or float32 values, base64 -> Float32Array
+  // little-endian float16 or float32 values, packed text -> Float32Array
   function unpackArray(text, dtype, size) {
-    const bytes = base64Bytes(text);
+    const bytes = textBytes(text);
     const view = new DataView(bytes.buffer);
     const width = dtype === "float16" ? 2 : 4;
     if (bytes.length !== size * width) {
@@ -61,7 +82,7 @@
 
   // int16 rows: w_ij = s_i q_ij (q little-endian int16, s float32; explainer.packing.row_int16)
   function unpackRows(layer) {
-    const bytes = base64Bytes(layer.weight);
+    const bytes = textBytes(layer.weight);
     const n = layer.n_in * layer.n_out;
     if (bytes.length !== 2 * n) throw new Error(`expected ${n} int16 values, got ${bytes.length} bytes`);
     const view = new DataView(bytes.buffer);
@@ -91,7 +112,7 @@
     }));
   }
 
-  const FORMAT = "vae-explainer.mlp/1";  // explainer.packing.FORMAT
+  const FORMAT = "vae-explainer.mlp/2";  // explainer.packing.FORMAT
   const UNPACKED = typeof WeakMap === "function" ? new WeakMap() : null;
 
   function unpack(packed) {
@@ -239,7 +260,7 @@
     return {means, logvars};
   }
 
-  window.vaeForward = Object.assign(window.vaeForward || {}, {unpack, decode, encode});
+  window.vaeForward = Object.assign(window.vaeForward || {}, {unpack, decode, encode, textBytes});
 })();
 
 /* A drawing as MNIST would have it: explainer.strokes.strokes_to_image in the page.

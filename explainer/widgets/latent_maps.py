@@ -148,10 +148,10 @@ class LatentMapExplorer(Explainer):
 
     def exported_controls(self) -> list[ControlGrid]:
         # the cached models only: a value off the grid is retrained live, in a kernel
-        return [control_grid(self.model_choice),
-                control_grid(self.noise, self.grid.values("noisy_ae")),
-                control_grid(self.beta, self.grid.values("vae")),
-                control_grid(self.ellipses)]
+        return [control_grid(self.model_choice, key="model"),
+                control_grid(self.noise, self.grid.values("noisy_ae"), key="noise"),
+                control_grid(self.beta, self.grid.values("vae"), key="beta"),
+                control_grid(self.ellipses, key="ellipses")]
 
     def kernel_controls(self, exported: Collection[int] = ()) -> list[str]:
         return ["noise scales and KL weights off the trained grid (retrained live)",

@@ -47,11 +47,19 @@
   // ------------------------------------------------------------------ grey images
   // values in [0, 1] (width * height, row by row) as an RGBA canvas: round(255 v), as
   // explainer.plots.images.png_data_uri draws them
+  // one canvas (and its pixel buffer) per size, reused: a pointer move draws two a frame
+  const canvases = new Map();
   function greyCanvas(values, width, height) {
-    const canvas = document.createElement("canvas");
-    canvas.width = width; canvas.height = height;
-    const ctx = canvas.getContext("2d");
-    const img = ctx.createImageData(width, height);
+    const key = `${width}x${height}`;
+    let made = canvases.get(key);
+    if (!made) {
+      const canvas = document.createElement("canvas");
+      canvas.width = width; canvas.height = height;
+      const ctx = canvas.getContext("2d");
+      made = { canvas, ctx, img: ctx.createImageData(width, height) };
+      canvases.set(key, made);
+    }
+    const { canvas, ctx, img } = made;
     for (let i = 0; i < width * height; i++) {
       const v = Math.round(255 * Math.min(1, Math.max(0, values[i])));
       img.data[4 * i] = v; img.data[4 * i + 1] = v; img.data[4 * i + 2] = v;

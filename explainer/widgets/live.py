@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,14 +75,26 @@ def model_id(packed: Mapping[str, Any]) -> str:
     return "m" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+# each model's packing, kept while the model lives: (parts, its parameters' versions) ->
+# (id, packed); a parameter changed in place has a new version, so it is packed again
+_PACKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def packed_models(models: Iterable[Autoencoder], *, parts: tuple[str, ...] = ("decoder",),
                   ) -> tuple[list[str], dict[str, dict[str, Any]]]:
-    """``models`` packed (float16) for the page: their ids, in order, and the packed
-    models by id (a model given twice is packed once)."""
+    """``models`` packed (:func:`explainer.packing.pack_model`) for the page: their ids, in
+    order, and the packed models by id (a model given twice is packed once). A model is
+    packed once while its weights stay as they are (a slider that shows it again sends
+    the same packing)."""
     ids, out = [], {}
     for model in models:
-        packed = pack_model(model, parts=parts)
-        key = model_id(packed)
+        versions = (tuple(parts), tuple(p._version for p in model.parameters()))
+        memo = _PACKED.setdefault(model, {})
+        if versions not in memo:
+            memo.clear()
+            packed = pack_model(model, parts=parts)
+            memo[versions] = (model_id(packed), packed)
+        key, packed = memo[versions]
         ids.append(key)
         out.setdefault(key, packed)
     return ids, out

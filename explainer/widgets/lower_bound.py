@@ -64,8 +64,9 @@ class BoundSplitExplorer(Explainer):
         self.ui = widgets.VBox([self.x, self.mean, self.log_std, self.fig, self.errors])
 
     def exported_controls(self) -> list[ControlGrid]:
-        return [control_grid(self.x, n_steps=33), control_grid(self.mean, n_steps=31),
-                control_grid(self.log_std, n_steps=29)]
+        return [control_grid(self.x, n_steps=33, key="x"),
+                control_grid(self.mean, n_steps=31, key="mean"),
+                control_grid(self.log_std, n_steps=29, key="log-std")]
 
     def view(self) -> BoundSplitView:
         """The exact split at the sliders' values."""
@@ -182,7 +183,7 @@ class ImportanceSamplingExplorer(Explainer):
         self.ui = widgets.VBox([self.k, self.fig, self.errors])
 
     def exported_controls(self) -> list[ControlGrid]:
-        return [control_grid(self.k)]
+        return [control_grid(self.k, key="k")]
 
     def redraw(self, k: int) -> None:
         w, first = self.weights, self.weights.first(k)
@@ -211,7 +212,7 @@ class NonlinearGapExplorer(Explainer):
         self.ui = widgets.VBox([self.x, self.fig, self.errors])
 
     def exported_controls(self) -> list[ControlGrid]:
-        return [control_grid(self.x, n_steps=15)]  # two fits per value: 0.25 apart
+        return [control_grid(self.x, n_steps=15, key="x")]  # two fits per value: 0.25 apart
 
     def redraw(self, x: float) -> None:
         view = self.gap.view(x)

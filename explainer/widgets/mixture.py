@@ -75,8 +75,8 @@ class MixtureBuilder(Explainer):
 
     def exported_controls(self) -> list[ControlGrid]:
         # the number of components, and component 1's weight, mean and spread
-        return [control_grid(self.n_components), control_grid(self.weight),
-                control_grid(self.mean, n_steps=21), control_grid(self.std)]
+        return [control_grid(self.n_components), control_grid(self.weight, key="weight"),
+                control_grid(self.mean, n_steps=21, key="mean"), control_grid(self.std, key="std")]
 
     def title(self) -> str:
         w, _, _ = self.hand.mixture()
@@ -124,7 +124,7 @@ class FittedMixture(Explainer):
         self.ui = widgets.VBox([self.k, self.fig, self.errors])
 
     def exported_controls(self) -> list[ControlGrid]:
-        return [control_grid(self.k)]
+        return [control_grid(self.k, key="k")]
 
     def _show(self, k: int) -> None:
         view = self.views.view(k)
@@ -209,7 +209,7 @@ class LatentMixture(Explainer):
         self.ui = widgets.VBox([widgets.HBox([self.decoder, self.n]), self.fig, self.errors])
 
     def exported_controls(self) -> list[ControlGrid]:
-        return [control_grid(self.decoder), control_grid(self.n)]  # 2 x 11, every pair
+        return [control_grid(self.decoder), control_grid(self.n, key="n")]  # 2 x 11, every pair
 
     def _redraw(self) -> None:
         name = self.decoder.value

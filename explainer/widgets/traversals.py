@@ -34,7 +34,7 @@ class TraversalExplorer(Explainer):
 
     def exported_controls(self) -> list[ControlGrid]:
         # every weight and every digit (6 x 10 states: all combinations are stored)
-        return [control_grid(self.beta), control_grid(self.digit)]
+        return [control_grid(self.beta, key="beta"), control_grid(self.digit)]
 
     def show(self) -> None:
         t = self.grid.select(self.beta.value, self.digit.value)

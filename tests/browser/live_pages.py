@@ -47,14 +47,18 @@ def page_model_ids(page) -> list[str]:
 
 
 def assert_page_decodes(page, models: Mapping[str, Autoencoder], *, n_codes: int = N_CODES,
-                        scale: float = 3.0, seed: int = 0) -> float:
-    """For each model (by its id in the page), ``n_codes`` random codes, N(0, scale^2),
-    decoded by the page and by torch agree within 2e-3 per pixel. Returns the largest
-    difference seen."""
+                        scale: float = 3.0, seed: int = 0,
+                        codes: np.ndarray | None = None) -> float:
+    """For each model (by its id in the page), ``n_codes`` random codes, N(0, scale^2)
+    (or the given ``codes``), decoded by the page and by torch agree within 2e-3 per
+    pixel. Returns the largest difference seen."""
     rng = np.random.default_rng(seed)
     worst = 0.0
+    given = codes
     for key, model in models.items():
-        codes = (scale * rng.standard_normal((n_codes, model.config.latent_dim))).astype(np.float32)
+        d = model.config.latent_dim
+        codes = (scale * rng.standard_normal((n_codes, d)) if given is None
+                 else np.asarray(given).reshape(-1, d)).astype(np.float32)
         js = np.array(page.evaluate(
             "([id, codes]) => Array.from(window.vaeForward.decode(window.vaeLive.model({}, id), "
             "new Float32Array(codes)))", [key, codes.ravel().tolist()]))

@@ -19,7 +19,7 @@ import torch
 
 from explainer.data import load_mnist
 from explainer.models import Autoencoder, ModelConfig
-from explainer.packing import pack_model, unpack_layer
+from explainer.packing import pack_model, page_text, unpack_layer
 from explainer.strokes import strokes_to_image
 from explainer.train import TrainingConfig, fit
 from tests.browser.conftest import require_browser
@@ -170,6 +170,17 @@ def test_int16_rows_decode_and_encode_as_their_unpacked_weights_do(forward_page,
     diff = np.abs(decoded - expected).max()
     print(f"int16 rows: decode max |page - torch| = {diff:.1e}")
     assert diff <= DECODE_TOLERANCE
+
+
+def test_the_packed_text_reads_back_as_python_wrote_it(forward_page):
+    rng = np.random.default_rng(3)
+    for n in [0, 1, 2, 3, 4, 5, 7, 8, 9, 1000]:
+        data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        got = forward_page.evaluate("(t) => Array.from(window.vaeForward.textBytes(t))",
+                                    page_text(data))
+        assert bytes(got) == data, n
+    with pytest.raises(Exception, match="cut short"):
+        forward_page.evaluate("window.vaeForward.textBytes('000001')")
 
 
 def test_one_code_and_partial_blocks_decode_as_in_a_batch(forward_page):
