@@ -37,9 +37,10 @@ from explainer.widgets.live import LiveFigure, packed_models
 TRAINING_SET_LABELS = (("two moons (full, half)", "two_moons"),
                        (f"{code_space.DEFAULT_PHASES} phases (full ... half)", "phases"))
 # The training sets whose models a page carries. Every model of both sets' grids (50 noisy
-# AEs and 16 VAEs, 143 kB each as int16 rows in base64) made 02's page 18.5 MB, over the
-# pages' 15 MB limit (tests/browser/test_html_export.py); the two moons' 33 models keep it
-# near 13.8 MB. On the phases the page's pointer decodes nothing (JupyterLab decodes every model).
+# AEs and 16 VAEs, 134 kB each as packed text) would make 02's page 18.0 MB, over the pages'
+# 15 MB limit (tests/browser/test_html_export.py); the two moons' 33 models make it 13.5 MB
+# (9.1 MB without). On the phases the page's pointer decodes nothing; JupyterLab decodes
+# every model (the shown one is sent to the figure).
 LIVE_TRAINING_SETS = ("two_moons",)
 
 
