@@ -98,6 +98,15 @@ def draw_noise(latent_dim: int, *, seed: int) -> np.ndarray:
     return torch.randn(latent_dim, generator=generator).numpy()
 
 
+def noise_draws(latent_dim: int, *, seed: int, n_draws: int) -> np.ndarray:
+    """Draws 0 ... n_draws - 1 of :class:`DiagramNoise` from ``seed``: row k is
+    ``draw_noise(latent_dim, seed=seed + k)``. Shape (n_draws, latent_dim), float32."""
+    latent_dim = check_int("latent_dim", latent_dim, low=1)
+    seed = check_seed(seed)
+    n_draws = check_int("n_draws", n_draws, low=1, high=100_000)
+    return np.stack([draw_noise(latent_dim, seed=seed + k) for k in range(n_draws)])
+
+
 class DiagramNoise:
     """The diagram's noise e: drawn from ``seed``, each new draw from the next seed (seed + 1,
     seed + 2, ...: every draw can be had again), or one dimension set by hand."""
@@ -106,11 +115,14 @@ class DiagramNoise:
         self.latent_dim = check_int("latent_dim", latent_dim, low=1)
         self.seed = check_seed(seed)
         self.draws = 0
+        # the dimensions set by hand since the last draw, in the order they were set
+        self.hand_set: tuple[int, ...] = ()
         self.e = draw_noise(self.latent_dim, seed=self.seed)
 
     def draw_new(self) -> np.ndarray:
         """A new e ~ N(0, I), from the next seed."""
         self.draws += 1
+        self.hand_set = ()
         self.e = draw_noise(self.latent_dim, seed=self.seed + self.draws)
         return self.e
 
@@ -121,7 +133,16 @@ class DiagramNoise:
         e = self.e.copy()
         e[dim] = check_real("e", value)
         self.e = e
+        self.hand_set = (*(j for j in self.hand_set if j != dim), dim)
         return e
+
+    def describe(self) -> str:
+        """Which noise this is, e.g. "e: draw 2 (seed 2), dim 3 set by hand"."""
+        text = f"e: draw {self.draws} (seed {self.seed + self.draws})"
+        if self.hand_set:
+            dims = ", ".join(str(j + 1) for j in sorted(self.hand_set))
+            text += f", dim{'s' if len(self.hand_set) > 1 else ''} {dims} set by hand"
+        return text
 
 
 def minimize2_terms(mean: np.ndarray, logvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

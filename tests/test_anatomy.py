@@ -1,3 +1,5 @@
+import base64
+
 import numpy as np
 import pytest
 import torch
@@ -176,3 +178,80 @@ def test_diagram_noise_draws_again_from_the_next_seed_and_sets_one_dimension():
         noise.set(4, 0.0)
     with pytest.raises(ValueError, match="e must be a finite number"):
         noise.set(0, float("nan"))
+    noise.set(0, 0.5)
+    assert noise.describe() == "e: draw 1 (seed 8), dims 1, 3 set by hand"
+    noise.draw_new()
+    assert noise.describe() == "e: draw 2 (seed 9)" and noise.hand_set == ()
+
+
+def test_noise_draws_are_the_widgets_draws_in_order():
+    draws = anatomy.noise_draws(3, seed=4, n_draws=5)
+    assert draws.shape == (5, 3) and draws.dtype == np.float32
+    noise = anatomy.DiagramNoise(3, seed=4)
+    assert np.array_equal(draws[0], noise.e)
+    for k in range(1, 5):
+        assert np.array_equal(draws[k], noise.draw_new())
+    with pytest.raises(ValueError, match=r"n_draws must be an integer in \[1, 100000\], got 0"):
+        anatomy.noise_draws(3, seed=4, n_draws=0)
+
+
+def test_diagram_widget_with_several_kl_weights_follows_the_weight(trained, images):
+    labels = torch.arange(12)
+    w = DiagramExplorer(trained, images, labels, n_choices=4)
+    assert list(w.models) == [0.0, 1.0, 5.0] and w.beta.value == 1.0
+    assert [g.label for g in w.exported_controls()] == ["digit", "KL weight"]
+    means = plots.BAR_NAMES[0]
+    for beta in (5.0, 0.0):
+        w.beta.value = beta
+        d = anatomy.diagram(trained[beta].model, images[0], w.noise)
+        assert np.allclose(np.asarray(trace(w.fig, means).y), d.mean)
+        assert np.allclose(np.asarray(trace(w.fig, plots.BAR_NAMES[4]).y), d.code)
+    assert "e: draw 0 (seed 0)" in w.readings.value
+    # one model: no KL weight slider, in the kernel or in the page
+    one = DiagramExplorer(trained[1.0].model, images, labels, n_choices=4)
+    assert [g.label for g in one.exported_controls()] == ["digit"]
+    assert '"KL weight"' not in one.kernel_controls()
+    with pytest.raises(TypeError, match="model must be an explainer.models.Autoencoder"):
+        DiagramExplorer({1.0: "vae"}, images, labels)
+    with pytest.raises(TypeError, match="model must be an explainer.models.Autoencoder"):
+        DiagramExplorer({}, images, labels)
+
+
+def test_diagram_live_figure_carries_what_the_page_computes_from(trained, images):
+    from explainer.widgets.anatomy import float32_bytes
+    from explainer.widgets.live import KINDS, packed_models
+
+    labels = torch.arange(12)
+    w = DiagramExplorer(trained, images, labels, digits=[3, 7], seed=5)
+    w.resample.click()
+    w.dimension.value = 2
+    w.e_value.value = 1.5
+    [live] = w.live_figures()
+    assert live.kind == "anatomy" and "anatomy" in KINDS and live.figure == 0
+    spec = live.spec
+    # the digits, exactly (float32 bytes), labelled as the page's digit slider
+    assert spec["digit"]["labels"] == [lab for lab, _ in w.digit.options]
+    for k, i in enumerate((3, 7)):
+        pixels = np.frombuffer(base64.b64decode(spec["digit"]["pixels"][k]), dtype="<f4")
+        assert np.array_equal(pixels, images[i].numpy())
+    # every KL weight's model, by the slider's labels, packed with its encoder
+    ids, models = packed_models([trained[b].model for b in (0.0, 1.0, 5.0)],
+                                parts=("decoder", "encoder"))
+    assert spec["model"] == {"slider": "KL weight", "table": dict(zip(["0", "1", "5"], ids)),
+                             "default": "1"}
+    assert dict(live.models) == models
+    # the kernel's draws (from seed 5 on) and the noise shown now
+    draws = np.frombuffer(base64.b64decode(spec["noise"]["draws"]), dtype="<f4")
+    assert np.array_equal(draws.reshape(-1, 8), anatomy.noise_draws(8, seed=5, n_draws=100))
+    assert spec["noise"]["draw"] == 1 and spec["noise"]["hand_set"] == [2]
+    assert np.array_equal(np.float32(spec["noise"]["e"]), w.noise)
+    assert spec["dimension"] == 2 and spec["noise"]["seed"] == 5
+    assert float32_bytes(np.float32([1.0])) == base64.b64encode(np.float32(1).tobytes()).decode()
+    # what the page draws itself, and the controls it makes work, as the kernel names them
+    names = {t.name for t in w.fig.data}
+    assert {name for name, _ in live.computed} <= names
+    assert set(live.controls) <= set(w.kernel_controls())
+    assert {"digit", "KL weight"} == {g.label for g in w.exported_controls()}
+    # the readout the page writes the readings into: the explainer's only one
+    from explainer.publish.readouts import find_readouts
+    assert [r.widget for r in find_readouts(w)] == [w.readings] and spec["readout"] == 0

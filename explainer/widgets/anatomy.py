@@ -1,7 +1,8 @@
 """Widgets for the VAE's insides: the live diagram of one digit, and the KL weight.
 
-- :class:`DiagramExplorer`: pick a test digit, draw new noise, or set one dimension's
-  noise by hand; the bars of m, sigma, e and c and the decoded image follow.
+- :class:`DiagramExplorer`: pick a test digit (and a KL weight, given several VAEs), draw
+  new noise, or set one dimension's noise by hand; the bars of m, sigma, e and c and the
+  decoded image follow, in a kernel or in an exported page (``live_anatomy.js``).
 - :class:`KLWeightExplorer`: a slider over the trained grid of KL weights; every
   value is measured once when the widget is built, so moving it only redraws.
 - :class:`DecoderVarianceExplorer`: the Gaussian decoder's variance beside the KL weight,
@@ -10,7 +11,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
 import numpy as np
@@ -20,27 +22,35 @@ from explainer import anatomy
 from explainer.decoder_variance import VarianceWeightGrid
 from explainer.models import Autoencoder
 from explainer.plots import anatomy as plots
-from explainer.validation import check_int, check_seed
+from explainer.train import TrainedModel
+from explainer.validation import check_int, check_real, check_seed
 from explainer.widgets.base import Explainer, float_slider
 from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.figure import SharedFigureWidget, apply_updates
+from explainer.widgets.live import LiveFigure, packed_models
 
 
 class DiagramExplorer(Explainer):
-    """Image011, live: a digit dropdown, a "draw new noise" button and an e slider.
+    """Image011, live: a digit dropdown, a "draw new noise" button and an e slider; given
+    several VAEs by KL weight ({beta: model}, e.g. ``anatomy.train_beta_grid``'s), a
+    "KL weight" slider too.
 
     The slider covers e in [-3, 3]; a drawn e beyond that is kept as drawn, the slider
-    shows the end of its range and the readings say so.
+    shows the end of its range and the readings say so. In an exported page the figure runs
+    itself (:meth:`live_figures`, ``live_anatomy.js``): every digit and KL weight, any e on
+    the slider's 0.1 steps, and the kernel's first ``PAGE_DRAWS`` draws of new noise.
     """
 
     E_RANGE = (-3.0, 3.0)
+    # draws of new noise a page carries (torch's, from the widget's seeds); later draws
+    # come from the page's own generator, and the page says so
+    PAGE_DRAWS = 100
 
-    def __init__(self, model: Autoencoder, images: torch.Tensor, labels: torch.Tensor, *,
-                 n_choices: int = 20, digits: Sequence[int] | None = None, seed: int = 0) -> None:
+    def __init__(self, model: Autoencoder | Mapping[float, Autoencoder | TrainedModel],
+                 images: torch.Tensor, labels: torch.Tensor, *, n_choices: int = 20,
+                 digits: Sequence[int] | None = None, seed: int = 0) -> None:
         super().__init__()
-        if not isinstance(model, Autoencoder):
-            raise TypeError("model must be an explainer.models.Autoencoder, got "
-                            f"{type(model).__name__}")
+        self.models = _models_by_weight(model)
         if not 1 <= len(images) == len(labels):
             raise ValueError(f"images and labels must hold the same number (at least one) of "
                              f"digits, got {len(images)} images and {len(labels)} labels")
@@ -50,14 +60,19 @@ class DiagramExplorer(Explainer):
                    [check_int("digit", d, low=0, high=len(images) - 1) for d in digits])
         if not choices:
             raise ValueError("digits must name at least one image")
-        self.model, self.images = model, images
-        self.noise_state = anatomy.DiagramNoise(model.latent_dim, seed=seed)
+        self.images = images
+        betas = list(self.models)
+        start = 1.0 if 1.0 in self.models else betas[0]
+        # one model: no slider (the attribute stays, so the code has one path)
+        self.beta = widgets.SelectionSlider(options=[(f"{b:g}", b) for b in betas], value=start,
+                                            description="KL weight")
+        self.noise_state = anatomy.DiagramNoise(self.model.latent_dim, seed=seed)
         self._syncing = False
         options = [(f"test digit {i} (a {int(labels[i])})", i) for i in choices]
         self.digit = widgets.Dropdown(options=options, value=choices[0], description="digit")
         self.resample = widgets.Button(description="draw new noise", icon="random")
         self.dimension = widgets.Dropdown(
-            options=[(f"dim {j + 1}", j) for j in range(model.latent_dim)], value=0,
+            options=[(f"dim {j + 1}", j) for j in range(self.model.latent_dim)], value=0,
             description="set e of")
         self.e_value = float_slider("e", self._slider_value(0), low=self.E_RANGE[0],
                                     high=self.E_RANGE[1], step=0.1, description="e =",
@@ -66,19 +81,62 @@ class DiagramExplorer(Explainer):
         self.fig = SharedFigureWidget(plots.diagram_figure(self.current()))
         self._show_readings()
         self.on_change(self.digit, lambda _v: self.redraw())
+        self.on_change(self.beta, lambda _v: self.redraw())
         self.on_click(self.resample, self.draw_new_noise)
         self.on_change(self.dimension, self._select_dimension)
         self.on_change(self.e_value, self._set_noise)
         self.ui = widgets.VBox([
-            widgets.HBox([self.digit, self.resample]),
+            widgets.HBox([self.digit, self.resample, *([self.beta] if len(betas) > 1 else [])]),
             widgets.HBox([self.dimension, self.e_value]),
             self.fig, self.readings, self.errors,
         ])
 
+    @property
+    def model(self) -> Autoencoder:
+        """The VAE the diagram shows (the KL weight's)."""
+        return self.models[self.beta.value]
+
     def exported_controls(self) -> list[ControlGrid]:
-        # every digit; dimension 1's e on a 0.5 grid (other dimensions need a kernel)
+        # every digit and KL weight; the noise runs in the page itself (live_figures)
         return [control_grid(self.digit),
-                control_grid(self.e_value, np.arange(-3.0, 3.01, 0.5).round(1), key="e")]
+                *([control_grid(self.beta, key="beta")] if len(self.models) > 1 else [])]
+
+    # ----------------------------------------------------------------- in the page
+    def live_figures(self) -> list[LiveFigure]:
+        """The diagram run in the page (``live_anatomy.js``): each offered digit (float32
+        pixels) encoded by the KL weight's VAE (encoders and decoders inlined), the page's
+        own noise controls, c = m + exp(s/2) e decoded, and the readings."""
+        betas = list(self.models)
+        ids, models = packed_models([self.models[b] for b in betas], parts=("decoder", "encoder"))
+        beta = control_grid(self.beta)
+        digit = control_grid(self.digit)
+        d = self.model.latent_dim
+        draws = anatomy.noise_draws(d, seed=self.noise_state.seed, n_draws=self.PAGE_DRAWS)
+        spec = {
+            "traces": {"input": plots.INPUT_IMAGE, "bars": list(plots.BAR_NAMES),
+                       "decoded": plots.DECODED_IMAGE},
+            "digit": {"slider": digit.label, "labels": list(digit.labels),
+                      "default": digit.default,
+                      "pixels": [float32_bytes(self.images[i]) for i in digit.values]},
+            "model": {"slider": beta.label if len(betas) > 1 else None,
+                      "table": dict(zip(beta.labels, ids)), "default": beta.labels[beta.default]},
+            "noise": {"seed": self.noise_state.seed, "draws": float32_bytes(draws),
+                      "n_draws": self.PAGE_DRAWS, "draw": self.noise_state.draws,
+                      "e": [float(v) for v in self.noise],
+                      "hand_set": list(self.noise_state.hand_set)},
+            "dimension": self.dimension.value,
+            # the readings are the explainer's only text readout (a page's div.readout 0)
+            "readout": 0,
+            "e_range": list(self.E_RANGE), "e_step": 0.1,
+            "controls": {"resample": self.resample.description,
+                         "dimension": self.dimension.description,
+                         "e": self.e_value.description},
+        }
+        computed = (*((name, "y") for name in plots.BAR_NAMES), (plots.DECODED_IMAGE, "source"))
+        return [LiveFigure("anatomy", 0, spec, models=models, computed=computed,
+                           controls=(f'the "{self.resample.description}" button',
+                                     f'"{self.dimension.description}"',
+                                     f'"{self.e_value.description}"'))]
 
     @property
     def noise(self) -> np.ndarray:
@@ -128,13 +186,42 @@ class DiagramExplorer(Explainer):
             f"tutorial's Minimize2 = {r['minimize2']:.3f}; "
             f"KL if s is the log-variance = {r['kl_log_variance']:.3f} "
             f"(torch.distributions: {r['torch_log_variance']:.3f}); "
-            f"KL if s is the log-std = {r['kl_log_std']:.3f}")
+            f"KL if s is the log-std = {r['kl_log_std']:.3f}"
+            f"<br>{self.noise_state.describe()}")
         j = self.dimension.value
         low, high = self.E_RANGE
         if not low <= self.noise[j] <= high:
             self.readings.value += (f"<br>dim {j + 1}'s e is {self.noise[j]:.2f}, beyond the "
                                     f"slider's range [{low:g}, {high:g}]: the slider shows "
                                     f"{self._slider_value(j):g}")
+
+
+def _models_by_weight(model: object) -> dict[float, Autoencoder]:
+    """``model`` (one VAE, or {KL weight: VAE or TrainedModel}) as {beta: Autoencoder},
+    sorted by weight."""
+    if isinstance(model, Autoencoder):
+        return {float(model.config.beta): model}
+    if not isinstance(model, Mapping) or not model:
+        raise TypeError("model must be an explainer.models.Autoencoder or a non-empty "
+                        f"{{KL weight: model}} mapping, got {type(model).__name__}")
+    out = {}
+    for beta, m in sorted(model.items()):
+        m = m.model if isinstance(m, TrainedModel) else m
+        if not isinstance(m, Autoencoder):
+            raise TypeError("model must be an explainer.models.Autoencoder or a non-empty "
+                            f"{{KL weight: model}} mapping; at {beta!r}: {type(m).__name__}")
+        out[check_real("KL weight", beta, low=0.0)] = m
+    if len({m.latent_dim for m in out.values()}) != 1:
+        raise ValueError("the models must share one code size, got "
+                         f"{sorted({m.latent_dim for m in out.values()})}")
+    return out
+
+
+def float32_bytes(values: object) -> str:
+    """``values`` as base64 of their float32 bytes, little-endian (the page reads them back
+    exactly)."""
+    a = np.asarray(values.detach() if isinstance(values, torch.Tensor) else values)
+    return base64.b64encode(a.astype("<f4").tobytes()).decode("ascii")
 
 
 class KLWeightExplorer(Explainer):

@@ -31,8 +31,8 @@ from explainer.packing import pack_model
 _HERE = Path(__file__).parent
 # forward.js and pad.js first: live.js and the kinds use them
 LIVE_SCRIPTS = ("forward.js", "pad.js", "live.js", "live_maps.js", "live_interpolation.js",
-                "live_code_axis.js")
-KINDS = ("maps", "interpolation", "code_axis")
+                "live_anatomy.js", "live_code_axis.js")
+KINDS = ("maps", "interpolation", "anatomy", "code_axis")
 
 
 def live_script() -> str:
