@@ -6,7 +6,7 @@ Modules, one concept each (the README's "The library" has a line on each):
   ``train``, ``cache``, ``validation``, ``questions``, ``packing`` (a model's weights for
   the page);
 - PCA to autoencoders (01): ``pca``, ``compression``;
-- moons and holes (02): ``code_space``;
+- moons and holes (02): ``code_space``, ``code_models``;
 - inside the VAE (03): ``anatomy``, ``traversals``, ``decoder_variance``,
   ``reparameterisation``;
 - latent maps (04): ``map_models``, ``map_views``, ``hole_meter``, ``aggregate_posterior``,

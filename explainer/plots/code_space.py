@@ -27,6 +27,7 @@ DISTANCE_COLOURS = ("#1f77b4", "#2ca02c", "#d62728")  # to full, 3/4, half
 LIT_COLOUR = "#555555"
 MIDPOINT_COLOUR = "#ff7f0e"
 FAR_COLOUR = "#e6b800"  # the tutorial's yellow point
+POINTER_COLOUR = "#9467bd"  # the code under the pointer (drawn by live_code_axis.js)
 PAIR_GAP = 9  # pixels between the midpoint decode and the 3/4 moon: room for a label
 
 # the traces of code_space_figure, in drawing order (widgets and tests find them by name)
@@ -44,6 +45,9 @@ TRACE_NAMES = (
     "lit fraction",
     "midpoint vs 3/4 moon",
 )
+# the pair's label above its top image (the midpoint's decode, or the pointer's in a page)
+PAIR_LABEL = "pair label"
+MIDPOINT_LABEL = "midpoint decode"
 # the one trace of strips_figure
 STRIPS = "decoded strips"
 
@@ -191,9 +195,10 @@ def code_space_figure(
         fig.update_xaxes(visible=False, row=row, col=col)
         fig.update_yaxes(visible=False, scaleanchor=x_name, row=row, col=col)
     # the pair's two images labelled above each (image coordinates: 28 px tiles)
-    for y, text in ((-1, "midpoint decode"), (28 + PAIR_GAP - 1, "true 3/4 moon")):
+    for y, text, name in ((-1, MIDPOINT_LABEL, PAIR_LABEL),
+                          (28 + PAIR_GAP - 1, "true 3/4 moon", None)):
         fig.add_annotation(x=14, y=y, xref="x2", yref="y2", text=text, showarrow=False,
-                           yanchor="bottom", font=dict(size=12))
+                           yanchor="bottom", font=dict(size=12), name=name)
     layout = code_space_layout(space)
     if title is not None:
         layout["title.text"] = title

@@ -7,25 +7,41 @@
 
 Both have a "replay training" button that animates the code axis organising itself
 (frames measured through ``fit``'s callback). The mathematics is in
-:mod:`explainer.code_space`, the figure in :mod:`explainer.plots.code_space`.
+:mod:`explainer.code_space`, the figure in :mod:`explainer.plots.code_space`; the models
+trained so far are kept by :class:`explainer.code_models.TrainedCodeModels`.
+
+In the page (``live_figures``, kind "code_axis", ``live_code_axis.js``) and in JupyterLab
+(``self.fig.live``), pointing along the code axis decodes the code under the pointer with
+the shown model, in the browser: every model of the sliders' grid is inlined in the page.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 
 import ipywidgets as widgets
+import numpy as np
 
 from explainer import code_space
+from explainer.code_models import TrainedCodeModels
+from explainer.data import FULL_MOON, render_moon
 from explainer.plots import code_space as plots
 from explainer.validation import check_real
 from explainer.widgets.base import Explainer, float_slider
 from explainer.widgets.controls import ControlGrid, control_grid
 from explainer.widgets.figure import SharedFigureWidget, apply_updates
+from explainer.widgets.live import LiveFigure, packed_models
 
 TRAINING_SET_LABELS = (("two moons (full, half)", "two_moons"),
                        (f"{code_space.DEFAULT_PHASES} phases (full ... half)", "phases"))
+# The training sets whose models a page carries. Every model of both sets' grids (50 noisy
+# AEs and 16 VAEs, 134 kB each as packed text) would make 02's page 18.0 MB, over the pages'
+# 15 MB limit (tests/browser/test_html_export.py); the two moons' 33 models make it 13.5 MB
+# (9.1 MB without). On the phases the page's pointer decodes nothing; JupyterLab decodes
+# every model (the shown one is sent to the figure).
+LIVE_TRAINING_SETS = ("two_moons",)
 
 
 class _CodeAxisExplainer(Explainer):
@@ -47,9 +63,11 @@ class _CodeAxisExplainer(Explainer):
         self.replay = widgets.Button(description="replay training", icon="play",
                                      tooltip="animate the code axis during training")
         self.status = widgets.HTML()
-        _, self.space = code_space.explore_code_space(settings)
+        self.models = TrainedCodeModels()
+        self.space = self.models.space(settings)
         self.fig = SharedFigureWidget(plots.code_space_figure(self.space))
         self._show_status(self.space)
+        self._sync_live()
         self.on_change(self.training_set, lambda _v: self.retrain())
         self.on_click(self.replay, self.play_training)
 
@@ -67,16 +85,24 @@ class _CodeAxisExplainer(Explainer):
                              f"got {settings.kind!r}")
         return settings
 
-    # subclasses give the fields their sliders set
-    def slider_settings(self) -> dict:
+    # subclasses give their sliders and the settings' fields their values set
+    def sliders(self) -> list[widgets.FloatSlider]:
         raise NotImplementedError
 
+    def fields(self, values: tuple[float, ...]) -> dict:
+        raise NotImplementedError
+
+    def slider_settings(self) -> dict:
+        return self.fields(tuple(s.value for s in self.sliders()))
+
     def retrain(self) -> None:
-        """Train a new model with the controls' values and redraw every trace."""
+        """Train a new model with the controls' values (or take the one trained before
+        for them) and redraw every trace."""
         self.settings = dataclasses.replace(self.settings, training_set=self.training_set.value,
                                             **self.slider_settings())
-        _, self.space = code_space.explore_code_space(self.settings)
+        self.space = self.models.space(self.settings)
         self.draw(self.space)
+        self._sync_live()
 
     def draw(self, space: code_space.CodeSpace, *, step: int | None = None) -> None:
         """Copy ``space``'s trace data into the figure (one message)."""
@@ -87,14 +113,62 @@ class _CodeAxisExplainer(Explainer):
         self._show_status(space)
 
     def play_training(self) -> None:
-        """Replay training with the current settings, one frame every 10 steps."""
+        """Replay training with the current settings, one frame every 10 steps (the pointer
+        decodes nothing meanwhile: the frames are not the trained model)."""
         frames = code_space.training_replay(self.settings, every=10)
         self.frames = frames
+        self.fig.live = {}
         for step, space in frames:
             self.draw(space, step=step)
             if self.frame_delay:
                 time.sleep(self.frame_delay)
         self.space = frames[-1][1]
+        self._sync_live()
+
+    # ----------------------------------------------------------------- in the page
+    def live_figures(self) -> list[LiveFigure]:
+        """The code axis decoded under the pointer in the page, for every model of the
+        sliders' grid on :data:`LIVE_TRAINING_SETS` (decoders inlined): the page chooses the
+        model by the sliders' labels."""
+        grids = self.exported_controls()  # the training set first, then self.sliders()
+        keys, models = [], []
+        for combo in itertools.product(*(range(len(g.values)) for g in grids)):
+            values = [g.values[i] for g, i in zip(grids, combo)]
+            if values[0] not in LIVE_TRAINING_SETS:
+                continue
+            settings = dataclasses.replace(self.settings, training_set=values[0],
+                                           **self.fields(tuple(values[1:])))
+            keys.append("|".join(g.labels[i] for g, i in zip(grids, combo)))
+            models.append(self.models.model(settings))
+        ids, packed = packed_models(models)
+        spec = self._live_spec()
+        spec["choose"] = {"sliders": [g.label for g in grids], "table": dict(zip(keys, ids)),
+                          "defaults": [g.labels[g.default] for g in grids]}
+        return [LiveFigure("code_axis", 0, spec, models=packed)]
+
+    def _live_spec(self) -> dict:
+        """The part of the in-page spec shared by a page and JupyterLab: the pair's trace and
+        label, the panels that point at a code (the axis's, the distances'), the marks'
+        colours and the reference moons."""
+        references = code_space.reference_moons().numpy()
+        # lit = sum x / sum (full moon), as explainer.data.lit_fraction
+        lit_reference = float(render_moon(FULL_MOON, size=code_space.MOON_SIDE).sum())
+        return {"traces": {"pair": "midpoint vs 3/4 moon"},
+                "axes": [["x", "y"], ["x4", "y4"]],
+                "annotation": plots.PAIR_LABEL, "label": plots.MIDPOINT_LABEL,
+                "colours": {"code": plots.POINTER_COLOUR,
+                            "marks": [*plots.DISTANCE_COLOURS, plots.LIT_COLOUR]},
+                "references": np.round(references.astype(np.float64), 6).tolist(),
+                "lit_reference": lit_reference,
+                "tile": {"side": code_space.MOON_SIDE, "pad": plots.PAIR_GAP}}
+
+    def _sync_live(self) -> None:
+        """JupyterLab and Voila: the shown model's decoder for the figure's front end, which
+        decodes the code under the pointer with no round trip to the kernel."""
+        (key,), packed = packed_models([self.models.model(self.settings)])
+        spec = self._live_spec()
+        spec.update(model=key, models=packed)
+        self.fig.live = {"kind": "code_axis", "spec": spec}
 
     def _show_status(self, space: code_space.CodeSpace) -> None:
         d = space.midpoint_distances
@@ -142,9 +216,13 @@ class NoisyCodeExplainer(_CodeAxisExplainer):
                 control_grid(self.noise_scale, (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0), key="noise"),
                 control_grid(self.beta, (0.0, 0.5, 1.0, 2.0), key="beta")]
 
-    def slider_settings(self) -> dict:
-        noise = self.noise_scale.value
-        return {"noise_scale": noise, "beta": self.beta.value if noise > 0 else 0.0}
+    def sliders(self) -> list[widgets.FloatSlider]:
+        return [self.noise_scale, self.beta]
+
+    def fields(self, values: tuple[float, ...]) -> dict:
+        noise, beta = values
+        # no noise, no KL pull: the plain AE, whatever the beta slider says
+        return {"noise_scale": noise, "beta": beta if noise > 0 else 0.0}
 
     def _noise_changed(self, value: float) -> None:
         self.beta.disabled = value == 0
@@ -180,5 +258,9 @@ class VAECodeExplainer(_CodeAxisExplainer):
         return [control_grid(self.training_set, key="data"),
                 control_grid(self.beta, (0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 1.5, 2.0), key="beta")]
 
-    def slider_settings(self) -> dict:
-        return {"beta": self.beta.value}
+    def sliders(self) -> list[widgets.FloatSlider]:
+        return [self.beta]
+
+    def fields(self, values: tuple[float, ...]) -> dict:
+        (beta,) = values
+        return {"beta": beta}

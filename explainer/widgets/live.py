@@ -32,8 +32,8 @@ from explainer.plots.images import grey_levels
 _HERE = Path(__file__).parent
 # forward.js and pad.js first: live.js and the kinds use them
 LIVE_SCRIPTS = ("forward.js", "pad.js", "live.js", "live_maps.js", "live_interpolation.js",
-                "live_anatomy.js")
-KINDS = ("maps", "interpolation", "anatomy")
+                "live_anatomy.js", "live_code_axis.js")
+KINDS = ("maps", "interpolation", "anatomy", "code_axis")
 
 
 def live_script() -> str:
