@@ -98,6 +98,12 @@ def handle(plot: str) -> str:
     return f"document.getElementById('{plot}').vaeLive[0]"
 
 
+def pair_label(page, plot: str) -> str:
+    """The text of the pair panel's label annotation."""
+    return page.evaluate(f"document.getElementById('{plot}').layout.annotations"
+                         f".find((a) => a.name === '{plots.PAIR_LABEL}').text")
+
+
 def test_every_model_in_the_page_decodes_as_in_torch(axis_page, models):
     assert set(page_model_ids(axis_page)) == set(models)  # each once, nothing else
     worst = assert_page_decodes(axis_page, models)
@@ -138,16 +144,13 @@ def test_pointing_at_the_code_axis_decodes_that_code(axis_page, models, which):
         assert marks["shown"]
         assert np.allclose(marks["lines"], marks["want_lines"], atol=0.5)
         assert np.allclose(marks["dots"], marks["want_dots"], atol=0.5)
-        label = page.evaluate(f"document.getElementById('{plot}').layout.annotations"
-                              f".find((a) => a.name === '{plots.PAIR_LABEL}').text")
-        assert label == f"at the pointer, c = {s['code']:.2f}"
+        assert pair_label(page, plot) == f"at the pointer, c = {s['code']:.2f}"
         seen.append(s["code"])
     assert seen[0] != seen[1]
     # the pointer gone: the midpoint's decode, its label, no marks
     page.mouse.move(1, 1)
     assert trace_source(page, plot, PAIR) == resting
-    assert page.evaluate(f"document.getElementById('{plot}').layout.annotations"
-                         f".find((a) => a.name === '{plots.PAIR_LABEL}').text") == plots.MIDPOINT_LABEL
+    assert pair_label(page, plot) == plots.MIDPOINT_LABEL
     assert page.evaluate(f"{handle(plot)}.state.code") is None
     assert not page.evaluate(MARKS, plot)["shown"]
 
@@ -165,4 +168,5 @@ def test_a_slider_that_changes_the_model_decodes_with_the_new_one(axis_page):
     page.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
     point_along_the_axis(page, plot, 0.4)
     page.wait_for_function(f"(b) => {handle(plot)}.state.shown !== b", arg=first, timeout=5_000)
-    assert page.evaluate(f"{handle(plot)}.modelId()") == page.evaluate(f"{handle(plot)}.state.shown")
+    shown = page.evaluate(f"{handle(plot)}.state.shown")
+    assert page.evaluate(f"{handle(plot)}.modelId()") == shown
