@@ -1,6 +1,7 @@
-"""04's maps in JupyterLab (tests/browser/live_maps.ipynb), for the test of the in-page decode
-and its benchmark: open and run the notebook, find the figure whose front end runs the
-models, keep the kernel busy from outside the page, move the pointer over a map."""
+"""The models in the page in JupyterLab, for the tests of the in-page decode and their
+benchmark: open and run a test-only notebook (tests/browser/live_maps.ipynb: 04's maps;
+live_code_axis.ipynb: 02's code axis), find the figure whose front end runs the models, keep
+the kernel busy from outside the page, move the pointer over its first panel."""
 
 from __future__ import annotations
 
@@ -10,26 +11,31 @@ from collections.abc import Iterator
 from tests.browser.lab_page import get_json, open_notebook, run_all
 
 LIVE_PLOT = "[...document.querySelectorAll('.js-plotly-plot')].find((g) => g.dataset.live === '1')"
+# the test-only notebook that shows each kind of live figure in a kernel
+LIVE_NOTEBOOKS = {"maps": "live_maps.ipynb", "code_axis": "live_code_axis.ipynb"}
 
 
-def open_live_maps(page, lab_url: str) -> None:
-    open_notebook(page, lab_url, "live_maps.ipynb")
+def open_live(page, lab_url: str, kind: str) -> None:
+    """Open and run the test-only notebook of ``kind``; scroll its live figure into view."""
+    open_notebook(page, lab_url, LIVE_NOTEBOOKS[kind])
     run_all(page, lab_url, timeout=600)
     page.wait_for_function(f"() => !!({LIVE_PLOT})", timeout=60_000)
     page.evaluate(f"({LIVE_PLOT}).scrollIntoView()")
 
 
-def top_map_box(page) -> dict:
-    """The top map's plot area (its first drag layer) in page pixels."""
+def first_panel_box(page) -> dict:
+    """The live figure's first plot area (its first drag layer: 04's top map, 02's code axis)
+    in page pixels."""
     return page.evaluate(f"""() => {{
         const r = ({LIVE_PLOT}).querySelector('.nsewdrag').getBoundingClientRect();
         return {{x: r.x, y: r.y, width: r.width, height: r.height}};
     }}""")
 
 
-def detail_sources(page) -> list[str]:
-    return page.evaluate(f"""() => ({LIVE_PLOT}).data
-        .filter((t) => t.name && t.name.startsWith('detail')).map((t) => t.source)""")
+def image_sources(page, prefix: str) -> list[str]:
+    """The sources of the live figure's image traces whose names start with ``prefix``."""
+    return page.evaluate(f"""(prefix) => ({LIVE_PLOT}).data
+        .filter((t) => t.name && t.name.startsWith(prefix)).map((t) => t.source)""", prefix)
 
 
 @contextlib.contextmanager
