@@ -12,17 +12,9 @@ FAST = dict(n_steps=10, hidden_dim=8)
 
 
 @pytest.fixture()
-def counted(monkeypatch):
-    """explore_code_space, counting its calls."""
-    calls = []
-    explore = cs.explore_code_space
-
-    def counting(settings, **kwargs):
-        calls.append(settings)
-        return explore(settings, **kwargs)
-
-    monkeypatch.setattr(cs, "explore_code_space", counting)
-    return calls
+def counted(first_arguments):
+    """The settings explore_code_space is called with."""
+    return first_arguments(cs, "explore_code_space")
 
 
 def test_each_settings_is_trained_once_and_gives_the_trained_model(counted):

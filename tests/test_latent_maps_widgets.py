@@ -360,15 +360,9 @@ def test_the_detail_column_can_start_full(tiny, one_epoch):
         LatentMapExplorer(grid, data, clf, synchronous=True, start_point=(1.0,))
 
 
-def test_a_map_is_turned_into_trace_data_once_however_often_it_is_shown(explorer, monkeypatch):
-    calls = []
-    original = plots.row_updates
-
-    def counting(view, **kwargs):
-        calls.append(view)
-        return original(view, **kwargs)
-
-    monkeypatch.setattr(plots, "row_updates", counting)
+def test_a_map_is_turned_into_trace_data_once_however_often_it_is_shown(explorer,
+                                                                         first_arguments):
+    calls = first_arguments(plots, "row_updates")
     betas = explorer.grid.values("vae")
     shown = {}
     for beta in betas * 3:
