@@ -3,8 +3,8 @@
 Modules, one concept each (the README's "The library" has a line on each):
 
 - foundations: ``data``, ``models``, ``recipes``, ``gaussians``, ``losses``, ``backprop``,
-  ``train``, ``cache``, ``validation``, ``questions``, ``packing`` (a model's weights for
-  the page);
+  ``train``, ``cache``, ``numerics``, ``validation``, ``questions``, ``packing`` (a model's
+  weights for the page);
 - PCA to autoencoders (01): ``pca``, ``compression``;
 - moons and holes (02): ``code_space``, ``code_models``;
 - inside the VAE (03): ``anatomy``, ``traversals``, ``decoder_variance``,

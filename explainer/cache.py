@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 import explainer
+from explainer import numerics
 
 ENV_VAR = "VAE_EXPLAINER_CACHE"
 T = TypeVar("T")
@@ -64,8 +65,10 @@ def cache_dir() -> Path:
 
 
 def cache_key(**parts: Any) -> str:
-    """A hex key from every part (JSON-serialisable) and the library's version."""
-    blob = json.dumps({"version": explainer.__version__, **parts}, sort_keys=True, default=str)
+    """A hex key from every part (JSON-serialisable), the library's version and the numerics
+    mode (``explainer.numerics``: models trained in one mode are never read in the other)."""
+    blob = json.dumps({"version": explainer.__version__, "numerics": numerics.mode(), **parts},
+                      sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 

@@ -7,7 +7,9 @@ notebook's metadata is dropped: each plotly FigureWidget would otherwise embed ~
 of JavaScript in the file. The kernel runs with the publish layer's PNGs turned on
 (``explainer.publish.kernel``): every figure and every Explainer's output also carries a
 PNG (drawn by kaleido with Chromium), so the stored notebooks read on GitHub and
-nbviewer. Prints each notebook's run time and file size.
+nbviewer. The kernels run in the reproducible numerics mode (``explainer.numerics``), as
+nbval's do, so the stored outputs hold on any x86-64 machine. Prints each notebook's run
+time and file size.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 
+from explainer.numerics import use_reproducible_mode
 from explainer.publish.execute import run_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +42,7 @@ def strip_widget_state(nb: nbformat.NotebookNode) -> None:
 
 def main(argv: list[str]) -> int:
     paths = [Path(p) for p in argv] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    use_reproducible_mode()  # for the kernels started below
     for path in paths:
         seconds = execute(path)
         size_kb = path.stat().st_size / 1024
