@@ -36,6 +36,9 @@ class KernelMessage:
     msg_type: str
     parent_type: str
     content: dict
+    msg_id: str = ""
+    parent_id: str = ""
+    date: str = ""  # the sender's ISO 8601 timestamp in the header
 
 
 def decode(payload: str | bytes) -> KernelMessage | None:
@@ -55,8 +58,11 @@ def decode(payload: str | bytes) -> KernelMessage | None:
         return None
     if not isinstance(header, dict) or "msg_type" not in header:
         return None
-    return KernelMessage(channel, header["msg_type"], (parent or {}).get("msg_type", ""),
-                         content if isinstance(content, dict) else {})
+    parent = parent if isinstance(parent, dict) else {}
+    return KernelMessage(channel, header["msg_type"], parent.get("msg_type", ""),
+                         content if isinstance(content, dict) else {},
+                         msg_id=str(header.get("msg_id", "")),
+                         parent_id=str(parent.get("msg_id", "")), date=str(header.get("date", "")))
 
 
 CONTROL_TARGET = "jupyter.widget.control"
