@@ -74,12 +74,15 @@ def _spans(events: list[dict], thread: tuple[int, int]) -> list[tuple[float, flo
     return spans
 
 
-def main_thread_split(events: list[dict], *, start_us: float, end_us: float) -> dict[str, float]:
+def main_thread_split(events: list[dict], *, start_us: float, end_us: float,
+                      unknown: collections.Counter | None = None) -> dict[str, float]:
     """Milliseconds of the main thread's time from ``start_us`` to ``end_us`` (trace clock),
-    by kind of work (:data:`ORDER`); the kinds sum to the window."""
+    by kind of work (:data:`ORDER`); the kinds sum to the window. ``unknown``, if given,
+    counts the self milliseconds of each event name filed under "other"."""
     thread = main_thread(events)
     split = dict.fromkeys(ORDER, 0.0)
-    stack: list[tuple[float, str | None]] = []  # open events: (end, kind or None if unknown)
+    unknown = collections.Counter() if unknown is None else unknown
+    stack: list[tuple[float, str | None, str]] = []  # open events: (end, kind or None, name)
     for s, e, name in _spans(events, thread):
         s, e = max(s, start_us), min(e, end_us)
         if e <= s:
@@ -92,9 +95,13 @@ def main_thread_split(events: list[dict], *, start_us: float, end_us: float) -> 
             e = min(e, stack[-1][0])
         # self time is charged as it happens: the whole span now, less each child later
         split[kind or "other"] += (e - s) / 1000
+        if kind is None:
+            unknown[name] += (e - s) / 1000
         if stack:
             split[stack[-1][1] or "other"] -= (e - s) / 1000
-        stack.append((e, kind))
+            if stack[-1][1] is None:
+                unknown[stack[-1][2]] -= (e - s) / 1000
+        stack.append((e, kind, name))
     busy = sum(v for k, v in split.items() if k != "idle")
     split["idle"] = max(0.0, (end_us - start_us) / 1000 - busy)
     return split

@@ -18,6 +18,7 @@ The machines are shared: read the split as proportions, and compare runs made to
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import sys
 import tempfile
@@ -45,6 +46,9 @@ NAVIGATION_JS = """() => {
           html_bytes: n ? n.encodedBodySize : null,
           resources_bytes: scripts.reduce((s, r) => s + (r.encodedBodySize || 0), 0)};
 }"""
+PENDING_JS = """() => [...document.querySelectorAll('.jp-OutputArea-output')]
+  .filter(e => /Loading widget|Error displaying widget/.test(e.innerText))
+  .map(e => e.innerText.slice(0, 120))"""
 LABEL_JS = """e => {
   const box = e.closest('.widget-inline-hbox, .widget-hbox, .widget-box') || e.parentElement;
   const label = box && box.querySelector('.widget-label');
@@ -89,8 +93,11 @@ class Tracer:
         marks = [e["ts"] for e in events if e.get("name") == MARK]
         if not marks:
             raise RuntimeError("the trace holds no start mark (blink.user_timing)")
-        split = main_thread_split(events, start_us=marks[-1], end_us=marks[-1] + seconds * 1e6)
+        unknown = collections.Counter()
+        split = main_thread_split(events, start_us=marks[-1], end_us=marks[-1] + seconds * 1e6,
+                                  unknown=unknown)
         return {"seconds": seconds, "main_thread_ms": split,
+                "other_events_ms": [(n, round(ms, 1)) for n, ms in unknown.most_common(4)],
                 "top_functions": top_functions(profile),
                 **self.wire.summary(self.first, self.wire.mark())}
 
@@ -136,7 +143,8 @@ def show(title: str, r: dict) -> None:
     largest = ", ".join(f"{t} {mb(b)}" for t, b in r["largest_in"])
     print(f"  {title}: {r['seconds']:.2f} s; kernel busy {r['kernel_busy_s']:.2f} s; "
           f"websocket in {mb(r['bytes_in'])} in {r['messages_in']} messages ({largest})")
-    print(f"    main thread (ms): {kinds}")
+    print(f"    main thread (ms): {kinds}; other: "
+          + ", ".join(f"{n} {ms:.0f}" for n, ms in r["other_events_ms"]))
     print("    top functions (self ms): "
           + "; ".join(f"{f} {ms:.0f}" for f, ms in r["top_functions"][:4]), flush=True)
 
@@ -155,7 +163,15 @@ def main(argv: list[str]) -> int:
             for name in names:
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
                 tracer = Tracer(browser, page, record_wire(page))
-                load = trace_load(tracer, voila, name)
+                try:
+                    load = trace_load(tracer, voila, name)
+                except TimeoutError as err:  # reported, and the other pages still traced
+                    print(f"{name}: NOT INTERACTIVE: {err}; outputs still loading: "
+                          f"{page.evaluate(PENDING_JS)}", flush=True)
+                    report[name] = {"error": str(err)}
+                    browser.stop_tracing()
+                    page.close()
+                    continue
                 print(f"{name}: html {mb(load['html_bytes'] or 0)} served in "
                       f"{load['html_ms'] or 0:.0f} ms, other resources "
                       f"{mb(load['resources_bytes'])}")

@@ -3,6 +3,8 @@ hand-made traces, so that the split it reports is the one DevTools would show.""
 
 from __future__ import annotations
 
+import collections
+
 import pytest
 
 from benchmarks.chromium_trace import busy_seconds, main_thread_split, top_functions
@@ -23,8 +25,10 @@ def test_self_times_go_to_each_events_kind_and_the_rest_is_idle():
               span("Layout", 7_000, 2_000),
               span("Paint", 12_000, 3_000, tid=8),  # another thread: not counted
               span("Paint", 12_000, 1_000)]
-    split = main_thread_split(events, start_us=0, end_us=20_000)
+    unknown = collections.Counter()
+    split = main_thread_split(events, start_us=0, end_us=20_000, unknown=unknown)
     assert split["other"] == pytest.approx(2.0)
+    assert dict(unknown) == {"RunTask": pytest.approx(2.0)}
     assert split["scripting"] == pytest.approx(4.0)
     assert split["compile"] == pytest.approx(2.0)
     assert split["style+layout"] == pytest.approx(2.0)
