@@ -1,5 +1,5 @@
-"""SharedFigureWidget: plotly's own widget, its bundle imported once per page, its early
-update messages kept (the browser tests drive the front end itself)."""
+"""SharedFigureWidget: plotly's own widget, its bundle sent and imported once per page, its
+early update messages kept (the browser tests drive the front end itself)."""
 
 import json
 
@@ -8,7 +8,13 @@ import plotly.graph_objects as go
 import pytest
 
 from explainer.plots import trace
-from explainer.widgets.figure import _BUNDLE, SharedFigureWidget, apply_updates
+from explainer.widgets.figure import (
+    _BUNDLE,
+    PlotlyJavaScript,
+    SharedFigureWidget,
+    apply_updates,
+    plotly_javascript,
+)
 
 
 def test_it_is_a_plotly_figure_widget_with_the_same_api():
@@ -30,23 +36,35 @@ def test_updates_are_applied_by_trace_name_in_one_message():
         apply_updates(fig, {"line": {"y": [1]}})
 
 
-def test_its_module_carries_plotlys_bundle_and_imports_it_once_per_page():
+def test_one_widget_per_kernel_carries_plotlys_bundle_and_every_figure_names_it():
+    first, second = SharedFigureWidget(), SharedFigureWidget(go.Scatter(y=[1]))
+    shared = plotly_javascript()
+    assert isinstance(shared, PlotlyJavaScript)
+    assert shared.source == _BUNDLE.read_text(encoding="utf-8")
+    # the figures' first state names it, so the page has the bundle before it draws one
+    for fig in (first, second):
+        assert fig.get_state()["_plotly_js"] == f"anywidget:{shared.model_id}"
+    # closed (e.g. by Widget.close_all), it is made again for the next figure
+    shared.close()
+    third = SharedFigureWidget()
+    assert plotly_javascript() is not shared
+    assert third._plotly_js == f"anywidget:{plotly_javascript().model_id}"
+
+
+def test_its_module_imports_the_bundle_once_per_page_and_never_carries_it():
     esm = SharedFigureWidget._esm
-    bundle = _BUNDLE.read_text(encoding="utf-8")
-    # the bundle travels as one JSON string literal: any figure can be the first to load
-    assert json.dumps(bundle) in esm
+    assert len(esm) < len(_BUNDLE.read_text(encoding="utf-8")) / 20
     # the import is guarded by a page-wide key: later figures reuse the first module
-    loader = esm.replace(json.dumps(bundle), "")
-    assert "if (!globalThis[key])" in loader
-    assert loader.count("import(") == 1
+    assert "if (!globalThis[key])" in esm
+    assert esm.count("await import(url)") == 1
     # every placeholder filled in
-    assert "__KEY__" not in loader and "__MESSAGES__" not in loader and "__BUNDLE__" not in loader
+    assert "__KEY__" not in esm and "__MESSAGES__" not in esm and "__BUNDLE__" not in esm
 
 
 def test_its_module_keeps_every_kind_of_update_message_the_kernel_sends():
     # the messages kept while plotly.js loads are exactly the kernel's _py2js_* traits
-    loader = SharedFigureWidget._esm.replace(json.dumps(_BUNDLE.read_text(encoding="utf-8")), "")
-    line = next(ln for ln in loader.splitlines() if ln.startswith("const messages = "))
+    line = next(ln for ln in SharedFigureWidget._esm.splitlines()
+                if ln.startswith("const messages = "))
     kept = json.loads(line.removeprefix("const messages = ").rstrip(";"))
     sent = {name for name in go.FigureWidget.class_trait_names() if name.startswith("_py2js_")}
     assert set(kept) == sent and {"_py2js_restyle", "_py2js_relayout", "_py2js_update"} <= sent

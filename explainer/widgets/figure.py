@@ -1,14 +1,16 @@
 """A plotly ``FigureWidget`` that follows the kernel however late plotly.js loads, compiles
 plotly.js once per page, and keeps the kernel's copy of the figure in step with the page.
 
-plotly (>= 6) ships its ~5 MB front-end bundle with every ``FigureWidget``, and anywidget
-imports each copy as a fresh module. anywidget also gives a model 2 s to load its module; a
-model that takes longer drops every later message from the kernel, so on a busy machine a
-figure could be drawn and then ignore every slider, with nothing reported anywhere. The
+plotly (>= 6) ships its ~5 MB front-end bundle with every ``FigureWidget``: a page with five
+figures received 25 MB from the kernel and parsed it before it could draw. Here one
+:class:`PlotlyJavaScript` widget per kernel carries the bundle, and every figure names it
+(``_plotly_js``), so a page receives and parses plotly.js once, whichever figure it renders
+first (after a reload, in any order). anywidget also gives a model 2 s to load its module;
+a model that takes longer drops every later message from the kernel, so on a busy machine
+a figure could be drawn and then ignore every slider, with nothing reported anywhere. The
 front end in ``figure_loader.js`` is ready at once, imports plotly's bundle at most once per
 page (kept on ``globalThis``), keeps the kernel's messages that arrive before plotly.js is
-ready and hands them to plotly in order once it is. Each instance still carries the bundle,
-so any figure can be the first one rendered (after a reload, in any order).
+ready and hands them to plotly in order once it is.
 
 It also keeps the kernel's copy of the figure in step with the page. After every update the
 page reports the defaults plotly.js filled in ("trace deltas", "layout delta"), and plotly's
@@ -28,6 +30,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import anywidget
 import numpy as np
 import plotly.basewidget
 import plotly.graph_objects as go
@@ -44,22 +47,47 @@ _LATE_BIND = Path(__file__).with_name("late_bind.js")
 _KEY = f"__vae_explainer_plotly_widget_{_BUNDLE.stat().st_size}"
 
 
-def _front_end(bundle: str) -> str:
-    """The ES module of ``late_bind.js`` and ``figure_loader.js``, with plotly's ``bundle``,
-    the key it is shared under and the names of the kernel's update messages (``_py2js_*``)
+def _front_end() -> str:
+    """The ES module of ``late_bind.js`` and ``figure_loader.js``, with the key plotly's
+    module is shared under and the names of the kernel's update messages (``_py2js_*``)
     filled in."""
     messages = sorted(n for n in go.FigureWidget.class_trait_names() if n.startswith("_py2js_"))
     return (_LATE_BIND.read_text(encoding="utf-8") + "\n" + live_script() + "\n"
             + _LOADER.read_text(encoding="utf-8")
             .replace("__KEY__", json.dumps(_KEY))
-            .replace("__MESSAGES__", json.dumps(messages))
-            .replace("__BUNDLE__", json.dumps(bundle)))
+            .replace("__MESSAGES__", json.dumps(messages)))
+
+
+class PlotlyJavaScript(anywidget.AnyWidget):
+    """plotly's widget bundle, sent to the page once per kernel; never displayed, read by
+    every :class:`SharedFigureWidget`'s front end."""
+
+    _esm = "export default {};"
+    source = traitlets.Unicode().tag(sync=True)
+
+
+_plotly_js: PlotlyJavaScript | None = None
+
+
+def plotly_javascript() -> PlotlyJavaScript:
+    """This kernel's :class:`PlotlyJavaScript` (made again if it was closed)."""
+    global _plotly_js
+    if _plotly_js is None or _plotly_js.comm is None:
+        _plotly_js = PlotlyJavaScript(source=_BUNDLE.read_text(encoding="utf-8"))
+    return _plotly_js
 
 
 class SharedFigureWidget(go.FigureWidget):
     """``go.FigureWidget`` with the front end above: same Python API, same drawing."""
 
-    _esm = _front_end(_BUNDLE.read_text(encoding="utf-8"))
+    _esm = _front_end()
+    # "anywidget:<model id>" of the PlotlyJavaScript widget whose bundle draws this figure
+    _plotly_js = traitlets.Unicode().tag(sync=True)
+
+    @traitlets.default("_plotly_js")
+    def _shared_plotly_js(self) -> str:
+        # computed with the figure's first state, so the bundle's widget reaches the page first
+        return f"anywidget:{plotly_javascript().model_id}"
     # the figure's in-page model, {"kind": ..., "spec": ...} (explainer.widgets.live); the
     # front end decodes under the pointer with it, with no round trip to the kernel
     live = traitlets.Dict().tag(sync=True)

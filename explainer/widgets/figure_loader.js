@@ -1,6 +1,9 @@
-// The front end of SharedFigureWidget (explainer/widgets/figure.py), which fills in the three
-// names below: plotly's widget bundle, the key it is shared under, and the trait names of the
-// kernel's update messages.
+// The front end of SharedFigureWidget (explainer/widgets/figure.py), which fills in the two
+// names below: the key plotly's widget module is shared under, and the trait names of the
+// kernel's update messages. plotly's widget bundle (5 MB) is not in this module: one
+// PlotlyJavaScript widget per kernel carries it, and each figure names that widget in its
+// `_plotly_js` trait, so a page receives and parses the bundle once, however many figures
+// it shows.
 //
 // anywidget gives a model 2 s to load its module and drops every later message from the kernel
 // if it takes longer; plotly.js (5 MB) can take longer on a busy machine. So this module is
@@ -9,17 +12,27 @@
 // page's thread be held past the 2 s all the same, followTheKernel (late_bind.js) keeps the
 // figure receiving the kernel's messages from its first drawing on.
 const key = __KEY__;
-const source = __BUNDLE__;
 const messages = __MESSAGES__;
+const REF = "anywidget:";
 
-function plotlyWidget() {
+// plotly's widget definition, from the bundle the PlotlyJavaScript widget named by `ref` holds
+function plotlyWidget(model) {
   if (!globalThis[key]) {
-    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
-    globalThis[key] = import(url).then(async (module) => {
-      URL.revokeObjectURL(url);
-      const widget = module.default;
-      return typeof widget === "function" ? widget : () => widget;
+    const ref = model.get("_plotly_js");
+    if (typeof ref !== "string" || !ref.startsWith(REF)) {
+      return Promise.reject(new Error(`no plotly.js bundle named by this figure (${ref})`));
+    }
+    globalThis[key] = model.widget_manager.get_model(ref.slice(REF.length)).then(async (owner) => {
+      const url = URL.createObjectURL(new Blob([owner.get("source")], { type: "text/javascript" }));
+      try {
+        const widget = (await import(url)).default;
+        return typeof widget === "function" ? widget : () => widget;
+      } finally {
+        URL.revokeObjectURL(url);
+      }
     });
+    // a failed load is reported by the figure that asked, and the next figure tries again
+    globalThis[key].catch(() => { delete globalThis[key]; });
   }
   return globalThis[key];
 }
@@ -62,7 +75,7 @@ export default () => {
         off: (event, handler) => model.off(event, wrapped.get(handler) ?? handler),
       };
 
-      ready = plotlyWidget().then(async (make) => {
+      ready = plotlyWidget(model).then(async (make) => {
         figure = await make();
         await figure.initialize?.({ model: plotlyModel, experimental });
         for (const [name, message] of early) {
