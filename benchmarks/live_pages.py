@@ -41,7 +41,8 @@ ONE_DECODE = """(repeats) => {
   const out = {};
   for (const id of Object.keys(window.vaeLive.models)) {
     const model = window.vaeLive.model({}, id);
-    const code = new Float32Array(model.latentDim).fill(0.3);
+    if (!(model.latent_dim > 0)) throw new Error(`model ${id} has no latent_dim`);
+    const code = new Float32Array(model.latent_dim).fill(0.3);
     for (let i = 0; i < 5; i++) window.vaeForward.decode(model, code);  // warm up
     const t = [];
     for (let i = 0; i < repeats; i++) {
