@@ -1,8 +1,10 @@
 """SharedFigureWidget: plotly's own widget, its bundle sent and imported once per page, its
 early update messages kept (the browser tests drive the front end itself)."""
 
+import gzip
 import json
 
+import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -40,7 +42,11 @@ def test_one_widget_per_kernel_carries_plotlys_bundle_and_every_figure_names_it(
     first, second = SharedFigureWidget(), SharedFigureWidget(go.Scatter(y=[1]))
     shared = plotly_javascript()
     assert isinstance(shared, PlotlyJavaScript)
-    assert shared.source == _BUNDLE.read_text(encoding="utf-8")
+    # gzipped, as a binary buffer: a third of the bytes, and no 5 MB string to parse
+    assert gzip.decompress(shared.gzipped) == _BUNDLE.read_bytes()
+    assert len(shared.gzipped) < _BUNDLE.stat().st_size / 2
+    _state, buffer_paths, _buffers = widgets.widget._remove_buffers(shared.get_state())
+    assert buffer_paths == [["gzipped"]]
     # the figures' first state names it, so the page has the bundle before it draws one
     for fig in (first, second):
         assert fig.get_state()["_plotly_js"] == f"anywidget:{shared.model_id}"

@@ -23,7 +23,10 @@ function plotlyWidget(model) {
       return Promise.reject(new Error(`no plotly.js bundle named by this figure (${ref})`));
     }
     globalThis[key] = model.widget_manager.get_model(ref.slice(REF.length)).then(async (owner) => {
-      const url = URL.createObjectURL(new Blob([owner.get("source")], { type: "text/javascript" }));
+      // the bundle arrives gzipped, as a binary buffer (a DataView)
+      const gzipped = new Blob([owner.get("gzipped")]).stream();
+      const source = await new Response(gzipped.pipeThrough(new DecompressionStream("gzip"))).blob();
+      const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
       try {
         const widget = (await import(url)).default;
         return typeof widget === "function" ? widget : () => widget;
