@@ -5,15 +5,15 @@ Seeds fix every random draw, but not the order in which a matrix product adds it
 Intel's MKL, which torch's CPU build uses for ``nn.Linear``, picks its kernels by the
 processor, so two processors can round the first products differently, and twelve epochs
 of training turn that into models whose printed figures differ in their last digit or more
-(seen here: notebook 03's KL at beta = 1 was 15.2 nats on this project's earlier machines
-and 15.1 on an AMD EPYC). MKL's conditional numerical reproducibility fixes its choice of kernels
+(seen here: notebook 03's KL at beta = 1 was 15.1 nats on this project's earlier machines
+and 15.2 on an AMD EPYC). MKL's conditional numerical reproducibility fixes its choice of kernels
 (``MKL_CBWR=COMPATIBLE``: one code path on Intel and AMD processors, at about half the
 speed), and torch's own kernels are pinned to AVX2, which every x86-64 processor of the
 last decade has. MKL reads the setting when it first runs, so it is set in the
 environment of the processes that train: the tests (``conftest.py``) and
-``tools/execute_notebooks.py``. A lecture or a self-study session runs at full speed and
-may see a last digit that differs from the stored outputs; the text quotes the figures its
-own cells print, so it always agrees with what is on the screen.
+``tools/execute_notebooks.py``. A lecture or a self-study session runs at full speed and,
+on another processor, may see a last digit that differs from the stored outputs and from a
+markdown cell that quotes the figure (the computed answers follow the cells).
 """
 
 from __future__ import annotations
