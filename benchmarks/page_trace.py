@@ -4,7 +4,8 @@ Debian's Chromium against Voila in lecture mode (kernels preheated, model cache 
     python benchmarks/page_trace.py [--controls] [--json OUT] [NOTEBOOK ...]
 
 For the load (navigation to interactive) and, with --controls, for each control operated
-once as a learner would (first change and last change of its output area), it prints:
+once as a learner would (from the input event to the first and the last change of its
+output area's figures, in the page's clock), it prints:
   - the kernel's busy time, read off the kernel's own status messages;
   - the bytes the page received on its kernel websocket, and the message types that
     carried the most;
@@ -164,10 +165,10 @@ def trace_control(tracer: Tracer, control, *, timeout: float = 30.0, quiet: floa
             break
         time.sleep(0.05)
     tracer.page.evaluate(DISARM_JS)
-    first = (r["first"] - r["input"]) / 1000 if r["first"] is not None else None
-    last = (r["last"] - r["input"]) / 1000 if r["last"] is not None else None
     if r["input"] is None:
         raise RuntimeError(f"operating {label!r} raised no key, pointer or change event")
+    first = (r["first"] - r["input"]) / 1000 if r["first"] is not None else None
+    last = (r["last"] - r["input"]) / 1000 if r["last"] is not None else None
     result = tracer.stop(last if last is not None else time.monotonic() - start,
                          since=INPUT_MARK)
     return {"control": label, "first_change_s": first, "last_change_s": last, **result}
