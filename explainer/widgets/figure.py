@@ -65,9 +65,8 @@ class PlotlyJavaScript(anywidget.AnyWidget):
     every :class:`SharedFigureWidget`'s front end.
 
     The bundle travels gzipped, as a binary buffer: 1.5 MB instead of a 5 MB JSON string
-    that the kernel would encode and the page decode and parse in one message (Voila's
-    page asks for every widget's state in one reply, and falls back to asking for each
-    widget again, all of them sent twice, when that reply takes over 4 s)."""
+    that the kernel would encode and the page decode and parse, inside the one reply in
+    which Voila's page receives every widget's state."""
 
     _esm = "export default {};"
     gzipped = traitlets.Bytes().tag(sync=True)
