@@ -7,7 +7,8 @@
   figure's first panel (04's top map, 02's noisy AE's code axis), each move timed from the
   pointer event to the panels redrawn (``handler``: the decode and the new pictures;
   ``since event``: from the event's time stamp; ``painted``: to the next animation frame,
-  when the browser paints the new panels);
+  the frame that shows the new panels; ``rendered``: to the end of that frame's rendering
+  work, style, layout and paint, read by a message posted from the frame's callback);
 - in JupyterLab (tests/browser/live_maps.ipynb, live_code_axis.ipynb: the same figures run
   in a kernel), the same pointer moves over the same panel, decoded by the figure's front end;
 - the pages' sizes.
@@ -77,9 +78,10 @@ def move_over(page, box: dict, moves: int, interval: float) -> None:
 
 def summary(timings: list[dict]) -> str:
     med = {k: statistics.median(t[k] for t in timings if t[k] is not None)
-           for k in ("handler", "sinceEvent", "painted")}
+           for k in ("handler", "sinceEvent", "painted", "rendered")}
     return (f"{len(timings)} moves: handler {med['handler']:.1f} ms, since event "
-            f"{med['sinceEvent']:.1f} ms, painted {med['painted']:.1f} ms (medians)")
+            f"{med['sinceEvent']:.1f} ms, painted {med['painted']:.1f} ms, rendered "
+            f"{med['rendered']:.1f} ms (medians)")
 
 
 def in_the_page(browser, path: Path, kind: str, moves: int, interval: float) -> None:

@@ -136,6 +136,27 @@
   }
 
   // ------------------------------------------------------------------ the pointer
+  // One pointer move's timings, kept on gd.vaeLiveTimings (benchmarks/live_pages.py), ms:
+  // handler: our handler's own work (from `start`); sinceEvent: from the event's time stamp
+  // to the handler's end; painted: to the next animation frame, the frame that shows the
+  // new panels; rendered: to the end of that frame's rendering work (style, layout, paint),
+  // read by a message posted from the frame's callback, which runs once the frame is done.
+  const afterFrame = new MessageChannel();
+  const waiting = [];
+  afterFrame.port1.onmessage = () => { const f = waiting.shift(); if (f) f(); };
+  function timeMove(gd, event, start) {
+    const now = performance.now();
+    const timing = { handler: now - start, sinceEvent: now - event.timeStamp,
+                     painted: null, rendered: null };
+    requestAnimationFrame(() => {
+      timing.painted = performance.now() - event.timeStamp;
+      waiting.push(() => { timing.rendered = performance.now() - event.timeStamp; });
+      afterFrame.port2.postMessage(null);
+    });
+    gd.vaeLiveTimings.push(timing);
+    if (gd.vaeLiveTimings.length > 1000) gd.vaeLiveTimings.shift();
+  }
+
   // The data coordinates under a pointer event if it is inside the plot area of the
   // subplot drawn on axes (xName, yName), e.g. ("x", "y") or ("x4", "y4"); else null.
   function pointerOn(gd, event, xName, yName) {
@@ -178,6 +199,6 @@
 
   window.vaeLive = Object.assign(window.vaeLive || {}, {
     register, attach, kinds, model, models: store, traceIndex, guard, greyCanvas, tile, bytes,
-    greyPixels, showImage, showSource, pointerOn, sliderLabel, errorBox,
+    greyPixels, showImage, showSource, pointerOn, timeMove, sliderLabel, errorBox,
   });
 })();

@@ -159,12 +159,7 @@
       const start = performance.now();
       const c = codeAt(event);
       if (c === null || !decodeAt(c)) { rest(); return; }
-      const timing = { handler: performance.now() - start,
-                       sinceEvent: performance.now() - event.timeStamp, painted: null };
-      // the next frame the browser paints shows the new panels
-      requestAnimationFrame(() => { timing.painted = performance.now() - event.timeStamp; });
-      gd.vaeLiveTimings.push(timing);
-      if (gd.vaeLiveTimings.length > 1000) gd.vaeLiveTimings.shift();
+      live.timeMove(gd, event, start);
     });
     const onLeave = live.guard(env, () => rest());
     gd.addEventListener("pointermove", onMove);

@@ -160,12 +160,7 @@
       rows.forEach((row, r) => {
         kernelTiles[r].ours = gd.data[live.traceIndex(gd, row.traces.detail)].source;
       });
-      const timing = { handler: performance.now() - start,
-                       sinceEvent: performance.now() - event.timeStamp, painted: null };
-      // the next frame the browser paints shows the new panels
-      requestAnimationFrame(() => { timing.painted = performance.now() - event.timeStamp; });
-      gd.vaeLiveTimings.push(timing);
-      if (gd.vaeLiveTimings.length > 1000) gd.vaeLiveTimings.shift();
+      live.timeMove(gd, event, start);
     });
     // the pointer gone: the clicked point again (in Lab: the kernel's own picture)
     const onLeave = live.guard(env, () => {
