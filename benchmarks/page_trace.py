@@ -23,7 +23,6 @@ import collections
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from benchmarks.chromium_trace import ORDER, Wire, main_thread_split, top_functions  # noqa: E402
-from tests.browser.controls import CONTROLS, OUTPUT_AREA, operate, wait_until_steady  # noqa: E402
+from tests.browser.controls import CONTROLS, INPUT_MARK, time_control  # noqa: E402
 from tests.browser.kernel_messages import decode  # noqa: E402
 from tests.browser.servers import CHROMIUM, CHROMIUM_ARGS, NOTEBOOKS, voila_server  # noqa: E402
 from tests.browser.voila_page import open_in_voila  # noqa: E402
@@ -40,7 +39,6 @@ from tests.browser.voila_page import open_in_voila  # noqa: E402
 CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute",
               "v8", "blink.user_timing", "toplevel", "loading"]
 MARK = "page-trace-start"
-INPUT_MARK = "page-trace-input"  # set by ARM_JS at the learner's input
 NAVIGATION_JS = """() => {
   const n = performance.getEntriesByType('navigation')[0];
   const scripts = performance.getEntriesByType('resource');
@@ -51,13 +49,6 @@ NAVIGATION_JS = """() => {
 PENDING_JS = """() => [...document.querySelectorAll('.jp-OutputArea-output')]
   .filter(e => /Loading widget|Error displaying widget/.test(e.innerText))
   .map(e => e.innerText.slice(0, 120))"""
-LABEL_JS = """e => {
-  const box = e.closest('.widget-inline-hbox, .widget-hbox, .widget-box') || e.parentElement;
-  const label = box && box.querySelector('.widget-label');
-  const text = (label && label.innerText) || e.innerText || e.getAttribute('aria-label') || '';
-  return (e.tagName.toLowerCase() + ' ' + text.trim()).slice(0, 40);
-}"""
-
 
 def record_wire(page) -> Wire:
     """Start recording every frame on the page's kernel websockets."""
@@ -112,66 +103,15 @@ def trace_load(tracer: Tracer, voila: str, name: str) -> dict:
     return {**tracer.stop(tti), **tracer.page.evaluate(NAVIGATION_JS)}
 
 
-# armed before a control is operated: records, in the page's clock, the learner's input
-# (the first key, pointer or change event) and every change to a figure of the control's
-# output area (plotly's afterplot, or a DOM change inside a plot: the live panels' images),
-# without reading the figures' data (the measurement must not cost the page its time)
-ARM_JS = """(area) => {
-  const rec = window.__pageTrace = {input: null, changes: []};
-  const seen = () => { if (rec.input !== null) rec.changes.push(performance.now()); };
-  for (const type of ['keydown', 'pointerdown', 'change']) {
-    const start = () => {
-      if (rec.input !== null) return;
-      rec.input = performance.now();
-      performance.mark('page-trace-input');
-    };
-    document.addEventListener(type, start, {once: true, capture: true});
-  }
-  for (const gd of area.querySelectorAll('.js-plotly-plot')) {
-    if (!gd.__pageTraced && gd.on) {
-      gd.on('plotly_afterplot', () => window.__pageTrace && window.__pageTrace.seen());
-      gd.__pageTraced = true;
-    }
-  }
-  rec.seen = seen;
-  const inPlot = (n) => (n.nodeType === 1 ? n : n.parentElement)?.closest('.js-plotly-plot');
-  rec.observer = new MutationObserver((ms) => { if (ms.some((m) => inPlot(m.target))) seen(); });
-  rec.observer.observe(area, {subtree: true, childList: true, attributes: true,
-                              characterData: true});
-}"""
-READ_JS = """() => { const r = window.__pageTrace;
-  const n = r.changes.length;
-  return {input: r.input, first: n ? r.changes[0] : null, last: n ? r.changes[n - 1] : null,
-          now: performance.now()}; }"""
-DISARM_JS = "() => { window.__pageTrace.observer.disconnect(); window.__pageTrace = null; }"
-
-
 def trace_control(tracer: Tracer, control, *, timeout: float = 30.0, quiet: float = 0.8) -> dict:
-    """Operate ``control`` once; the phase runs until its output area's figures have been
-    unchanged for ``quiet`` seconds. Reports, in the page's clock, the first and the last
-    change of a figure after the learner's input (None: no figure changed)."""
-    control.scroll_into_view_if_needed()
-    area = control.locator(OUTPUT_AREA)
-    wait_until_steady(area)
-    label = control.evaluate(LABEL_JS)
-    area.evaluate(ARM_JS)
-    tracer.start()
-    start = time.monotonic()
-    operate(tracer.page, control)
-    while time.monotonic() - start < timeout:
-        r = tracer.page.evaluate(READ_JS)
-        since = (r["now"] - (r["last"] if r["last"] is not None else r["input"] or r["now"])) / 1000
-        if since > quiet and (r["last"] is not None or time.monotonic() - start > 5.0):
-            break
-        time.sleep(0.05)
-    tracer.page.evaluate(DISARM_JS)
-    if r["input"] is None:
-        raise RuntimeError(f"operating {label!r} raised no key, pointer or change event")
-    first = (r["first"] - r["input"]) / 1000 if r["first"] is not None else None
-    last = (r["last"] - r["input"]) / 1000 if r["last"] is not None else None
-    result = tracer.stop(last if last is not None else time.monotonic() - start,
-                         since=INPUT_MARK)
-    return {"control": label, "first_change_s": first, "last_change_s": last, **result}
+    """Operate ``control`` once, traced from the learner's input until its output area's
+    figures have been unchanged for ``quiet`` seconds (:func:`time_control`)."""
+    timing = time_control(tracer.page, control, timeout=timeout, quiet=quiet,
+                          on_start=tracer.start)
+    last = timing.last_change_s
+    result = tracer.stop(last if last is not None else timing.waited_s, since=INPUT_MARK)
+    return {"control": timing.label, "first_change_s": timing.first_change_s,
+            "last_change_s": last, **result}
 
 
 def mb(n: float) -> str:

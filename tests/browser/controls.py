@@ -1,13 +1,15 @@
 """Operating a notebook's controls through the page, shared by the JupyterLab and Voila tests:
-move every slider with the keyboard, pick every dropdown's next entry, draw a stroke on
-every drawing pad, press every button, and check that the output area the control lives
-in changes in the DOM."""
+move every slider with the keyboard, pick every dropdown's and every row of toggle buttons'
+next entry, tick every checkbox, draw a stroke on every drawing pad, press every button, and
+check that the output area the control lives in changes in the DOM; and time a control's
+answer in the page (for the benchmarks)."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 # a short signature of what one output area shows: its figures' data and titles, and (unless
 # only the figures are asked for) its text, which includes the sliders' readouts
@@ -23,17 +25,29 @@ SIGNATURE_JS = """(area, figuresOnly = false) => {
 # in page order, so a drawing pad is drawn on before the button that clears it is pressed
 CONTROLS = ("css=.jp-OutputArea-output .widget-slider .noUi-handle, "
             ".jp-OutputArea-output .widget-dropdown select, "
+            ".jp-OutputArea-output .widget-toggle-buttons, "
+            ".jp-OutputArea-output .widget-checkbox input[type=checkbox], "
             ".jp-OutputArea-output canvas.explainer-drawing-pad, "
             ".jp-OutputArea-output button.widget-button")
 OUTPUT_AREA = "xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]"
 ERRORS = "[data-mime-type='application/vnd.jupyter.error']"
 
 
-def operate(page, control) -> None:
-    """Move a slider by one step with the keyboard, pick a dropdown's next entry, draw a
+def operate(page, control, *, back: bool = False) -> None:
+    """Move a slider by one step with the keyboard (to the left with ``back``), pick a
+    dropdown's or a row of toggle buttons' next entry, tick or untick a checkbox, draw a
     stroke on a drawing pad, or press a button: the way a learner would."""
-    tag = control.evaluate("e => e.tagName.toLowerCase()")
-    if tag == "canvas":
+    tag = control.evaluate("e => e.classList.contains('widget-toggle-buttons') ? 'toggles'"
+                           " : e.tagName.toLowerCase()")
+    if tag == "toggles":  # a row of toggle buttons: the one after (``back``: before) the chosen
+        chosen = control.evaluate("e => [...e.querySelectorAll('button')]"
+                                  ".findIndex((b) => b.classList.contains('mod-active'))")
+        buttons = control.locator("button")
+        n = buttons.count()
+        buttons.nth((chosen + (n - 1 if back else 1)) % n).click()
+    elif tag == "input":  # a checkbox
+        control.click()
+    elif tag == "canvas":
         box = control.bounding_box()
         # a vertical stroke down the middle, like a "1"
         x = box["x"] + box["width"] / 2
@@ -50,9 +64,10 @@ def operate(page, control) -> None:
     else:
         control.focus()
         before = control.get_attribute("aria-valuenow")
-        control.press("ArrowRight")
-        if control.get_attribute("aria-valuenow") == before:  # at its maximum
-            control.press("ArrowLeft")
+        first, then = ("ArrowLeft", "ArrowRight") if back else ("ArrowRight", "ArrowLeft")
+        control.press(first)
+        if control.get_attribute("aria-valuenow") == before:  # at an end of its range
+            control.press(then)
         if control.get_attribute("aria-valuenow") == before:
             # some float sliders ignore the arrow keys in ipywidgets 8's noUiSlider (seen
             # with step 0.02 on [-3, 3]); a learner then clicks the track, so do that
@@ -353,3 +368,89 @@ def assert_clicking_the_plane_loads_its_model(page) -> None:
     page.wait_for_function(
         "([gd, b]) => JSON.stringify(gd.layout.annotations || []).includes('β=' + b)",
         arg=[maps.element_handle(), f"{float(target):g}"], timeout=30_000)
+
+
+# ---------------------------------------------------------------- timing a control
+# a control's name as a learner reads it: its tag and its label
+LABEL_JS = """e => {
+  const box = e.closest('.widget-inline-hbox, .widget-hbox, .widget-box') || e.parentElement;
+  const label = box && box.querySelector('.widget-label');
+  const own = e.closest('.widget-checkbox');  // a checkbox's description follows it
+  const text = (label && label.innerText) || (own && own.innerText) || e.innerText
+    || e.getAttribute('aria-label') || '';
+  return (e.tagName.toLowerCase() + ' ' + text.trim()).slice(0, 40);
+}"""
+INPUT_MARK = "control-input"  # the performance mark ARM_CHANGES_JS sets at the learner's input
+# armed before a control is operated: records, in the page's clock, the learner's input
+# (the first key, pointer or change event) and every change to a figure of the control's
+# output area (plotly's afterplot, or a DOM change inside a plot: the live panels' images),
+# without reading the figures' data (the measurement must not cost the page its time)
+ARM_CHANGES_JS = """(area) => {
+  const rec = window.__controlTimer = {input: null, changes: []};
+  const seen = () => { if (rec.input !== null) rec.changes.push(performance.now()); };
+  for (const type of ['keydown', 'pointerdown', 'change']) {
+    const start = () => {
+      if (rec.input !== null) return;
+      rec.input = performance.now();
+      performance.mark('""" + INPUT_MARK + """');
+    };
+    document.addEventListener(type, start, {once: true, capture: true});
+  }
+  for (const gd of area.querySelectorAll('.js-plotly-plot')) {
+    if (!gd.__controlTimed && gd.on) {
+      gd.on('plotly_afterplot', () => window.__controlTimer && window.__controlTimer.seen());
+      gd.__controlTimed = true;
+    }
+  }
+  rec.seen = seen;
+  const inPlot = (n) => (n.nodeType === 1 ? n : n.parentElement)?.closest('.js-plotly-plot');
+  rec.observer = new MutationObserver((ms) => { if (ms.some((m) => inPlot(m.target))) seen(); });
+  rec.observer.observe(area, {subtree: true, childList: true, attributes: true,
+                              characterData: true});
+}"""
+READ_CHANGES_JS = """() => { const r = window.__controlTimer;
+  const n = r.changes.length;
+  return {input: r.input, first: n ? r.changes[0] : null, last: n ? r.changes[n - 1] : null,
+          now: performance.now()}; }"""
+DISARM_CHANGES_JS = """() => { window.__controlTimer.observer.disconnect();
+  window.__controlTimer = null; }"""
+
+
+@dataclass(frozen=True)
+class ControlTiming:
+    """One operation of a control, in the page's clock: seconds from the learner's input to
+    the first and to the last change of a figure in its output area (None: none changed),
+    and the seconds waited in all."""
+
+    label: str
+    first_change_s: float | None
+    last_change_s: float | None
+    waited_s: float
+
+
+def time_control(page, control, *, back: bool = False, timeout: float = 30.0,
+                 quiet: float = 0.8, on_start: Callable[[], None] = lambda: None,
+                 ) -> ControlTiming:
+    """Operate ``control`` once (:func:`operate`) and time its figures' answer, until they
+    have been unchanged for ``quiet`` seconds (at most ``timeout``). ``on_start`` is called
+    just before the input (e.g. to start a trace)."""
+    control.scroll_into_view_if_needed()
+    area = control.locator(OUTPUT_AREA)
+    wait_until_steady(area)
+    label = control.evaluate(LABEL_JS)
+    area.evaluate(ARM_CHANGES_JS)
+    on_start()
+    start = time.monotonic()
+    operate(page, control, back=back)
+    while time.monotonic() - start < timeout:
+        r = page.evaluate(READ_CHANGES_JS)
+        since = (r["now"] - (r["last"] if r["last"] is not None else r["input"] or r["now"])) / 1000
+        if since > quiet and (r["last"] is not None or time.monotonic() - start > 5.0):
+            break
+        time.sleep(0.05)
+    page.evaluate(DISARM_CHANGES_JS)
+    if r["input"] is None:
+        raise RuntimeError(f"operating {label!r} raised no key, pointer or change event")
+    first = (r["first"] - r["input"]) / 1000 if r["first"] is not None else None
+    last = (r["last"] - r["input"]) / 1000 if r["last"] is not None else None
+    return ControlTiming(label, first, last, time.monotonic() - start)

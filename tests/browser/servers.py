@@ -98,10 +98,22 @@ def lab_server(folder: Path, settings: Path) -> Iterator[str]:
         yield url
 
 
+class ServerUrl(str):
+    """A server's URL that can also wait until the server and its kernels are quiet."""
+
+    pid: int
+
+    def settle(self, *, timeout: float = 300.0) -> float:
+        """:func:`wait_until_quiet` for this server: e.g. after a Voila page took its
+        preheated kernel, until Voila has run the notebook in the next one, as it has long
+        done when a lecturer opens the next page."""
+        return wait_until_quiet(self.pid, timeout=timeout)
+
+
 @contextlib.contextmanager
-def voila_server(folder: Path, *, preheat: bool = True) -> Iterator[str]:
+def voila_server(folder: Path, *, preheat: bool = True) -> Iterator[ServerUrl]:
     """Voila in lecture mode, as `make present` runs it, serving copies of the notebooks in
-    ``folder``; yields its URL."""
+    ``folder``; yields its URL (a :class:`ServerUrl`)."""
     serve_copies(folder)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -110,7 +122,9 @@ def voila_server(folder: Path, *, preheat: bool = True) -> Iterator[str]:
                 log=folder / "server.log", env=voila_environment()) as proc:
         if preheat:
             wait_for_preheat(proc, folder / "server.log", len(list(folder.glob("*.ipynb"))))
-        yield url
+        served = ServerUrl(url)
+        served.pid = proc.pid
+        yield served
 
 
 def wait_for_preheat(proc: subprocess.Popen, log: Path, notebooks: int, *,
@@ -125,27 +139,38 @@ def wait_for_preheat(proc: subprocess.Popen, log: Path, notebooks: int, *,
         if time.monotonic() - start > timeout:
             raise TimeoutError(f"{filled} of {notebooks} kernel pools filled after {timeout:.0f} s")
         time.sleep(0.5)
-    last, quiet_since = children_cpu_seconds(proc.pid), time.monotonic()
-    while time.monotonic() - quiet_since < 3.0:
+    wait_until_quiet(proc.pid, timeout=timeout - (time.monotonic() - start))
+    return time.monotonic() - start
+
+
+def wait_until_quiet(pid: int, *, quiet: float = 3.0, timeout: float = 300.0) -> float:
+    """Wait until the server ``pid`` and its kernels have used no CPU for ``quiet`` seconds
+    (e.g. Voila preparing the next kernel of a pool after a page took one); returns the
+    seconds waited."""
+    start = time.monotonic()
+    last, quiet_since = process_cpu_seconds(pid), time.monotonic()
+    while time.monotonic() - quiet_since < quiet:
         time.sleep(0.5)
-        now = children_cpu_seconds(proc.pid)
+        now = process_cpu_seconds(pid)
         if now - last > 0.05:  # still busy
             quiet_since = time.monotonic()
         last = now
         if time.monotonic() - start > timeout:
-            raise TimeoutError(f"kernels still busy after {timeout:.0f} s")
+            raise TimeoutError(f"server and kernels still busy after {timeout:.0f} s")
     return time.monotonic() - start
 
 
-def children_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) used so far by the direct children of ``pid``."""
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its direct children."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            head, tail = stat.read_text().rsplit(")", 1)
         except OSError:  # the process ended meanwhile
             continue
-        if int(fields[1]) == pid:  # fields[1] is the parent's pid
+        fields = tail.split()
+        # fields[1] is the parent's pid; the process's own pid leads the line
+        if int(fields[1]) == pid or int(head.split(" (", 1)[0]) == pid:
             total += (int(fields[11]) + int(fields[12])) / ticks
     return total
