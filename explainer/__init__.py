@@ -16,6 +16,7 @@ Modules, one concept each (the README's "The library" has a line on each):
 - the lower bound (06): ``elbo``, ``nonlinear_posterior``, ``image_elbo``,
   ``lower_bound_views``;
 - ``plots`` (pure figure builders), ``widgets`` (thin views over the library's classes),
+  ``renderers`` (how a notebook shows static figures: JupyterLab's or lecture mode's),
   ``publish`` (notebooks into pages and pictures; nothing else knows about them).
 """
 

@@ -113,6 +113,19 @@ def test_echoed_arrays_are_not_taken_for_defaults_and_the_rest_is_applied():
     assert not fig._trace_edit_in_process  # the edit completed
 
 
+def test_an_array_held_in_plotlys_typed_array_form_is_not_taken_for_a_default():
+    # a figure made from a figure's dict (lecture mode's static figures, plotly >= 6) holds
+    # its arrays as {"dtype", "bdata"}; the page echoes a heatmap's z back as a list of rows,
+    # and plotly's own handler stopped on `assert isinstance(delta_data, dict)`
+    z = go.Figure(go.Heatmap(z=np.zeros((2, 3), dtype=np.float32), name="codes")).to_dict()
+    fig = SharedFigureWidget(z)
+    codes = trace(fig, "codes")
+    assert isinstance(codes._props["z"], dict) and "bdata" in codes._props["z"]
+    _page_reports_defaults(fig, z=[{"dtype": "float32", "shape": [3]}] * 2, visible=True)
+    assert codes._prop_defaults["visible"] is True and "z" not in codes._prop_defaults
+    assert not fig._trace_edit_in_process
+
+
 def test_layout_deltas_keep_numpy_tick_values():
     fig = SharedFigureWidget(go.Scatter(y=[1, 2], name="points"),
                              layout=dict(xaxis=dict(tickvals=np.array([0.0, 1.0]))))
@@ -131,3 +144,28 @@ def test_every_anywidget_of_the_library_routes_the_kernels_messages_past_anywidg
         module = esm if isinstance(esm, str) else esm.default_value
         assert "function followTheKernel(model)" in module
         assert 'model.on("change", followTheKernel);' in module
+
+
+def test_lecture_mode_shows_static_figures_as_shared_figure_widgets(monkeypatch):
+    import plotly.io as pio
+
+    from explainer.renderers import LECTURE_MODE, use_notebook_renderer
+
+    default = pio.renderers.default
+    try:
+        monkeypatch.setenv(LECTURE_MODE, "1")
+        use_notebook_renderer()
+        bundle = go.Figure(go.Scatter(y=[1, 2], name="points"))._repr_mimebundle_()
+        from ipywidgets.widgets.widget import _instances  # the kernel's live widgets by id
+
+        shown = _instances[bundle["application/vnd.jupyter.widget-view+json"]["model_id"]]
+        assert isinstance(shown, SharedFigureWidget) and trace(shown, "points").y is not None
+        assert "application/vnd.plotly.v1+json" not in bundle
+        monkeypatch.setenv(LECTURE_MODE, "0")
+        use_notebook_renderer()
+        assert "application/vnd.plotly.v1+json" in go.Figure()._repr_mimebundle_()
+        monkeypatch.setenv(LECTURE_MODE, "yes")
+        with pytest.raises(ValueError, match="VAE_EXPLAINER_LECTURE must be 1"):
+            use_notebook_renderer()
+    finally:
+        pio.renderers.default = default

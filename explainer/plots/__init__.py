@@ -4,17 +4,7 @@ One module per concept; ``images`` holds what every image figure shares (tiling 
 into one picture, encoding it as a PNG data URI for a ``go.Image`` trace).
 """
 
-import plotly.io as pio
 from plotly.basedatatypes import BaseFigure, BasePlotlyType
-
-
-def use_notebook_renderer() -> None:
-    """Show static figures as plotly's JSON mimetype (rendered by JupyterLab and Voila).
-
-    The ``notebook`` renderer would inline ~4.8 MB of plotly.js, with a random div id,
-    into every output; the mimetype renderer stores only the figure's data.
-    """
-    pio.renderers.default = "plotly_mimetype"
 
 
 def trace_names(fig: BaseFigure) -> list[str | None]:

@@ -27,7 +27,7 @@ from explainer.publish.snapshot import exported_states
 from explainer.widgets.base import Explainer
 
 FRAMES_MIMETYPE = "application/vnd.vae-explainer.frames+json"
-# the renderer that explainer.plots.use_notebook_renderer makes the default
+# the renderer that explainer.renderers.use_notebook_renderer makes the default
 MIMETYPE_RENDERER = "plotly_mimetype"
 
 

@@ -36,7 +36,9 @@ import anywidget
 import numpy as np
 import plotly.basewidget
 import plotly.graph_objects as go
+import plotly.io as pio
 import traitlets
+from plotly.io.base_renderers import MimetypeRenderer
 
 from explainer.plots import update_traces
 from explainer.widgets.live import live_script
@@ -54,22 +56,25 @@ def _front_end() -> str:
     module is shared under and the names of the kernel's update messages (``_py2js_*``)
     filled in."""
     messages = sorted(n for n in go.FigureWidget.class_trait_names() if n.startswith("_py2js_"))
-    return (_LATE_BIND.read_text(encoding="utf-8") + "\n" + live_script() + "\n"
+    return (_LATE_BIND.read_text(encoding="utf-8") + "\n"
             + _LOADER.read_text(encoding="utf-8")
             .replace("__KEY__", json.dumps(_KEY))
             .replace("__MESSAGES__", json.dumps(messages)))
 
 
 class PlotlyJavaScript(anywidget.AnyWidget):
-    """plotly's widget bundle, sent to the page once per kernel; never displayed, read by
-    every :class:`SharedFigureWidget`'s front end.
+    """plotly's widget bundle and the in-page models' script (``live_script``), sent to the
+    page once per kernel; never displayed, read by every :class:`SharedFigureWidget`'s front
+    end.
 
     The bundle travels gzipped, as a binary buffer: 1.5 MB instead of a 5 MB JSON string
     that the kernel would encode and the page decode and parse, inside the one reply in
-    which Voila's page receives every widget's state."""
+    which Voila's page receives every widget's state. The script (70 KB) was part of every
+    figure's module until lecture pages showed a dozen figures each."""
 
     _esm = "export default {};"
     gzipped = traitlets.Bytes().tag(sync=True)
+    live_js = traitlets.Unicode().tag(sync=True)
 
 
 _plotly_js: PlotlyJavaScript | None = None
@@ -85,7 +90,7 @@ def plotly_javascript() -> PlotlyJavaScript:
     """This kernel's :class:`PlotlyJavaScript` (made again if it was closed)."""
     global _plotly_js
     if _plotly_js is None or _plotly_js.comm is None:
-        _plotly_js = PlotlyJavaScript(gzipped=_gzipped_bundle())
+        _plotly_js = PlotlyJavaScript(gzipped=_gzipped_bundle(), live_js=live_script())
     return _plotly_js
 
 
@@ -128,6 +133,25 @@ class SharedFigureWidget(go.FigureWidget):
         super()._handler_js2py_layoutDelta({**change, "new": msg})
 
 
+class SharedFigureRenderer(MimetypeRenderer):
+    """plotly's renderer for lecture mode: ``fig.show()`` shows the figure as a
+    :class:`SharedFigureWidget`, drawn by the page's one plotly.js."""
+
+    def to_mimebundle(self, fig_dict: dict) -> dict:
+        return SharedFigureWidget(fig_dict)._repr_mimebundle_()
+
+
+# the name SharedFigureRenderer is registered under in plotly's renderers
+SHARED_RENDERER = "vae_explainer_shared_figure"
+
+
+def use_shared_figures() -> None:
+    """From now on ``fig.show()`` shows a :class:`SharedFigureWidget` (lecture mode:
+    :mod:`explainer.renderers`)."""
+    pio.renderers[SHARED_RENDERER] = SharedFigureRenderer()
+    pio.renderers.default = SHARED_RENDERER
+
+
 def apply_updates(fig: go.FigureWidget, traces: dict[str, dict[str, Any]],
                   layout: dict[str, Any] | None = None, *, title: str | None = None) -> None:
     """Copy a figure builder's ``*_updates`` (each trace's new data, by trace name, through
@@ -157,8 +181,11 @@ def without_echoed_arrays(delta: dict[str, Any], props: dict[str, Any]) -> dict[
 
 
 def _is_data_array(value: object) -> bool:
-    """An array of values (a numpy array, or a list of numbers or strings), not a list of
+    """An array of values (a numpy array, plotly's typed-array form ``{"dtype", "bdata"}`` in
+    which a figure's dict carries one, or a list of numbers or strings), not a list of
     objects such as ``layout.annotations``, whose defaults the page reports correctly."""
     if isinstance(value, np.ndarray):
         return True
+    if isinstance(value, dict):
+        return {"dtype", "bdata"} <= value.keys()
     return isinstance(value, (list, tuple)) and not (value and isinstance(value[0], dict))

@@ -1,9 +1,9 @@
 // The front end of SharedFigureWidget (explainer/widgets/figure.py), which fills in the two
 // names below: the key plotly's widget module is shared under, and the trait names of the
-// kernel's update messages. plotly's widget bundle (5 MB) is not in this module: one
-// PlotlyJavaScript widget per kernel carries it, and each figure names that widget in its
-// `_plotly_js` trait, so a page receives and parses the bundle once, however many figures
-// it shows.
+// kernel's update messages. plotly's widget bundle (5 MB) and the in-page models' script
+// (live.js and its kinds, 70 KB) are not in this module: one PlotlyJavaScript widget per
+// kernel carries them, and each figure names that widget in its `_plotly_js` trait, so a
+// page receives and runs them once, however many figures it shows.
 //
 // anywidget gives a model 2 s to load its module and drops every later message from the kernel
 // if it takes longer; plotly.js (5 MB) can take longer on a busy machine. So this module is
@@ -23,21 +23,28 @@ function plotlyWidget(model) {
       return Promise.reject(new Error(`no plotly.js bundle named by this figure (${ref})`));
     }
     globalThis[key] = model.widget_manager.get_model(ref.slice(REF.length)).then(async (owner) => {
+      // the in-page models (live.js and the scripts of its kinds), run once per page
+      if (!(window.vaeLive && window.vaeLive.attach)) await importBlob(new Blob([owner.get("live_js")]));
       // the bundle arrives gzipped, as a binary buffer (a DataView)
       const gzipped = new Blob([owner.get("gzipped")]).stream();
       const source = await new Response(gzipped.pipeThrough(new DecompressionStream("gzip"))).blob();
-      const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
-      try {
-        const widget = (await import(url)).default;
-        return typeof widget === "function" ? widget : () => widget;
-      } finally {
-        URL.revokeObjectURL(url);
-      }
+      const widget = (await importBlob(source)).default;
+      return typeof widget === "function" ? widget : () => widget;
     });
     // a failed load is reported by the figure that asked, and the next figure tries again
     globalThis[key].catch(() => { delete globalThis[key]; });
   }
   return globalThis[key];
+}
+
+// a script's text (a Blob) imported as an ES module
+async function importBlob(source) {
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  try {
+    return await import(url);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
 }
 
 export default () => {
@@ -95,12 +102,39 @@ export default () => {
 
     async render({ model, el, signal, experimental }) {
       await ready;
+      await nearTheScreen(model, el, signal);
       const done = await figure.render({ model, el, signal, experimental });
+      el.style.minHeight = ""; // drawn: the figure holds its own height
+      el.classList.remove(WAITING);
       followLive(model, el);
       return done;
     },
   };
 };
+
+// In a Voila page (lecture mode) a figure is drawn when it comes within a screen's height of
+// the screen, so that a page opens with what the learner sees drawn first and is interactive
+// sooner; until then it keeps its height, so nothing below it moves when it is drawn. In
+// JupyterLab every figure is drawn at once (the notebook has its own windowing).
+const AHEAD = "100% 0px"; // the margin around the screen within which figures are drawn
+const WAITING = "vae-figure-waiting"; // the class of a figure's element until it is drawn
+function nearTheScreen(model, el, signal) {
+  if (document.body.dataset.voila !== "voila" || typeof IntersectionObserver === "undefined") {
+    return Promise.resolve();
+  }
+  const layout = model.get("_layout") || {};
+  el.style.minHeight = `${typeof layout.height === "number" ? layout.height : 450}px`;
+  el.classList.add(WAITING);
+  return new Promise((resolve) => {
+    const observer = new IntersectionObserver((entries) => {
+      if (!entries.some((entry) => entry.isIntersecting)) return;
+      observer.disconnect();
+      resolve();
+    }, { rootMargin: AHEAD });
+    observer.observe(el);
+    signal?.addEventListener("abort", () => observer.disconnect());
+  });
+}
 
 // The figure's in-page model (SharedFigureWidget.live, explainer/widgets/live.py): attached to
 // the drawn plot once plotly has drawn it, and again whenever the kernel sends a new one.

@@ -10,7 +10,7 @@
 //   models                      a page's packed models by id (spec.models may refer to them)
 (function () {
   "use strict";
-  // shared by every copy of this script in a page (each figure widget's module carries one)
+  // shared with any earlier copy of this script in the page
   const kinds = (window.vaeLive && window.vaeLive.kinds) || {};
   const store = (window.vaeLive && window.vaeLive.models) || {};
 
