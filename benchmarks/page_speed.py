@@ -13,9 +13,10 @@ For each notebook it prints:
     into view: the median and worst milliseconds until it is drawn;
   - every control of the page (sliders, dropdowns, toggle buttons, checkboxes, drawing
     pads, buttons), operated --moves times as a learner would (sliders one step, alternately
-    right and left, so the values stay on the grid): the median and the worst milliseconds, in the page's clock, from the
-    input event to the first change of a figure of its output area (plotly's afterplot or a
-    DOM change inside a plot), and the median to its last change (the figures settled);
+    right and left, so the values stay on the grid): the median and the worst milliseconds,
+    in the page's clock, from the input event to the first change of a figure of its output
+    area (plotly's afterplot or a DOM change inside a plot), and the median to its last
+    change (the figures settled);
   - in 04, live retraining: the KL-weight slider moved onto values off the trained grid, the
     seconds from the keypress to the first retrained epoch's map and to the last;
   - with --lab, JupyterLab: seconds from navigation to all widgets interactive, running
@@ -71,7 +72,7 @@ RETRAIN_SLIDER = "KL weight β"
 RETRAINED_STEPS = 2
 # armed before the keypress: the input's time, and the first time the output area's text
 # matches each pattern (read on every DOM change, in the page's clock)
-ARM_TEXT_JS = """([area, patterns]) => {
+ARM_TEXT_JS = """(area, patterns) => {
   const rec = window.__textTimer = {input: null, seen: patterns.map(() => null)};
   const res = patterns.map((p) => new RegExp(p));
   document.addEventListener('keydown', () => { rec.input = performance.now(); },
@@ -87,12 +88,13 @@ ARM_TEXT_JS = """([area, patterns]) => {
                               attributes: true});
 }"""
 READ_TEXT_JS = "() => window.__textTimer"
-FIRST_EPOCH, LAST_EPOCH = r"retraining live from [^:]*: epoch \d+ of", r"retrained live: "
+FIRST_EPOCH, LAST_EPOCH = r"retraining live from .*?: epoch \d+ of", r"retrained live: "
 
 
 def live_retraining(page, *, timeout: float = 60.0) -> list[dict]:
-    """04's KL-weight slider moved one step right onto values off the trained grid: seconds
-    from the keypress to the first retrained epoch's map and to the last."""
+    """04's KL-weight slider moved one step right onto values off the trained grid (at most
+    ``RETRAINED_STEPS``, fewer near the end of its range): seconds from the keypress to the
+    first retrained epoch's map and to the last."""
     label = page.locator(f".widget-label:text-is('{RETRAIN_SLIDER}')")
     box = page.locator(".widget-slider", has=label)
     handle = box.locator(".noUi-handle").first
@@ -102,9 +104,13 @@ def live_retraining(page, *, timeout: float = 60.0) -> list[dict]:
         handle.scroll_into_view_if_needed()
         wait_until_steady(area)
         while True:  # the next value right that is not on the trained grid
+            before = handle.get_attribute("aria-valuenow")
             area.evaluate(ARM_TEXT_JS, [FIRST_EPOCH, LAST_EPOCH])
             handle.focus()
             handle.press("ArrowRight")
+            if handle.get_attribute("aria-valuenow") == before:  # the end of its range
+                page.evaluate("() => window.__textTimer.observer.disconnect()")
+                return out
             start = time.monotonic()
             r = page.evaluate(READ_TEXT_JS)
             while r["seen"][1] is None and time.monotonic() - start < timeout:
@@ -115,7 +121,7 @@ def live_retraining(page, *, timeout: float = 60.0) -> list[dict]:
             page.evaluate("() => window.__textTimer.observer.disconnect()")
             if r["seen"][0] is not None:
                 break
-        value = handle.get_attribute("aria-valuetext") or handle.get_attribute("aria-valuenow")
+        value = box.locator(".widget-readout").first.inner_text()
         first, last = ((t - r["input"]) / 1000 if t is not None else None for t in r["seen"])
         out.append({"value": value, "first_map_s": first, "last_map_s": last})
     return out
@@ -126,7 +132,7 @@ WAITING = ".vae-figure-waiting"
 DRAWN_JS = """(el) => new Promise((resolve) => {
   const start = performance.now();
   const check = () => {
-    const gd = el.querySelector('.js-plotly-plot');
+    const gd = el.classList.contains('js-plotly-plot') ? el : el.querySelector('.js-plotly-plot');
     if (!el.classList.contains('vae-figure-waiting') && gd && gd._fullLayout) {
       requestAnimationFrame(() => resolve(performance.now() - start));
     } else {

@@ -1,5 +1,6 @@
 """Where the time of a lecture page goes: its load and each of its controls, traced in
-Debian's Chromium against Voila in lecture mode (kernels preheated, model cache warm).
+Debian's Chromium against Voila in lecture mode (kernels preheated, model cache warm; before
+each page, Voila has run the last page's notebook again in its next kernel).
 
     python benchmarks/page_trace.py [--controls] [--json OUT] [NOTEBOOK ...]
 
@@ -142,6 +143,7 @@ def main(argv: list[str]) -> int:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         with voila_server(Path(tmp)) as voila:
             for name in names:
+                voila.settle()  # Voila has run the last page's notebook in its next kernel
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
                 tracer = Tracer(browser, page, record_wire(page))
                 try:

@@ -112,12 +112,17 @@ export default () => {
   };
 };
 
-// In a Voila page (lecture mode) a figure is drawn when it comes within a screen's height of
-// the screen, so that a page opens with what the learner sees drawn first and is interactive
-// sooner; until then it keeps its height, so nothing below it moves when it is drawn. In
-// JupyterLab every figure is drawn at once (the notebook has its own windowing).
-const AHEAD = "100% 0px"; // the margin around the screen within which figures are drawn
+// In a Voila page (lecture mode) a figure is drawn when it scrolls into view, so that a page
+// opens with what the learner sees drawn first and is interactive sooner; until then it keeps
+// its height, so nothing below it moves when it is drawn. In JupyterLab every figure is drawn
+// at once (the notebook has its own windowing). Drawing a screen's height ahead was measured
+// too (benchmarks/README.md): it drew a few more figures during the load, and made the load
+// a little slower, for a scroll that is drawn in a third of a second either way.
+const AHEAD = "0px"; // the margin around the view within which figures are drawn
 const WAITING = "vae-figure-waiting"; // the class of a figure's element until it is drawn
+// what scrolls in Voila's lab template (a margin applies to the observer's root only; with
+// the whole screen as root, this scrolling box would clip the figures below it first)
+const SCROLLER = "rendered_cells";
 function nearTheScreen(model, el, signal) {
   if (document.body.dataset.voila !== "voila" || typeof IntersectionObserver === "undefined") {
     return Promise.resolve();
@@ -130,7 +135,7 @@ function nearTheScreen(model, el, signal) {
       if (!entries.some((entry) => entry.isIntersecting)) return;
       observer.disconnect();
       resolve();
-    }, { rootMargin: AHEAD });
+    }, { root: document.getElementById(SCROLLER), rootMargin: AHEAD });
     observer.observe(el);
     signal?.addEventListener("abort", () => observer.disconnect());
   });
