@@ -146,42 +146,6 @@ AREA_INDEX_JS = "a => [...document.querySelectorAll('.jp-OutputArea-output')].in
 HAS_FIGURE_JS = "a => a.querySelectorAll('.js-plotly-plot').length > 0"
 
 
-# arms a timer in the page: the next keydown starts it, and the first animation frame in
-# which the output area's figures differ from now stops it (the slider's own readout, which
-# changes at once, is not counted)
-ARM_REDRAW_TIMER_JS = """(area) => {
-  const signature = (a) => (""" + SIGNATURE_JS + """)(a, true);
-  const before = signature(area);
-  window.__redraw = {start: null, end: null};
-  document.addEventListener('keydown', () => { window.__redraw.start = performance.now(); },
-                            {once: true, capture: true});
-  const check = () => {
-    if (window.__redraw.start !== null && signature(area) !== before) {
-      window.__redraw.end = performance.now();
-    } else {
-      requestAnimationFrame(check);
-    }
-  };
-  requestAnimationFrame(check);
-}"""
-
-
-def redraw_ms(page, handle, key: str, *, timeout: float = 30.0) -> float | None:
-    """Milliseconds, measured in the page, from pressing ``key`` on a slider's handle to the
-    first frame in which a figure of its output area shows a change; None if none changed."""
-    area = handle.locator(OUTPUT_AREA)
-    area.evaluate(ARM_REDRAW_TIMER_JS)
-    handle.focus()
-    handle.press(key)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        timing = page.evaluate("() => window.__redraw")
-        if timing["end"] is not None:
-            return timing["end"] - timing["start"]
-        time.sleep(0.01)
-    return None
-
-
 def assert_failing_callback_shown(page) -> None:
     """In tests/browser/failing_callback.ipynb: move its slider, whose callback raises, and
     check that the ValueError appears on the page (not only in a log console)."""
