@@ -95,7 +95,12 @@ def plotly_javascript() -> PlotlyJavaScript:
 
 
 class SharedFigureWidget(go.FigureWidget):
-    """``go.FigureWidget`` with the front end above: same Python API, same drawing."""
+    """``go.FigureWidget`` with the front end above: same Python API, same drawing, but for
+    one thing: plotly's page reports every hover and unhover to the kernel, a round trip per
+    pointer move over a plot, which delayed the next redraw of a live figure (04's maps in
+    JupyterLab, benchmarks/README.md). Here the page keeps them unless ``report_hover`` is
+    true: a trace's ``on_hover`` and ``on_unhover`` callbacks run only then. Clicks and
+    selections reach the kernel as in plotly."""
 
     _esm = _front_end()
     # "anywidget:<model id>" of the PlotlyJavaScript widget whose bundle draws this figure
@@ -108,6 +113,8 @@ class SharedFigureWidget(go.FigureWidget):
     # the figure's in-page model, {"kind": ..., "spec": ...} (explainer.widgets.live); the
     # front end decodes under the pointer with it, with no round trip to the kernel
     live = traitlets.Dict().tag(sync=True)
+    # send plotly's hover and unhover reports to the kernel (for on_hover, on_unhover)
+    report_hover = traitlets.Bool(False).tag(sync=True)
 
     # each override is registered for its trait again: a plain method of the same name would
     # hide plotly's decorated handler from traitlets, and the page's reports would be ignored

@@ -14,6 +14,11 @@
 const key = __KEY__;
 const messages = __MESSAGES__;
 const REF = "anywidget:";
+// plotly reports every hover and unhover to the kernel, a round trip per pointer move over a
+// plot; the kernel listens to clicks and selections only (the maps' on_click), so those two
+// reports stay in the page unless the figure's `report_hover` asks for them
+const POINTS = "_js2py_pointsCallback";
+const PAGE_ONLY = new Set(["plotly_hover", "plotly_unhover"]);
 
 // plotly's widget definition, from the bundle the PlotlyJavaScript widget named by `ref` holds
 function plotlyWidget(model) {
@@ -70,9 +75,19 @@ export default () => {
       const held = new Set(keepers.map(([event]) => event));
       const handlers = new Map(); // event -> plotly's handlers, for the replay
       const wrapped = new Map(); // plotly's handler -> what the model calls instead
+      let dropped = false; // plotly's last report stayed in the page: its save sends nothing
       const plotlyModel = {
         ...model,
         get: (name) => (replaying.has(name) ? replaying.get(name) : model.get(name)),
+        set: (name, value) => {
+          dropped = name === POINTS && PAGE_ONLY.has(value?.event_type)
+            && !model.get("report_hover");
+          if (!dropped) model.set(name, value);
+        },
+        save_changes: () => {
+          if (!dropped) model.save_changes();
+          dropped = false;
+        },
         on: (event, handler) => {
           if (!handlers.has(event)) handlers.set(event, []);
           handlers.get(event).push(handler);

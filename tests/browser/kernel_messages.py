@@ -114,3 +114,26 @@ def record_kernel_problems(page) -> list[str]:
 
     page.on("websocket", on_websocket)
     return problems
+
+
+def record_points_reports(page) -> list[str]:
+    """Start reading the messages ``page`` sends its kernels; the list returned fills with the
+    event type of every plotly points report (``_js2py_pointsCallback``: a click, a hover, a
+    selection) a figure sends, as they leave."""
+    reports: list[str] = []
+
+    def on_sent(payload: str | bytes) -> None:
+        msg = decode(payload)
+        if msg is None or msg.msg_type != "comm_msg":
+            return
+        state = (msg.content.get("data") or {}).get("state") or {}
+        points = state.get("_js2py_pointsCallback")
+        if isinstance(points, dict):
+            reports.append(str(points.get("event_type")))
+
+    def on_websocket(ws) -> None:
+        if "/channels" in ws.url:
+            ws.on("framesent", on_sent)
+
+    page.on("websocket", on_websocket)
+    return reports

@@ -39,9 +39,8 @@ def image_sources(page, prefix: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def kernel_busy(lab_url: str, seconds: float) -> Iterator[None]:
-    """The notebook's kernel runs ``time.sleep(seconds)`` (sent on its own channels, not
-    through the page) for the duration of the block."""
+def _kernel_client(lab_url: str) -> Iterator:
+    """A client on the channels of the server's one kernel, beside the page's own."""
     from jupyter_client import BlockingKernelClient
     from jupyter_core.paths import jupyter_runtime_dir
 
@@ -51,6 +50,16 @@ def kernel_busy(lab_url: str, seconds: float) -> Iterator[None]:
     client.load_connection_file()
     client.start_channels()
     try:
+        yield client
+    finally:
+        client.stop_channels()
+
+
+@contextlib.contextmanager
+def kernel_busy(lab_url: str, seconds: float) -> Iterator[None]:
+    """The notebook's kernel runs ``time.sleep(seconds)`` (sent on its own channels, not
+    through the page) for the duration of the block."""
+    with _kernel_client(lab_url) as client:
         client.execute(f"import time; time.sleep({seconds})")
         deadline = seconds
         while deadline > 0:  # wait until the kernel says it is busy
@@ -59,5 +68,11 @@ def kernel_busy(lab_url: str, seconds: float) -> Iterator[None]:
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "busy":
                 break
         yield
-    finally:
-        client.stop_channels()
+
+
+def kernel_run(lab_url: str, code: str) -> None:
+    """Run ``code`` in the notebook's kernel (on its own channels, not through the page);
+    an error in it fails the caller."""
+    with _kernel_client(lab_url) as client:
+        reply = client.execute_interactive(code, timeout=30, output_hook=lambda msg: None)
+    assert reply["content"]["status"] == "ok", reply["content"]
