@@ -114,15 +114,55 @@ class History:
         return {t: getattr(self, f"{split}_{t}")[-1] for t in TERMS}
 
 
-@dataclass
+class DeferredAdam:
+    """Adam for ``model`` with the moments of ``state`` (an Adam ``state_dict``, checked to fit
+    the model's parameters), built the first time it is asked for. The first Adam of a
+    process imports ``torch._dynamo`` (1.1-1.6 s and 76 MB here, benchmarks/README.md); a
+    kernel that shows cached models and never continues training never needs it."""
+
+    def __init__(self, model: Autoencoder, state: dict) -> None:
+        params = list(model.parameters())
+        groups = state["param_groups"]
+        if len(groups) != 1 or len(groups[0]["params"]) != len(params):
+            raise ValueError(f"the optimizer state must hold one group of {len(params)} "
+                             f"parameters, got {[len(g['params']) for g in groups]}")
+        for i, (index, p) in enumerate(zip(groups[0]["params"], params)):
+            moments = state["state"].get(index, {})
+            if "step" not in moments or any(moments.get(m, torch.empty(0)).shape != p.shape
+                                            for m in ("exp_avg", "exp_avg_sq")):
+                raise ValueError(f"the optimizer state of parameter {i} does not fit its shape "
+                                 f"{tuple(p.shape)}")
+        self.model, self.state = model, state
+        self._adam: torch.optim.Adam | None = None
+
+    @property
+    def lr(self) -> float:
+        return self.state["param_groups"][0]["lr"]
+
+    def get(self) -> torch.optim.Adam:
+        """The Adam (the same one at every call)."""
+        if self._adam is None:
+            self._adam = make_optimizer(self.model, lr=self.lr)
+            self._adam.load_state_dict(self.state)
+        return self._adam
+
+
 class FitResult:
     """The trained model, its history, and what training continues from (``fit(...,
-    resume=result)``): Adam's moments and the generator of shuffles and noise."""
+    resume=result)``): Adam's moments and the generator of shuffles and noise. ``optimizer``
+    may be a :class:`DeferredAdam`: the Adam is then built when first read."""
 
-    model: Autoencoder
-    history: History
-    optimizer: torch.optim.Optimizer
-    generator: torch.Generator
+    def __init__(self, model: Autoencoder, history: History,
+                 optimizer: torch.optim.Optimizer | DeferredAdam,
+                 generator: torch.Generator) -> None:
+        self.model, self.history, self.generator = model, history, generator
+        self._optimizer = optimizer
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        if isinstance(self._optimizer, DeferredAdam):
+            return self._optimizer.get()
+        return self._optimizer
 
     def fork(self, config: ModelConfig | None = None) -> FitResult:
         """A copy to continue training from, leaving this result as it is: the weights in
@@ -136,12 +176,22 @@ class FitResult:
         model = Autoencoder(config, seed=0)
         model.load_state_dict(self.model.state_dict())  # strict: every key, every shape
         model.eval()
-        optimizer = make_optimizer(model, lr=self.optimizer.param_groups[0]["lr"])
         # a deep copy: Adam updates its moments in place
-        optimizer.load_state_dict(copy.deepcopy(self.optimizer.state_dict()))
+        state = self.optimizer_state()
         generator = torch.Generator()
         generator.set_state(self.generator.get_state())
-        return FitResult(model, History.from_dict(self.history.to_dict()), optimizer, generator)
+        return FitResult(model, History.from_dict(self.history.to_dict()),
+                         DeferredAdam(model, copy.deepcopy(state)), generator)
+
+    def optimizer_state(self) -> dict:
+        """Adam's ``state_dict``, without building a deferred Adam."""
+        if isinstance(self._optimizer, DeferredAdam) and self._optimizer._adam is None:
+            return self._optimizer.state
+        return self.optimizer.state_dict()
+
+    def deferred_optimizer(self) -> torch.optim.Optimizer | DeferredAdam:
+        """The optimizer as held: a :class:`DeferredAdam` not yet built stays one."""
+        return self._optimizer
 
 
 def make_optimizer(model: Autoencoder, *, lr: float) -> torch.optim.Adam:
@@ -316,7 +366,8 @@ class TrainedModel:
     history: History
     from_cache: bool
     key: str
-    optimizer: torch.optim.Optimizer | None = None
+    # a DeferredAdam for a model read from the cache: built when training continues
+    optimizer: torch.optim.Optimizer | DeferredAdam | None = None
     generator: torch.Generator | None = None
 
     @property
@@ -336,7 +387,8 @@ RECORD_LAYOUT = ("state_dict", "history", "optimizer", "generator")
 
 def result_from_record(config: ModelConfig, record: dict, *, lr: float, seed: int = 0) -> FitResult:
     """The model of ``config`` with the record's weights (in eval mode), its history, its
-    Adam (at ``lr``) with the record's moments and its generator; KeyError, RuntimeError,
+    Adam (at ``lr``; a :class:`DeferredAdam`, built when training continues) with the
+    record's moments and its generator; KeyError, RuntimeError,
     ValueError or TypeError if the record does not hold them (every weight and moment of
     ``config``'s shapes, nothing else, a history as ``History.to_dict`` writes)."""
     if not isinstance(record, dict) or set(record) != set(RECORD_LAYOUT):
@@ -345,14 +397,9 @@ def result_from_record(config: ModelConfig, record: dict, *, lr: float, seed: in
     model = Autoencoder(config, seed=seed)
     model.load_state_dict(record["state_dict"])  # strict: every key, every shape
     model.eval()
-    optimizer = make_optimizer(model, lr=lr)
-    optimizer.load_state_dict(record["optimizer"])  # the groups and their sizes
-    for i, p in enumerate(model.parameters()):
-        moments = optimizer.state.get(p, {})
-        if "step" not in moments or any(moments.get(m, torch.empty(0)).shape != p.shape
-                                        for m in ("exp_avg", "exp_avg_sq")):
-            raise ValueError(f"the optimizer state of parameter {i} does not fit its shape "
-                             f"{tuple(p.shape)}")
+    optimizer = DeferredAdam(model, record["optimizer"])  # the groups, sizes and shapes
+    if optimizer.lr != lr:
+        raise ValueError(f"the record's Adam has learning rate {optimizer.lr:g}, not {lr:g}")
     generator = torch.Generator()
     generator.set_state(record["generator"])
     return FitResult(model, History.from_dict(record["history"]), optimizer, generator)
@@ -361,7 +408,7 @@ def result_from_record(config: ModelConfig, record: dict, *, lr: float, seed: in
 def result_record(result: FitResult) -> dict:
     """What :func:`result_from_record` reads back (weights, history, moments, generator)."""
     return {"state_dict": result.model.state_dict(), "history": result.history.to_dict(),
-            "optimizer": result.optimizer.state_dict(), "generator": result.generator.get_state()}
+            "optimizer": result.optimizer_state(), "generator": result.generator.get_state()}
 
 
 def train_model(
@@ -401,8 +448,8 @@ def train_model(
         cached = cache.load_record(path, parse=lambda record: result_from_record(
             config, record, lr=training.lr, seed=seed))
         if cached is not None:
-            return TrainedModel(cached.model, cached.history, True, key, cached.optimizer,
-                                cached.generator)
+            return TrainedModel(cached.model, cached.history, True, key,
+                                cached.deferred_optimizer(), cached.generator)
     result = fit(Autoencoder(config, seed=seed), data.x_train, training=training,
                  x_test=data.x_test, seed=seed, progress=progress, num_threads=num_threads)
     if use_cache:

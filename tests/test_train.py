@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -14,6 +18,7 @@ from explainer.train import (
     train_model,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 SMALL = ModelConfig(kind="vae", input_dim=784, latent_dim=2, hidden_dims=(32,))
 
 
@@ -336,3 +341,41 @@ def test_history_from_dict_refuses_what_to_dict_never_writes():
         History.from_dict({**good, "train_kl": [0.5, 0.4]})
     with pytest.raises(ValueError, match="one value per epoch"):
         History.from_dict({**good, "test_kl": [0.5]})
+
+
+def test_a_record_whose_moments_do_not_fit_is_discarded_and_retrained(isolated_cache):
+    data = tiny_dataset()
+    first = train_model(SMALL, data, training=TrainingConfig(epochs=1, batch_size=4))
+    path = cache.model_path(first.key)
+    record = {"state_dict": first.model.state_dict(), "history": first.history.to_dict(),
+              "optimizer": first.result.optimizer.state_dict(),
+              "generator": first.generator.get_state()}
+    record["optimizer"]["state"][1]["exp_avg"] = torch.zeros(3)
+    cache.save_record(path, record)
+    with pytest.warns(RuntimeWarning, match=r"the optimizer state of parameter 1 does not fit "
+                                            r"its shape \(32,\)"):
+        again = train_model(SMALL, data, training=TrainingConfig(epochs=1, batch_size=4))
+    assert not again.from_cache
+
+
+def test_a_cached_model_builds_its_adam_only_when_training_continues(isolated_cache):
+    # the first Adam of a process imports torch._dynamo (1.1-1.6 s, 76 MB): a kernel that
+    # only reads cached models never pays it; continuing training builds it, moments intact
+    script = (
+        "import sys\n"
+        "from tests.test_train import SMALL, tiny_dataset\n"
+        "from explainer.train import TrainingConfig, fit, train_model\n"
+        "training = TrainingConfig(epochs=1, batch_size=4)\n"
+        "cached = train_model(SMALL, tiny_dataset(), training=training)\n"
+        "assert cached.from_cache\n"
+        "print('torch._dynamo' in sys.modules)\n"
+        "result = cached.result\n"
+        "step = result.optimizer.state_dict()['state'][0]['step'].item()\n"
+        "fit(result.model, tiny_dataset().x_train, training=training, resume=result)\n"
+        "print('torch._dynamo' in sys.modules, step,\n"
+        "      result.optimizer.state_dict()['state'][0]['step'].item())\n")
+    train_model(SMALL, tiny_dataset(), training=TrainingConfig(epochs=1, batch_size=4))
+    # (the cache folder and the reproducible mode reach the child through the environment)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout.split()
+    assert out == ["False", "True", "3.0", "6.0"]
