@@ -377,15 +377,19 @@ def explore_code_space(
 
 
 def training_replay(
-    settings: CodeSpaceSettings, *, every: int = 10, reach: float = 1.0
+    settings: CodeSpaceSettings, *, every: int = 10, reach: float = 1.0,
+    on_frame: Callable[[int, CodeSpace], None] | None = None,
 ) -> list[tuple[int, CodeSpace]]:
     """The code axis measured every ``every`` steps of training: [(step, CodeSpace), ...].
 
     The same settings give the same training as ``explore_code_space``, so the last frame
-    is that model's measurement.
+    is that model's measurement. ``on_frame(step, space)`` runs as each frame is measured,
+    while training goes on (a replay shows its first frame at once).
     """
     _check_settings(settings)
     every = check_int("every", every, low=1)
+    if on_frame is not None and not callable(on_frame):
+        raise TypeError(f"on_frame must be callable or None, got {type(on_frame).__name__}")
     images = settings.images()
     frames: list[tuple[int, CodeSpace]] = []
 
@@ -393,6 +397,8 @@ def training_replay(
         if step == 1 or step % every == 0 or step == settings.n_steps:
             frames.append((step, measure_code_space(model, images, reach=reach)))
             model.train()
+            if on_frame is not None:
+                on_frame(*frames[-1])
 
     train_code_model(settings, callback=snapshot)
     return frames

@@ -209,6 +209,16 @@ def test_training_replay_ends_at_the_trained_model():
         cs.training_replay(Settings(), every=0)
 
 
+def test_training_replay_hands_over_each_frame_as_it_is_measured():
+    seen = []
+    frames = cs.training_replay(Settings("two_moons", kind="ae", **FAST), every=10,
+                                on_frame=lambda step, space: seen.append((step, space)))
+    assert [step for step, _ in seen] == [1, 10, 20, 30, 40]
+    assert all(a is b for (_, a), (_, b) in zip(seen, frames))
+    with pytest.raises(TypeError, match="on_frame must be callable or None, got int"):
+        cs.training_replay(Settings(), on_frame=3)
+
+
 def test_sweep_trains_one_model_per_value_and_seed():
     out = cs.sweep("noise_scale", [0.5, 1.0], kind="noisy_ae", seeds=(0, 1), **FAST)
     assert [[s.noise_scale for s in row] for row in out] == [[0.5, 0.5], [1.0, 1.0]]

@@ -113,16 +113,19 @@ class _CodeAxisExplainer(Explainer):
         self._show_status(space)
 
     def play_training(self) -> None:
-        """Replay training with the current settings, one frame every 10 steps (the pointer
-        decodes nothing meanwhile: the frames are not the trained model)."""
-        frames = code_space.training_replay(self.settings, every=10)
-        self.frames = frames
+        """Replay training with the current settings, one frame every 10 steps, each drawn
+        as soon as it is measured and at least ``frame_delay`` s after the one before (the
+        pointer decodes nothing meanwhile: the frames are not the trained model)."""
         self.fig.live = {}
-        for step, space in frames:
+        shown = [float("-inf")]  # when the last frame was drawn (time.monotonic)
+
+        def show(step: int, space: code_space.CodeSpace) -> None:
+            time.sleep(max(0.0, shown[0] + self.frame_delay - time.monotonic()))
             self.draw(space, step=step)
-            if self.frame_delay:
-                time.sleep(self.frame_delay)
-        self.space = frames[-1][1]
+            shown[0] = time.monotonic()
+
+        self.frames = code_space.training_replay(self.settings, every=10, on_frame=show)
+        self.space = self.frames[-1][1]
         self._sync_live()
 
     # ----------------------------------------------------------------- in the page
