@@ -1,6 +1,7 @@
 """Page speed of every notebook in a real browser (Debian's Chromium), with the model cache warm.
 
-    python benchmarks/page_speed.py [--moves 4] [--no-preheat] [--lab] [--json OUT] [NOTEBOOK ...]
+    python benchmarks/page_speed.py [--moves 4] [--no-preheat] [--lab | --lab-only] [--json OUT]
+                                    [NOTEBOOK ...]
 
 For each notebook it prints:
   - Voila (lecture mode, as `make present` runs it: kernels preheated once the server has
@@ -19,8 +20,11 @@ For each notebook it prints:
     change (the figures settled);
   - in 04, live retraining: the KL-weight slider moved onto values off the trained grid, the
     seconds from the keypress to the first retrained epoch's map and to the last;
-  - with --lab, JupyterLab: seconds from navigation to all widgets interactive, running
-    all cells (the stored outputs hold no live widgets).
+  - with --lab (or --lab-only, without Voila), JupyterLab: a learner opens the notebook and
+    runs all cells as soon as its kernel is ready (the stored outputs hold no live widgets);
+    the seconds from navigation to the kernel ready, to the last cell's reply and to
+    interactive (every widget drawn, nothing changing for 1.5 s), with the kernel's seconds
+    in the cells and between them, read off the kernel's own messages.
 
 Run the notebooks once first (e.g. `make nbval`) so the model cache is warm.
 """
@@ -28,11 +32,14 @@ Run the notebooks once first (e.g. `make nbval`) so the model cache is warm.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
 import tempfile
 import time
+import uuid
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +48,8 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.browser.controls import CONTROLS, OUTPUT_AREA, time_control, wait_until_steady  # noqa: E402
-from tests.browser.lab_page import open_notebook, run_all, shut_down_kernels  # noqa: E402
+from tests.browser.kernel_messages import decode  # noqa: E402
+from tests.browser.lab_page import has_kernel, kernels_idle, palette, shut_down_kernels  # noqa: E402
 from tests.browser.servers import CHROMIUM, CHROMIUM_ARGS, NOTEBOOKS, lab_server, voila_server  # noqa: E402
 from tests.browser.voila_page import open_in_voila  # noqa: E402
 
@@ -165,16 +173,104 @@ def describe(c: dict) -> str:
                if len(seen) < len(c["first_ms"]) else ""))
 
 
-def lab_seconds(page, lab_url: str, name: str) -> float:
-    start = time.monotonic()
-    open_notebook(page, lab_url, name)
+# what a JupyterLab notebook shows: plots drawn, widget views, widgets still loading
+LAB_STATE_JS = """() => {
+  const outputs = [...document.querySelectorAll('.jp-Notebook .jp-OutputArea-output')];
+  return {
+    plots: [...document.querySelectorAll('.jp-Notebook .js-plotly-plot')]
+      .filter((g) => g._fullLayout).length,
+    widgets: document.querySelectorAll('.jp-Notebook .jupyter-widgets').length,
+    pending: outputs.filter((e) => /Loading widget|Error displaying widget/.test(e.innerText))
+      .length,
+  };
+}"""
+
+
+def record_lab_kernel(page) -> list[tuple[float, str, str, str]]:
+    """Start reading the messages between ``page`` and its kernels; the list returned fills
+    with (the sender's clock in epoch seconds, direction "in"/"out", msg_type, parent's
+    msg_id) per message."""
+    records: list[tuple[float, str, str, str]] = []
+
+    def keep(direction: str):
+        def on_frame(payload) -> None:
+            msg = decode(payload)
+            if msg is not None and msg.date:
+                when = datetime.fromisoformat(msg.date.replace("Z", "+00:00")).timestamp()
+                records.append((when, direction, msg.msg_type,
+                                msg.msg_id if direction == "out" else msg.parent_id))
+        return on_frame
+
+    def on_websocket(ws) -> None:
+        if "/channels" in ws.url:
+            ws.on("framesent", keep("out"))
+            ws.on("framereceived", keep("in"))
+
+    page.on("websocket", on_websocket)
+    return records
+
+
+def lab_run_all(page, lab_url: str, name: str, *, quiet: float = 1.5,
+                timeout: float = 600.0) -> dict:
+    """A learner opens the notebook in JupyterLab and runs all its cells as soon as its kernel
+    is ready. Returns the seconds from navigation to: the kernel ready (``kernel_ready_s``),
+    the last cell's reply (``executed_s``), and interactive (``interactive_s``: every widget
+    drawn, nothing changing for ``quiet`` seconds); the kernel's seconds per cell
+    (``cells_s``, in order) and the page's idle time between cells (``between_cells_s``)."""
+    records = record_lab_kernel(page)
+    start = time.time()
+    page.goto(f"{lab_url}/lab/workspaces/t{uuid.uuid4().hex[:8]}/tree/{name}?reset")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    while not (has_kernel(lab_url) and kernels_idle(lab_url)):
+        if time.time() - start > 120:
+            raise TimeoutError("the notebook's kernel did not start within 120 s")
+        time.sleep(0.05)
+    kernel_ready = time.time()
+    code_cells = page.locator(".jp-Notebook .jp-CodeCell").count()
     try:
-        run_all(page, lab_url, timeout=600)
-        page.wait_for_function("() => ![...document.querySelectorAll('.jp-OutputArea-output')]"
-                               ".some(e => /Loading widget/.test(e.innerText))", timeout=60_000)
-        return time.monotonic() - start
+        palette(page, "Run All Cells")
+        replies: list[float] = []
+        while len(replies) < code_cells:
+            if time.time() - start > timeout:
+                raise TimeoutError(f"{len(replies)} of {code_cells} cells ran in {timeout:.0f} s")
+            page.wait_for_timeout(50)
+            requests = {mid: t for t, d, kind, mid in records
+                        if d == "out" and kind == "execute_request"}
+            replies = sorted(t for t, d, kind, parent in records
+                             if d == "in" and kind == "execute_reply" and parent in requests)
+        executed = replies[-1]
+        busy = {parent: t for t, d, kind, parent in records
+                if d == "in" and kind == "execute_input" and parent in requests}
+        done = {parent: t for t, d, kind, parent in records
+                if d == "in" and kind == "execute_reply" and parent in requests}
+        order = sorted(busy, key=busy.get)
+        cells = [done[m] - busy[m] for m in order if m in done]
+        between = sum(max(0.0, busy[b] - done[a]) for a, b in zip(order, order[1:]))
+        last_state, last_change = None, time.time()
+        while True:
+            state = page.evaluate(LAB_STATE_JS)
+            now = time.time()
+            if state != last_state:
+                last_state, last_change = state, now
+            if state["pending"] == 0 and now - last_change >= quiet:
+                break
+            if now - start > timeout:
+                raise TimeoutError(f"not interactive after {timeout:.0f} s: {state}")
+            time.sleep(0.05)
+        return {"kernel_ready_s": kernel_ready - start, "executed_s": executed - start,
+                "interactive_s": max(last_change, executed) - start,
+                "cells_s": cells, "between_cells_s": between}
     finally:
         shut_down_kernels(lab_url)
+
+
+def describe_lab(t: dict) -> str:
+    cells = t["cells_s"]
+    slowest = sorted(range(len(cells)), key=cells.__getitem__, reverse=True)[:3]
+    return (f"interactive {t['interactive_s']:.1f} s after navigation: kernel ready "
+            f"{t['kernel_ready_s']:.1f} s, last cell done {t['executed_s']:.1f} s (cells "
+            f"{sum(cells):.1f} s in the kernel, {t['between_cells_s']:.1f} s between them; "
+            "slowest " + ", ".join(f"#{i + 1} {cells[i]:.1f} s" for i in slowest) + ")")
 
 
 def main(argv: list[str]) -> int:
@@ -184,6 +280,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-preheat", action="store_true",
                         help="Voila runs each notebook when its page is requested")
     parser.add_argument("--lab", action="store_true", help="also time JupyterLab")
+    parser.add_argument("--lab-only", action="store_true", help="time JupyterLab only")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)
     names = args.notebooks or [nb.name for nb in NOTEBOOKS]
@@ -193,11 +290,12 @@ def main(argv: list[str]) -> int:
         for folder in ("voila", "lab", "settings"):
             (Path(tmp) / folder).mkdir()
         start = time.monotonic()
-        with voila_server(Path(tmp) / "voila", preheat=not args.no_preheat) as voila:
-            if not args.no_preheat:
+        with (contextlib.nullcontext() if args.lab_only
+              else voila_server(Path(tmp) / "voila", preheat=not args.no_preheat)) as voila:
+            if voila and not args.no_preheat:
                 print(f"Voila preheated every notebook in {time.monotonic() - start:.0f} s",
                       flush=True)
-            for name in names:
+            for name in [] if args.lab_only else names:
                 if not args.no_preheat:
                     voila.settle()
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
@@ -220,25 +318,27 @@ def main(argv: list[str]) -> int:
                 report[name].update(voila_interactive_s=tti, drawn_on_scroll_ms=scrolled,
                                     controls=controls,
                                     live_retraining=retrains)
-        if args.lab:
+        if args.lab or args.lab_only:
             with lab_server(Path(tmp) / "lab", Path(tmp) / "settings") as lab:
                 for name in names:
                     page = browser.new_page(viewport={"width": 1920, "height": 1080})
-                    seconds = lab_seconds(page, lab, name)
+                    lab_times = lab_run_all(page, lab, name)
                     page.close()
-                    report[name]["lab_run_all_s"] = seconds
-                    print(f"{name}: JupyterLab, run all to interactive {seconds:.1f} s",
-                          flush=True)
+                    report[name]["lab"] = lab_times
+                    print(f"{name}: JupyterLab, {describe_lab(lab_times)}", flush=True)
         browser.close()
     print("\n| notebook | Voila interactive | JupyterLab run all | controls | slowest median "
           "first change (control) | worst first change |\n|---|---|---|---|---|---|")
     for name, r in report.items():
+        if "voila_interactive_s" not in r:
+            print(f"| {name[:2]} | - | {r['lab']['interactive_s']:.1f} s | - | - | - |")
+            continue
         medians = [(statistics.median(s), c["control"]) for c in r["controls"]
                    if (s := [t for t in c["first_ms"] if t is not None])]
         worst = max((t for c in r["controls"] for t in c["first_ms"] if t is not None),
                     default=None)
         slowest = max(medians, default=None)
-        lab = f"{r['lab_run_all_s']:.1f} s" if "lab_run_all_s" in r else "-"
+        lab = f"{r['lab']['interactive_s']:.1f} s" if "lab" in r else "-"
         tail = f"{slowest[0]:.0f} ms ({slowest[1]}) | {worst:.0f} ms |" if slowest else "- | - |"
         print(f"| {name[:2]} | {r['voila_interactive_s']:.1f} s | {lab} | "
               f"{len(r['controls'])} | {tail}")
