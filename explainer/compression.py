@@ -117,6 +117,30 @@ def linear_ae_loss(cov: torch.Tensor, encoder: torch.Tensor, decoder: torch.Tens
             + ((decoder.T @ decoder) * (encoder.T @ ce)).sum())
 
 
+@dataclass(frozen=True)
+class DataMoments:
+    """What the linear AE's loss needs of the training digits: their mean, the covariance of
+    the centred digits and its trace. :func:`data_moments` computes them; a trainer that
+    trains again and again on the same digits keeps them."""
+
+    mean: torch.Tensor  # mu, (d,)
+    cov: torch.Tensor  # C, (d, d)
+    total: torch.Tensor  # tr C, ()
+
+
+def data_moments(data: ImageDataset) -> DataMoments:
+    """The training digits' :class:`DataMoments`, in float32."""
+    if not isinstance(data, ImageDataset):
+        raise TypeError(f"data must be an explainer.data.ImageDataset, got {type(data).__name__}")
+    x = data.x_train.to(torch.float32)
+    mean = x.mean(dim=0)
+    centred = x - mean
+    # C = Xc^T Xc / n
+    cov = centred.T @ centred / x.shape[0]
+    # tr C = mean of ||x - mu||^2
+    return DataMoments(mean, cov, cov.trace())
+
+
 def train_linear_ae(
     data: ImageDataset,
     *,
@@ -125,6 +149,7 @@ def train_linear_ae(
     seed: int = 0,
     every: int = 10,
     reference: pca.PCA | None = None,
+    moments: DataMoments | None = None,
     callback: Callable[[LinearAEState], bool | None] | None = None,
 ) -> tuple[LinearAE, list[LinearAEState]]:
     """Train a linear AE with code size ``k`` by full-batch gradient descent with momentum
@@ -133,7 +158,8 @@ def train_linear_ae(
     Starts from small random weights drawn with ``seed``. Every ``every`` steps (and at
     step 0 and the last step) the state is measured against ``reference`` (PCA of the
     training digits, fitted here if not given) and passed to ``callback``; returning
-    ``False`` stops training. Returns the trained AE and the measured states.
+    ``False`` stops training. ``moments``: :func:`data_moments` of ``data``, computed here if
+    not given. Returns the trained AE and the measured states.
     """
     if not isinstance(data, ImageDataset):
         raise TypeError(f"data must be an explainer.data.ImageDataset, got {type(data).__name__}")
@@ -145,16 +171,15 @@ def train_linear_ae(
     every = check_int("every", every, low=1)
     if reference is None:
         reference = pca.fit_pca(data.x_train, n_components=pca.MAX_CODE_SIZE)
+    if moments is None:
+        moments = data_moments(data)
+    elif not isinstance(moments, DataMoments) or moments.cov.shape != (data.n_pixels,) * 2:
+        raise ValueError(f"moments must be the DataMoments of data ({data.n_pixels} pixels), "
+                         f"got {type(moments).__name__}")
     basis = reference.components_[:k].T
-    x = data.x_train.to(torch.float32)
-    mean = x.mean(dim=0)
-    centred = x - mean
-    # C = Xc^T Xc / n
-    cov = centred.T @ centred / x.shape[0]
-    # tr C = mean of ||x - mu||^2
-    total = cov.trace()
+    mean, cov, total = moments.mean, moments.cov, moments.total
     g = torch.Generator().manual_seed(seed)
-    d = x.shape[1]
+    d = data.n_pixels
     encoder = (0.01 * torch.randn(d, k, generator=g)).requires_grad_()
     decoder = (0.01 * torch.randn(d, k, generator=g)).requires_grad_()
     optimizer = torch.optim.SGD([encoder, decoder], lr=training.lr, momentum=training.momentum)

@@ -81,6 +81,17 @@ def test_training_is_deterministic_and_callback_can_stop(mnist, reference):
     assert seen == [0, 10, 20] and len(states) == 3
 
 
+def test_kept_moments_train_the_same_model(mnist, reference):
+    short = C.LinearAETraining(n_steps=20)
+    a, _ = C.train_linear_ae(mnist, k=3, training=short, reference=reference, seed=4)
+    b, _ = C.train_linear_ae(mnist, k=3, training=short, reference=reference, seed=4,
+                             moments=C.data_moments(mnist))
+    assert torch.equal(a.decoder, b.decoder) and torch.equal(a.mean, b.mean)
+    wrong = C.DataMoments(torch.zeros(4), torch.zeros(4, 4), torch.tensor(0.0))
+    with pytest.raises(ValueError, match=r"moments must be the DataMoments of data \(784 pixels\)"):
+        C.train_linear_ae(mnist, k=3, training=short, moments=wrong)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(k=0), "k must be"),
     (dict(k=65), "k must be"),

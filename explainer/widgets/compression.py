@@ -30,6 +30,7 @@ class LinearAETrainer(Explainer):
         self.data, self.k, self.seed = data, k, seed
         self.reference = reference or pca.fit_pca(data.x_train, n_components=pca.MAX_CODE_SIZE)
         self.pca_error = float(pca.error_by_code_size(self.reference, data.x_train, max_k=k)[-1])
+        self.moments = compression.data_moments(data)  # once: every press trains on them
         self.runs = 0
         self.states: list[compression.LinearAEState] = []
         self.train_button = widgets.Button(description="train", icon="play",
@@ -49,7 +50,8 @@ class LinearAETrainer(Explainer):
         self.train_button.disabled = True
         try:
             compression.train_linear_ae(self.data, k=self.k, seed=self.seed + self.runs,
-                                        reference=self.reference, callback=self._stream)
+                                        reference=self.reference, moments=self.moments,
+                                        callback=self._stream)
         finally:
             self.train_button.disabled = False
             self.runs += 1
