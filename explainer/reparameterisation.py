@@ -98,19 +98,22 @@ def estimate_gradients(
     m, s = _as_code(mean, logvar)
     e = draw_noise(n_draws, m.numel(), seed=seed)
     sigma = torch.exp(0.5 * s)
-    grads_c, values = [], []
+    # every draw's df/dc and f(c), filled in place batch by batch: pieces kept from each
+    # batch between its large temporaries fragmented the heap: a kernel kept 600-700 MB
+    # after 200,000 draws (benchmarks/README.md)
+    grad_c = torch.empty(n_draws, m.numel(), dtype=torch.float64)
+    value = torch.empty(n_draws, 1, dtype=torch.float64)
     for i in range(0, n_draws, BATCH):
         # c = m + e^{s/2} e
         c = (m + sigma * e[i:i + BATCH]).requires_grad_(True)
-        value = f(c)
-        if value.shape != (c.shape[0],):
+        batch_value = f(c)
+        if batch_value.shape != (c.shape[0],):
             raise ValueError(f"f must return one value per code, shape ({c.shape[0]},), got "
-                             f"{tuple(value.shape)}")
+                             f"{tuple(batch_value.shape)}")
         # df/dc, draw by draw (the draws are independent: the gradient of the sum)
-        (grad_c,) = torch.autograd.grad(value.sum(), c)
-        grads_c.append(grad_c.detach())
-        values.append(value.detach())
-    grad_c, value = torch.cat(grads_c).double(), torch.cat(values).double()[:, None]
+        (batch_grad,) = torch.autograd.grad(batch_value.sum(), c)
+        grad_c[i:i + BATCH] = batch_grad
+        value[i:i + BATCH, 0] = batch_value.detach()
     return {
         "pathwise": GradientEstimate(
             "pathwise",
