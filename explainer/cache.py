@@ -54,9 +54,9 @@ STALE_SECONDS = 3600.0
 # so each is done once; the lock serves the live retrainer's background threads.
 _done: set[tuple[str, str]] = set()
 _done_lock = threading.Lock()
-# the files this process has written or tried to write: one per result it computed because
-# the cache did not hold it (see computed())
-_computed: list[str] = []
+# the files this process has written or tried to write, each once (an ordered set: a kernel
+# that retrains the same model again and again adds nothing), see computed()
+_computed: dict[str, None] = {}
 
 
 def cache_dir() -> Path:
@@ -76,8 +76,9 @@ def cache_key(**parts: Any) -> str:
 
 
 def computed() -> list[str]:
-    """The names of the cache files this process has written, or tried to write, so far: one
-    per model or result it computed because the cache did not hold it. A cache filled
+    """The names of the cache files this process has written, or tried to write, so far, each
+    once, in the order first written: one per model or result it computed because the cache
+    did not hold it. A cache filled
     beforehand (``postBuild`` on Binder, a hub's shared cache) leaves it empty."""
     with _done_lock:
         return list(_computed)
@@ -179,7 +180,7 @@ def check_arrays(arrays: dict[str, np.ndarray],
 
 def _write_verified(path: Path, payload: bytes) -> bool:
     with _done_lock:
-        _computed.append(path.name)
+        _computed[path.name] = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temporaries(path.parent)  # first: on a full disk, they free space

@@ -146,6 +146,11 @@ class DeferredAdam:
             self._adam.load_state_dict(self.state)
         return self._adam
 
+    def state_dict(self) -> dict:
+        """The record's state until the Adam is built, the Adam's own after (as
+        ``torch.optim.Optimizer.state_dict``, without building it)."""
+        return self.state if self._adam is None else self._adam.state_dict()
+
 
 class FitResult:
     """The trained model, its history, and what training continues from (``fit(...,
@@ -177,20 +182,16 @@ class FitResult:
         model.load_state_dict(self.model.state_dict())  # strict: every key, every shape
         model.eval()
         # a deep copy: Adam updates its moments in place
-        state = self.optimizer_state()
+        state = self._optimizer.state_dict()
         generator = torch.Generator()
         generator.set_state(self.generator.get_state())
         return FitResult(model, History.from_dict(self.history.to_dict()),
                          DeferredAdam(model, copy.deepcopy(state)), generator)
 
-    def optimizer_state(self) -> dict:
-        """Adam's ``state_dict``, without building a deferred Adam."""
-        if isinstance(self._optimizer, DeferredAdam) and self._optimizer._adam is None:
-            return self._optimizer.state
-        return self.optimizer.state_dict()
-
-    def deferred_optimizer(self) -> torch.optim.Optimizer | DeferredAdam:
-        """The optimizer as held: a :class:`DeferredAdam` not yet built stays one."""
+    @property
+    def held_optimizer(self) -> torch.optim.Optimizer | DeferredAdam:
+        """The optimizer as held: a :class:`DeferredAdam` not yet built stays one (its
+        ``state_dict`` then reads the moments without building it)."""
         return self._optimizer
 
 
@@ -408,7 +409,8 @@ def result_from_record(config: ModelConfig, record: dict, *, lr: float, seed: in
 def result_record(result: FitResult) -> dict:
     """What :func:`result_from_record` reads back (weights, history, moments, generator)."""
     return {"state_dict": result.model.state_dict(), "history": result.history.to_dict(),
-            "optimizer": result.optimizer_state(), "generator": result.generator.get_state()}
+            "optimizer": result.held_optimizer.state_dict(),
+            "generator": result.generator.get_state()}
 
 
 def train_model(
@@ -449,7 +451,7 @@ def train_model(
             config, record, lr=training.lr, seed=seed))
         if cached is not None:
             return TrainedModel(cached.model, cached.history, True, key,
-                                cached.deferred_optimizer(), cached.generator)
+                                cached.held_optimizer, cached.generator)
     result = fit(Autoencoder(config, seed=seed), data.x_train, training=training,
                  x_test=data.x_test, seed=seed, progress=progress, num_threads=num_threads)
     if use_cache:

@@ -42,15 +42,17 @@ def test_arrays_round_trip_and_no_temp_files_left(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.npz"]
 
 
-def test_computed_lists_every_file_written_or_tried(tmp_path):
-    before = cache.computed()
-    cache.save_arrays(tmp_path / "a.npz", {"x": np.arange(3.0)})
-    cache.save_record(tmp_path / "b.pt", {"w": torch.zeros(2)})
-    assert cache.load_arrays(tmp_path / "a.npz") is not None  # a read computes nothing
+def test_computed_lists_every_file_written_or_tried_once(tmp_path):
+    # names of this test's own (the list is per process, and other tests write files too)
+    a, b, c = (f"{tmp_path.name}-{n}" for n in ("a.npz", "b.pt", "c.npz"))
+    cache.save_arrays(tmp_path / a, {"x": np.arange(3.0)})
+    cache.save_record(tmp_path / b, {"w": torch.zeros(2)})
+    cache.save_arrays(tmp_path / a, {"x": np.arange(4.0)})  # again: listed once
+    assert cache.load_arrays(tmp_path / a) is not None  # a read computes nothing
     (tmp_path / "file").write_text("")
     with pytest.warns(RuntimeWarning, match="cannot be written"):
-        cache.save_arrays(tmp_path / "file" / "c.npz", {"x": np.arange(3.0)})
-    assert cache.computed()[len(before):] == ["a.npz", "b.pt", "c.npz"]
+        cache.save_arrays(tmp_path / "file" / c, {"x": np.arange(3.0)})
+    assert [n for n in cache.computed() if n.startswith(tmp_path.name)] == [a, b, c]
 
 
 def test_pickled_objects_are_refused(tmp_path):

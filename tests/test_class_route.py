@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from explainer import cache
+from explainer.publish.export import lecture_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 FILL = [sys.executable, str(ROOT / "tools" / "fill_cache.py")]
@@ -56,5 +57,5 @@ def test_a_filled_cache_serves_every_notebook_offline_and_read_only():
                            text=True, env=env)
     assert check.returncode == 0, check.stdout + check.stderr
     lines = [line for line in check.stdout.splitlines() if line.endswith("computed")]
-    assert len(lines) == len(list((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    assert len(lines) == len(lecture_notebooks(ROOT / "notebooks"))
     assert all(line.endswith(", 0 cache files computed") for line in lines), lines

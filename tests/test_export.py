@@ -23,7 +23,7 @@ from explainer.questions import reveal
 from explainer.widgets.lower_bound import ImportanceSamplingExplorer
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = export.lecture_notebooks(ROOT / "notebooks")
 FAKE_PLOTLY_JS = "/* plotly.js */"
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from explainer.publish.export import lecture_notebooks
+
+NOTEBOOKS = lecture_notebooks(Path(__file__).parent.parent / "notebooks")
 
 # a decimal number (0.35, 1,348.5, .5 is not used) or a percentage (90%, 98.9 %)
 QUOTED = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})*|\d+)(\.\d+)?(\s?%)?(?![\w])")

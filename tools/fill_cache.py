@@ -23,9 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from explainer.publish.export import lecture_notebooks  # noqa: E402
 from tools.notebook_probes import probe, run_probed  # noqa: E402
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = lecture_notebooks(ROOT / "notebooks")
 COMPUTED = "from explainer import cache as _cache\n" + probe("_cache.computed()")
 
 

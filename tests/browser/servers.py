@@ -17,10 +17,11 @@ from pathlib import Path
 
 from explainer import cache
 from explainer.cache import ENV_VAR as VAE_CACHE_VAR
+from explainer.publish.export import lecture_notebooks
 from tools.present import voila_command, voila_environment
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = lecture_notebooks(ROOT / "notebooks")
 CHROMIUM = Path(os.environ.get("VAE_EXPLAINER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-dev-shm-usage"]
