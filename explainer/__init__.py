@@ -17,7 +17,11 @@ Modules, one concept each (the README's "The library" has a line on each):
   ``lower_bound_views``;
 - ``plots`` (pure figure builders), ``widgets`` (thin views over the library's classes),
   ``renderers`` (how a notebook shows static figures: JupyterLab's or lecture mode's),
-  ``publish`` (notebooks into pages and pictures; nothing else knows about them).
+  ``publish`` (notebooks into pages and pictures; nothing else knows about them),
+  ``kernel_start`` (an import a kernel need not pay for at start, deferred here).
 """
 
+from explainer.kernel_start import defer_iri_parser
+
 __version__ = "0.2.0"
+defer_iri_parser()

@@ -75,6 +75,18 @@ def cache_key(**parts: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
+def content_digest(*values: np.ndarray | torch.Tensor) -> str:
+    """A hex digest of each array's dtype, shape and bytes, in order: a key part for a
+    result computed from arrays (two calls agree exactly when every array is equal)."""
+    h = hashlib.sha256()
+    for value in values:
+        array = np.ascontiguousarray(value.detach().cpu().numpy()
+                                     if isinstance(value, torch.Tensor) else value)
+        h.update(f"{array.dtype.str}{array.shape}".encode())
+        h.update(array.tobytes())
+    return h.hexdigest()[:24]
+
+
 def computed() -> list[str]:
     """The names of the cache files this process has written, or tried to write, so far, each
     once, in the order first written: one per model or result it computed because the cache

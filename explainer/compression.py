@@ -182,7 +182,10 @@ def train_linear_ae(
     d = data.n_pixels
     encoder = (0.01 * torch.randn(d, k, generator=g)).requires_grad_()
     decoder = (0.01 * torch.randn(d, k, generator=g)).requires_grad_()
-    optimizer = torch.optim.SGD([encoder, decoder], lr=training.lr, momentum=training.momentum)
+    # heavy-ball momentum written out (torch.optim.SGD's update, step for step): building
+    # any torch optimizer imports torch._dynamo, 75 MB and about a second in a kernel that
+    # otherwise never needs it (benchmarks/README.md)
+    velocity = [torch.zeros_like(encoder), torch.zeros_like(decoder)]
     states: list[LinearAEState] = []
 
     def measure(step: int, loss: float) -> bool:
@@ -198,9 +201,12 @@ def train_linear_ae(
     while go_on and step < training.n_steps:
         step += 1
         loss = linear_ae_loss(cov, encoder, decoder, total)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        grads = torch.autograd.grad(loss, [encoder, decoder])
+        with torch.no_grad():
+            for param, v, grad in zip((encoder, decoder), velocity, grads):
+                # v <- momentum v + dL/dparam;  param <- param - lr v
+                v.mul_(training.momentum).add_(grad)
+                param.add_(v, alpha=-training.lr)
         if step % every == 0 or step == training.n_steps:
             with torch.no_grad():
                 go_on = measure(step, float(linear_ae_loss(cov, encoder, decoder, total)))

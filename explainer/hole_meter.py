@@ -136,14 +136,29 @@ def prior_samples(n_samples: int, *, seed: int = 0) -> np.ndarray:
 
 def judge_images(images: np.ndarray, classifier: DigitClassifier, x_train: torch.Tensor, *,
                  threshold: float = 0.9, label: str = "") -> HoleReading:
-    """Confident fraction and nearest-training-digit distance of any set of images."""
+    """Confident fraction and nearest-training-digit distance of any set of images. The
+    reading is cached on disk by the content of the images, the classifier's weights and
+    the training digits (the nearest-digit search is most of the cost)."""
     threshold = check_real("threshold", threshold, low=0.0, high=1.0)
-    proba = classifier.predict_proba(images)
-    ok = proba.max(axis=1) >= threshold
-    return HoleReading(label=label, n_samples=len(proba), threshold=threshold,
-                       confident=float(ok.mean()),
-                       nearest=float(nearest_distances(images, x_train).mean()),
-                       digits=np.bincount(proba.argmax(axis=1)[ok], minlength=10))
+    x = check_images("images", images, n_pixels=784)
+    key = cache.cache_key(purpose="judged-images", threshold=threshold,
+                          images=cache.content_digest(x),
+                          classifier=cache.content_digest(*classifier.state_dict().values()),
+                          reference=cache.content_digest(x_train))
+    path = cache.cache_dir() / "arrays" / f"{key}.npz"
+    arrays = cache.load_arrays(path, parse=lambda arrays: cache.check_arrays(arrays, {
+        "confident": (np.float64, ()), "nearest": (np.float64, ()),
+        "digits": (np.int64, (10,))}))
+    if arrays is None:
+        proba = classifier.predict_proba(x)
+        ok = proba.max(axis=1) >= threshold
+        arrays = {"confident": np.float64(ok.mean()),
+                  "nearest": np.float64(nearest_distances(x, x_train).mean()),
+                  "digits": np.bincount(proba.argmax(axis=1)[ok], minlength=10).astype(np.int64)}
+        cache.save_arrays(path, arrays)
+    return HoleReading(label=label, n_samples=len(x), threshold=threshold,
+                       confident=float(arrays["confident"]), nearest=float(arrays["nearest"]),
+                       digits=arrays["digits"])
 
 
 def read_digits(images: np.ndarray, classifier: DigitClassifier, *,

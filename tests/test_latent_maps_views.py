@@ -63,6 +63,32 @@ def test_hole_meter_is_deterministic_and_in_range(tiny):
         holes.prior_samples(0)
 
 
+def test_a_judged_set_of_images_is_read_back_from_the_cache_by_its_content(tiny, monkeypatch):
+    data, grid, clf = tiny
+    images = views.decode_codes(grid.get("vae", 1.0).model, holes.prior_samples(50, seed=1))
+    first = holes.judge_images(images, clf, data.x_train, label="first")
+    searches = []
+    monkeypatch.setattr(holes, "nearest_distances",
+                        lambda *a, **k: searches.append(1) or np.zeros(len(a[0])))
+    again = holes.judge_images(images.copy(), clf, data.x_train, label="again")
+    assert not searches and again.label == "again"  # read back, under the caller's label
+    assert (again.confident, again.nearest) == (first.confident, first.nearest)
+    np.testing.assert_array_equal(again.digits, first.digits)
+    # another image, another threshold, another classifier's weights: computed afresh
+    images[0, 0] = 0.5 if images[0, 0] != 0.5 else 0.25
+    holes.judge_images(images, clf, data.x_train)
+    holes.judge_images(images, clf, data.x_train, threshold=0.5)
+    bias = clf.net[2].bias.detach().clone()
+    with torch.no_grad():
+        clf.net[2].bias[0] += 1.0
+    try:
+        holes.judge_images(images, clf, data.x_train, threshold=0.5)
+    finally:
+        with torch.no_grad():
+            clf.net[2].bias.copy_(bias)  # the shared fixture's weights exactly as they were
+    assert len(searches) == 3
+
+
 def test_classifier_reports_its_test_accuracy(tiny):
     _, _, clf = tiny
     assert 0.5 < clf.test_accuracy_ <= 1.0  # 400 training digits, 15 epochs
