@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from scipy.special import gammainc, ndtr
 
+from explainer import cache
 from explainer.gaussians import LOG_2PI, log_standard_normal_pdf
 from explainer.map_models import MapModel
 from explainer.train import torch_threads
@@ -166,29 +167,42 @@ def coverage(q: AggregatePosterior, *, fraction: float = HOLE_FRACTION, radius: 
              n_draws: int = 10_000, seed: int = 0) -> Coverage:
     """KL(q(z) || p(z)), the prior's mass in q's holes and q's mass inside ``radius``
     (:class:`Coverage`): ``n_draws`` draws of q from ``seed`` and as many of the prior
-    N(0, I) from ``seed + 1``."""
+    N(0, I) from ``seed + 1``. Cached on disk by q's means and log-variances and these
+    settings."""
     if not isinstance(q, AggregatePosterior):
         raise TypeError(f"q must be an AggregatePosterior, got {type(q).__name__}")
     fraction = check_real("fraction", fraction, low=0.0, low_open=True)
     radius = check_real("radius", radius, low=0.0)
     n_draws = check_int("n_draws", n_draws, low=2, high=1_000_000)
     seed = check_seed(seed)
-    z_q = q.sample(n_draws, seed=seed)
-    # KL(q || p) = E_q[log q(z) - log p(z)]
-    log_ratio = q.log_density(z_q) - prior_log_density(z_q)
-    z_p = torch.randn(n_draws, q.latent_dim, dtype=torch.float64,
-                      generator=torch.Generator().manual_seed(seed + 1)).numpy()
-    # P_p( q(z) < f p(z) ) = E_p[ 1{log q(z) - log p(z) < log f} ]
-    in_hole = q.log_density(z_p) - prior_log_density(z_p) < math.log(fraction)
-    # P_q( |z| <= r )
-    inside = np.linalg.norm(z_q, axis=1) <= radius
-    root_n = math.sqrt(n_draws)
+
+    def estimate() -> dict[str, np.ndarray]:
+        z_q = q.sample(n_draws, seed=seed)
+        # KL(q || p) = E_q[log q(z) - log p(z)]
+        log_ratio = q.log_density(z_q) - prior_log_density(z_q)
+        z_p = torch.randn(n_draws, q.latent_dim, dtype=torch.float64,
+                          generator=torch.Generator().manual_seed(seed + 1)).numpy()
+        # P_p( q(z) < f p(z) ) = E_p[ 1{log q(z) - log p(z) < log f} ]
+        in_hole = q.log_density(z_p) - prior_log_density(z_p) < math.log(fraction)
+        # P_q( |z| <= r )
+        inside = np.linalg.norm(z_q, axis=1) <= radius
+        # each estimate: the mean of its draws, and its standard error std / sqrt(n)
+        return {name: np.array([values.mean(), values.std(ddof=1) / math.sqrt(n_draws)])
+                for name, values in (("kl", log_ratio), ("hole_mass", in_hole),
+                                     ("inside", inside))}
+
+    # the draws are many and the mixture's density at each costs a pass over every
+    # component: the estimates are kept in the cache, keyed by q's content
+    est = cache.computed_arrays({name: (np.float64, (2,)) for name in ("kl", "hole_mass", "inside")},
+                                estimate, purpose="aggregate-coverage",
+                                q=cache.content_digest(q.means, q.logvars), fraction=fraction,
+                                radius=radius, n_draws=n_draws, seed=seed)
     return Coverage(
         label=q.label, n_components=q.n_components,
-        kl=float(log_ratio.mean()), kl_se=float(log_ratio.std(ddof=1) / root_n),
-        fraction=fraction, hole_mass=float(in_hole.mean()),
-        hole_mass_se=float(in_hole.std(ddof=1) / root_n),
-        radius=radius, inside=float(inside.mean()), inside_se=float(inside.std(ddof=1) / root_n),
+        kl=float(est["kl"][0]), kl_se=float(est["kl"][1]),
+        fraction=fraction, hole_mass=float(est["hole_mass"][0]),
+        hole_mass_se=float(est["hole_mass"][1]),
+        radius=radius, inside=float(est["inside"][0]), inside_se=float(est["inside"][1]),
         prior_inside=prior_mass_inside(radius, latent_dim=q.latent_dim),
         n_draws=n_draws, seed=seed)
 

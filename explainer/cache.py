@@ -168,6 +168,21 @@ def load_arrays(path: Path, *, parse: Callable[[dict[str, np.ndarray]], T] | Non
     return _parsed(path, arrays, parse)
 
 
+def computed_arrays(spec: dict[str, tuple[type, tuple[int | str, ...]]],
+                    compute: Callable[[], dict[str, np.ndarray]],
+                    **parts: Any) -> dict[str, np.ndarray]:
+    """``compute()``'s arrays, read from the cache when computed before with the same
+    ``parts`` (the key: JSON-serialisable, e.g. :func:`content_digest` of the inputs); a
+    record that does not fit ``spec`` (:func:`check_arrays`) is reported, removed and
+    computed again."""
+    path = cache_dir() / "arrays" / f"{cache_key(**parts)}.npz"
+    arrays = load_arrays(path, parse=lambda arrays: check_arrays(arrays, spec))
+    if arrays is None:
+        arrays = check_arrays(compute(), spec)
+        save_arrays(path, arrays)
+    return arrays
+
+
 def check_arrays(arrays: dict[str, np.ndarray],
                  spec: dict[str, tuple[type, tuple[int | str, ...]]]) -> dict[str, np.ndarray]:
     """``arrays`` if each array named in ``spec`` has its dtype and shape, else a KeyError,

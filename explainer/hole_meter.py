@@ -141,21 +141,19 @@ def judge_images(images: np.ndarray, classifier: DigitClassifier, x_train: torch
     the training digits (the nearest-digit search is most of the cost)."""
     threshold = check_real("threshold", threshold, low=0.0, high=1.0)
     x = check_images("images", images, n_pixels=784)
-    key = cache.cache_key(purpose="judged-images", threshold=threshold,
-                          images=cache.content_digest(x),
-                          classifier=cache.content_digest(*classifier.state_dict().values()),
-                          reference=cache.content_digest(x_train))
-    path = cache.cache_dir() / "arrays" / f"{key}.npz"
-    arrays = cache.load_arrays(path, parse=lambda arrays: cache.check_arrays(arrays, {
-        "confident": (np.float64, ()), "nearest": (np.float64, ()),
-        "digits": (np.int64, (10,))}))
-    if arrays is None:
+
+    def judge() -> dict[str, np.ndarray]:
         proba = classifier.predict_proba(x)
         ok = proba.max(axis=1) >= threshold
-        arrays = {"confident": np.float64(ok.mean()),
-                  "nearest": np.float64(nearest_distances(x, x_train).mean()),
-                  "digits": np.bincount(proba.argmax(axis=1)[ok], minlength=10).astype(np.int64)}
-        cache.save_arrays(path, arrays)
+        return {"confident": np.float64(ok.mean()),
+                "nearest": np.float64(nearest_distances(x, x_train).mean()),
+                "digits": np.bincount(proba.argmax(axis=1)[ok], minlength=10).astype(np.int64)}
+
+    arrays = cache.computed_arrays(
+        {"confident": (np.float64, ()), "nearest": (np.float64, ()), "digits": (np.int64, (10,))},
+        judge, purpose="judged-images", threshold=threshold, images=cache.content_digest(x),
+        classifier=cache.content_digest(*classifier.state_dict().values()),
+        reference=cache.content_digest(x_train))
     return HoleReading(label=label, n_samples=len(x), threshold=threshold,
                        confident=float(arrays["confident"]), nearest=float(arrays["nearest"]),
                        digits=arrays["digits"])

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from scipy import special
 
+from explainer import cache
 from explainer.gaussians import log_normal_pdf, normal_pdf
 from explainer.gmm import (
     MAX_COMPONENTS,
@@ -109,7 +110,8 @@ def train_latent_decoder(
     the x (a seeded permutation), draws S = ``n_latent`` fresh z ~ N(0, 1) (seeded;
     stratified, one in each of S equal-probability slices, so they cover the line evenly)
     and minimises -mean_i log (1/S) sum_s N(x_i; mu(z_s), sigma(z_s)^2). One thread, seeded,
-    cached in memory."""
+    cached on disk (by the samples' content and every setting) and in memory; ``seconds`` is
+    the training's own, wherever it ran."""
     x = check_draws("samples", samples, low=2, high=MAX_DRAWS)
     hidden = check_int("hidden", hidden, low=1, high=1024)
     n_steps = check_int("n_steps", n_steps, low=1, high=100_000)
@@ -128,14 +130,51 @@ def _train_cached(
     x_raw = np.frombuffer(x_bytes, dtype=np.float64)
     # the network works on standardised x' = (x - m) / s; mu(z) = m + s mu'(z), sigma = s sigma'
     shift, scale = float(x_raw.mean()), float(x_raw.std())
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        net = _DecoderNet(hidden)
+    names = list(net.state_dict())
+    spec = {**{name: (np.float32, tuple(p.shape)) for name, p in net.state_dict().items()},
+            "losses": (np.float64, (n_steps,)), "seconds": (np.float64, ())}
+
+    def train() -> dict[str, np.ndarray]:
+        losses, seconds = _train_network(net, x_raw, shift=shift, scale=scale, n_steps=n_steps,
+                                         n_latent=n_latent, batch_size=batch_size, lr=lr,
+                                         seed=seed)
+        return {**{name: p.numpy() for name, p in net.state_dict().items()},
+                "losses": losses, "seconds": np.float64(seconds)}
+
+    # trained once per machine: the weights and losses are kept in the cache, keyed by the
+    # samples' content and every setting
+    record = cache.computed_arrays(spec, train, purpose="latent-decoder",
+                                   samples=cache.content_digest(x_raw), hidden=hidden,
+                                   n_steps=n_steps, n_latent=n_latent, batch_size=batch_size,
+                                   lr=lr, seed=seed)
+    net.load_state_dict({name: torch.from_numpy(np.array(record[name])) for name in names})
+    net.eval()
+
+    def fn(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with torch.inference_mode():
+            mu, sigma = net(torch.as_tensor(np.ravel(z), dtype=torch.float32))
+        # back to x's units: mu = m + s mu', sigma = s sigma'
+        mu = shift + scale * mu.double().numpy()
+        sigma = scale * sigma.double().numpy()
+        return mu.reshape(np.shape(z)), sigma.reshape(np.shape(z))
+
+    return TrainedDecoder(LatentDecoder("network", fn), np.array(record["losses"]),
+                          float(record["seconds"]))
+
+
+def _train_network(net: _DecoderNet, x_raw: np.ndarray, *, shift: float, scale: float,
+                   n_steps: int, n_latent: int, batch_size: int, lr: float,
+                   seed: int) -> tuple[np.ndarray, float]:
+    """Train ``net`` in place on the standardised samples; the loss per step (in x's units)
+    and the seconds it took."""
     x_all = torch.from_numpy(((x_raw - shift) / scale).astype(np.float32))
     n = len(x_all)
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            net = _DecoderNet(hidden)
         gen = torch.Generator().manual_seed(seed)
         opt = torch.optim.Adam(net.parameters(), lr=lr)
         # the step size falls from lr to lr / 10 along a cosine over the run
@@ -167,17 +206,7 @@ def _train_cached(
         seconds = time.perf_counter() - start
     finally:
         torch.set_num_threads(before)
-    net.eval()
-
-    def fn(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        with torch.inference_mode():
-            mu, sigma = net(torch.as_tensor(np.ravel(z), dtype=torch.float32))
-        # back to x's units: mu = m + s mu', sigma = s sigma'
-        mu = shift + scale * mu.double().numpy()
-        sigma = scale * sigma.double().numpy()
-        return mu.reshape(np.shape(z)), sigma.reshape(np.shape(z))
-
-    return TrainedDecoder(LatentDecoder("network", fn), losses, seconds)
+    return losses, seconds
 
 
 def latent_draws(n_samples: int, *, seed: int) -> np.ndarray:

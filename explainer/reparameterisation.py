@@ -13,7 +13,8 @@ Monte Carlo estimators of that gradient, from the same draws e ~ N(0, I):
       d/dm_j log q = e_j e^{-s_j/2},   d/ds_j log q = (e_j^2 - 1) / 2.
 
 Both average per-draw terms; :class:`GradientEstimate` keeps every draw's term so that its
-mean, standard error and variance can be read off.
+mean, standard error and variance can be read off. :func:`reference_gradient` is the
+pathwise estimate from many draws, the yardstick for both.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from explainer import cache
 from explainer.losses import bernoulli_nll
 from explainer.models import Autoencoder
 from explainer.validation import check_code_stats, check_int, check_seed
@@ -131,6 +133,32 @@ def estimate_gradients(
             grad_logvar=(value * (e**2 - 1.0) * 0.5).numpy(),
         ),
     }
+
+
+def reference_gradient(model: Autoencoder, image: object, mean: object, logvar: object, *,
+                       n_draws: int = 200_000, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pathwise estimate of (d/dm, d/ds) E_q[log p(x|c)] (:func:`decoder_log_likelihood`
+    of ``model`` and ``image``) from ``n_draws`` draws: each (k,), the reference a smaller
+    run of either estimator is measured against. Cached on disk by the content of the
+    model's weights, the image and q, and the settings (the draws are many)."""
+    f = decoder_log_likelihood(model, image)  # checks the model and the image
+    m, s = _as_code(mean, logvar)
+    n_draws = check_int("n_draws", n_draws, low=2, high=10_000_000)
+    seed = check_seed(seed)
+
+    def estimate() -> dict[str, np.ndarray]:
+        grad_mean, grad_logvar = estimate_gradients(f, m.numpy(), s.numpy(), n_draws=n_draws,
+                                                    seed=seed)["pathwise"].mean()
+        return {"grad_mean": grad_mean, "grad_logvar": grad_logvar}
+
+    k = m.numel()
+    arrays = cache.computed_arrays(
+        {"grad_mean": (np.float64, (k,)), "grad_logvar": (np.float64, (k,))}, estimate,
+        purpose="pathwise-reference", config=model.config.to_dict(),
+        model=cache.content_digest(*model.state_dict().values()),
+        image=cache.content_digest(torch.as_tensor(image)), q=cache.content_digest(m, s),
+        n_draws=n_draws, seed=seed)
+    return arrays["grad_mean"], arrays["grad_logvar"]
 
 
 def decoder_log_likelihood(

@@ -4,6 +4,7 @@ active-dimension criteria; each checked against an independent computation
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -128,6 +129,20 @@ def test_the_prior_covers_itself():
     prior = agg.AggregatePosterior("prior", np.zeros((1, 2)), np.zeros((1, 2)))
     c = agg.coverage(prior, n_draws=2000, seed=9)
     assert c.kl == pytest.approx(0.0, abs=1e-12) and c.hole_mass == 0.0
+
+
+def test_coverage_is_read_back_from_the_cache_by_q_and_its_settings(monkeypatch):
+    q = random_mixture(30, seed=11)
+    first = agg.coverage(q, n_draws=500, seed=2)
+    passes = []
+    monkeypatch.setattr(agg.AggregatePosterior, "log_density",
+                        lambda self, z: passes.append(1) or np.zeros(len(z)))
+    assert agg.coverage(agg.AggregatePosterior("same q", q.means.copy(), q.logvars.copy()),
+                        n_draws=500, seed=2) == dataclasses.replace(first, label="same q")
+    assert not passes
+    agg.coverage(q, n_draws=500, seed=3)  # another seed, another q: estimated afresh
+    agg.coverage(agg.AggregatePosterior("moved", q.means + 1e-9, q.logvars), n_draws=500, seed=2)
+    assert len(passes) == 4  # two passes each: draws of q, draws of p
 
 
 def test_cell_masses_are_exact():

@@ -57,6 +57,20 @@ def test_trained_decoder_is_seeded_and_learns():
         latent_mixture.train_latent_decoder(x, n_steps=1.5)
 
 
+def test_a_trained_decoder_is_read_back_from_the_cache(monkeypatch):
+    x = TARGET.sample(300, seed=2)
+    first = latent_mixture.train_latent_decoder(x, hidden=4, n_steps=20, batch_size=50, seed=1)
+    latent_mixture._train_cached.cache_clear()  # as a new kernel: memory empty, disk not
+    monkeypatch.setattr(latent_mixture, "_train_network",
+                        lambda *a, **k: pytest.fail("trained again"))
+    again = latent_mixture.train_latent_decoder(x, hidden=4, n_steps=20, batch_size=50, seed=1)
+    np.testing.assert_array_equal(again.losses, first.losses)
+    z = np.linspace(-3, 3, 7)
+    for a, b in zip(again.decoder(z), first.decoder(z)):
+        np.testing.assert_array_equal(a, b)
+    assert again.seconds == first.seconds
+
+
 # ------------------------------------------------------------- the decoder's noise width
 
 

@@ -104,6 +104,24 @@ def test_on_a_decoder_the_estimators_agree_within_their_errors():
     assert not any(p.grad is not None for p in model.parameters())
 
 
+def test_the_reference_is_the_pathwise_mean_and_is_read_back_from_the_cache(monkeypatch):
+    images = moon_phases(6)
+    model = Autoencoder(ModelConfig(kind="vae", input_dim=images.shape[1], latent_dim=2,
+                                    hidden_dims=(8,)), seed=0)
+    ref = rp.reference_gradient(model, images[0], [0.2, -0.1], [-1.0, -2.0], n_draws=3000, seed=4)
+    f = rp.decoder_log_likelihood(model, images[0])
+    expected = rp.estimate_gradients(f, [0.2, -0.1], [-1.0, -2.0], n_draws=3000,
+                                     seed=4)["pathwise"].mean()
+    for got, want in zip(ref, expected):
+        np.testing.assert_array_equal(got, want)
+    monkeypatch.setattr(rp, "estimate_gradients", lambda *a, **k: pytest.fail("estimated again"))
+    for got, want in zip(rp.reference_gradient(model, images[0].clone(), [0.2, -0.1],
+                                               [-1.0, -2.0], n_draws=3000, seed=4), expected):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="n_draws must be an integer in"):
+        rp.reference_gradient(model, images[0], [0.2, -0.1], [-1.0, -2.0], n_draws=1, seed=4)
+
+
 def test_bad_input_is_refused_naming_the_parameter():
     f, _ = quadratic(A, B)
     with pytest.raises(ValueError, match="n_draws"):
