@@ -193,8 +193,8 @@ def coverage(q: AggregatePosterior, *, fraction: float = HOLE_FRACTION, radius: 
 
     # the draws are many and the mixture's density at each costs a pass over every
     # component: the estimates are kept in the cache, keyed by q's content
-    est = cache.computed_arrays({name: (np.float64, (2,)) for name in ("kl", "hole_mass", "inside")},
-                                estimate, purpose="aggregate-coverage",
+    spec = {name: (np.float64, (2,)) for name in ("kl", "hole_mass", "inside")}
+    est = cache.computed_arrays(spec, estimate, purpose="aggregate-coverage",
                                 q=cache.content_digest(q.means, q.logvars), fraction=fraction,
                                 radius=radius, n_draws=n_draws, seed=seed)
     return Coverage(
