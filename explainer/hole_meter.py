@@ -135,10 +135,11 @@ def prior_samples(n_samples: int, *, seed: int = 0) -> np.ndarray:
 
 
 def judge_images(images: np.ndarray, classifier: DigitClassifier, x_train: torch.Tensor, *,
-                 threshold: float = 0.9, label: str = "") -> HoleReading:
-    """Confident fraction and nearest-training-digit distance of any set of images. The
-    reading is cached on disk by the content of the images, the classifier's weights and
-    the training digits (the nearest-digit search is most of the cost)."""
+                 threshold: float = 0.9, label: str = "", use_cache: bool = True) -> HoleReading:
+    """Confident fraction and nearest-training-digit distance of any set of images. With
+    ``use_cache`` the reading is cached on disk by the content of the images, the
+    classifier's weights and the training digits (the nearest-digit search is most of the
+    cost); a model retrained live passes False, and nothing is written for it."""
     threshold = check_real("threshold", threshold, low=0.0, high=1.0)
     x = check_images("images", images, n_pixels=784)
 
@@ -149,11 +150,15 @@ def judge_images(images: np.ndarray, classifier: DigitClassifier, x_train: torch
                 "nearest": np.float64(nearest_distances(x, x_train).mean()),
                 "digits": np.bincount(proba.argmax(axis=1)[ok], minlength=10).astype(np.int64)}
 
-    arrays = cache.computed_arrays(
-        {"confident": (np.float64, ()), "nearest": (np.float64, ()), "digits": (np.int64, (10,))},
-        judge, purpose="judged-images", threshold=threshold, images=cache.content_digest(x),
-        classifier=cache.content_digest(*classifier.state_dict().values()),
-        reference=cache.content_digest(x_train))
+    if not use_cache:
+        arrays = judge()
+    else:
+        arrays = cache.computed_arrays(
+            {"confident": (np.float64, ()), "nearest": (np.float64, ()),
+             "digits": (np.int64, (10,))},
+            judge, purpose="judged-images", threshold=threshold, images=cache.content_digest(x),
+            classifier=cache.content_digest(*classifier.state_dict().values()),
+            reference=cache.content_digest(x_train))
     return HoleReading(label=label, n_samples=len(x), threshold=threshold,
                        confident=float(arrays["confident"]), nearest=float(arrays["nearest"]),
                        digits=arrays["digits"])
@@ -209,12 +214,13 @@ SAMPLE_FROM = ("prior", "fitted")
 
 def hole_meter(mm: MapModel, classifier: DigitClassifier, x_train: torch.Tensor, *,
                n_samples: int = 1000, threshold: float = 0.9, seed: int = 0,
-               sample_from: str = "prior") -> HoleReading:
+               sample_from: str = "prior", use_cache: bool = True) -> HoleReading:
     """Decode ``n_samples`` codes and judge them (:func:`judge_images`).
 
     ``sample_from="prior"``: the codes are drawn from N(0, I); ``"fitted"``: from the
     Gaussian with the mean and covariance of the model's codes of ``x_train``
     (:func:`fitted_gaussian`), by the same draws mapped through it (:func:`gaussian_samples`).
+    ``use_cache``: as :func:`judge_images`.
     """
     check_choice("sample_from", sample_from, SAMPLE_FROM)
     if sample_from == "prior":
@@ -224,6 +230,7 @@ def hole_meter(mm: MapModel, classifier: DigitClassifier, x_train: torch.Tensor,
         codes = gaussian_samples(mean, covariance, n_samples, seed=seed)
         label = f"{mm.label} (fitted Gaussian)"
     images = decode_codes(mm.model, codes)
-    return judge_images(images, classifier, x_train, threshold=threshold, label=label)
+    return judge_images(images, classifier, x_train, threshold=threshold, label=label,
+                        use_cache=use_cache)
 
 

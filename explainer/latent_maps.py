@@ -191,7 +191,9 @@ class LatentMaps:
         s = self.settings
         out = RowView(mm, map_view(mm, self.data.x_test, self.data.y_test),
                       hole_meter(mm, self.classifier, self.data.x_train, n_samples=s.n_samples,
-                                 threshold=s.threshold, seed=s.seed))
+                                 threshold=s.threshold, seed=s.seed,
+                                 # the grid's models only: a live model's reading is not kept
+                                 use_cache=self.grid.models.get(mm.key) is mm))
         if memo:
             self._views[mm.key] = out
         return out

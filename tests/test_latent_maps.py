@@ -52,9 +52,13 @@ def test_a_grid_model_is_shown_from_memory(session, tiny):
 
 
 def test_an_off_grid_value_streams_each_epoch_and_keeps_the_model(session, tiny):
+    from explainer import cache
+
     _, grid, _ = tiny
     session.seen.clear()
+    written = cache.computed()
     session.show(1, "vae", 0.5)
+    assert cache.computed() == written  # a live model's hole meter is not kept on disk
     notes = [state.note for row, state in session.seen if row == 1]
     assert notes[0] == "VAE β=0.5 is being retrained live from VAE β=0.3…"
     pending = session.seen[0][1]

@@ -87,6 +87,12 @@ def test_a_judged_set_of_images_is_read_back_from_the_cache_by_its_content(tiny,
         with torch.no_grad():
             clf.net[2].bias.copy_(bias)  # the shared fixture's weights exactly as they were
     assert len(searches) == 3
+    # a live model's reading (use_cache=False) is computed and nothing is written
+    from explainer import cache
+
+    written = len(cache.computed())
+    holes.judge_images(images, clf, data.x_train, threshold=0.5, use_cache=False)
+    assert len(searches) == 4 and len(cache.computed()) == written
 
 
 def test_classifier_reports_its_test_accuracy(tiny):
