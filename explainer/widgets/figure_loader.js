@@ -118,14 +118,53 @@ export default () => {
     async render({ model, el, signal, experimental }) {
       await ready;
       await nearTheScreen(model, el, signal);
+      const drawn = catchUpAfterDrawing(model, el);
       const done = await figure.render({ model, el, signal, experimental });
       el.style.minHeight = ""; // drawn: the figure holds its own height
       el.classList.remove(WAITING);
+      drawn.catch(window.vaeLive.errorBox(el)); // shown on the page, as the live models' errors
       followLive(model, el);
       return done;
     },
   };
 };
+
+// plotly's view listens for the kernel's updates and then draws (Plotly.newPlot, which takes
+// a while); an update that arrives while it draws is applied to a plot not yet drawn and can
+// be lost: the figure then stays as it was while the model, and the widget's readouts, move
+// on (seen in 01's trainer, its figure drawn as it scrolled into view while a press of
+// "train" streamed). So the updates that arrive before plotly reports the plot drawn are
+// noted, and if there were any, the plot is drawn again from the model's current state.
+const AFTER_RENDER = "plotlywidget-after-render";
+function catchUpAfterDrawing(model, el) {
+  let missed = false;
+  const note = () => { missed = true; };
+  const events = messages.map((name) => `change:${name}`);
+  for (const event of events) model.on(event, note);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(null), 20_000);
+    function finish(gd) {
+      clearTimeout(timer);
+      document.removeEventListener(AFTER_RENDER, onDrawn);
+      for (const event of events) model.off(event, note);
+      if (!gd || !missed || !window.Plotly) { resolve(gd); return; } // (not drawn: no report came)
+      try {
+        // the model's copy of the figure holds every update (plotly's FigureModel keeps it)
+        const data = structuredClone(model.get("_widget_data"));
+        const layout = structuredClone(model.get("_widget_layout"));
+        layout.height ||= 360; // as plotly's view draws it
+        Promise.resolve(window.Plotly.react(gd, data, layout, model.get("_config")))
+          .then(() => resolve(gd), reject);
+      } catch (err) {
+        reject(err);
+      }
+    }
+    function onDrawn(event) {
+      if (el.contains(event.detail?.element)) finish(event.detail.element);
+    }
+    document.addEventListener(AFTER_RENDER, onDrawn);
+  });
+}
 
 // In a Voila page (lecture mode) a figure is drawn when it scrolls into view, so that a page
 // opens with what the learner sees drawn first and is interactive sooner; until then it keeps
